@@ -1,0 +1,105 @@
+package doorman
+
+import (
+	"context"
+	"time"
+)
+
+// Denial reasons. They are stable: carriers' apps switch on them.
+const (
+	ReasonUnknownParcel              = "unknown_parcel"
+	ReasonParcelWrongCarrier         = "parcel_wrong_carrier"
+	ReasonParcelNotForBuilding       = "parcel_not_for_building"
+	ReasonParcelNotAssignedToCourier = "parcel_not_assigned_to_courier"
+	ReasonParcelNotOutForDelivery    = "parcel_not_out_for_delivery"
+	ReasonParcelAlreadyDelivered     = "parcel_already_delivered"
+	ReasonCourierInactive            = "courier_inactive"
+	ReasonBackgroundCheckExpired     = "background_check_expired"
+	ReasonCarrierNotAllowed          = "carrier_not_allowed"
+	ReasonOutsideDeliveryHours       = "outside_delivery_hours"
+	ReasonDoorLockedDown             = "door_locked_down"
+	ReasonRateLimited                = "rate_limited"
+	ReasonTooFarFromDoor             = "too_far_from_door"
+	// ReasonDoorOffline is given when the grant was committed but the door did
+	// not acknowledge the unlock within the command timeout.
+	ReasonDoorOffline = "door_offline"
+)
+
+// Reasons lists every denial reason the access decision can give.
+var Reasons = []string{
+	ReasonUnknownParcel, ReasonParcelWrongCarrier, ReasonParcelNotForBuilding,
+	ReasonParcelNotAssignedToCourier, ReasonParcelNotOutForDelivery,
+	ReasonParcelAlreadyDelivered, ReasonCourierInactive, ReasonBackgroundCheckExpired,
+	ReasonCarrierNotAllowed, ReasonOutsideDeliveryHours, ReasonDoorLockedDown,
+	ReasonRateLimited, ReasonTooFarFromDoor,
+}
+
+// Access limits.
+const (
+	// GrantTTL is how long a grant lets a courier in.
+	GrantTTL = 60 * time.Second
+	// RateWindow is the window the rate limits count over.
+	RateWindow = time.Minute
+	// CourierRateLimit is the most access requests one courier may make per RateWindow.
+	CourierRateLimit = 10
+	// DoorRateLimit is the most access requests one door accepts per RateWindow.
+	DoorRateLimit = 60
+	// MaxScannedParcels is the most tracking numbers one access request may carry.
+	MaxScannedParcels = 50
+)
+
+// Decision is the outcome of an access request. Reason is empty when Allowed.
+type Decision struct {
+	Allowed bool   `json:"allowed"`
+	Reason  string `json:"reason,omitempty"`
+	// Detail is a human-readable explanation (e.g. which tracking number).
+	Detail string `json:"detail,omitempty"`
+}
+
+// Allow returns an allowing decision.
+func Allow() Decision { return Decision{Allowed: true} }
+
+// Deny returns a denying decision with a reason and detail.
+func Deny(reason, detail string) Decision {
+	return Decision{Reason: reason, Detail: detail}
+}
+
+// Grant is the permission, committed before any command leaves for the door,
+// for one courier to pass one door once, until it expires.
+type Grant struct {
+	ID         string     `json:"id"`
+	DoorID     string     `json:"door_id"`
+	BuildingID string     `json:"building_id"`
+	CourierID  string     `json:"courier_id"`
+	CarrierID  string     `json:"carrier_id"`
+	ParcelIDs  []string   `json:"parcel_ids"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	UsedAt     *time.Time `json:"used_at,omitempty"`
+	// RevokedAt is set when a lockdown cancels the grant before it is used.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// AccessRequest is a courier at a door scanning parcels.
+type AccessRequest struct {
+	CourierID       string
+	DoorID          string
+	TrackingNumbers []string
+	Position        *Position
+}
+
+// AccessResult is the answer to an access request: a decision, and the grant
+// when allowed.
+type AccessResult struct {
+	Decision Decision `json:"decision"`
+	Grant    *Grant   `json:"grant,omitempty"`
+}
+
+// AccessService decides access requests and records them.
+type AccessService interface {
+	// RequestAccess decides req, records the decision in the audit log and,
+	// when allowed, commits a grant before anything is sent to the door.
+	// A denial is a result, not an error. Returns ENOTFOUND if the door or
+	// courier does not exist, EINVALID for a malformed request.
+	RequestAccess(ctx context.Context, req AccessRequest) (*AccessResult, error)
+}

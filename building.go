@@ -1,0 +1,148 @@
+package doorman
+
+import (
+	"time"
+)
+
+// Building is an apartment building with one or more doors that Doorman may
+// open. Its delivery hours are read in its own IANA time zone.
+type Building struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Address  string `json:"address"`
+	Timezone string `json:"timezone"` // IANA name, e.g. "Europe/Berlin"
+
+	// DeliveryHours, when set, limits access to the listed local-time windows.
+	// Nil means deliveries are allowed at any hour.
+	DeliveryHours *WeeklyHours `json:"delivery_hours,omitempty"`
+
+	// MaxDistanceMeters, when above zero, refuses access requests whose
+	// reported position is farther than this from the door's position.
+	MaxDistanceMeters float64 `json:"max_distance_meters,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Validate returns EINVALID if the building breaks a rule.
+func (b *Building) Validate() error {
+	if b.Name == "" {
+		return Errorf(EINVALID, "Building name required.")
+	} else if b.Address == "" {
+		return Errorf(EINVALID, "Building address required.")
+	} else if _, err := LoadLocation(b.Timezone); err != nil {
+		return err
+	} else if b.MaxDistanceMeters < 0 {
+		return Errorf(EINVALID, "max_distance_meters must not be negative.")
+	}
+	if b.DeliveryHours != nil {
+		return b.DeliveryHours.Validate()
+	}
+	return nil
+}
+
+// LoadLocation loads an IANA time zone and returns EINVALID for an unknown
+// or empty name. "Local" is refused: a building's zone must not depend on the
+// server it happens to run on.
+func LoadLocation(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return nil, Errorf(EINVALID, "An IANA time zone such as \"Europe/Berlin\" is required.")
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, Errorf(EINVALID, "Unknown time zone %q.", name)
+	}
+	return loc, nil
+}
+
+// Unit is a flat or suite within a building; parcels are addressed to one.
+type Unit struct {
+	ID         string    `json:"id"`
+	BuildingID string    `json:"building_id"`
+	Label      string    `json:"label"` // as written on parcels, e.g. "4B"
+	Floor      string    `json:"floor,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Validate returns EINVALID if the unit breaks a rule.
+func (u *Unit) Validate() error {
+	if u.BuildingID == "" {
+		return Errorf(EINVALID, "Unit building required.")
+	} else if u.Label == "" {
+		return Errorf(EINVALID, "Unit label required.")
+	} else if len(u.Label) > 32 {
+		return Errorf(EINVALID, "Unit label must be at most 32 characters.")
+	}
+	return nil
+}
+
+// Resident is a tenant of a unit who is told about deliveries and entries.
+type Resident struct {
+	ID         string    `json:"id"`
+	BuildingID string    `json:"building_id"`
+	UnitID     string    `json:"unit_id"`
+	Name       string    `json:"name"`
+	Email      string    `json:"email"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Validate returns EINVALID if the resident breaks a rule.
+func (r *Resident) Validate() error {
+	if r.UnitID == "" {
+		return Errorf(EINVALID, "Resident unit required.")
+	} else if r.Name == "" {
+		return Errorf(EINVALID, "Resident name required.")
+	} else if !ValidEmail(r.Email) {
+		return Errorf(EINVALID, "A valid resident email is required.")
+	}
+	return nil
+}
+
+// Door is an entry door whose strike relay a device drives.
+type Door struct {
+	ID         string `json:"id"`
+	BuildingID string `json:"building_id"`
+	Name       string `json:"name"`
+
+	// Position of the door, used with Building.MaxDistanceMeters.
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+
+	// PulseMillis is how long the strike relay is released per unlock.
+	PulseMillis int `json:"pulse_millis"`
+
+	// LockedDown refuses every delivery access at once.
+	LockedDown bool `json:"locked_down"`
+
+	// LastSeenAt is when the door's device last reported; nil if never.
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Door pulse limits, in milliseconds.
+const (
+	DefaultPulseMillis = 3000
+	MinPulseMillis     = 200
+	MaxPulseMillis     = 15000
+)
+
+// Validate returns EINVALID if the door breaks a rule.
+func (d *Door) Validate() error {
+	if d.BuildingID == "" {
+		return Errorf(EINVALID, "Door building required.")
+	} else if d.Name == "" {
+		return Errorf(EINVALID, "Door name required.")
+	} else if d.PulseMillis < MinPulseMillis || d.PulseMillis > MaxPulseMillis {
+		return Errorf(EINVALID, "pulse_millis must be between %d and %d.", MinPulseMillis, MaxPulseMillis)
+	} else if (d.Latitude == nil) != (d.Longitude == nil) {
+		return Errorf(EINVALID, "Give both latitude and longitude, or neither.")
+	} else if d.Latitude != nil && !ValidPosition(*d.Latitude, *d.Longitude) {
+		return Errorf(EINVALID, "Door position is out of range.")
+	}
+	return nil
+}
+
+// HasPosition reports whether the door's position is known.
+func (d *Door) HasPosition() bool { return d.Latitude != nil && d.Longitude != nil }
