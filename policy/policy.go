@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// Input is everything the decision depends on. The caller (the access
+// service) loads it; Decide only reads it.
+type Input struct {
+	// Now is the instant of the request.
+	Now time.Time
+
+	Building *doorman.Building
+	Door     *doorman.Door
+	Courier  *doorman.Courier
+
+	// CarrierAllowed is whether the building allows the courier's carrier.
+	CarrierAllowed bool
+
+	// Scans are the scanned tracking numbers with what was found for each.
+	Scans []Scan
+
+	// CourierRequests and DoorRequests are how many access requests the
+	// courier and the door have seen within doorman.RateWindow, not counting
+	// this one.
+	CourierRequests int
+	DoorRequests    int
+
+	// Position is where the courier's device says it is, if known.
+	Position *doorman.Position
+}
+
+// Scan is one scanned tracking number and the parcel it names.
+type Scan struct {
+	TrackingNumber string
+	// Parcel is the courier's carrier's parcel with this tracking number,
+	// or nil if that carrier has none.
+	Parcel *doorman.Parcel
+	// OtherCarrier is true when another carrier has a parcel with this
+	// tracking number.
+	OtherCarrier bool
+}
+
+// Decide returns whether the courier may pass the door. Conditions are
+// checked cheapest and most general first, so the reason names the broadest
+// problem: rate, door, courier, carrier, time, place, then each parcel.
+func Decide(in Input) doorman.Decision {
+	switch {
+	case in.CourierRequests >= doorman.CourierRateLimit:
+		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per courier per minute.", doorman.CourierRateLimit))
+	case in.DoorRequests >= doorman.DoorRateLimit:
+		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per door per minute.", doorman.DoorRateLimit))
+	case in.Door.LockedDown:
+		return doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down.")
+	case in.Courier.Status != doorman.CourierActive:
+		return doorman.Deny(doorman.ReasonCourierInactive, "The courier is "+in.Courier.Status+".")
+	case in.Courier.BackgroundCheckVerifiedUntil == nil || !in.Now.Before(*in.Courier.BackgroundCheckVerifiedUntil):
+		return doorman.Deny(doorman.ReasonBackgroundCheckExpired, "The courier's background check is not verified.")
+	case !in.CarrierAllowed:
+		return doorman.Deny(doorman.ReasonCarrierNotAllowed, "The building does not allow this carrier.")
+	}
+	if d, ok := checkHours(in); !ok {
+		return d
+	}
+	if d, ok := checkDistance(in); !ok {
+		return d
+	}
+	if len(in.Scans) == 0 {
+		return doorman.Deny(doorman.ReasonUnknownParcel, "No parcel was scanned.")
+	}
+	for _, s := range in.Scans {
+		if d := checkParcel(in, s); !d.Allowed {
+			return d
+		}
+	}
+	return doorman.Allow()
+}
+
+// checkHours refuses requests outside the building's delivery hours, read
+// on the building's wall clock.
+func checkHours(in Input) (doorman.Decision, bool) {
+	if in.Building.DeliveryHours == nil {
+		return doorman.Allow(), true
+	}
+	loc, err := doorman.LoadLocation(in.Building.Timezone)
+	if err != nil || !in.Building.DeliveryHours.Contains(in.Now, loc) {
+		return doorman.Deny(doorman.ReasonOutsideDeliveryHours, "Deliveries are not allowed at this building at this time."), false
+	}
+	return doorman.Allow(), true
+}
+
+// checkDistance refuses a courier too far from the door, when the building
+// set a radius and both positions are known.
+func checkDistance(in Input) (doorman.Decision, bool) {
+	if in.Building.MaxDistanceMeters <= 0 || in.Position == nil || !in.Door.HasPosition() {
+		return doorman.Allow(), true
+	}
+	door := doorman.Position{Latitude: *in.Door.Latitude, Longitude: *in.Door.Longitude}
+	if d := doorman.DistanceMeters(door, *in.Position); d > in.Building.MaxDistanceMeters {
+		return doorman.Deny(doorman.ReasonTooFarFromDoor, fmt.Sprintf("The courier is %.0f m from the door; at most %.0f m is allowed.", d, in.Building.MaxDistanceMeters)), false
+	}
+	return doorman.Allow(), true
+}
+
+// checkParcel checks one scanned parcel.
+func checkParcel(in Input, s Scan) doorman.Decision {
+	p := s.Parcel
+	switch {
+	case p == nil && s.OtherCarrier:
+		return doorman.Deny(doorman.ReasonParcelWrongCarrier, "Parcel "+s.TrackingNumber+" belongs to another carrier.")
+	case p == nil || p.CarrierID != in.Courier.CarrierID:
+		return doorman.Deny(doorman.ReasonUnknownParcel, "Parcel "+s.TrackingNumber+" is not known.")
+	case p.BuildingID != in.Door.BuildingID:
+		return doorman.Deny(doorman.ReasonParcelNotForBuilding, "Parcel "+s.TrackingNumber+" is not addressed to this building.")
+	case p.CourierID != in.Courier.ID:
+		return doorman.Deny(doorman.ReasonParcelNotAssignedToCourier, "Parcel "+s.TrackingNumber+" is not assigned to this courier.")
+	case p.Status == doorman.ParcelDelivered:
+		return doorman.Deny(doorman.ReasonParcelAlreadyDelivered, "Parcel "+s.TrackingNumber+" was already delivered.")
+	case p.Status != doorman.ParcelOutForDelivery:
+		return doorman.Deny(doorman.ReasonParcelNotOutForDelivery, "Parcel "+s.TrackingNumber+" is "+p.Status+", not out for delivery.")
+	}
+	return doorman.Allow()
+}
