@@ -18,7 +18,7 @@ func base() policy.Input {
 	return policy.Input{
 		Now: now,
 		Building: &doorman.Building{ID: "bld_1", Timezone: "Europe/Berlin",
-			DeliveryHours: &doorman.WeeklyHours{Wednesday: []doorman.Window{{Start: "08:00", End: "20:00"}}},
+			DeliveryHours:     &doorman.WeeklyHours{Wednesday: []doorman.Window{{Start: "08:00", End: "20:00"}}},
 			MaxDistanceMeters: 100},
 		Door:           &doorman.Door{ID: "dor_1", BuildingID: "bld_1", Latitude: &lat, Longitude: &lng},
 		Courier:        &doorman.Courier{ID: "cou_1", CarrierID: "car_1", Status: doorman.CourierActive, BackgroundCheckVerifiedUntil: &until},
