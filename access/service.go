@@ -1,0 +1,141 @@
+package access
+
+import (
+	"context"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/policy"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var _ doorman.AccessService = (*Service)(nil)
+
+// Service decides access requests and records them.
+type Service struct {
+	store doorman.Store
+	link  doorman.DoorLink
+	now   func() time.Time
+
+	decisions *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithDoorLink sends granted unlocks to the doors through link.
+func WithDoorLink(link doorman.DoorLink) Option { return func(s *Service) { s.link = link } }
+
+// WithMetrics registers the decision metrics with reg.
+func WithMetrics(reg prometheus.Registerer) Option {
+	return func(s *Service) { reg.MustRegister(s.decisions, s.latency) }
+}
+
+// NewService returns a Service over store.
+func NewService(store doorman.Store, opts ...Option) *Service {
+	s := &Service{
+		store: store,
+		now:   time.Now,
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "doorman_access_decisions_total",
+			Help: "Access decisions by outcome reason (\"allowed\" for grants).",
+		}, []string{"reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "doorman_access_decision_seconds",
+			Help:    "Time from access request to answer, by stage: decide (load, decide, commit) and unlock (door round trip).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"stage"}),
+	}
+	for _, r := range append([]string{"allowed", doorman.ReasonDoorOffline}, doorman.Reasons...) {
+		s.decisions.WithLabelValues(r) // export zeros, so rates work from the start
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// RequestAccess decides req, records the decision and, when allowed, commits
+// the grant before the door link sees it.
+func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) (*doorman.AccessResult, error) {
+	start := time.Now()
+	tracking, err := validate(req)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.load(ctx, req, tracking)
+	if err != nil {
+		return nil, err
+	}
+	decision := policy.Decide(*in)
+
+	rec := &doorman.AccessRecord{
+		Decision:   decision,
+		BuildingID: in.Door.BuildingID,
+		DoorID:     in.Door.ID,
+		CarrierID:  in.Courier.CarrierID,
+		CourierID:  in.Courier.ID,
+		At:         in.Now,
+	}
+	for _, sc := range in.Scans {
+		if sc.Parcel != nil {
+			rec.ParcelIDs = append(rec.ParcelIDs, sc.Parcel.ID)
+		}
+	}
+	if decision.Allowed {
+		rec.Grant = &doorman.Grant{
+			ID:         doorman.NewID(doorman.PrefixGrant),
+			DoorID:     in.Door.ID,
+			BuildingID: in.Door.BuildingID,
+			CourierID:  in.Courier.ID,
+			CarrierID:  in.Courier.CarrierID,
+			ParcelIDs:  rec.ParcelIDs,
+			IssuedAt:   in.Now,
+			ExpiresAt:  in.Now.Add(doorman.GrantTTL),
+		}
+	}
+	if _, err := s.store.RecordAccess(ctx, rec); doorman.ErrorCode(err) == doorman.ECONFLICT && rec.Grant != nil {
+		// The door was locked down between reading and committing.
+		rec.Decision = doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down.")
+		rec.Grant = nil
+		if _, err := s.store.RecordAccess(ctx, rec); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	s.latency.WithLabelValues("decide").Observe(time.Since(start).Seconds())
+
+	result := &doorman.AccessResult{Decision: rec.Decision, Grant: rec.Grant}
+	if rec.Grant != nil && s.link != nil {
+		result = s.unlock(ctx, in.Door, rec.Grant)
+	}
+	s.count(result.Decision)
+	return result, nil
+}
+
+// unlock drives the door for a committed grant and reports what happened.
+func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) *doorman.AccessResult {
+	start := time.Now()
+	defer func() { s.latency.WithLabelValues("unlock").Observe(time.Since(start).Seconds()) }()
+	if err := s.link.Unlock(ctx, door, g); err != nil {
+		reason := doorman.ErrorReason(err)
+		if reason == "" {
+			reason = doorman.ReasonDoorOffline
+		}
+		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
+	}
+	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
+}
+
+func (s *Service) count(d doorman.Decision) {
+	if d.Allowed {
+		s.decisions.WithLabelValues("allowed").Inc()
+	} else {
+		s.decisions.WithLabelValues(d.Reason).Inc()
+	}
+}
