@@ -1,0 +1,142 @@
+package wire
+
+import (
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// Ack is a device's answer to an unlock command. A device answers every
+// command it can parse enough to reply to: with ExecutedAt when it pulsed
+// the relay, or with Rejected (a Reject* reason) when it refused.
+type Ack struct {
+	GrantID    string    `json:"grant_id,omitempty"`
+	JTI        string    `json:"jti,omitempty"`
+	ExecutedAt time.Time `json:"executed_at,omitzero"`
+	Rejected   string    `json:"rejected,omitempty"`
+}
+
+// Executed reports whether the device pulsed the relay.
+func (a *Ack) Executed() bool { return a.Rejected == "" && !a.ExecutedAt.IsZero() }
+
+// Validate returns EINVALID unless the ack is either an execution with its
+// grant and token IDs or a rejection with a known reason.
+func (a *Ack) Validate() error {
+	switch {
+	case a.Rejected != "" && !validRejection(a.Rejected):
+		return doorman.Errorf(doorman.EINVALID, "Unknown rejection reason.")
+	case a.Rejected != "" && !a.ExecutedAt.IsZero():
+		return doorman.Errorf(doorman.EINVALID, "An ack cannot be both executed and rejected.")
+	case a.Rejected == "" && (a.ExecutedAt.IsZero() || a.GrantID == "" || a.JTI == ""):
+		return doorman.Errorf(doorman.EINVALID, "An executed ack needs grant ID, token ID and time.")
+	case len(a.GrantID) > 64 || len(a.JTI) > 64:
+		return doorman.Errorf(doorman.EINVALID, "Ack IDs are too long.")
+	}
+	return nil
+}
+
+func validRejection(r string) bool {
+	switch r {
+	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
+		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal:
+		return true
+	}
+	return false
+}
+
+// Event kinds a device reports. Each is also the last token of the event's
+// subject.
+const (
+	EventDoorOpened      = "door_opened"      // the door opened after an unlock
+	EventDoorClosed      = "door_closed"      // the door closed
+	EventDoorHeldOpen    = "door_held_open"   // the door stayed open too long
+	EventDoorForced      = "door_forced"      // the door opened without an unlock
+	EventUnlockExecuted  = "unlock_executed"  // the relay was pulsed for a grant
+	EventCommandRejected = "command_rejected" // a command was refused (security event)
+	EventTamper          = "tamper"           // the device detected tampering
+	EventHeartbeat       = "heartbeat"        // the device is alive
+)
+
+// EventKinds lists every event kind.
+var EventKinds = []string{
+	EventDoorOpened, EventDoorClosed, EventDoorHeldOpen, EventDoorForced,
+	EventUnlockExecuted, EventCommandRejected, EventTamper, EventHeartbeat,
+}
+
+// ValidEventKind reports whether kind is a known event kind.
+func ValidEventKind(kind string) bool {
+	for _, k := range EventKinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// PrefixEvent prefixes event IDs.
+const PrefixEvent = "evt"
+
+// NewEventID returns a new unguessable, time-ordered event ID. It is also
+// the JetStream Nats-Msg-Id, so a device that publishes an event twice
+// (say, after losing the first acknowledgement) stores it once.
+func NewEventID() string { return doorman.NewID(PrefixEvent) }
+
+// Event is something a device reports. The door is named by the subject the
+// event arrives on, which the device's credentials pin; DoorID repeats it
+// and a mismatch marks a forged event.
+type Event struct {
+	ID     string    `json:"id"`
+	Kind   string    `json:"kind"`
+	DoorID string    `json:"door_id"`
+	At     time.Time `json:"at"` // device time, corrected by the time service
+	// GrantID and JTI name the command of unlock_executed and
+	// command_rejected events.
+	GrantID string `json:"grant_id,omitempty"`
+	JTI     string `json:"jti,omitempty"`
+	// Reason is the Reject* reason of a command_rejected event.
+	Reason string `json:"reason,omitempty"`
+	// Detail is free text for people, at most MaxDetailLength bytes.
+	Detail string `json:"detail,omitempty"`
+	// Dropped counts events the device had to drop because its queue was
+	// full; heartbeats carry it.
+	Dropped int64 `json:"dropped,omitempty"`
+	// ClockOffsetMillis is the device's correction to its own clock.
+	ClockOffsetMillis int64 `json:"clock_offset_ms,omitempty"`
+}
+
+// Validate returns EINVALID if the event breaks a rule.
+func (e *Event) Validate() error {
+	switch {
+	case !doorman.HasPrefix(e.ID, PrefixEvent):
+		return doorman.Errorf(doorman.EINVALID, "Event ID must be an evt_ ID.")
+	case !ValidEventKind(e.Kind):
+		return doorman.Errorf(doorman.EINVALID, "Unknown event kind.")
+	case !ValidDoorID(e.DoorID):
+		return doorman.Errorf(doorman.EINVALID, "Event needs a valid door ID.")
+	case e.At.IsZero():
+		return doorman.Errorf(doorman.EINVALID, "Event needs a time.")
+	case len(e.GrantID) > 64 || len(e.JTI) > 64:
+		return doorman.Errorf(doorman.EINVALID, "Event IDs are too long.")
+	case e.Reason != "" && !validRejection(e.Reason):
+		return doorman.Errorf(doorman.EINVALID, "Unknown rejection reason.")
+	case len(e.Detail) > MaxDetailLength:
+		return doorman.Errorf(doorman.EINVALID, "Event detail is longer than %d bytes.", MaxDetailLength)
+	case e.Dropped < 0:
+		return doorman.Errorf(doorman.EINVALID, "Dropped count must not be negative.")
+	}
+	return nil
+}
+
+// TimeRequest asks the control plane for its signed time.
+type TimeRequest struct {
+	// Nonce is 16 to 64 random characters that the signed reply echoes.
+	Nonce string `json:"nonce"`
+}
+
+// Validate returns EINVALID for a missing or malformed nonce.
+func (r *TimeRequest) Validate() error {
+	if !validNonce(r.Nonce) {
+		return doorman.Errorf(doorman.EINVALID, "Time request nonce must be 16 to 64 characters.")
+	}
+	return nil
+}

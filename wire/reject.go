@@ -1,0 +1,35 @@
+package wire
+
+import "fmt"
+
+// Rejection reasons a device gives for a command it refuses. They are
+// stable: they appear in command_rejected events and acknowledgements.
+const (
+	RejectMalformed    = "malformed"     // not a well-formed token of this protocol, or over a size limit
+	RejectUnknownKey   = "unknown_key"   // signed with a key ID the device was not given
+	RejectBadSignature = "bad_signature" // the signature does not verify with the named key
+	RejectWrongDoor    = "wrong_door"    // addressed to another door
+	RejectExpired      = "expired"       // past its expiry plus the allowed skew
+	RejectNotYetValid  = "not_yet_valid" // before its not-before (or issued-at) minus the allowed skew
+	RejectReplayed     = "replayed"      // its token ID was used before
+	RejectInternal     = "internal"      // the device could not record the token ID; it fails shut
+)
+
+// Rejection is why a device refused a command. Verify returns it as the
+// error; Detail is for logs and never decides anything.
+type Rejection struct {
+	Reason string
+	Detail string
+}
+
+// Error implements error.
+func (r *Rejection) Error() string {
+	if r.Detail == "" {
+		return "command rejected: " + r.Reason
+	}
+	return fmt.Sprintf("command rejected: %s: %s", r.Reason, r.Detail)
+}
+
+func reject(reason, format string, args ...any) *Rejection {
+	return &Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
