@@ -1,0 +1,89 @@
+package natsbus
+
+import (
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// Names written into the JWTs, for people reading server logs.
+const (
+	operatorName = "doorman"
+	accountName  = "DOORMAN"
+	systemName   = "SYS"
+	serviceName  = "doorman-control-plane"
+)
+
+// operatorJWT returns the self-signed operator JWT naming the system account.
+func operatorJWT(k *authKeys) (*jwt.OperatorClaims, error) {
+	opPub, _ := k.operator.PublicKey()
+	sysPub, _ := k.systemAccount.PublicKey()
+	oc := jwt.NewOperatorClaims(opPub)
+	oc.Name = operatorName
+	oc.SystemAccount = sysPub
+	token, err := oc.Encode(k.operator)
+	if err != nil {
+		return nil, err
+	}
+	return jwt.DecodeOperatorClaims(token)
+}
+
+// systemAccountJWT returns the system account's JWT.
+func systemAccountJWT(k *authKeys) (string, error) {
+	sysPub, _ := k.systemAccount.PublicKey()
+	ac := jwt.NewAccountClaims(sysPub)
+	ac.Name = systemName
+	return ac.Encode(k.operator)
+}
+
+// accountClaims returns the Doorman account's claims: JetStream enabled,
+// users issued by the signing key only, and the revoked device keys.
+func accountClaims(k *authKeys, revocations map[string]int64) *jwt.AccountClaims {
+	accPub, _ := k.account.PublicKey()
+	skPub, _ := k.accountSigning.PublicKey()
+	ac := jwt.NewAccountClaims(accPub)
+	ac.Name = accountName
+	ac.SigningKeys.Add(skPub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{
+		MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1,
+		MaxAckPending: -1, MemoryMaxStreamBytes: -1, DiskMaxStreamBytes: -1,
+	}
+	// Bearer tokens would let a stolen JWT connect without the device's
+	// private key.
+	ac.Limits.DisallowBearer = true
+	for pub, at := range revocations {
+		ac.RevokeAt(pub, time.Unix(at, 0))
+	}
+	return ac
+}
+
+// deviceClaims returns the user claims of a door's device: it may publish
+// its events and time requests, subscribe to its commands and its own
+// inbox, and answer the requests it receives. Nothing else.
+func deviceClaims(accPub, doorID, devicePub string) *jwt.UserClaims {
+	uc := jwt.NewUserClaims(devicePub)
+	uc.Name = doorID
+	uc.IssuerAccount = accPub
+	uc.Pub.Allow.Add(wire.EventSubjectsOf(doorID), wire.TimeSubject(doorID))
+	uc.Sub.Allow.Add(wire.CommandSubject(doorID), wire.InboxPrefix(doorID)+".>")
+	uc.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: wire.MaxCommandTTL}
+	uc.Limits.Payload = wire.MaxMessageSize
+	uc.Limits.Subs = 16
+	uc.AllowedConnectionTypes.Add(jwt.ConnectionTypeStandard)
+	return uc
+}
+
+// serviceClaims returns the user claims of the control plane's own
+// connection: the whole account, including the JetStream API.
+func serviceClaims(accPub, servicePub string) *jwt.UserClaims {
+	uc := jwt.NewUserClaims(servicePub)
+	uc.Name = serviceName
+	uc.IssuerAccount = accPub
+	return uc
+}
+
+// validUserKey reports whether s is a public NATS user key.
+func validUserKey(s string) bool { return nkeys.IsValidPublicUserKey(s) }

@@ -1,0 +1,324 @@
+package natsbus
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// Bus is the control plane's connection to the device bus, with the
+// embedded server it runs (unless in external mode). It is safe for
+// concurrent use.
+type Bus struct {
+	cfg Config
+	log *slog.Logger
+
+	srv      *server.Server // nil in external mode
+	resolver *server.MemAccResolver
+	keys     *authKeys // nil in external mode
+
+	accPub  string        // the account devices and the service live in
+	signing nkeys.KeyPair // issues user JWTs; nil if unavailable
+
+	nc *nats.Conn
+	js jetstream.JetStream
+
+	caPEM      []byte
+	deviceURLs []string
+
+	mu          sync.Mutex
+	revocations map[string]int64
+	timeSub     *nats.Subscription
+	consumers   []jetstream.ConsumeContext
+	closed      bool
+}
+
+var _ doorman.DoorLink = (*Bus)(nil)
+
+// Open starts the embedded server (or connects to the external one), sets
+// up the device event stream and, when a Signer is configured, serves time
+// to devices.
+func Open(ctx context.Context, cfg Config) (*Bus, error) {
+	cfg.setDefaults()
+	b := &Bus{cfg: cfg, log: cfg.Logger}
+	var err error
+	if cfg.URL == "" {
+		err = b.startEmbedded()
+	} else {
+		err = b.connectExternal()
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := b.ensureStream(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if cfg.Signer != nil {
+		if err := b.serveTime(); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// startEmbedded starts the embedded NATS server in operator mode with TLS
+// and JetStream, and connects to it as the control plane's service user.
+func (b *Bus) startEmbedded() error {
+	dir := b.cfg.DataDir
+	if dir == "" {
+		return fmt.Errorf("natsbus: a data dir is required for the embedded server")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("natsbus: %w", err)
+	}
+	keys, err := loadOrCreateKeys(dir)
+	if err != nil {
+		return err
+	}
+	revs, err := loadRevocations(dir)
+	if err != nil {
+		return err
+	}
+	hosts := append([]string{}, b.cfg.Hosts...)
+	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	certs, err := loadOrCreateTLS(dir, hosts, time.Now())
+	if err != nil {
+		return fmt.Errorf("natsbus: TLS: %w", err)
+	}
+	op, err := operatorJWT(keys)
+	if err != nil {
+		return fmt.Errorf("natsbus: operator: %w", err)
+	}
+	sysJWT, err := systemAccountJWT(keys)
+	if err != nil {
+		return fmt.Errorf("natsbus: system account: %w", err)
+	}
+	accPub, _ := keys.account.PublicKey()
+	sysPub, _ := keys.systemAccount.PublicKey()
+	accJWT, err := accountClaims(keys, revs).Encode(keys.operator)
+	if err != nil {
+		return fmt.Errorf("natsbus: account: %w", err)
+	}
+	resolver := &server.MemAccResolver{}
+	if err := resolver.Store(sysPub, sysJWT); err != nil {
+		return err
+	}
+	if err := resolver.Store(accPub, accJWT); err != nil {
+		return err
+	}
+	host, portStr, err := net.SplitHostPort(b.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("natsbus: listen address %q: %w", b.cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("natsbus: listen port %q: %w", portStr, err)
+	}
+	opts := &server.Options{
+		ServerName:       "doorman",
+		Host:             host,
+		Port:             port,
+		NoSigs:           true,
+		TrustedOperators: []*jwt.OperatorClaims{op},
+		AccountResolver:  resolver,
+		SystemAccount:    sysPub,
+		JetStream:        true,
+		StoreDir:         dir + "/jetstream",
+		SyncAlways:       true, // fsync every JetStream write
+		TLSConfig: &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{certs.server},
+		},
+		TLSTimeout:  2,
+		AllowNonTLS: false,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("natsbus: server: %w", err)
+	}
+	srv.SetLoggerV2(serverLogger{b.log}, false, false, false)
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return fmt.Errorf("natsbus: embedded server did not start on %s", b.cfg.Listen)
+	}
+	b.srv, b.resolver, b.keys = srv, resolver, keys
+	b.accPub, b.signing, b.revocations = accPub, keys.accountSigning, revs
+	b.caPEM = certs.caPEM
+	realPort := srv.Addr().(*net.TCPAddr).Port
+	b.deviceURLs = b.cfg.AdvertiseURLs
+	if len(b.deviceURLs) == 0 {
+		h := "127.0.0.1"
+		if len(b.cfg.Hosts) > 0 {
+			h = b.cfg.Hosts[0]
+		}
+		b.deviceURLs = []string{"tls://" + net.JoinHostPort(h, strconv.Itoa(realPort))}
+	}
+
+	// The control plane's own user: a fresh key each start, never stored.
+	svc, err := nkeys.CreateUser()
+	if err != nil {
+		return err
+	}
+	svcPub, _ := svc.PublicKey()
+	svcJWT, err := serviceClaims(accPub, svcPub).Encode(keys.accountSigning)
+	if err != nil {
+		return err
+	}
+	svcSeed, _ := svc.Seed()
+	pool := x509.NewCertPool()
+	pool.AddCert(certs.caCert)
+	return b.connect("tls://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(realPort)),
+		nats.UserJWTAndSeed(svcJWT, string(svcSeed)),
+		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}))
+}
+
+// connectExternal connects to an external NATS deployment with the
+// configured credentials.
+func (b *Bus) connectExternal() error {
+	if b.cfg.CredsFile == "" {
+		return fmt.Errorf("natsbus: external mode needs a credentials file")
+	}
+	creds, err := os.ReadFile(b.cfg.CredsFile)
+	if err != nil {
+		return fmt.Errorf("natsbus: %w", err)
+	}
+	userJWT, err := jwt.ParseDecoratedJWT(creds)
+	if err != nil {
+		return fmt.Errorf("natsbus: %s holds no user JWT", b.cfg.CredsFile)
+	}
+	uc, err := jwt.DecodeUserClaims(userJWT)
+	if err != nil {
+		return fmt.Errorf("natsbus: %s: %w", b.cfg.CredsFile, err)
+	}
+	b.accPub = uc.IssuerAccount
+	if b.accPub == "" {
+		b.accPub = uc.Issuer
+	}
+	if b.cfg.AccountSigningSeedFile != "" {
+		if err := checkPrivate(b.cfg.AccountSigningSeedFile); err != nil {
+			return err
+		}
+		seed, err := os.ReadFile(b.cfg.AccountSigningSeedFile)
+		if err != nil {
+			return fmt.Errorf("natsbus: %w", err)
+		}
+		kp, err := nkeys.FromSeed([]byte(strings.TrimSpace(string(seed))))
+		if err != nil {
+			return fmt.Errorf("natsbus: %s is not an NKey seed", b.cfg.AccountSigningSeedFile)
+		}
+		b.signing = kp
+	}
+	opts := []nats.Option{nats.UserCredentials(b.cfg.CredsFile)}
+	if b.cfg.CAFile != "" {
+		pem, err := os.ReadFile(b.cfg.CAFile)
+		if err != nil {
+			return fmt.Errorf("natsbus: %w", err)
+		}
+		b.caPEM = pem
+		opts = append(opts, nats.RootCAs(b.cfg.CAFile))
+	}
+	b.deviceURLs = b.cfg.AdvertiseURLs
+	if len(b.deviceURLs) == 0 {
+		b.deviceURLs = strings.Split(b.cfg.URL, ",")
+	}
+	return b.connect(b.cfg.URL, opts...)
+}
+
+// connect opens the service connection; it reconnects forever.
+func (b *Bus) connect(url string, opts ...nats.Option) error {
+	opts = append(opts,
+		nats.Name(serviceName),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			b.log.Warn("nats error", "err", err)
+		}),
+	)
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("natsbus: connect %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("natsbus: jetstream: %w", err)
+	}
+	b.nc, b.js = nc, js
+	return nil
+}
+
+// DeviceURLs returns the bus URLs to hand devices at enrollment.
+func (b *Bus) DeviceURLs() []string { return slices.Clone(b.deviceURLs) }
+
+// CACertPEM returns the PEM CA devices pin to verify the bus's TLS
+// certificate (nil in external mode without a CA file).
+func (b *Bus) CACertPEM() []byte { return slices.Clone(b.caPEM) }
+
+// ClientURL returns the embedded server's URL on this host, or the external
+// URL.
+func (b *Bus) ClientURL() string {
+	if b.srv == nil {
+		return b.cfg.URL
+	}
+	return "tls://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(b.srv.Addr().(*net.TCPAddr).Port))
+}
+
+// Close stops the consumers and the time service, closes the connection
+// and shuts the embedded server down.
+func (b *Bus) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	consumers := b.consumers
+	b.consumers = nil
+	b.mu.Unlock()
+	for _, c := range consumers {
+		c.Stop()
+	}
+	if b.nc != nil {
+		b.nc.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+	return nil
+}
+
+// serverLogger sends the embedded server's log to slog.
+type serverLogger struct{ log *slog.Logger }
+
+func (l serverLogger) Noticef(f string, v ...any) { l.log.Info(fmt.Sprintf(f, v...), "from", "nats") }
+func (l serverLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...), "from", "nats") }
+func (l serverLogger) Fatalf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
+func (l serverLogger) Errorf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
+func (l serverLogger) Debugf(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
+func (l serverLogger) Tracef(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }

@@ -1,0 +1,346 @@
+package natsbus_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// MustSigner returns a command signer with a fresh key.
+func MustSigner(tb testing.TB) *wire.Signer {
+	tb.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := wire.NewSigner(priv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// MustOpenBus starts an embedded bus in dir on a free loopback port.
+func MustOpenBus(tb testing.TB, dir string, signer *wire.Signer) *natsbus.Bus {
+	tb.Helper()
+	b, err := natsbus.Open(context.Background(), natsbus.Config{
+		DataDir: dir, Listen: "127.0.0.1:-1", Signer: signer, CommandTimeout: 2 * time.Second,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { b.Close() })
+	return b
+}
+
+// Device is a raw device connection for tests.
+type Device struct {
+	DoorID string
+	Pub    string
+	Seed   string
+	JWT    string
+	NC     *nats.Conn
+	Errs   chan error // asynchronous errors, e.g. permission violations
+}
+
+// MustDevice enrolls a device for a new door and connects it.
+func MustDevice(tb testing.TB, b *natsbus.Bus) *Device {
+	tb.Helper()
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	door := doorman.NewID(doorman.PrefixDoor)
+	token, err := b.IssueDeviceCredentials(door, pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := &Device{DoorID: door, Pub: pub, Seed: string(seed), JWT: token, Errs: make(chan error, 64)}
+	nc, err := d.Connect(b, nats.MaxReconnects(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d.NC = nc
+	tb.Cleanup(nc.Close)
+	return d
+}
+
+// Connect opens another connection with the device's credentials.
+func (d *Device) Connect(b *natsbus.Bus, opts ...nats.Option) (*nats.Conn, error) {
+	opts = append([]nats.Option{
+		nats.UserJWTAndSeed(d.JWT, d.Seed),
+		nats.Secure(tlsTo(b)),
+		nats.CustomInboxPrefix(wire.InboxPrefix(d.DoorID)),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case d.Errs <- err:
+			default:
+			}
+		}),
+	}, opts...)
+	return nats.Connect(b.DeviceURLs()[0], opts...)
+}
+
+func tlsTo(b *natsbus.Bus) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(b.CACertPEM())
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// WantViolation waits for the device's next asynchronous error and checks
+// it is a permissions violation naming subject.
+func (d *Device) WantViolation(tb testing.TB, subject string) {
+	tb.Helper()
+	select {
+	case err := <-d.Errs:
+		if !strings.Contains(strings.ToLower(err.Error()), "permissions violation") || !strings.Contains(err.Error(), subject) {
+			tb.Fatalf("async error %v, want a permissions violation for %s", err, subject)
+		}
+	case <-time.After(10 * time.Second):
+		tb.Fatalf("no permissions violation for %s", subject)
+	}
+}
+
+func TestOpen_KeepsCAAndKeysAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	b := MustOpenBus(t, dir, nil)
+	ca := b.CACertPEM()
+	if len(ca) == 0 || !strings.HasPrefix(b.DeviceURLs()[0], "tls://") {
+		t.Fatalf("CA %d bytes, URLs %v", len(ca), b.DeviceURLs())
+	}
+	d := MustDevice(t, b)
+	d.NC.Close()
+	b.Close()
+
+	for _, name := range []string{"bus-keys.json", "revocations.json", "ca-key.pem", "server-key.pem"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if name == "revocations.json" && os.IsNotExist(err) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+
+	b2 := MustOpenBus(t, dir, nil)
+	if string(b2.CACertPEM()) != string(ca) {
+		t.Fatal("CA changed across restart")
+	}
+	// The credentials issued before the restart still work.
+	nc, err := d.Connect(b2, nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatalf("device credentials from before the restart refused: %v", err)
+	}
+	nc.Close()
+}
+
+func TestOpen_RefusesLeakyKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	b := MustOpenBus(t, dir, nil)
+	b.Close()
+	if err := os.Chmod(filepath.Join(dir, "bus-keys.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: dir, Listen: "127.0.0.1:-1"}); err == nil {
+		t.Fatal("Open accepted a world-readable key file")
+	}
+}
+
+func TestSendUnlock(t *testing.T) {
+	signer := MustSigner(t)
+	b := MustOpenBus(t, t.TempDir(), signer)
+	d := MustDevice(t, b)
+	ctx := context.Background()
+
+	t.Run("offline", func(t *testing.T) {
+		token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: "gnt_1"})
+		_, err := b.SendUnlock(ctx, d.DoorID, token, 0)
+		if doorman.ErrorCode(err) != doorman.EUNAVAILABLE || doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
+			t.Fatalf("err = %v, want EUNAVAILABLE door_offline", err)
+		}
+	})
+
+	t.Run("silent device", func(t *testing.T) {
+		sub, err := d.NC.SubscribeSync(wire.CommandSubject(d.DoorID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+		d.NC.Flush()
+		token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: "gnt_1"})
+		_, err = b.SendUnlock(ctx, d.DoorID, token, 200*time.Millisecond)
+		if doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
+			t.Fatalf("err = %v, want door_offline", err)
+		}
+	})
+
+	t.Run("acked and rejected", func(t *testing.T) {
+		v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := d.NC.Subscribe(wire.CommandSubject(d.DoorID), func(m *nats.Msg) {
+			ack := wire.Ack{}
+			if cmd, err := v.Verify(m.Data); err != nil {
+				ack.Rejected = err.(*wire.Rejection).Reason
+			} else {
+				ack = wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: time.Now()}
+			}
+			data, _ := wire.Encode(&ack, wire.MaxMessageSize)
+			m.Respond(data)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+		d.NC.Flush()
+		door := &doorman.Door{ID: d.DoorID, PulseMillis: 1000}
+		if err := b.Unlock(ctx, door, &doorman.Grant{ID: "gnt_ok"}); err != nil {
+			t.Fatalf("Unlock: %v", err)
+		}
+		token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: "gnt_2"})
+		if ack, err := b.SendUnlock(ctx, d.DoorID, token, 0); err != nil || ack.GrantID != "gnt_2" || !ack.Executed() {
+			t.Fatalf("SendUnlock = %+v, %v", ack, err)
+		}
+		ack, err := b.SendUnlock(ctx, d.DoorID, token, 0)
+		if doorman.ErrorCode(err) != doorman.EFORBIDDEN || ack == nil || ack.Rejected != wire.RejectReplayed {
+			t.Fatalf("replayed: ack %+v, err %v; want EFORBIDDEN replayed", ack, err)
+		}
+		if _, err := b.SendUnlock(ctx, doorman.NewID(doorman.PrefixDoor), token, 0); doorman.ErrorCode(err) != doorman.EINVALID {
+			t.Fatalf("token for another door: err = %v, want EINVALID", err)
+		}
+	})
+}
+
+func TestTimeService(t *testing.T) {
+	signer := MustSigner(t)
+	b := MustOpenBus(t, t.TempDir(), signer)
+	d := MustDevice(t, b)
+	nonce := "0123456789abcdef0123"
+	req, _ := wire.Encode(&wire.TimeRequest{Nonce: nonce}, wire.MaxMessageSize)
+	msg, err := d.NC.Request(wire.TimeSubject(d.DoorID), req, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay()})
+	at, err := v.VerifyTime(msg.Data, nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(at); d < -time.Minute || d > time.Minute {
+		t.Fatalf("served time %s is far from now", at)
+	}
+}
+
+func TestEvents_ExactlyOnce(t *testing.T) {
+	dir := t.TempDir()
+	b := MustOpenBus(t, dir, nil)
+	d := MustDevice(t, b)
+	js, err := jetstream.New(d.NC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	publish := func(ev *wire.Event) {
+		t.Helper()
+		data, err := wire.Encode(ev, wire.MaxMessageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+	}
+	first := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
+	publish(first)
+	publish(first) // a device retrying after a lost ack
+	mismatched := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(mismatched, wire.MaxMessageSize)
+	// Kind in the body differs from the subject: dropped by the consumer.
+	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, wire.EventDoorForced), data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, wire.EventTamper), []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	last := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
+	publish(last)
+
+	got := make(chan *wire.Event, 16)
+	failOnce := true
+	err = b.ConsumeEvents(ctx, "test", func(_ context.Context, door string, ev *wire.Event) error {
+		if door != d.DoorID {
+			t.Errorf("door %s, want %s", door, d.DoorID)
+		}
+		if ev.ID == last.ID && failOnce {
+			failOnce = false
+			return errors.New("store briefly down")
+		}
+		got <- ev
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{first.ID, last.ID} {
+		select {
+		case ev := <-got:
+			if ev.ID != want {
+				t.Fatalf("event %s, want %s", ev.ID, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("event %s not delivered", want)
+		}
+	}
+	// After a restart the durable consumer resumes: nothing is delivered
+	// again, and a new event still arrives.
+	b.Close()
+	b2 := MustOpenBus(t, dir, nil)
+	got2 := make(chan *wire.Event, 16)
+	if err := b2.ConsumeEvents(ctx, "test", func(_ context.Context, _ string, ev *wire.Event) error {
+		got2 <- ev
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d2 := MustDeviceFor(t, b2, d)
+	js2, _ := jetstream.New(d2)
+	after := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ = wire.Encode(after, wire.MaxMessageSize)
+	if _, err := js2.Publish(ctx, wire.EventSubject(d.DoorID, after.Kind), data, jetstream.WithMsgID(after.ID)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-got2:
+		if ev.ID != after.ID {
+			t.Fatalf("after restart got %s, want only the new event %s", ev.ID, after.ID)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("new event not delivered after restart")
+	}
+}
+
+// MustDeviceFor reconnects an existing device to a (restarted) bus.
+func MustDeviceFor(tb testing.TB, b *natsbus.Bus, d *Device) *nats.Conn {
+	tb.Helper()
+	nc, err := d.Connect(b, nats.MaxReconnects(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}

@@ -1,0 +1,96 @@
+package natsbus
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// Defaults.
+const (
+	// DefaultListen is where the embedded server accepts devices.
+	DefaultListen = "0.0.0.0:4222"
+	// DefaultCommandTimeout is how long SendUnlock waits for a door's
+	// acknowledgement before reporting it offline.
+	DefaultCommandTimeout = 3 * time.Second
+	// DefaultEventStream is the JetStream stream of device events.
+	DefaultEventStream = "DOORMAN_EVENTS"
+	// DefaultEventMaxAge is how long the stream keeps events.
+	DefaultEventMaxAge = 30 * 24 * time.Hour
+	// DefaultDuplicateWindow is how long JetStream remembers event IDs, so
+	// an event a device publishes again after an outage of up to this long
+	// is stored once.
+	DefaultDuplicateWindow = 24 * time.Hour
+)
+
+// Config configures a Bus. Leave URL empty for the embedded server (the
+// default); set it to connect to an external NATS deployment instead.
+type Config struct {
+	// DataDir holds the embedded server's keys, revocations, TLS material
+	// and JetStream store. Required in embedded mode.
+	DataDir string
+	// Listen is the embedded server's host:port for devices; port -1
+	// picks a free one (tests). Default DefaultListen.
+	Listen string
+	// Hosts are the DNS names and IPs devices reach the server by; they go
+	// into the server certificate. localhost, 127.0.0.1 and ::1 are always
+	// added. The first one (or 127.0.0.1) builds DeviceURLs when
+	// AdvertiseURLs is empty.
+	Hosts []string
+	// AdvertiseURLs are the bus URLs handed to devices at enrollment.
+	AdvertiseURLs []string
+
+	// URL selects external mode: comma-separated NATS URLs.
+	URL string
+	// CredsFile is the control plane's NATS user credentials (external mode).
+	CredsFile string
+	// CAFile is the PEM CA of the external servers' TLS certificates; it is
+	// also handed to devices. Empty uses the system roots and hands devices
+	// nothing (they then need their own CA).
+	CAFile string
+	// AccountSigningSeedFile holds the seed of a signing key of the account
+	// the credentials belong to; without it IssueDeviceCredentials fails in
+	// external mode.
+	AccountSigningSeedFile string
+
+	// Signer signs unlock commands (Unlock) and time replies (the time
+	// service). Without it only SendUnlock of ready-made tokens works and
+	// devices get no time.
+	Signer *wire.Signer
+	// CommandTimeout bounds SendUnlock; default DefaultCommandTimeout.
+	CommandTimeout time.Duration
+	// EventStream, EventMaxAge and DuplicateWindow configure the device
+	// event stream; defaults above.
+	EventStream     string
+	EventMaxAge     time.Duration
+	DuplicateWindow time.Duration
+
+	// Logger receives the bus's and the embedded server's log; nil
+	// discards it.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = DefaultCommandTimeout
+	}
+	if c.EventStream == "" {
+		c.EventStream = DefaultEventStream
+	}
+	if c.EventMaxAge <= 0 {
+		c.EventMaxAge = DefaultEventMaxAge
+	}
+	if c.DuplicateWindow <= 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if c.DuplicateWindow > c.EventMaxAge {
+		c.DuplicateWindow = c.EventMaxAge
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}

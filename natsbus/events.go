@@ -1,0 +1,158 @@
+package natsbus
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// EventHandler receives one device event. doorID comes from the subject the
+// event arrived on, which only that door's device may publish on; the
+// event's own DoorID has been checked to match. Returning an error has the
+// event delivered again later.
+//
+// JetStream stores each event once (by its ID) and the consumer acks only
+// after the handler returns nil, so a handler sees each event once unless
+// the process dies between the handler and the ack: handlers should record
+// events idempotently by ev.ID.
+type EventHandler func(ctx context.Context, doorID string, ev *wire.Event) error
+
+// Consumer settings.
+const (
+	eventAckWait     = 30 * time.Second
+	eventRetryDelay  = 2 * time.Second
+	recentlyHandled  = 4096
+	maxEventsPending = 256
+)
+
+// ensureStream creates or updates the device event stream.
+func (b *Bus) ensureStream(ctx context.Context) error {
+	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        b.cfg.EventStream,
+		Description: "Doorman device events",
+		Subjects:    []string{wire.EventSubjects},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      b.cfg.EventMaxAge,
+		Duplicates:  b.cfg.DuplicateWindow,
+		MaxMsgSize:  wire.MaxMessageSize,
+	})
+	if err != nil {
+		return fmt.Errorf("natsbus: event stream: %w", err)
+	}
+	return nil
+}
+
+// ConsumeEvents hands every device event to fn, through the durable
+// consumer named durable (control-plane nodes that use the same name share
+// the work; each event goes to one of them). It returns once consuming has
+// started; consuming stops when ctx ends or the bus closes. Events that are
+// malformed or claim another door than their subject are logged and
+// dropped: a device cannot write into another door's history.
+func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler) error {
+	if durable == "" || fn == nil {
+		return doorman.Errorf(doorman.EINVALID, "A consumer name and a handler are required.")
+	}
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, b.cfg.EventStream, jetstream.ConsumerConfig{
+		Durable:       durable,
+		Description:   "Doorman device event handler",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       eventAckWait,
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: wire.EventSubjects,
+		MaxAckPending: maxEventsPending,
+	})
+	if err != nil {
+		b.log.Error("event consumer", "err", err)
+		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
+	}
+	seen := newRecentSet(recentlyHandled)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		b.handleEvent(ctx, m, fn, seen)
+	})
+	if err != nil {
+		b.log.Error("event consumer", "err", err)
+		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		cc.Stop()
+		return doorman.Errorf(doorman.EUNAVAILABLE, "The bus is closed.")
+	}
+	b.consumers = append(b.consumers, cc)
+	b.mu.Unlock()
+	go func() {
+		select {
+		case <-ctx.Done():
+			cc.Stop()
+		case <-cc.Closed():
+		}
+	}()
+	return nil
+}
+
+// handleEvent validates one stored event, hands it to fn and acks it.
+func (b *Bus) handleEvent(ctx context.Context, m jetstream.Msg, fn EventHandler, seen *recentSet) {
+	doorID, kind, ok := wire.ParseEventSubject(m.Subject())
+	var ev wire.Event
+	var err error
+	if ok {
+		err = wire.Decode(m.Data(), wire.MaxMessageSize, &ev)
+	}
+	if !ok || err != nil || ev.DoorID != doorID || ev.Kind != kind {
+		b.log.Warn("dropping malformed or misaddressed device event", "subject", m.Subject(), "err", err)
+		_ = m.Term()
+		return
+	}
+	if seen.has(ev.ID) {
+		// Handled, but the ack was lost: ack again without a second call.
+		_ = m.DoubleAck(ctx)
+		return
+	}
+	if err := fn(ctx, doorID, &ev); err != nil {
+		b.log.Warn("device event handler failed; will retry", "event", ev.ID, "err", err)
+		_ = m.NakWithDelay(eventRetryDelay)
+		return
+	}
+	seen.add(ev.ID)
+	if err := m.DoubleAck(ctx); err != nil {
+		b.log.Warn("device event ack", "event", ev.ID, "err", err)
+	}
+}
+
+// recentSet remembers the last n event IDs handled by this process.
+type recentSet struct {
+	mu    sync.Mutex
+	ids   map[string]struct{}
+	order []string
+	n     int
+}
+
+func newRecentSet(n int) *recentSet { return &recentSet{ids: make(map[string]struct{}, n), n: n} }
+
+func (s *recentSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ids[id]
+	return ok
+}
+
+func (s *recentSet) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.order) >= s.n {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.ids[id] = struct{}{}
+	s.order = append(s.order, id)
+}

@@ -1,0 +1,85 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// ReasonDoorRejected is the error reason when a device refused a command;
+// the acknowledgement's Rejected field says why.
+const ReasonDoorRejected = "door_rejected"
+
+// SendUnlock sends a signed unlock command to a door and waits up to
+// timeout (0 means the configured CommandTimeout) for its acknowledgement.
+// It returns the ack when the door pulsed its relay. Returns EINVALID for a
+// bad door ID or a token not for that door; EUNAVAILABLE with reason
+// door_offline when no device listens or none answers in time (or ctx
+// ends); EFORBIDDEN with reason door_rejected, and the ack, when the device
+// refused the command; EINTERNAL for a malformed or mismatched answer.
+func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time.Duration) (*wire.Ack, error) {
+	if !wire.ValidDoorID(doorID) {
+		return nil, doorman.Errorf(doorman.EINVALID, "Invalid door ID.")
+	}
+	aud, grantID, jti, err := wire.PeekCommand(token)
+	if err != nil || aud != doorID {
+		return nil, doorman.Errorf(doorman.EINVALID, "The token is not an unlock command for this door.")
+	}
+	if timeout <= 0 {
+		timeout = b.cfg.CommandTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	msg, err := b.nc.RequestWithContext(ctx, wire.CommandSubject(doorID), []byte(token))
+	if err != nil {
+		if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, context.DeadlineExceeded) &&
+			!errors.Is(err, context.Canceled) && !errors.Is(err, nats.ErrTimeout) {
+			b.log.Warn("send unlock", "door", doorID, "err", err)
+		}
+		return nil, offline()
+	}
+	var ack wire.Ack
+	if err := wire.Decode(msg.Data, wire.MaxMessageSize, &ack); err != nil {
+		b.log.Warn("malformed ack", "door", doorID, "err", err)
+		return nil, doorman.Errorf(doorman.EINTERNAL, "The door answered with a malformed acknowledgement.")
+	}
+	if ack.Rejected != "" {
+		e := doorman.Errorf(doorman.EFORBIDDEN, "The door refused the command (%s).", ack.Rejected)
+		e.Reason = ReasonDoorRejected
+		return &ack, e
+	}
+	if ack.JTI != jti || ack.GrantID != grantID {
+		b.log.Warn("mismatched ack", "door", doorID, "jti", jti, "ack_jti", ack.JTI)
+		return nil, doorman.Errorf(doorman.EINTERNAL, "The door acknowledged another command.")
+	}
+	return &ack, nil
+}
+
+// Unlock implements doorman.DoorLink: it signs a single-use command for the
+// grant with the configured Signer and sends it with SendUnlock. Returns
+// EUNAVAILABLE (door_offline) or EFORBIDDEN (door_rejected) as SendUnlock
+// does, EINVALID for a door or grant that cannot be signed, and EINTERNAL
+// when the bus has no Signer.
+func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Grant) error {
+	if b.cfg.Signer == nil {
+		return doorman.Errorf(doorman.EINTERNAL, "The bus has no command signing key.")
+	}
+	pulse := time.Duration(door.PulseMillis) * time.Millisecond
+	token, _, err := b.cfg.Signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse})
+	if err != nil {
+		return err
+	}
+	_, err = b.SendUnlock(ctx, door.ID, token, 0)
+	return err
+}
+
+func offline() error {
+	e := doorman.Errorf(doorman.EUNAVAILABLE, "The door did not answer; it is offline.")
+	e.Reason = doorman.ReasonDoorOffline
+	return e
+}
