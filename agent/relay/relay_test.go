@@ -1,0 +1,133 @@
+package relay_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
+	"github.com/doorman-dev/doorman/agent/relay"
+)
+
+func TestSim_PulseRelocks(t *testing.T) {
+	s := relay.NewSim()
+	if s.Released() {
+		t.Fatal("new strike is released")
+	}
+	if err := s.Pulse(20 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Released() || s.Pulses() != 1 {
+		t.Fatalf("after Pulse: released %v, pulses %d", s.Released(), s.Pulses())
+	}
+	if d, _ := s.LastPulse(); d != 20*time.Millisecond {
+		t.Fatalf("last pulse %s", d)
+	}
+	// Wait (without a timed assertion) for the strike to lock again.
+	for s.Released() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.Pulse(time.Hour)
+	s.Close()
+	if s.Released() {
+		t.Fatal("Close left the strike released")
+	}
+}
+
+func TestSim_Watch(t *testing.T) {
+	s := relay.NewSim()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	states := make(chan bool, 8)
+	go s.Watch(ctx, func(open bool) { states <- open })
+	if <-states {
+		t.Fatal("door starts open")
+	}
+	s.SetOpen(true)
+	if !<-states {
+		t.Fatal("open not reported")
+	}
+	s.SetOpen(false)
+	if <-states {
+		t.Fatal("close not reported")
+	}
+}
+
+func TestGPIO_Levels(t *testing.T) {
+	for _, activeLow := range []bool{false, true} {
+		locked, released := gpio.Low, gpio.High
+		if activeLow {
+			locked, released = gpio.High, gpio.Low
+		}
+		pin := &gpiotest.Pin{N: "relay", L: released}
+		g, err := relay.NewGPIO(relay.GPIOConfig{Chip: "gpiochip0", RelayActiveLow: activeLow, SensorLine: -1}, pin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pin.Read() != locked {
+			t.Fatalf("activeLow=%v: not locked at start", activeLow)
+		}
+		if err := g.Pulse(time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if pin.Read() != released {
+			t.Fatalf("activeLow=%v: not released during pulse", activeLow)
+		}
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if pin.Read() != locked {
+			t.Fatalf("activeLow=%v: Close left the strike released", activeLow)
+		}
+		if err := g.Pulse(time.Second); err == nil {
+			t.Fatal("Pulse after Close succeeded")
+		}
+	}
+}
+
+func TestGPIO_PulseEnds(t *testing.T) {
+	pin := &gpiotest.Pin{N: "relay"}
+	g, _ := relay.NewGPIO(relay.GPIOConfig{Chip: "gpiochip0", SensorLine: -1}, pin, nil)
+	g.Pulse(10 * time.Millisecond)
+	for pin.Read() == gpio.High {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestGPIO_Sensor(t *testing.T) {
+	relayPin := &gpiotest.Pin{N: "relay"}
+	sensor := &gpiotest.Pin{N: "door", EdgesChan: make(chan gpio.Level, 4)}
+	g, err := relay.NewGPIO(relay.GPIOConfig{Chip: "gpiochip0", RelayLine: 1, SensorLine: 2}, relayPin, sensor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	states := make(chan bool, 8)
+	done := make(chan struct{})
+	go func() { g.Watch(ctx, func(open bool) { states <- open }); close(done) }()
+	// Pulled up with the contact open: high reads as open.
+	if !<-states {
+		t.Fatal("pulled-up line not read as open")
+	}
+	sensor.EdgesChan <- gpio.Low
+	if <-states {
+		t.Fatal("low not read as closed")
+	}
+	cancel()
+	<-done
+}
+
+func TestGPIOConfig_Validate(t *testing.T) {
+	for _, c := range []relay.GPIOConfig{
+		{Chip: "", RelayLine: 1, SensorLine: -1},
+		{Chip: "gpiochip0", RelayLine: -1, SensorLine: -1},
+		{Chip: "gpiochip0", RelayLine: 3, SensorLine: 3},
+	} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}

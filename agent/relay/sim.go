@@ -1,0 +1,143 @@
+package relay
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Sim is a simulated strike and door sensor. Tests and demos drive the door
+// with SetOpen and observe pulses; it is safe for concurrent use.
+type Sim struct {
+	mu       sync.Mutex
+	pulses   int
+	last     time.Duration
+	lastAt   time.Time
+	released bool
+	open     bool
+	timer    *time.Timer
+	changed  chan struct{} // closed and replaced on every change
+}
+
+var (
+	_ Relay      = (*Sim)(nil)
+	_ DoorSensor = (*Sim)(nil)
+)
+
+// NewSim returns a locked strike on a closed door.
+func NewSim() *Sim { return &Sim{changed: make(chan struct{})} }
+
+// Pulse releases the simulated strike for d.
+func (s *Sim) Pulse(d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pulses++
+	s.last, s.lastAt, s.released = d, time.Now(), true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.released = false
+		s.notify()
+	})
+	s.notify()
+	return nil
+}
+
+// Close locks the strike.
+func (s *Sim) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.released = false
+	s.notify()
+	return nil
+}
+
+// Pulses returns how many pulses the relay has had.
+func (s *Sim) Pulses() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pulses
+}
+
+// LastPulse returns the length and time of the last pulse.
+func (s *Sim) LastPulse() (time.Duration, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last, s.lastAt
+}
+
+// Released reports whether the strike is released now.
+func (s *Sim) Released() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.released
+}
+
+// SetOpen opens or closes the simulated door.
+func (s *Sim) SetOpen(open bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open != open {
+		s.open = open
+		s.notify()
+	}
+}
+
+// Open reports whether the simulated door is open.
+func (s *Sim) Open() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open
+}
+
+// WaitPulses blocks until the relay has had at least n pulses or ctx ends.
+func (s *Sim) WaitPulses(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		got, ch := s.pulses, s.changed
+		s.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Watch reports the simulated door's state now and on every change.
+func (s *Sim) Watch(ctx context.Context, fn func(open bool)) error {
+	s.mu.Lock()
+	open, ch := s.open, s.changed
+	s.mu.Unlock()
+	fn(open)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ch:
+		}
+		s.mu.Lock()
+		now := s.open
+		ch = s.changed
+		s.mu.Unlock()
+		if now != open {
+			open = now
+			fn(open)
+		}
+	}
+}
+
+// notify wakes waiters; s.mu must be held.
+func (s *Sim) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
