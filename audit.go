@@ -119,6 +119,8 @@ func VerifyChain(chain string, entries []*AuditEntry, headSeq int64, headHash st
 	for i, e := range entries {
 		want := int64(i + 1)
 		switch {
+		case e == nil:
+			return &ChainBreak{Chain: chain, Seq: want, Problem: "missing entry"}
 		case e.Chain != chain:
 			return &ChainBreak{Chain: chain, Seq: want, EntryID: e.ID, Problem: "entry of another chain"}
 		case e.Seq < want:
@@ -134,6 +136,10 @@ func VerifyChain(chain string, entries []*AuditEntry, headSeq int64, headHash st
 	}
 	if headSeq > int64(len(entries)) {
 		return &ChainBreak{Chain: chain, Seq: int64(len(entries)) + 1, Problem: "missing entries at the end"}
+	}
+	if headSeq != 0 && headSeq < int64(len(entries)) {
+		e := entries[headSeq]
+		return &ChainBreak{Chain: chain, Seq: e.Seq, EntryID: e.ID, Problem: "entry beyond the chain head"}
 	}
 	if headSeq != 0 && headHash != prev {
 		return &ChainBreak{Chain: chain, Seq: headSeq, Problem: "chain head does not match the last entry"}

@@ -1,0 +1,38 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/sqlite"
+	"github.com/doorman-dev/doorman/storetest"
+)
+
+// mustOpen opens a store on a new file in a temporary directory.
+func mustOpen(tb testing.TB) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "doorman.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (doorman.Store, *sql.DB) {
+		s := mustOpen(t)
+		return s, s.DB()
+	})
+}
+
+func BenchmarkRecordAccess(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) doorman.Store { return mustOpen(b) })
+}

@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+const grantColumns = `id, door_id, building_id, courier_id, carrier_id, issued_at, expires_at, used_at, revoked_at`
+
+func scanGrant(sc scanner) (*doorman.Grant, error) {
+	var g doorman.Grant
+	var issued, expires int64
+	var used, revoked sql.NullInt64
+	if err := sc.Scan(&g.ID, &g.DoorID, &g.BuildingID, &g.CourierID, &g.CarrierID, &issued, &expires, &used, &revoked); err != nil {
+		return nil, err
+	}
+	g.IssuedAt, g.ExpiresAt = fromMicros(issued), fromMicros(expires)
+	g.UsedAt, g.RevokedAt = timePtr(used), timePtr(revoked)
+	return &g, nil
+}
+
+// RecordAccess commits rec.Grant (if any) and the decision's audit entry,
+// in the building's chain, in one durable transaction shared with
+// concurrent writes. A grant is refused with ECONFLICT (reason
+// door_locked_down) if its door is locked down by the time it commits;
+// in PostgreSQL the door row is share-locked, so a concurrent lockdown
+// either sees the grant (and revokes it) or is seen by it. Returns
+// EINVALID for a record that does not hang together and ENOTFOUND for an
+// unknown door, courier, carrier or parcel.
+func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error) {
+	if rec.BuildingID == "" || rec.DoorID == "" || rec.CourierID == "" || rec.CarrierID == "" {
+		return nil, doorman.Errorf(doorman.EINVALID, "An access record names its building, door, courier and carrier.")
+	} else if rec.Decision.Allowed != (rec.Grant != nil) {
+		return nil, doorman.Errorf(doorman.EINVALID, "An allowed decision comes with a grant, a denial without.")
+	} else if !rec.Decision.Allowed && rec.Decision.Reason == "" {
+		return nil, doorman.Errorf(doorman.EINVALID, "A denial needs a reason.")
+	}
+	at := rec.At
+	if at.IsZero() {
+		at = s.clock()
+	}
+	e := s.entry(ctx, doorman.ActionAccessDenied, rec.BuildingID)
+	e.At = exact(at)
+	e.DoorID, e.CarrierID, e.CourierID = rec.DoorID, rec.CarrierID, rec.CourierID
+	e.ParcelIDs = rec.ParcelIDs
+	e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
+
+	g := rec.Grant
+	if g != nil {
+		if err := s.prepareGrant(rec, e.At); err != nil {
+			return nil, err
+		}
+		e.Action, e.GrantID = doorman.ActionAccessGranted, g.ID
+	}
+	err := s.write(ctx, "record access", e.Chain, func(tx *sql.Tx) error {
+		if g != nil {
+			if err := s.insertGrant(tx, g); err != nil {
+				return err
+			}
+		}
+		return s.appendAudit(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// prepareGrant fills in and checks the grant of an allowed record.
+func (s *Store) prepareGrant(rec *doorman.AccessRecord, at time.Time) error {
+	g := rec.Grant
+	if g.ID == "" {
+		g.ID = s.ids.Next(doorman.PrefixGrant)
+	} else if !doorman.HasPrefix(g.ID, doorman.PrefixGrant) {
+		return doorman.Errorf(doorman.EINVALID, "Malformed grant ID.")
+	}
+	fill := func(field *string, v string) bool {
+		if *field == "" {
+			*field = v
+		}
+		return *field == v
+	}
+	if !fill(&g.DoorID, rec.DoorID) || !fill(&g.BuildingID, rec.BuildingID) ||
+		!fill(&g.CourierID, rec.CourierID) || !fill(&g.CarrierID, rec.CarrierID) {
+		return doorman.Errorf(doorman.EINVALID, "The grant and its access record disagree.")
+	}
+	if g.ParcelIDs == nil {
+		g.ParcelIDs = rec.ParcelIDs
+	}
+	if g.IssuedAt.IsZero() {
+		g.IssuedAt = at
+	}
+	if g.ExpiresAt.IsZero() {
+		g.ExpiresAt = g.IssuedAt.Add(doorman.GrantTTL)
+	}
+	g.IssuedAt, g.ExpiresAt = exact(g.IssuedAt), exact(g.ExpiresAt)
+	if !g.ExpiresAt.After(g.IssuedAt) {
+		return doorman.Errorf(doorman.EINVALID, "A grant must expire after it is issued.")
+	} else if g.UsedAt != nil || g.RevokedAt != nil {
+		return doorman.Errorf(doorman.EINVALID, "A new grant is neither used nor revoked.")
+	}
+	return nil
+}
+
+// insertGrant checks the door is in the grant's building and not locked
+// down, holding its row until commit, and inserts the grant.
+func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
+	var locked bool
+	err := tx.QueryRow(`SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`+s.dialect.ShareLock,
+		g.DoorID, g.BuildingID).Scan(&locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Door")
+	} else if err != nil {
+		return err
+	} else if locked {
+		return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonDoorLockedDown,
+			Message: "The door was locked down."}
+	}
+	_, err = tx.Exec(`INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
+		g.ID, g.DoorID, g.BuildingID, g.CourierID, g.CarrierID, micros(g.IssuedAt), micros(g.ExpiresAt))
+	if err != nil {
+		return grantError(s, err)
+	}
+	for i, p := range g.ParcelIDs {
+		if _, err := tx.Exec(`INSERT INTO grant_parcels (grant_id, position, parcel_id) VALUES ($1, $2, $3)`,
+			g.ID, i, p); err != nil {
+			return grantError(s, err)
+		}
+	}
+	return nil
+}
+
+// grantError explains a constraint error of a grant insert.
+func grantError(s *Store, err error) error {
+	switch s.dialect.classify(err) {
+	case ErrUnique:
+		return doorman.Errorf(doorman.ECONFLICT, "The grant exists already, or names a parcel twice.")
+	case ErrForeignKey:
+		return doorman.Errorf(doorman.ENOTFOUND, "The grant names an unknown courier, carrier or parcel.")
+	}
+	return err
+}
+
+// Grant returns ENOTFOUND.
+func (s *Store) Grant(ctx context.Context, id string) (*doorman.Grant, error) {
+	g, err := scanGrant(s.rdb.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM grants WHERE id = $1`, id))
+	if err != nil {
+		return nil, s.translate("grant", notFoundIf(err, "Grant"))
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT parcel_id FROM grant_parcels WHERE grant_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return nil, s.translate("grant", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, s.translate("grant", err)
+		}
+		g.ParcelIDs = append(g.ParcelIDs, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.translate("grant", err)
+	}
+	return g, nil
+}
+
+// MarkGrantUsed records that the door executed the grant at the given
+// time. Returns ENOTFOUND, or ECONFLICT if it was already used, revoked or
+// expired at that time.
+func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) error {
+	at = exact(at)
+	return s.write(ctx, "mark grant used", "", func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE grants SET used_at = $1
+			WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, micros(at), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			return nil
+		}
+		if err := s.exists(tx, `SELECT 1 FROM grants WHERE id = $1`, id); err != nil {
+			return notFoundIf(err, "Grant")
+		}
+		return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
+	})
+}
+
+// CountAccessRequests returns how many access decisions (granted or
+// denied) the courier and the door have seen since the given time.
+func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time) (int, int, error) {
+	var courier, door int
+	err := s.rdb.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5)),
+		(SELECT COUNT(*) FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action IN ($4, $5))`,
+		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&courier, &door)
+	if err != nil {
+		return 0, 0, s.translate("count access requests", err)
+	}
+	return courier, door, nil
+}

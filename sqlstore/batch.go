@@ -1,0 +1,267 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// Batching limits.
+const (
+	// maxBatch is the most writes one transaction carries.
+	maxBatch = 256
+	// maxAttempts is how often a batch is tried when the engine reports a
+	// transient conflict (serialization failure, deadlock, busy).
+	maxAttempts = 8
+)
+
+// States of a queued write.
+const (
+	writeQueued int32 = iota
+	writeRunning
+	writeWithdrawn
+)
+
+// write is one caller's write waiting for the batcher.
+type write struct {
+	key   string
+	fn    func(tx *sql.Tx) error
+	state atomic.Int32
+	err   error
+	done  chan struct{}
+}
+
+// Stats counts the batcher's work since the store was opened. Writes above
+// Commits means concurrent writes shared commits.
+type Stats struct {
+	// Writes is the number of writes committed.
+	Writes uint64
+	// Commits is the number of transactions committed.
+	Commits uint64
+	// Retries is the number of batches run again after a transient conflict.
+	Retries uint64
+}
+
+// batcher runs every write of the store: a single goroutine drains the
+// queue, runs what it found in one transaction with a savepoint per write,
+// and commits once.
+type batcher struct {
+	db       *sql.DB
+	classify func(error) ErrorKind
+
+	mu     sync.RWMutex // guards closed against sends on a closed queue
+	closed bool
+	queue  chan *write
+
+	gate    sync.Mutex // held while writes are held back
+	pending atomic.Int64
+	stopped chan struct{}
+
+	writes, commits, retries atomic.Uint64
+}
+
+func newBatcher(db *sql.DB, classify func(error) ErrorKind) *batcher {
+	b := &batcher{
+		db:       db,
+		classify: classify,
+		queue:    make(chan *write, 4*maxBatch),
+		stopped:  make(chan struct{}),
+	}
+	go b.loop()
+	return b
+}
+
+// errCancelled is what a write whose context ended before it ran returns.
+func errCancelled() error {
+	return doorman.Errorf(doorman.EUNAVAILABLE, "The request was cancelled before it was written.")
+}
+
+// submit queues fn and waits for the commit (or rollback) of its batch. fn
+// runs in its own savepoint: its error undoes its own statements only. A
+// write whose ctx ends before the batcher reaches it is withdrawn and never
+// runs; once running it is carried through to the end, so it is never half
+// applied. key orders the writes of a batch (writes touching the same rows
+// should share a key), which keeps lock order stable across processes. fn
+// may run more than once if the batch is retried, so it must set its
+// results afresh on each run.
+func (b *batcher) submit(ctx context.Context, key string, fn func(tx *sql.Tx) error) error {
+	if ctx.Err() != nil {
+		return errCancelled()
+	}
+	w := &write{key: key, fn: fn, done: make(chan struct{})}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return doorman.Errorf(doorman.EUNAVAILABLE, "The store is closed.")
+	}
+	b.pending.Add(1)
+	select {
+	case b.queue <- w:
+	case <-ctx.Done():
+		b.pending.Add(-1)
+		b.mu.RUnlock()
+		return errCancelled()
+	}
+	b.mu.RUnlock()
+
+	select {
+	case <-w.done:
+		return w.err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(writeQueued, writeWithdrawn) {
+			return errCancelled()
+		}
+		<-w.done // already running: its outcome is the answer
+		return w.err
+	}
+}
+
+// loop is the batcher goroutine.
+func (b *batcher) loop() {
+	defer close(b.stopped)
+	for w := range b.queue {
+		b.gate.Lock() // wait while writes are held back
+		b.gate.Unlock()
+		batch := []*write{w}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case w, ok := <-b.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, w)
+			default:
+				break drain
+			}
+		}
+		b.pending.Add(-int64(len(batch)))
+		run := batch[:0]
+		for _, w := range batch {
+			if w.state.CompareAndSwap(writeQueued, writeRunning) {
+				run = append(run, w)
+			}
+		}
+		if len(run) > 0 {
+			b.run(run)
+		}
+	}
+}
+
+// run commits a batch, retrying it whole after a transient conflict, and
+// answers every write.
+func (b *batcher) run(batch []*write) {
+	sort.SliceStable(batch, func(i, j int) bool { return batch[i].key < batch[j].key })
+	for attempt := 1; ; attempt++ {
+		errs, err := b.try(batch)
+		if err != nil && b.classify(err) == ErrRetry && attempt < maxAttempts {
+			b.retries.Add(1)
+			time.Sleep(time.Duration(attempt) * time.Duration(1+rand.IntN(4)) * time.Millisecond)
+			continue
+		}
+		for i, w := range batch {
+			if err != nil {
+				w.err = err
+			} else {
+				w.err = errs[i]
+			}
+			close(w.done)
+		}
+		return
+	}
+}
+
+// try runs the batch in one transaction. It returns each write's own error,
+// or an error that failed the whole transaction.
+func (b *batcher) try(batch []*write) (errs []error, err error) {
+	ctx := context.Background() // a caller's cancellation must not cut a batch short
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	errs = make([]error, len(batch))
+	single := len(batch) == 1
+	var ok uint64
+	for i, w := range batch {
+		if !single {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+				return nil, err
+			}
+		}
+		werr := call(w.fn, tx)
+		switch {
+		case werr != nil && b.classify(werr) == ErrRetry:
+			return nil, werr
+		case werr != nil && single:
+			_ = tx.Rollback()
+			return []error{werr}, nil
+		case werr != nil:
+			errs[i] = werr
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+				return nil, err
+			}
+		default:
+			ok++
+		}
+		if !single {
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if ok == 0 {
+		_ = tx.Rollback()
+		return errs, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	b.commits.Add(1)
+	b.writes.Add(ok)
+	return errs, nil
+}
+
+// call runs fn, turning a panic into an error so that one bad write cannot
+// take the batcher, and every other caller, down with it.
+func call(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internal("write", "panic: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+// hold stops the batcher before its next batch until release is called.
+func (b *batcher) hold() (release func()) {
+	b.gate.Lock()
+	var once sync.Once
+	return func() { once.Do(b.gate.Unlock) }
+}
+
+// close stops accepting writes, lets the queued ones finish, and waits.
+func (b *batcher) close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.queue)
+	}
+	b.mu.Unlock()
+	<-b.stopped
+}
+
+func (b *batcher) stats() Stats {
+	return Stats{Writes: b.writes.Load(), Commits: b.commits.Load(), Retries: b.retries.Load()}
+}

@@ -1,0 +1,190 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+func testAccess(t *testing.T, open Opener) {
+	t.Run("Granted", func(t *testing.T) {
+		f := newFixture(t, open)
+		ps := f.newParcels(t, "TRK-2", "TRK-1")
+		now := time.Now()
+		rec := f.grant(ps, now)
+		ctx := as(doorman.RoleCourier, f.courier.ID)
+		e, err := f.s.RecordAccess(ctx, rec)
+		must(t, err)
+		if e.Action != doorman.ActionAccessGranted || e.GrantID != rec.Grant.ID || e.Chain != f.building.ID ||
+			e.Actor != "courier:"+f.courier.ID || e.DoorID != f.door.ID || e.CourierID != f.courier.ID ||
+			e.CarrierID != f.carrier.ID || !e.At.Equal(now.Truncate(time.Microsecond)) || e.Hash == "" {
+			t.Fatalf("grant audit entry: %+v", e)
+		}
+		equal(t, "audit parcel IDs", e.ParcelIDs, []string{ps[0].ID, ps[1].ID})
+		listed := f.audit(t, doorman.AuditFilter{Chain: f.building.ID})[0]
+		equal(t, "listed entry", listed, e)
+
+		g, err := f.s.Grant(f.ctx, rec.Grant.ID)
+		must(t, err)
+		want := *rec.Grant
+		want.DoorID, want.BuildingID, want.CourierID, want.CarrierID = f.door.ID, f.building.ID, f.courier.ID, f.carrier.ID
+		want.IssuedAt, want.ExpiresAt = want.IssuedAt.UTC().Truncate(time.Microsecond), want.ExpiresAt.UTC().Truncate(time.Microsecond)
+		equal(t, "Grant", g, &want)
+
+		must(t, f.s.MarkGrantUsed(f.ctx, g.ID, now.Add(time.Second)))
+		wantCode(t, f.s.MarkGrantUsed(f.ctx, g.ID, now.Add(2*time.Second)), doorman.ECONFLICT) // single use
+		g, err = f.s.Grant(f.ctx, g.ID)
+		must(t, err)
+		if g.UsedAt == nil || !g.UsedAt.Equal(now.Add(time.Second).Truncate(time.Microsecond)) {
+			t.Fatalf("UsedAt = %v", g.UsedAt)
+		}
+		wantCode(t, f.s.MarkGrantUsed(f.ctx, doorman.NewID(doorman.PrefixGrant), now), doorman.ENOTFOUND)
+		_, err = f.s.Grant(f.ctx, doorman.NewID(doorman.PrefixGrant))
+		wantCode(t, err, doorman.ENOTFOUND)
+
+		late := f.grant(ps, now)
+		_, err = f.s.RecordAccess(ctx, late)
+		must(t, err)
+		wantCode(t, f.s.MarkGrantUsed(f.ctx, late.Grant.ID, now.Add(doorman.GrantTTL)), doorman.ECONFLICT) // expired
+		f.verifyClean(t)
+	})
+
+	t.Run("Denied", func(t *testing.T) {
+		f := newFixture(t, open)
+		rec := f.deny(doorman.ReasonCarrierNotAllowed, time.Now())
+		e, err := f.s.RecordAccess(f.ctx, rec)
+		must(t, err)
+		if e.Action != doorman.ActionAccessDenied || e.Reason != doorman.ReasonCarrierNotAllowed ||
+			e.Detail != "test denial" || e.GrantID != "" {
+			t.Fatalf("denial audit entry: %+v", e)
+		}
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		f := newFixture(t, open)
+		ps := f.newParcels(t, "TRK-1")
+		now := time.Now()
+		for name, mutate := range map[string]func(*doorman.AccessRecord){
+			"allowed without grant": func(r *doorman.AccessRecord) { r.Grant = nil },
+			"denied with grant":     func(r *doorman.AccessRecord) { r.Decision = doorman.Deny(doorman.ReasonRateLimited, "") },
+			"no door":               func(r *doorman.AccessRecord) { r.DoorID = "" },
+			"grant of another door": func(r *doorman.AccessRecord) { r.Grant.DoorID = doorman.NewID(doorman.PrefixDoor) },
+			"expires before issued": func(r *doorman.AccessRecord) { r.Grant.ExpiresAt = r.Grant.IssuedAt.Add(-time.Second) },
+		} {
+			rec := f.grant(ps, now)
+			mutate(rec)
+			_, err := f.s.RecordAccess(f.ctx, rec)
+			if doorman.ErrorCode(err) != doorman.EINVALID {
+				t.Errorf("%s: error %v, want EINVALID", name, err)
+			}
+		}
+		rec := f.grant(ps, now)
+		rec.Grant.ParcelIDs = []string{doorman.NewID(doorman.PrefixParcel)}
+		_, err := f.s.RecordAccess(f.ctx, rec)
+		wantCode(t, err, doorman.ENOTFOUND)
+		rec = f.grant(ps, now)
+		rec.DoorID, rec.Grant.DoorID = doorman.NewID(doorman.PrefixDoor), ""
+		_, err = f.s.RecordAccess(f.ctx, rec)
+		wantCode(t, err, doorman.ENOTFOUND)
+		if n := len(f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})); n != 1 { // door.created only
+			t.Fatalf("refused records left %d door audit entries", n-1)
+		}
+		f.verifyClean(t)
+	})
+
+	t.Run("CountRequests", func(t *testing.T) {
+		f := newFixture(t, open)
+		ps := f.newParcels(t, "TRK-1")
+		other := f.newCourier(t, f.carrier.ID, "driver-2")
+		t0 := time.Now().Add(-10 * time.Minute)
+		for i, at := range []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute} {
+			rec := f.deny(doorman.ReasonOutsideDeliveryHours, t0.Add(at))
+			if i == 3 {
+				rec = f.grant(ps, t0.Add(at))
+			}
+			_, err := f.s.RecordAccess(f.ctx, rec)
+			must(t, err)
+		}
+		rec := f.deny(doorman.ReasonRateLimited, t0.Add(3*time.Minute))
+		rec.CourierID = other.ID
+		_, err := f.s.RecordAccess(f.ctx, rec)
+		must(t, err)
+
+		for _, tc := range []struct {
+			since         time.Duration
+			courier, door int
+		}{{0, 4, 5}, {time.Minute, 3, 4}, {150 * time.Second, 1, 2}, {4 * time.Minute, 0, 0}} {
+			c, d, err := f.s.CountAccessRequests(f.ctx, f.courier.ID, f.door.ID, t0.Add(tc.since))
+			must(t, err)
+			if c != tc.courier || d != tc.door {
+				t.Errorf("since +%v: courier %d door %d, want %d and %d", tc.since, c, d, tc.courier, tc.door)
+			}
+		}
+	})
+}
+
+func testLockdown(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	ps := f.newParcels(t, "TRK-1")
+	now := time.Now()
+
+	used := f.grant(ps, now)
+	expired := f.grant(ps, now.Add(-2*doorman.GrantTTL))
+	pending := f.grant(ps, now)
+	otherDoor := f.newDoor(t, f.building.ID, "Back door")
+	elsewhere := f.grant(ps, now)
+	elsewhere.DoorID, elsewhere.Grant.DoorID = otherDoor.ID, otherDoor.ID
+	for _, rec := range []*doorman.AccessRecord{used, expired, pending, elsewhere} {
+		_, err := f.s.RecordAccess(f.ctx, rec)
+		must(t, err)
+	}
+	must(t, f.s.MarkGrantUsed(f.ctx, used.Grant.ID, now))
+
+	ctx := as(doorman.RoleManager, doorman.NewID(doorman.PrefixManager))
+	d, err := f.s.UpdateDoor(ctx, f.door.ID, doorman.DoorUpdate{LockedDown: ptr(true)})
+	must(t, err)
+	if !d.LockedDown {
+		t.Fatal("UpdateDoor did not lock the door down")
+	}
+	revoked := func(rec *doorman.AccessRecord) bool {
+		g, err := f.s.Grant(f.ctx, rec.Grant.ID)
+		must(t, err)
+		return g.RevokedAt != nil
+	}
+	if !revoked(pending) {
+		t.Fatal("lockdown left an unused, unexpired grant of the door standing")
+	}
+	if revoked(used) || revoked(expired) || revoked(elsewhere) {
+		t.Fatal("lockdown revoked a used or expired grant, or a grant of another door")
+	}
+	wantCode(t, f.s.MarkGrantUsed(f.ctx, pending.Grant.ID, now.Add(time.Second)), doorman.ECONFLICT)
+	must(t, f.s.MarkGrantUsed(f.ctx, elsewhere.Grant.ID, now.Add(time.Second)))
+
+	e := f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})[0]
+	if e.Action != doorman.ActionDoorLockdown || e.Actor != doorman.ActorFromContext(ctx) {
+		t.Fatalf("lockdown audit entry: %+v", e)
+	}
+
+	// A grant committed after the lockdown is refused, with the reason.
+	_, err = f.s.RecordAccess(f.ctx, f.grant(ps, time.Now()))
+	wantCode(t, err, doorman.ECONFLICT)
+	if r := doorman.ErrorReason(err); r != doorman.ReasonDoorLockedDown {
+		t.Fatalf("refused grant reason %q, want %q", r, doorman.ReasonDoorLockedDown)
+	}
+	// The denial that follows is recorded.
+	_, err = f.s.RecordAccess(f.ctx, f.deny(doorman.ReasonDoorLockedDown, time.Now()))
+	must(t, err)
+
+	d, err = f.s.UpdateDoor(ctx, f.door.ID, doorman.DoorUpdate{LockedDown: ptr(false)})
+	must(t, err)
+	if d.LockedDown {
+		t.Fatal("lockdown not lifted")
+	}
+	if e := f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})[0]; e.Action != doorman.ActionDoorLockdownLift {
+		t.Fatalf("lift audit action %q", e.Action)
+	}
+	_, err = f.s.RecordAccess(f.ctx, f.grant(ps, time.Now()))
+	must(t, err)
+	f.verifyClean(t)
+}
