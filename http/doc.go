@@ -1,0 +1,14 @@
+// Package http serves Doorman's JSON API v1 (OpenAPI 3.1, RFC 9457 problem
+// errors) over the standard library's ServeMux, with huma describing and
+// validating every operation so that code and document stay one truth.
+//
+// It authenticates bearer tokens, authorises every object for the caller's
+// building, carrier or courier scope, honours Idempotency-Key on carrier and
+// courier POSTs, paginates every list by cursor, and exposes /healthz,
+// /readyz and /metrics.
+//
+// Other packages import it as doormanhttp. It speaks to the rest of Doorman
+// only through the domain interfaces (doorman.Store, doorman.AccessService);
+// it must never import a store implementation (sqlite, postgres), natsbus or
+// cmd.
+package http

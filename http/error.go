@@ -1,0 +1,259 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/doorman-dev/doorman"
+)
+
+// codeStatus is the one table mapping Doorman error codes to HTTP statuses.
+// Malformed JSON is the one EINVALID answered with 400 (huma decides that
+// before any handler runs); every rule broken by well-formed input is 422.
+var codeStatus = map[string]int{
+	doorman.EINVALID:        http.StatusUnprocessableEntity,
+	doorman.ENOTFOUND:       http.StatusNotFound,
+	doorman.EUNAUTHORIZED:   http.StatusUnauthorized,
+	doorman.EFORBIDDEN:      http.StatusForbidden,
+	doorman.ECONFLICT:       http.StatusConflict,
+	doorman.ETOOMANYREQUEST: http.StatusTooManyRequests,
+	doorman.EUNAVAILABLE:    http.StatusServiceUnavailable,
+	doorman.ETOOLARGE:       http.StatusRequestEntityTooLarge,
+	doorman.EPRECONDITION:   http.StatusUnprocessableEntity,
+	doorman.EINTERNAL:       http.StatusInternalServerError,
+}
+
+// statusCode is the code of a problem that huma or the mux produced from a
+// bare status (malformed JSON, oversized body, unknown route).
+func statusCode(status int) string {
+	for code, st := range codeStatus {
+		if st == status && code != doorman.EPRECONDITION {
+			return code
+		}
+	}
+	switch {
+	case status == http.StatusMethodNotAllowed:
+		return doorman.ENOTFOUND
+	case status >= 400 && status < 500:
+		return doorman.EINVALID
+	}
+	return doorman.EINTERNAL
+}
+
+// Problem is an RFC 9457 problem document, extended with Doorman's error
+// code, a stable reason, and per-item errors.
+type Problem struct {
+	Type   string `json:"type" format:"uri" example:"urn:doorman:problem:invalid" doc:"URI naming the kind of problem: urn:doorman:problem:<code>."`
+	Title  string `json:"title" example:"Unprocessable Entity" doc:"Short summary of the problem: the HTTP status text."`
+	Status int    `json:"status" example:"422" doc:"HTTP status code."`
+	Detail string `json:"detail" example:"Unknown time zone \"Mars/Olympus\"." doc:"What went wrong in this occurrence, safe to show to a person."`
+	Code   string `json:"code" enum:"invalid,not_found,unauthorized,forbidden,conflict,too_many,unavailable,too_large,precondition,internal" doc:"Doorman error code; clients switch on it."`
+	Reason string `json:"reason,omitempty" example:"rate_limited" doc:"Stable machine-readable detail, when there is one."`
+	// Errors lists the individual items that failed, e.g. manifest items or
+	// CSV rows.
+	Errors []*ProblemItem `json:"errors,omitempty" doc:"Per-item errors, e.g. each invalid manifest item or CSV row."`
+
+	headers http.Header
+}
+
+// ProblemItem is one failed item of a request.
+type ProblemItem struct {
+	Location string `json:"location,omitempty" example:"body.parcels[3].unit" doc:"Where in the request the item is."`
+	Message  string `json:"message" doc:"What is wrong with it."`
+	Code     string `json:"code,omitempty" doc:"Doorman error code of this item."`
+	Index    *int   `json:"index,omitempty" doc:"Zero-based position in the submitted list."`
+	Row      int    `json:"row,omitempty" doc:"One-based line number in an uploaded CSV file."`
+	Value    any    `json:"value,omitempty" doc:"The offending value, when short."`
+}
+
+// Error implements error.
+func (p *Problem) Error() string { return p.Detail }
+
+// GetStatus implements huma.StatusError.
+func (p *Problem) GetStatus() int { return p.Status }
+
+// GetHeaders implements huma.HeadersError.
+func (p *Problem) GetHeaders() http.Header { return p.headers }
+
+// ContentType implements huma.ContentTypeFilter: problems are
+// application/problem+json.
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
+
+// newProblem returns a problem with the given status, code and detail.
+func newProblem(status int, code, detail string) *Problem {
+	return &Problem{
+		Type:    "urn:doorman:problem:" + code,
+		Title:   http.StatusText(status),
+		Status:  status,
+		Detail:  detail,
+		Code:    code,
+		headers: http.Header{},
+	}
+}
+
+// withReason sets the stable reason.
+func (p *Problem) withReason(reason string) *Problem { p.Reason = reason; return p }
+
+// withHeader adds a response header.
+func (p *Problem) withHeader(key, value string) *Problem { p.headers.Add(key, value); return p }
+
+// problemf builds the problem of a domain code with a formatted detail.
+func problemf(code, format string, args ...any) *Problem {
+	return newProblem(codeStatus[code], code, fmt.Sprintf(format, args...))
+}
+
+// invalidField is a 422 problem about one field of the request.
+func invalidField(location, format string, args ...any) *Problem {
+	msg := fmt.Sprintf(format, args...)
+	p := newProblem(http.StatusUnprocessableEntity, doorman.EINVALID, msg)
+	p.Errors = []*ProblemItem{{Location: location, Message: msg, Code: doorman.EINVALID}}
+	return p
+}
+
+// problem turns any error a handler returns into the problem sent to the
+// caller. Domain errors keep their code, message and reason; anything else
+// is an internal error, logged with its detail and shown as "Internal
+// error.". It is the one place errors become responses.
+func (s *Server) problem(ctx context.Context, op string, err error) error {
+	if p, ok := err.(*Problem); ok {
+		return p
+	}
+	code := doorman.ErrorCode(err)
+	status, ok := codeStatus[code]
+	if !ok {
+		code, status = doorman.EINTERNAL, http.StatusInternalServerError
+	}
+	if code == doorman.EINTERNAL {
+		if isClientGone(err) {
+			s.logger.Debug("http: client went away", "op", op, "err", err)
+		} else {
+			s.logger.Error("http: internal error", "op", op, "err", err)
+		}
+		return newProblem(status, code, "Internal error.")
+	}
+	p := newProblem(status, code, doorman.ErrorMessage(err)).withReason(doorman.ErrorReason(err))
+	if code == doorman.EUNAUTHORIZED {
+		p.withHeader("WWW-Authenticate", `Bearer realm="doorman"`)
+	}
+	return p
+}
+
+// writeProblem writes p to a plain http.ResponseWriter (outside huma).
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeProblemHuma writes p from a huma middleware.
+func writeProblemHuma(ctx huma.Context, p *Problem) {
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			ctx.AppendHeader(k, v)
+		}
+	}
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(p.Status)
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
+}
+
+// humaMessages rewrites huma's own terse messages as sentences.
+var humaMessages = map[string]string{
+	"validation failed":           "The request is not valid.",
+	"request body is required":    "A request body is required.",
+	"unexpected error occurred":   "Internal error.",
+	"unable to marshal response":  "The requested response format is not available.",
+	"request body too large":      "The request body is too large.",
+	"cannot read request body":    "The request body could not be read.",
+	"request body read timeout":   "The request body took too long to arrive.",
+	"unable to unmarshal request": "The request body is not valid JSON.",
+}
+
+// newHumaError replaces huma.NewError, so that everything huma itself
+// answers (malformed JSON, schema violations, unknown fields, oversized
+// bodies) is a Doorman problem too.
+func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+	if status == 0 { // huma asks for an example to document the schema
+		return &Problem{}
+	}
+	code := statusCode(status)
+	if m, ok := humaMessages[msg]; ok {
+		msg = m
+	} else {
+		msg = sentence(msg)
+	}
+	if status == http.StatusBadRequest && len(errs) > 0 {
+		msg = "The request body is not valid JSON."
+	} else if status == http.StatusRequestEntityTooLarge {
+		msg = "The request body is larger than this operation accepts (" + strings.TrimPrefix(msg, "Request body is too large limit=")
+		msg = strings.TrimSuffix(msg, ".") + ")."
+	}
+	p := newProblem(status, code, msg)
+	if status >= 500 {
+		return p // never show internal detail
+	}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		item := &ProblemItem{Message: sentence(err.Error()), Code: code}
+		if d, ok := err.(huma.ErrorDetailer); ok {
+			det := d.ErrorDetail()
+			item.Location, item.Message, item.Value = det.Location, sentence(det.Message), shortValue(det.Value)
+			if status == http.StatusBadRequest {
+				item.Value = nil // it is the whole unparsable body
+			}
+		}
+		p.Errors = append(p.Errors, item)
+	}
+	return p
+}
+
+// shortValue keeps v for echoing back only if it is a short scalar.
+func shortValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		if len(x) <= 100 {
+			return x
+		}
+	case bool, float64, int, int64:
+		return x
+	}
+	return nil
+}
+
+// sentence capitalises s and ends it with a period.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func init() {
+	// Two huma settings are package globals and are set here, once. huma builds every error through this hook (and documents the error
+	// schema from its zero value), so replacing it makes all API errors
+	// Doorman problems. The hook is package-global in huma; Doorman has one
+	// API per process, and the replacement is stateless.
+	huma.NewError = newHumaError
+	// Field names are exact: {"Name": …} is an unknown field, not "name".
+	// encoding/json would otherwise fold case and accept it silently.
+	huma.ValidateStrictCasing = true
+}

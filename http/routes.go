@@ -1,0 +1,157 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// routes registers every endpoint: the plain ones on the mux, the API
+// operations through huma. This file is the whole URL map of the server.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.metricsHandler())
+	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
+	s.mux.HandleFunc("/", s.unknownRoute)
+
+	const (
+		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
+		created                    = http.StatusCreated
+		none                       = http.StatusNoContent
+	)
+	conflict, tooMany := http.StatusConflict, http.StatusTooManyRequests
+	unavailable := http.StatusServiceUnavailable
+
+	// Session.
+	register(s, route{ID: "getMe", Method: get, Path: "/v1/me", Tag: tagSession, Roles: everyone,
+		Summary: "Describe the caller", Doc: "Returns the role and identity behind the bearer token."}, s.getMe)
+	register(s, route{ID: "createSession", Method: post, Path: "/v1/sessions", Tag: tagSession, Status: created,
+		Errors: []int{tooMany}, Summary: "Log a manager in",
+		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Repeated failures for one email are refused with 429 for a while."}, s.createSession)
+	register(s, route{ID: "deleteCurrentSession", Method: del, Path: "/v1/sessions/current", Tag: tagSession, Status: none,
+		Roles: sessionHolders, Summary: "Log out", Doc: "Revokes the session token used for this request."}, s.deleteCurrentSession)
+	register(s, route{ID: "acceptInvite", Method: post, Path: "/v1/invites/accept", Tag: tagSession, Status: created,
+		Errors: []int{conflict}, Summary: "Accept a manager invitation",
+		Doc: "Whoever holds an invitation token creates a manager account for the invited email (name and password), or, leaving the password out, adds the building to the existing account of that email. Each token works once."}, s.acceptInvite)
+
+	// Carriers and their API keys.
+	register(s, route{ID: "createCarrier", Method: post, Path: "/v1/carriers", Tag: tagCarriers, Status: created,
+		Roles: operatorOnly, Summary: "Create a carrier"}, s.createCarrier)
+	register(s, route{ID: "listCarriers", Method: get, Path: "/v1/carriers", Tag: tagCarriers,
+		Roles: managers, Summary: "List carriers", Doc: "Managers see every carrier, to choose which to allow."}, s.listCarriers)
+	register(s, route{ID: "getCarrier", Method: get, Path: "/v1/carriers/{carrier_id}", Tag: tagCarriers,
+		Roles: buildingReader, Summary: "Get a carrier", Doc: "A carrier sees only itself."}, s.getCarrier)
+	register(s, route{ID: "createAPIKey", Method: post, Path: "/v1/carriers/{carrier_id}/api-keys", Tag: tagCarriers, Status: created,
+		Roles: operatorOnly, Summary: "Create a carrier API key", Doc: "The token is in this answer only; Doorman keeps its hash."}, s.createAPIKey)
+	register(s, route{ID: "listAPIKeys", Method: get, Path: "/v1/carriers/{carrier_id}/api-keys", Tag: tagCarriers,
+		Roles: carrierOwners, Summary: "List a carrier's API keys", Doc: "Keys are told apart by their prefix."}, s.listAPIKeys)
+	register(s, route{ID: "revokeAPIKey", Method: del, Path: "/v1/carriers/{carrier_id}/api-keys/{key_id}", Tag: tagCarriers, Status: none,
+		Roles: carrierOwners, Summary: "Revoke a carrier API key"}, s.revokeAPIKey)
+
+	// Buildings.
+	register(s, route{ID: "createBuilding", Method: post, Path: "/v1/buildings", Tag: tagBuildings, Status: created,
+		Roles: operatorOnly, Summary: "Create a building"}, s.createBuilding)
+	register(s, route{ID: "listBuildings", Method: get, Path: "/v1/buildings", Tag: tagBuildings,
+		Roles: buildingReader, Summary: "List buildings",
+		Doc: "Operators see every building, managers the buildings they manage, carriers the buildings that allow them."}, s.listBuildings)
+	register(s, route{ID: "getBuilding", Method: get, Path: "/v1/buildings/{building_id}", Tag: tagBuildings,
+		Roles: buildingReader, Summary: "Get a building"}, s.getBuilding)
+	register(s, route{ID: "updateBuilding", Method: patch, Path: "/v1/buildings/{building_id}", Tag: tagBuildings,
+		Roles: managers, Summary: "Update a building",
+		Doc: "Changes the fields given. `delivery_hours: null` removes the hours limit (deliveries at any hour)."}, s.updateBuilding)
+	register(s, route{ID: "createInvite", Method: post, Path: "/v1/buildings/{building_id}/invites", Tag: tagBuildings, Status: created,
+		Roles: operatorOnly, Summary: "Invite a manager", Doc: "The invitation token is in this answer only and expires after 7 days."}, s.createInvite)
+	register(s, route{ID: "listAllowedCarriers", Method: get, Path: "/v1/buildings/{building_id}/carriers", Tag: tagBuildings,
+		Roles: managers, Summary: "List the carriers a building allows"}, s.listAllowedCarriers)
+	register(s, route{ID: "allowCarrier", Method: put, Path: "/v1/buildings/{building_id}/carriers/{carrier_id}", Tag: tagBuildings, Status: none,
+		Roles: managers, Summary: "Allow a carrier", Doc: "Lets the carrier's couriers in. Allowing an allowed carrier changes nothing."}, s.allowCarrier)
+	register(s, route{ID: "disallowCarrier", Method: del, Path: "/v1/buildings/{building_id}/carriers/{carrier_id}", Tag: tagBuildings, Status: none,
+		Roles: managers, Summary: "Stop allowing a carrier"}, s.disallowCarrier)
+	register(s, route{ID: "listBuildingParcels", Method: get, Path: "/v1/buildings/{building_id}/parcels", Tag: tagBuildings,
+		Roles: managers, Summary: "List a building's parcels"}, s.listBuildingParcels)
+
+	// Units.
+	register(s, route{ID: "createUnit", Method: post, Path: "/v1/buildings/{building_id}/units", Tag: tagUnits, Status: created,
+		Roles: managers, Errors: []int{conflict}, Summary: "Add a unit"}, s.createUnit)
+	register(s, route{ID: "importUnits", Method: post, Path: "/v1/buildings/{building_id}/units/import", Tag: tagUnits, Status: created,
+		Roles: managers, Errors: []int{http.StatusUnsupportedMediaType}, Summary: "Import units from CSV",
+		Doc: "Takes a text/csv body with the header `label,floor`. Either every row is imported or none: a bad row makes the answer a 422 listing each bad row by line number."}, s.importUnits)
+	register(s, route{ID: "listUnits", Method: get, Path: "/v1/buildings/{building_id}/units", Tag: tagUnits,
+		Roles: managers, Summary: "List a building's units"}, s.listUnits)
+	register(s, route{ID: "getUnit", Method: get, Path: "/v1/buildings/{building_id}/units/{unit_id}", Tag: tagUnits,
+		Roles: managers, Summary: "Get a unit"}, s.getUnit)
+	register(s, route{ID: "deleteUnit", Method: del, Path: "/v1/buildings/{building_id}/units/{unit_id}", Tag: tagUnits, Status: none,
+		Roles: managers, Errors: []int{conflict}, Summary: "Delete a unit", Doc: "Refused (409) while residents or parcels refer to the unit."}, s.deleteUnit)
+
+	// Residents.
+	register(s, route{ID: "createResident", Method: post, Path: "/v1/buildings/{building_id}/residents", Tag: tagResidents, Status: created,
+		Roles: managers, Summary: "Add a resident"}, s.createResident)
+	register(s, route{ID: "listResidents", Method: get, Path: "/v1/buildings/{building_id}/residents", Tag: tagResidents,
+		Roles: managers, Summary: "List a building's residents"}, s.listResidents)
+	register(s, route{ID: "deleteResident", Method: del, Path: "/v1/buildings/{building_id}/residents/{resident_id}", Tag: tagResidents, Status: none,
+		Roles: managers, Summary: "Remove a resident and their data"}, s.deleteResident)
+
+	// Doors.
+	register(s, route{ID: "createDoor", Method: post, Path: "/v1/buildings/{building_id}/doors", Tag: tagDoors, Status: created,
+		Roles: managers, Summary: "Add a door"}, s.createDoor)
+	register(s, route{ID: "listDoors", Method: get, Path: "/v1/buildings/{building_id}/doors", Tag: tagDoors,
+		Roles: buildingReader, Summary: "List a building's doors", Doc: "Carriers the building allows may list its doors."}, s.listDoors)
+	register(s, route{ID: "getDoor", Method: get, Path: "/v1/buildings/{building_id}/doors/{door_id}", Tag: tagDoors,
+		Roles: buildingReader, Summary: "Get a door"}, s.getDoor)
+	register(s, route{ID: "updateDoor", Method: patch, Path: "/v1/buildings/{building_id}/doors/{door_id}", Tag: tagDoors,
+		Roles: managers, Summary: "Update a door", Doc: "Changes the fields given; `latitude: null, longitude: null` forgets the position."}, s.updateDoor)
+	register(s, route{ID: "startLockdown", Method: put, Path: "/v1/buildings/{building_id}/doors/{door_id}/lockdown", Tag: tagDoors,
+		Roles: managers, Summary: "Lock a door down", Doc: "Refuses every delivery access at once, also grants not yet used."}, s.startLockdown)
+	register(s, route{ID: "endLockdown", Method: del, Path: "/v1/buildings/{building_id}/doors/{door_id}/lockdown", Tag: tagDoors,
+		Roles: managers, Summary: "Lift a door's lockdown"}, s.endLockdown)
+
+	// A carrier's couriers.
+	register(s, route{ID: "putCourier", Method: put, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}", Tag: tagCouriers,
+		Roles: carrierOnly, Summary: "Create or update a courier",
+		Doc: "The carrier names its courier by its own external ID. Answers 201 when it created the courier, 200 when it updated it."}, s.putCourier)
+	register(s, route{ID: "listCouriers", Method: get, Path: "/v1/carriers/{carrier_id}/couriers", Tag: tagCouriers,
+		Roles: carrierOwners, Summary: "List a carrier's couriers"}, s.listCouriers)
+	register(s, route{ID: "getCourier", Method: get, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}", Tag: tagCouriers,
+		Roles: carrierOwners, Summary: "Get a courier"}, s.getCourier)
+	register(s, route{ID: "createCourierSession", Method: post, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}/sessions", Tag: tagCouriers, Status: created,
+		Roles: carrierOnly, Summary: "Mint a courier session",
+		Doc: "Returns a courier session token (shown once), valid for ttl_seconds (default 1 hour, at most 12 hours). Only active couriers get one."}, s.createCourierSession)
+	register(s, route{ID: "listCourierSessions", Method: get, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}/sessions", Tag: tagCouriers,
+		Roles: carrierOwners, Summary: "List a courier's sessions"}, s.listCourierSessions)
+	register(s, route{ID: "revokeCourierSession", Method: del, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}/sessions/{session_id}", Tag: tagCouriers, Status: none,
+		Roles: carrierOwners, Summary: "Revoke a courier session"}, s.revokeCourierSession)
+
+	// A carrier's parcels.
+	register(s, route{ID: "uploadManifest", Method: post, Path: "/v1/carriers/{carrier_id}/manifests", Tag: tagParcels,
+		Roles: carrierOnly, MaxBody: maxManifestBody, Summary: "Upload a parcel manifest",
+		Doc: "Creates or updates up to 1000 parcels by tracking number, all or nothing: if any item is invalid nothing is written and the 422 problem lists each bad item by index."}, s.uploadManifest)
+	register(s, route{ID: "listCarrierParcels", Method: get, Path: "/v1/carriers/{carrier_id}/parcels", Tag: tagParcels,
+		Roles: carrierOwners, Summary: "List a carrier's parcels"}, s.listCarrierParcels)
+	register(s, route{ID: "getCarrierParcel", Method: get, Path: "/v1/carriers/{carrier_id}/parcels/{tracking_number}", Tag: tagParcels,
+		Roles: carrierOwners, Summary: "Get a parcel by tracking number"}, s.getCarrierParcel)
+	register(s, route{ID: "updateCarrierParcel", Method: patch, Path: "/v1/carriers/{carrier_id}/parcels/{tracking_number}", Tag: tagParcels,
+		Roles: carrierOnly, Errors: []int{conflict}, Summary: "Change a parcel's status or courier",
+		Doc: "Moves the parcel to another status (transitions are checked, 409 if not allowed) and/or assigns it to a courier."}, s.updateCarrierParcel)
+
+	// The courier at the door.
+	register(s, route{ID: "requestAccess", Method: post, Path: "/v1/courier/access-requests", Tag: tagCourier,
+		Roles: courierOnly, Errors: []int{unavailable}, Summary: "Ask to open a door",
+		Doc: "The courier scans parcels at a door. The answer is 200 for both outcomes: `decision.allowed` with a grant, or a denial with a stable `decision.reason`. Only malformed requests are errors."}, s.requestAccess)
+	register(s, route{ID: "listCourierParcels", Method: get, Path: "/v1/courier/parcels", Tag: tagCourier,
+		Roles: courierOnly, Summary: "List my assigned parcels", Doc: "Shows the building and unit label of each parcel, never who lives there."}, s.listCourierParcels)
+	register(s, route{ID: "deliverParcel", Method: post, Path: "/v1/courier/parcels/{tracking_number}/delivery", Tag: tagCourier,
+		Roles: courierOnly, Summary: "Mark a parcel delivered", Doc: "Only parcels assigned to the calling courier."}, s.deliverParcel)
+
+	// Audit.
+	register(s, route{ID: "listAudit", Method: get, Path: "/v1/audit", Tag: tagAudit,
+		Roles: everyone, Summary: "List audit entries",
+		Doc: "Newest first. Operators see everything, managers the chains of their buildings, carriers the entries of their carrier, couriers their own."}, s.listAudit)
+	register(s, route{ID: "verifyAudit", Method: get, Path: "/v1/audit/verification", Tag: tagAudit,
+		Roles: operatorOnly, Summary: "Verify the audit chains", Doc: "Checks every hash chain and lists the first break of each broken one."}, s.verifyAudit)
+
+	// huma describes raw bodies as binary; the CSV import takes text.
+	csv := s.api.OpenAPI().Paths["/v1/buildings/{building_id}/units/import"].Post.RequestBody.Content["text/csv"]
+	csv.Schema = &huma.Schema{Type: huma.TypeString, Description: "CSV with the header label,floor and one unit per line.",
+		Examples: []any{"label,floor\n1A,1\n1B,1\n2A,2\n"}}
+}
