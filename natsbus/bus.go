@@ -272,6 +272,10 @@ func (b *Bus) connect(url string, opts ...nats.Option) error {
 	return nil
 }
 
+// Conn returns the control plane's own bus connection, for health checks
+// and tests. It has the whole account's permissions: do not hand it out.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
 // DeviceURLs returns the bus URLs to hand devices at enrollment.
 func (b *Bus) DeviceURLs() []string { return slices.Clone(b.deviceURLs) }
 

@@ -1,0 +1,294 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/doorman-dev/doorman/agent/relay"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// Version is the agent's version, reported at enrollment.
+const Version = "0.1.0"
+
+// Config configures an Agent.
+type Config struct {
+	// DataDir holds the identity, the pinned CA, the replay log and the
+	// event queue.
+	DataDir string
+	// Relay drives the strike; required.
+	Relay relay.Relay
+	// Sensor reads the door contact; optional.
+	Sensor relay.DoorSensor
+	// Logger receives the agent's log; nil discards it.
+	Logger *slog.Logger
+	// HeartbeatInterval and TimeSyncInterval default to
+	// DefaultHeartbeatInterval and DefaultTimeSyncInterval.
+	HeartbeatInterval time.Duration
+	TimeSyncInterval  time.Duration
+	// QueueLimit bounds the event queue; default DefaultQueueLimit.
+	QueueLimit int
+	// Now is the device's own clock; nil means time.Now. Tests use it to
+	// simulate a device whose clock is off.
+	Now func() time.Time
+}
+
+// Agent is a door device's agent. Create it with New, then Run it.
+type Agent struct {
+	cfg      Config
+	id       *Identity
+	log      *slog.Logger
+	relay    relay.Relay
+	clock    *clock
+	verifier *wire.Verifier
+	replay   *ReplayStore
+	queue    *Queue
+	heldOpen time.Duration
+
+	mu           sync.Mutex
+	lastGrant    string
+	lastPulseEnd time.Time
+	doorKnown    bool
+	doorOpen     bool
+	heldTimer    *time.Timer
+}
+
+// New loads the device's identity from cfg.DataDir and opens its replay log
+// and event queue.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Relay == nil {
+		return nil, errors.New("agent: a relay is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if cfg.TimeSyncInterval <= 0 {
+		cfg.TimeSyncInterval = DefaultTimeSyncInterval
+	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = DefaultQueueLimit
+	}
+	id, err := LoadIdentity(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now}}
+	a.heldOpen = DefaultHeldOpen
+	if id.Door.HeldOpenSeconds > 0 {
+		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
+	}
+	if a.replay, err = OpenReplayStore(filepath.Join(cfg.DataDir, replayFile), a.clock.Now); err != nil {
+		return nil, err
+	}
+	if a.queue, err = OpenQueue(filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
+		a.replay.Close()
+		return nil, err
+	}
+	a.verifier, err = wire.NewVerifier(wire.VerifierConfig{
+		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: a.replay, Now: a.clock.Now,
+	})
+	if err != nil {
+		a.replay.Close()
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	return a, nil
+}
+
+// DoorID returns the door this device drives.
+func (a *Agent) DoorID() string { return a.id.DoorID }
+
+// ClockSynced reports whether the clock was ever corrected by a signed
+// time reply, and the current correction.
+func (a *Agent) ClockSynced() (bool, time.Duration) {
+	off, ok := a.clock.Offset()
+	return ok, off
+}
+
+// QueueLen returns how many events wait for delivery.
+func (a *Agent) QueueLen() int { return a.queue.Len() }
+
+// Close releases the replay log. The relay belongs to the caller.
+func (a *Agent) Close() error {
+	a.mu.Lock()
+	if a.heldTimer != nil {
+		a.heldTimer.Stop()
+	}
+	a.mu.Unlock()
+	return a.replay.Close()
+}
+
+// Run connects to the bus and serves until ctx ends. It keeps
+// reconnecting through outages; commands are only ever received, events
+// are only ever published, and the device opens no listening port.
+func (a *Agent) Run(ctx context.Context) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(a.id.CACertPEM)) {
+		return errors.New("agent: pinned CA is not PEM")
+	}
+	online := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case online <- struct{}{}:
+		default:
+		}
+	}
+	nc, err := nats.Connect(strings.Join(a.id.NATSURLs, ","),
+		nats.UserJWTAndSeed(a.id.UserJWT, a.id.NKeySeed),
+		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
+		nats.CustomInboxPrefix(wire.InboxPrefix(a.id.DoorID)),
+		nats.Name(a.id.DeviceID),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.ReconnectJitter(500*time.Millisecond, time.Second),
+		nats.ConnectHandler(func(*nats.Conn) { a.log.Info("connected"); signal() }),
+		nats.ReconnectHandler(func(*nats.Conn) { a.log.Info("reconnected"); signal() }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { a.log.Warn("disconnected", "err", err) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { a.log.Warn("bus error", "err", err) }),
+	)
+	if err != nil {
+		return fmt.Errorf("agent: connect: %w", err)
+	}
+	defer nc.Close()
+	if _, err := nc.Subscribe(wire.CommandSubject(a.id.DoorID), a.onCommand); err != nil {
+		return fmt.Errorf("agent: subscribe: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	if nc.IsConnected() {
+		signal()
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	publishWake := make(chan struct{}, 1)
+	timeWake := make(chan struct{}, 1)
+	wg.Add(3)
+	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
+	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake) }()
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc) }()
+	if a.cfg.Sensor != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.cfg.Sensor.Watch(ctx, a.onDoor); err != nil {
+				a.log.Error("door sensor failed", "err", err)
+				a.report(&wire.Event{Kind: wire.EventTamper, Detail: "door sensor failed: " + err.Error()})
+			}
+		}()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			cancel()
+			nc.Close()
+			wg.Wait()
+			return nil
+		case <-online:
+			for _, ch := range []chan struct{}{publishWake, timeWake} {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// onCommand answers one message on the command subject: the ack first (the
+// courier is waiting), then the event into the durable queue.
+func (a *Agent) onCommand(m *nats.Msg) {
+	ack, ev := a.handleCommand(m.Data)
+	if m.Reply != "" {
+		if data, err := wire.Encode(ack, wire.MaxMessageSize); err == nil {
+			if err := m.Respond(data); err != nil {
+				a.log.Warn("ack not sent", "err", err)
+			}
+		}
+	}
+	a.report(ev)
+}
+
+// handleCommand judges one command and, if it passes, pulses the relay. It
+// returns the ack to send and the event to report. Nothing about the input
+// can make it panic or pulse the relay unless the verifier accepted it.
+func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
+	cmd, err := a.verifier.Verify(data)
+	if err != nil {
+		var rej *wire.Rejection
+		if !errors.As(err, &rej) {
+			rej = &wire.Rejection{Reason: wire.RejectInternal, Detail: err.Error()}
+		}
+		a.log.Warn("command rejected", "reason", rej.Reason, "detail", rej.Detail)
+		return &wire.Ack{Rejected: rej.Reason},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: rej.Reason, Detail: rej.Detail}
+	}
+	if err := a.relay.Pulse(cmd.Pulse); err != nil {
+		a.log.Error("relay failed", "err", err)
+		return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, Rejected: wire.RejectInternal},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectInternal, GrantID: cmd.GrantID, JTI: cmd.JTI, Detail: "relay: " + err.Error()}
+	}
+	now := a.clock.Now().UTC()
+	a.mu.Lock()
+	a.lastGrant, a.lastPulseEnd = cmd.GrantID, now.Add(cmd.Pulse)
+	a.mu.Unlock()
+	a.log.Info("unlocked", "grant", cmd.GrantID, "pulse", cmd.Pulse)
+	return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: now},
+		&wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
+}
+
+// timeLoop syncs the clock at every (re)connect and periodically.
+func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{}) {
+	t := time.NewTicker(a.cfg.TimeSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+		if err := a.syncTime(ctx, nc); err != nil && ctx.Err() == nil {
+			a.log.Warn("time sync failed", "err", err)
+		}
+	}
+}
+
+// heartbeatLoop reports a heartbeat while connected. Heartbeats are not
+// queued during an outage: they say "alive now", which a late one cannot.
+func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn) {
+	t := time.NewTicker(a.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !nc.IsConnected() {
+			continue
+		}
+		off, _ := a.clock.Offset()
+		a.report(&wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds()})
+	}
+}

@@ -1,0 +1,153 @@
+package agent_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// rawCommand publishes bytes straight on the door's command subject with
+// the bus's own (all-powerful) connection, as an attacker who owns the
+// broker could, and returns the device's ack.
+func rawCommand(t *testing.T, e *Env, data []byte) *wire.Ack {
+	t.Helper()
+	msg, err := e.Bus.Conn().Request(wire.CommandSubject(e.DoorID), data, testWait)
+	if err != nil {
+		t.Fatalf("no answer from the device: %v", err)
+	}
+	var ack wire.Ack
+	if err := json.Unmarshal(msg.Data, &ack); err != nil {
+		t.Fatalf("ack %q: %v", msg.Data, err)
+	}
+	return &ack
+}
+
+// TestAttack_Commands: nothing but a fresh command signed by the pinned key
+// for this door opens it; the device answers every attempt with its reason,
+// reports it as a security event, and keeps serving.
+func TestAttack_Commands(t *testing.T) {
+	e := MustEnv(t)
+	e.WaitSynced(t)
+	_, attackerKey, _ := ed25519.GenerateKey(rand.Reader)
+	attacker, _ := wire.NewSigner(attackerKey)
+	valid := e.Sign(t, "gnt_1")
+	forgedPinnedKid := func() string {
+		tok, _, _ := attacker.SignUnlock(wire.Unlock{DoorID: e.DoorID, GrantID: "gnt_x"})
+		i := strings.LastIndex(tok, ".")
+		good := e.Sign(t, "gnt_y")
+		return tok[:i] + good[strings.LastIndex(good, "."):]
+	}()
+	expired, _, _ := e.Signer.WithClock(func() time.Time { return time.Now().Add(-time.Minute) }).SignUnlock(wire.Unlock{DoorID: e.DoorID, GrantID: "gnt_old"})
+	future, _, _ := e.Signer.WithClock(func() time.Time { return time.Now().Add(time.Minute) }).SignUnlock(wire.Unlock{DoorID: e.DoorID, GrantID: "gnt_future"})
+	otherDoor, _, _ := e.Signer.SignUnlock(wire.Unlock{DoorID: doorman.NewID(doorman.PrefixDoor), GrantID: "gnt_elsewhere"})
+	forged, _, _ := attacker.SignUnlock(wire.Unlock{DoorID: e.DoorID, GrantID: "gnt_forged"})
+	timeReply, _ := e.Signer.SignTime(e.DoorID, strings.Repeat("n", 20))
+
+	cases := []struct {
+		name   string
+		data   []byte
+		reason string
+	}{
+		{"empty", nil, wire.RejectMalformed},
+		{"garbage", []byte("open sesame"), wire.RejectMalformed},
+		{"binary", []byte{0, 1, 2, 0xff, 0xfe}, wire.RejectMalformed},
+		{"truncated", []byte(valid[:len(valid)-10]), wire.RejectMalformed},
+		{"truncated header", []byte(valid[:12]), wire.RejectMalformed},
+		{"oversized", []byte(valid + strings.Repeat("A", 64<<10)), wire.RejectMalformed},
+		{"json instead of token", []byte(`{"unlock":true,"door":"` + e.DoorID + `"}`), wire.RejectMalformed},
+		{"forged, unknown key", []byte(forged), wire.RejectUnknownKey},
+		{"forged with the pinned kid", []byte(forgedPinnedKid), wire.RejectBadSignature},
+		{"time reply replayed as command", []byte(timeReply), wire.RejectBadSignature},
+		{"wrong door", []byte(otherDoor), wire.RejectWrongDoor},
+		{"expired", []byte(expired), wire.RejectExpired},
+		{"not yet valid", []byte(future), wire.RejectNotYetValid},
+	}
+	for _, tt := range cases {
+		ack := rawCommand(t, e, tt.data)
+		if ack.Rejected != tt.reason || ack.Executed() {
+			t.Errorf("%s: ack %+v, want rejected %s", tt.name, ack, tt.reason)
+		}
+	}
+	if n := e.Sim.Pulses(); n != 0 {
+		t.Fatalf("relay pulsed %d times for attacks", n)
+	}
+	rejected := e.Events.Wait(t, wire.EventCommandRejected, len(cases))
+	for i, ev := range rejected {
+		if ev.Reason != cases[i].reason {
+			t.Errorf("event %d reason %s, want %s", i, ev.Reason, cases[i].reason)
+		}
+	}
+
+	// Still serving: the valid command opens, once.
+	if ack := rawCommand(t, e, []byte(valid)); !ack.Executed() {
+		t.Fatalf("valid command after the attacks: %+v", ack)
+	}
+	if ack := rawCommand(t, e, []byte(valid)); ack.Rejected != wire.RejectReplayed {
+		t.Fatalf("captured command replayed: %+v", ack)
+	}
+	if n := e.Sim.Pulses(); n != 1 {
+		t.Fatalf("relay pulsed %d times, want 1", n)
+	}
+}
+
+// TestAttack_ReplayAfterRestart: the replay log survives a restart of the
+// agent, so a captured command stays spent.
+func TestAttack_ReplayAfterRestart(t *testing.T) {
+	e := MustEnv(t)
+	captured := e.Sign(t, "gnt_captured")
+	if ack, err := e.Unlock(t, captured); err != nil || !ack.Executed() {
+		t.Fatalf("first use: %+v %v", ack, err)
+	}
+	e.StopAgent()
+	e.StartAgent(t)
+	ack, err := e.Unlock(t, captured)
+	if doorman.ErrorCode(err) != doorman.EFORBIDDEN || ack == nil || ack.Rejected != wire.RejectReplayed {
+		t.Fatalf("replay after restart: %+v %v, want replayed", ack, err)
+	}
+	if n := e.Sim.Pulses(); n != 1 {
+		t.Fatalf("relay pulsed %d times, want 1", n)
+	}
+	// A fresh command still works after the restart.
+	if ack, err := e.Unlock(t, e.Sign(t, "gnt_fresh")); err != nil || !ack.Executed() {
+		t.Fatalf("fresh command: %+v %v", ack, err)
+	}
+}
+
+// TestAgent_ClockSkew: a device whose own clock is an hour off refuses
+// valid commands until it has synced with the control plane's signed time,
+// and accepts them after.
+func TestAgent_ClockSkew(t *testing.T) {
+	e := MustEnv(t)
+	e.StopAgent()
+	off := func(cfg *agent.Config) { cfg.Now = func() time.Time { return time.Now().Add(time.Hour) } }
+	// No time service: the skewed clock rules.
+	e.Bus.Close()
+	e.NoTime = true
+	e.StartBus(t)
+	e.NoTime = false
+	e.StartAgent(t, off)
+	ack, err := e.Unlock(t, e.Sign(t, "gnt_skewed"))
+	if ack == nil || ack.Rejected != wire.RejectExpired {
+		t.Fatalf("command to a device an hour ahead: %+v %v, want expired", ack, err)
+	}
+	e.StopAgent()
+	e.Bus.Close()
+
+	// With the time service the device corrects itself.
+	e.StartBus(t)
+	e.StartAgent(t, off)
+	e.WaitSynced(t)
+	if ok, offset := e.Agent.ClockSynced(); !ok || offset > -59*time.Minute || offset < -61*time.Minute {
+		t.Fatalf("offset %s, want about -1h", offset)
+	}
+	if ack, err := e.Unlock(t, e.Sign(t, "gnt_synced")); err != nil || !ack.Executed() {
+		t.Fatalf("after sync: %+v %v", ack, err)
+	}
+}

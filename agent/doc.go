@@ -1,0 +1,16 @@
+// Package agent is the door device's software as a library: it loads the
+// device's identity from its data dir, connects outbound to the bus with its
+// own NATS credentials over TLS pinned to the enrollment CA, verifies every
+// unlock command (wire.Verifier) against pinned keys, a corrected clock and
+// a replay store that survives restart, pulses the strike relay, answers
+// with an acknowledgement, and reports events through a disk queue that
+// delivers each event to JetStream exactly once, also after an outage.
+//
+// Whatever arrives on the bus (garbage, truncated, oversized, forged,
+// replayed, expired or foreign commands) the door stays shut, the agent
+// keeps running and a command_rejected event is reported.
+//
+// This package runs on the device. It must never import natsbus,
+// nats-server, a database driver or any other control-plane package; the
+// device binary's dependency test enforces it.
+package agent

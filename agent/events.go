@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// Event delivery settings.
+const (
+	// DefaultHeartbeatInterval is how often a connected agent reports a
+	// heartbeat.
+	DefaultHeartbeatInterval = time.Minute
+	publishTimeout           = 5 * time.Second
+	publishRetry             = 2 * time.Second
+	publishBatch             = 64
+)
+
+// report queues an event durably; failures are logged, never fatal.
+func (a *Agent) report(ev *wire.Event) {
+	ev.ID = wire.NewEventID()
+	ev.DoorID = a.id.DoorID
+	ev.At = a.clock.Now().UTC()
+	ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
+	if err := a.queue.Add(ev); err != nil {
+		a.log.Error("event not queued", "kind", ev.Kind, "err", err)
+	}
+}
+
+// ReportTamper queues a tamper event, e.g. from an enclosure switch.
+func (a *Agent) ReportTamper(detail string) {
+	a.report(&wire.Event{Kind: wire.EventTamper, Detail: detail})
+}
+
+// publishLoop sends queued events to JetStream, oldest first, each with its
+// event ID as Nats-Msg-Id, and removes each only after JetStream
+// acknowledged it. A publish whose ack was lost is sent again with the same
+// ID, and JetStream stores it once.
+func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online <-chan struct{}) {
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		failed := false
+		evs, err := a.queue.Next(publishBatch)
+		if err != nil {
+			a.log.Error("read event queue", "err", err)
+			failed = true
+		}
+		for _, ev := range evs {
+			data, err := wire.Encode(ev, wire.MaxMessageSize)
+			if err != nil {
+				_ = a.queue.Done(ev.ID)
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+			_, err = js.Publish(pctx, wire.EventSubject(ev.DoorID, ev.Kind), data, jetstream.WithMsgID(ev.ID))
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil {
+					a.log.Debug("event not delivered yet", "event", ev.ID, "err", err)
+				}
+				failed = true
+				break
+			}
+			if err := a.queue.Done(ev.ID); err != nil {
+				a.log.Error("dequeue event", "event", ev.ID, "err", err)
+			}
+		}
+		if !failed && len(evs) == publishBatch {
+			continue
+		}
+		if failed {
+			retry.Reset(publishRetry)
+		} else {
+			retry.Reset(30 * time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.queue.Wake():
+		case <-online:
+		case <-retry.C:
+		}
+	}
+}
+
+// clip makes s valid UTF-8 of at most n bytes, cut at a rune boundary, so
+// that it survives JSON encoding within the limit.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

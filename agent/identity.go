@@ -1,0 +1,105 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// File names in the agent's data dir. All are written 0600.
+const (
+	IdentityFile = "device.json"   // Identity
+	CAFile       = "ca.pem"        // the bus CA pinned at enrollment
+	HardwareFile = "hardware.json" // Hardware (optional; sim when absent)
+	replayFile   = "replay.log"    // used command token IDs
+	queueDir     = "queue"         // events not yet acknowledged by JetStream
+)
+
+// Identity is what enrollment gave the device, plus its private NATS key.
+type Identity struct {
+	DeviceID    string           `json:"device_id"`
+	DoorID      string           `json:"door_id"`
+	NATSURLs    []string         `json:"nats_urls"`
+	UserJWT     string           `json:"user_jwt"`
+	NKeySeed    string           `json:"nkey_seed"`
+	CommandKeys []wire.VerifyKey `json:"command_keys"`
+	Door        wire.DoorConfig  `json:"door"`
+	// CACertPEM is kept in CAFile, not in device.json.
+	CACertPEM string `json:"-"`
+}
+
+// Validate returns EINVALID if the identity is incomplete or inconsistent:
+// the seed must be a user key and the JWT must be issued to it.
+func (id *Identity) Validate() error {
+	resp := wire.EnrollResponse{
+		DeviceID: id.DeviceID, DoorID: id.DoorID, NATSURLs: id.NATSURLs, UserJWT: id.UserJWT,
+		CACertPEM: id.CACertPEM, CommandKeys: id.CommandKeys, Door: id.Door,
+	}
+	if err := resp.Validate(); err != nil {
+		return err
+	}
+	kp, err := nkeys.FromSeed([]byte(id.NKeySeed))
+	if err != nil {
+		return doorman.Errorf(doorman.EINVALID, "The device's NATS seed is malformed.")
+	}
+	pub, _ := kp.PublicKey()
+	if !nkeys.IsValidPublicUserKey(pub) {
+		return doorman.Errorf(doorman.EINVALID, "The device's NATS seed is not a user key.")
+	}
+	uc, err := jwt.DecodeUserClaims(id.UserJWT)
+	if err != nil || uc.Subject != pub {
+		return doorman.Errorf(doorman.EINVALID, "The device's user JWT was not issued for its key.")
+	}
+	return nil
+}
+
+// LoadIdentity reads and validates the identity in dir. It refuses files
+// readable by others.
+func LoadIdentity(dir string) (*Identity, error) {
+	data, err := readPrivateFile(filepath.Join(dir, IdentityFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("agent: %s has no %s: enroll the device first", dir, IdentityFile)
+	} else if err != nil {
+		return nil, err
+	}
+	var id Identity
+	if err := json.Unmarshal(data, &id); err != nil {
+		return nil, fmt.Errorf("agent: %s: %w", IdentityFile, err)
+	}
+	ca, err := readPrivateFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	id.CACertPEM = string(ca)
+	if err := id.Validate(); err != nil {
+		return nil, fmt.Errorf("agent: %s: %s", IdentityFile, doorman.ErrorMessage(err))
+	}
+	return &id, nil
+}
+
+// SaveIdentity validates id and writes it (and its CA) into dir durably.
+func SaveIdentity(dir string, id *Identity) error {
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(id, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(dir, CAFile), []byte(id.CACertPEM)); err != nil {
+		return err
+	}
+	return writeFileSync(filepath.Join(dir, IdentityFile), data)
+}

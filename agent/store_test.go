@@ -1,0 +1,127 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+func TestReplayStore_SurvivesReopenAndTornWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	now := time.Now()
+	clock := func() time.Time { return now }
+	s, err := agent.OpenReplayStore(path, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.Use("cmd_a", now.Add(time.Minute)); !fresh || err != nil {
+		t.Fatalf("first use: %v %v", fresh, err)
+	}
+	if fresh, _ := s.Use("cmd_a", now.Add(time.Minute)); fresh {
+		t.Fatal("second use accepted")
+	}
+	s.Use("cmd_old", now.Add(time.Second))
+	s.Close()
+	// A crash mid-append leaves a torn line; it was never acted on.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("17999")
+	f.Close()
+
+	now = now.Add(10 * time.Second) // cmd_old has expired
+	s, err = agent.OpenReplayStore(path, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fresh, _ := s.Use("cmd_a", now.Add(time.Minute)); fresh {
+		t.Fatal("used token accepted after reopening")
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "cmd_old") || strings.Contains(string(data), "17999\n") {
+		t.Fatalf("compaction kept expired or torn entries:\n%s", data)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode().Perm())
+	}
+	if _, err := s.Use("bad id\n1 cmd_a", now.Add(time.Minute)); err == nil {
+		t.Fatal("unstorable token ID accepted")
+	}
+}
+
+func TestReplayStore_Compacts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	now := time.Now()
+	s, err := agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 3000; i++ {
+		now = now.Add(time.Second)
+		if fresh, err := s.Use(doorman.NewID("cmd"), now.Add(15*time.Second)); !fresh || err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	if lines := strings.Count(string(data), "\n"); lines > 1100 {
+		t.Fatalf("replay log has %d lines after 3000 short-lived tokens", lines)
+	}
+}
+
+func TestQueue_LimitAndOrder(t *testing.T) {
+	dir := t.TempDir()
+	q, err := agent.OpenQueue(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	door := doorman.NewID(doorman.PrefixDoor)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: door, At: time.Now()}
+		err := q.Add(ev)
+		if i < 2 && err != nil {
+			t.Fatal(err)
+		} else if i == 2 && err == nil {
+			t.Fatal("full queue accepted an event")
+		}
+		ids = append(ids, ev.ID)
+		time.Sleep(2 * time.Millisecond) // distinct milliseconds keep IDs ordered
+	}
+	if q.Dropped() != 1 || q.Len() != 2 {
+		t.Fatalf("dropped %d, len %d", q.Dropped(), q.Len())
+	}
+	if err := q.Add(&wire.Event{ID: "nope"}); err == nil {
+		t.Fatal("invalid event queued")
+	}
+	// Reopened, the queue still holds both, oldest first.
+	q2, _ := agent.OpenQueue(dir, 10)
+	evs, err := q2.Next(10)
+	if err != nil || len(evs) != 2 || evs[0].ID != ids[0] || evs[1].ID != ids[1] {
+		t.Fatalf("Next = %v, %v", evs, err)
+	}
+	q2.Done(ids[0])
+	q2.Done(ids[0])
+	if q2.Len() != 1 {
+		t.Fatalf("len %d after Done", q2.Len())
+	}
+}
+
+func TestLoadIdentity_RefusesLeakyFiles(t *testing.T) {
+	e := MustEnv(t)
+	if _, err := agent.LoadIdentity(e.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(e.DataDir, agent.IdentityFile), 0o644)
+	if _, err := agent.LoadIdentity(e.DataDir); err == nil {
+		t.Fatal("world-readable identity accepted")
+	}
+	if _, err := agent.LoadIdentity(t.TempDir()); err == nil || !strings.Contains(err.Error(), "enroll") {
+		t.Fatalf("empty dir: %v", err)
+	}
+}
