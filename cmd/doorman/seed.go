@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// Seeded is what seedDemo created, for the demo and the bench to use.
+type Seeded struct {
+	Building      *doorman.Building // the demo building, with Door
+	Door          *doorman.Door
+	OtherBuilding *doorman.Building
+	Carriers      map[string]*doorman.Carrier // by name
+	Couriers      map[string]*doorman.Courier // by external ID
+	// Tracking numbers by story.
+	AllowedParcel     string // out for delivery to the demo building, assigned to Alice
+	OtherBuildingPar  string // Alice's parcel for the other building
+	NotAllowedCarrier string // a parcel of a carrier the building does not allow
+}
+
+// seedDemo fills an empty store with a demo building: units, residents, a
+// front door, three carriers (two allowed), couriers and parcels. parcels is
+// how many extra deliverable parcels Alice gets (for the bench).
+func seedDemo(ctx context.Context, store doorman.Store, parcels int) (*Seeded, error) {
+	ctx = doorman.NewContextWithPrincipal(ctx, &doorman.Principal{Role: doorman.RoleOperator})
+	s := &Seeded{Carriers: map[string]*doorman.Carrier{}, Couriers: map[string]*doorman.Courier{}}
+
+	s.Building = &doorman.Building{Name: "Maple Court", Address: "12 Harbour Street, Springfield", Timezone: "Europe/Berlin"}
+	s.OtherBuilding = &doorman.Building{Name: "Birch House", Address: "3 Mill Lane, Springfield", Timezone: "Europe/Berlin"}
+	for _, b := range []*doorman.Building{s.Building, s.OtherBuilding} {
+		if err := store.CreateBuilding(ctx, b); err != nil {
+			return nil, fmt.Errorf("seed building: %w", err)
+		}
+		var units []*doorman.Unit
+		for floor := 1; floor <= 4; floor++ {
+			for _, letter := range "ABCD" {
+				units = append(units, &doorman.Unit{BuildingID: b.ID, Label: fmt.Sprintf("%d%c", floor, letter), Floor: fmt.Sprint(floor)})
+			}
+		}
+		if err := store.CreateUnits(ctx, units); err != nil {
+			return nil, fmt.Errorf("seed units: %w", err)
+		}
+		if b == s.Building {
+			for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chen Wei"} {
+				r := &doorman.Resident{BuildingID: b.ID, UnitID: units[i*5].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
+				if err := store.CreateResident(ctx, r); err != nil {
+					return nil, fmt.Errorf("seed resident: %w", err)
+				}
+			}
+		}
+	}
+	s.Door = &doorman.Door{BuildingID: s.Building.ID, Name: "Front door", PulseMillis: doorman.DefaultPulseMillis}
+	if err := store.CreateDoor(ctx, s.Door); err != nil {
+		return nil, fmt.Errorf("seed door: %w", err)
+	}
+
+	checked := time.Now().UTC().AddDate(1, 0, 0)
+	for _, c := range []struct{ carrier, courierID, courierName string }{
+		{"ParcelPost", "pp-alice", "Alice Martin"},
+		{"QuickShip", "qs-bob", "Bob Novak"},
+		{"LocalRunners", "lr-carol", "Carol Diaz"},
+	} {
+		carrier := &doorman.Carrier{Name: c.carrier}
+		if err := store.CreateCarrier(ctx, carrier); err != nil {
+			return nil, fmt.Errorf("seed carrier: %w", err)
+		}
+		s.Carriers[c.carrier] = carrier
+		if c.carrier != "LocalRunners" {
+			for _, b := range []*doorman.Building{s.Building, s.OtherBuilding} {
+				if err := store.AllowCarrier(ctx, b.ID, carrier.ID); err != nil {
+					return nil, fmt.Errorf("seed allow carrier: %w", err)
+				}
+			}
+		}
+		courier := &doorman.Courier{CarrierID: carrier.ID, ExternalID: c.courierID, Name: c.courierName,
+			Status: doorman.CourierActive, BackgroundCheckVerifiedUntil: &checked}
+		if _, err := store.UpsertCourier(ctx, courier); err != nil {
+			return nil, fmt.Errorf("seed courier: %w", err)
+		}
+		s.Couriers[c.courierID] = courier
+	}
+
+	s.AllowedParcel, s.OtherBuildingPar, s.NotAllowedCarrier = "PP1000000001", "PP1000000002", "LR5000000001"
+	pp := []doorman.ParcelInput{
+		{TrackingNumber: s.AllowedParcel, BuildingID: s.Building.ID, UnitLabel: "2B", CourierExternalID: "pp-alice", Status: doorman.ParcelOutForDelivery},
+		{TrackingNumber: s.OtherBuildingPar, BuildingID: s.OtherBuilding.ID, UnitLabel: "1A", CourierExternalID: "pp-alice", Status: doorman.ParcelOutForDelivery},
+		{TrackingNumber: "PP1000000003", BuildingID: s.Building.ID, UnitLabel: "3C", CourierExternalID: "pp-alice"},
+	}
+	for i := range parcels {
+		pp = append(pp, doorman.ParcelInput{TrackingNumber: fmt.Sprintf("PPB%09d", i), BuildingID: s.Building.ID,
+			UnitLabel: "1A", CourierExternalID: "pp-alice", Status: doorman.ParcelOutForDelivery})
+	}
+	batches := map[string][]doorman.ParcelInput{
+		"ParcelPost":   pp,
+		"QuickShip":    {{TrackingNumber: "QS7000000001", BuildingID: s.Building.ID, UnitLabel: "4D", CourierExternalID: "qs-bob", Status: doorman.ParcelOutForDelivery}},
+		"LocalRunners": {{TrackingNumber: s.NotAllowedCarrier, BuildingID: s.Building.ID, UnitLabel: "1C", CourierExternalID: "lr-carol", Status: doorman.ParcelOutForDelivery}},
+	}
+	for name, items := range batches {
+		for len(items) > 0 {
+			n := min(len(items), doorman.MaxManifestBatch)
+			if _, err := store.UpsertParcels(ctx, s.Carriers[name].ID, items[:n]); err != nil {
+				return nil, fmt.Errorf("seed parcels: %w", err)
+			}
+			items = items[n:]
+		}
+	}
+	return s, nil
+}

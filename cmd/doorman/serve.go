@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/access"
+	doormanhttp "github.com/doorman-dev/doorman/http"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Main is the running control plane: store, access service and API. Tests
+// start the real program through it on ":0" ports and temporary dirs.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Store  doorman.Store
+	Access *access.Service
+
+	// Stdout receives what an operator must see once (the first operator
+	// token).
+	Stdout io.Writer
+
+	ln     net.Listener
+	server *http.Server
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Logger: slog.Default(), Stdout: io.Discard}
+}
+
+// Open opens the store (running its migrations), creates the first operator
+// credential if there is none, and starts listening. It does not serve yet.
+func (m *Main) Open(ctx context.Context) (err error) {
+	if m.Store, err = m.Config.OpenStore(ctx); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := m.bootstrapOperator(ctx); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Access = access.NewService(m.Store, access.WithMetrics(reg))
+
+	api := doormanhttp.NewServer(doormanhttp.Config{
+		Store:   m.Store,
+		Access:  m.Access,
+		Logger:  m.Logger,
+		Metrics: reg,
+		Ready: func(ctx context.Context) error {
+			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
+			return err
+		},
+	})
+	if m.ln, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
+		return err
+	}
+	m.server = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName())
+	return nil
+}
+
+// Serve serves the API until Close; it returns nil after a graceful close.
+func (m *Main) Serve() error {
+	if err := m.server.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// URL is the base URL the API is served at.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting requests, lets those in flight finish (until ctx
+// ends), and closes the store.
+func (m *Main) Close(ctx context.Context) error {
+	var err error
+	if m.server != nil {
+		err = m.server.Shutdown(ctx)
+	}
+	if m.Store != nil {
+		err = errors.Join(err, m.Store.Close())
+	}
+	return err
+}
+
+func (m *Main) storeName() string {
+	if m.Config.DB != "" {
+		return "postgres"
+	}
+	return "sqlite:" + m.Config.DataDir
+}
+
+// bootstrapOperator creates an operator credential on first start and shows
+// it once.
+func (m *Main) bootstrapOperator(ctx context.Context) error {
+	n, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := createOperatorToken(ctx, m.Store, "first start")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "First start: operator token (shown once, keep it secret):\n%s\n", token)
+	return nil
+}
+
+// runServe runs `doorman serve` until ctx is cancelled (SIGINT/SIGTERM).
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := NewMain()
+	m.Stdout = stdout
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	m.Config.storeFlags(fs)
+	m.Config.logFlags(fs)
+	fs.StringVar(&m.Config.HTTPAddr, "http-addr", m.Config.HTTPAddr, "API listen address (host:port)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if m.Logger, err = m.Config.Logger(stderr); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		m.Close(context.Background())
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.Serve() }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return errors.Join(err, m.Close(shutdown))
+}

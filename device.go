@@ -1,0 +1,82 @@
+package doorman
+
+import (
+	"context"
+	"time"
+)
+
+// Device is the agent on a small board wired to one door's strike relay.
+// Its identity is a key pair generated on the device at enrollment; only the
+// public key is known here.
+type Device struct {
+	ID         string `json:"id"`
+	DoorID     string `json:"door_id"`
+	BuildingID string `json:"building_id"`
+	// PublicKey is the device's NATS user public NKey ("U…").
+	PublicKey  string     `json:"public_key"`
+	EnrolledAt time.Time  `json:"enrolled_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Enrollment is a one-time code a manager creates so that a device can
+// register itself for a door. Only the code's hash is stored.
+type Enrollment struct {
+	ID         string     `json:"id"`
+	DoorID     string     `json:"door_id"`
+	BuildingID string     `json:"building_id"`
+	CodeHash   string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	UsedAt     *time.Time `json:"used_at,omitempty"`
+}
+
+// EnrollmentTTL is how long an enrollment code may be used.
+const EnrollmentTTL = 15 * time.Minute
+
+// Device event kinds, as reported by agents.
+const (
+	EventDoorOpened      = "door_opened"
+	EventDoorClosed      = "door_closed"
+	EventDoorHeldOpen    = "door_held_open"
+	EventDoorForced      = "door_forced"
+	EventUnlockExecuted  = "unlock_executed"
+	EventCommandRejected = "command_rejected"
+	EventTamper          = "tamper"
+	EventHeartbeat       = "heartbeat"
+)
+
+// DeviceEvent is something a device reported. ID is the device's own unique
+// event ID, which makes recording it idempotent.
+type DeviceEvent struct {
+	ID       string    `json:"id"`
+	DeviceID string    `json:"device_id"`
+	DoorID   string    `json:"door_id"`
+	Kind     string    `json:"kind"`
+	At       time.Time `json:"at"`
+	GrantID  string    `json:"grant_id,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// DeviceStore keeps devices and their enrollments.
+type DeviceStore interface {
+	// CreateEnrollment stores e. Returns ENOTFOUND (door).
+	CreateEnrollment(ctx context.Context, e *Enrollment) error
+	// EnrollDevice consumes the enrollment with that code hash, once, and
+	// registers d for its door, revoking the door's previous devices. It
+	// fills d's ID, door, building and EnrolledAt and returns the revoked
+	// devices. Returns ENOTFOUND for an unknown, used or expired code.
+	EnrollDevice(ctx context.Context, codeHash string, d *Device, now time.Time) (revoked []*Device, err error)
+	// Device returns ENOTFOUND.
+	Device(ctx context.Context, id string) (*Device, error)
+	// ListDevices lists a building's devices, revoked ones included.
+	ListDevices(ctx context.Context, buildingID string, p Page) ([]*Device, string, error)
+	// RevokeDevice returns ENOTFOUND unless the device is in the building.
+	// Revoking twice is not an error.
+	RevokeDevice(ctx context.Context, buildingID, id string, now time.Time) (*Device, error)
+	// RecordDeviceEvent records a device's event once: a second call with
+	// the same event ID does nothing and reports false. It appends the
+	// event to the building's audit chain and updates the door's
+	// last-seen time, in one transaction.
+	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
+}
