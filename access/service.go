@@ -139,3 +139,6 @@ func (s *Service) count(d doorman.Decision) {
 		s.decisions.WithLabelValues(d.Reason).Inc()
 	}
 }
+
+// Metrics returns the decisions counter, by reason ("allowed" for grants).
+func (s *Service) Metrics() *prometheus.CounterVec { return s.decisions }

@@ -1,0 +1,228 @@
+package access_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/access"
+	"github.com/doorman-dev/doorman/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// fixture is a building with a door, an allowed carrier, its active courier
+// and one parcel out for delivery to the building, on a real SQLite store.
+type fixture struct {
+	store   *sqlite.Store
+	door    *doorman.Door
+	courier *doorman.Courier
+	carrier *doorman.Carrier
+	parcel  string // tracking number
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f := &fixture{store: store, parcel: "TN0001"}
+	b := &doorman.Building{Name: "B", Address: "1 Road", Timezone: "UTC"}
+	must(t, store.CreateBuilding(ctx, b))
+	must(t, store.CreateUnits(ctx, []*doorman.Unit{{BuildingID: b.ID, Label: "1A"}}))
+	f.door = &doorman.Door{BuildingID: b.ID, Name: "Front", PulseMillis: 1000}
+	must(t, store.CreateDoor(ctx, f.door))
+	f.carrier = &doorman.Carrier{Name: "C"}
+	must(t, store.CreateCarrier(ctx, f.carrier))
+	must(t, store.AllowCarrier(ctx, b.ID, f.carrier.ID))
+	until := time.Now().Add(time.Hour)
+	f.courier = &doorman.Courier{CarrierID: f.carrier.ID, ExternalID: "c1", Name: "Cee", Status: doorman.CourierActive, BackgroundCheckVerifiedUntil: &until}
+	if _, err := store.UpsertCourier(ctx, f.courier); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.UpsertParcels(ctx, f.carrier.ID, []doorman.ParcelInput{{TrackingNumber: f.parcel, BuildingID: b.ID, UnitLabel: "1A", CourierExternalID: "c1", Status: doorman.ParcelOutForDelivery}})
+	must(t, err)
+	return f
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// accessEntries returns the door's access audit entries, newest first.
+func accessEntries(t *testing.T, f *fixture) []*doorman.AuditEntry {
+	t.Helper()
+	all, _, err := f.store.ListAudit(context.Background(), doorman.AuditFilter{DoorID: f.door.ID}, doorman.Page{})
+	must(t, err)
+	var out []*doorman.AuditEntry
+	for _, e := range all {
+		if strings.HasPrefix(e.Action, "access.") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (f *fixture) request(tracking ...string) doorman.AccessRequest {
+	return doorman.AccessRequest{CourierID: f.courier.ID, DoorID: f.door.ID, TrackingNumbers: tracking}
+}
+
+func TestRequestAccessCommitsGrantAndAudit(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	reg := prometheus.NewRegistry()
+	svc := access.NewService(f.store, access.WithMetrics(reg))
+
+	res, err := svc.RequestAccess(ctx, f.request(f.parcel, " "+f.parcel+" "))
+	must(t, err)
+	if !res.Decision.Allowed || res.Grant == nil {
+		t.Fatalf("want a grant, got %+v", res)
+	}
+	g, err := f.store.Grant(ctx, res.Grant.ID)
+	must(t, err)
+	if g.DoorID != f.door.ID || g.CourierID != f.courier.ID || len(g.ParcelIDs) != 1 || g.ExpiresAt.Sub(g.IssuedAt) != doorman.GrantTTL {
+		t.Fatalf("stored grant %+v", g)
+	}
+	entries := accessEntries(t, f)
+	if len(entries) != 1 || entries[0].Action != doorman.ActionAccessGranted || entries[0].GrantID != g.ID || entries[0].CourierID != f.courier.ID {
+		t.Fatalf("audit %+v", entries)
+	}
+
+	res, err = svc.RequestAccess(ctx, f.request("NOPE"))
+	must(t, err)
+	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonUnknownParcel || res.Grant != nil {
+		t.Fatalf("want unknown_parcel, got %+v", res)
+	}
+	entries = accessEntries(t, f)
+	if len(entries) != 2 || entries[0].Action != doorman.ActionAccessDenied || entries[0].Reason != doorman.ReasonUnknownParcel {
+		t.Fatalf("audit %+v", entries)
+	}
+	if got := testutil.ToFloat64(svc.Metrics().WithLabelValues("allowed")); got != 1 {
+		t.Fatalf("allowed counter %v", got)
+	}
+	if got := testutil.ToFloat64(svc.Metrics().WithLabelValues(doorman.ReasonUnknownParcel)); got != 1 {
+		t.Fatalf("unknown_parcel counter %v", got)
+	}
+}
+
+func TestRequestAccessRejectsMalformed(t *testing.T) {
+	f := newFixture(t)
+	svc := access.NewService(f.store)
+	many := make([]string, doorman.MaxScannedParcels+1)
+	for i := range many {
+		many[i] = "T" + strings.Repeat("1", i+1)
+	}
+	for name, req := range map[string]doorman.AccessRequest{
+		"no parcels":      f.request(),
+		"too many":        f.request(many...),
+		"bad tracking":    f.request("has space"),
+		"no door":         {CourierID: f.courier.ID, TrackingNumbers: []string{f.parcel}},
+		"bad position":    {CourierID: f.courier.ID, DoorID: f.door.ID, TrackingNumbers: []string{f.parcel}, Position: &doorman.Position{Latitude: 91}},
+		"unknown door":    {CourierID: f.courier.ID, DoorID: doorman.NewID(doorman.PrefixDoor), TrackingNumbers: []string{f.parcel}},
+		"unknown courier": {CourierID: doorman.NewID(doorman.PrefixCourier), DoorID: f.door.ID, TrackingNumbers: []string{f.parcel}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := svc.RequestAccess(context.Background(), req)
+			if code := doorman.ErrorCode(err); code != doorman.EINVALID && code != doorman.ENOTFOUND {
+				t.Fatalf("want EINVALID or ENOTFOUND, got %v", err)
+			}
+		})
+	}
+	if entries := accessEntries(t, f); len(entries) != 0 {
+		t.Fatalf("malformed requests must not be recorded, got %d entries", len(entries))
+	}
+}
+
+func TestRequestAccessRateLimitsCourier(t *testing.T) {
+	f := newFixture(t)
+	svc := access.NewService(f.store)
+	for i := range doorman.CourierRateLimit + 1 {
+		res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+		must(t, err)
+		if i < doorman.CourierRateLimit && !res.Decision.Allowed {
+			t.Fatalf("request %d denied: %+v", i, res.Decision)
+		} else if i == doorman.CourierRateLimit && res.Decision.Reason != doorman.ReasonRateLimited {
+			t.Fatalf("request %d: want rate_limited, got %+v", i, res.Decision)
+		}
+	}
+	// A minute later the window has moved on.
+	later := access.NewService(f.store, access.WithClock(func() time.Time { return time.Now().Add(doorman.RateWindow + time.Second) }))
+	res, err := later.RequestAccess(context.Background(), f.request(f.parcel))
+	must(t, err)
+	if !res.Decision.Allowed {
+		t.Fatalf("after the window: %+v", res.Decision)
+	}
+}
+
+// recordingLink is a door link that checks the grant is committed before it
+// is asked to unlock, and can play an offline door.
+type recordingLink struct {
+	t       *testing.T
+	store   doorman.Store
+	offline bool
+	mu      sync.Mutex
+	grants  []string
+}
+
+func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) error {
+	if _, err := l.store.Grant(ctx, g.ID); err != nil {
+		l.t.Errorf("unlock before the grant was committed: %v", err)
+	}
+	l.mu.Lock()
+	l.grants = append(l.grants, g.ID)
+	l.mu.Unlock()
+	if l.offline {
+		return &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: doorman.ReasonDoorOffline, Message: "The door did not answer."}
+	}
+	return nil
+}
+
+func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
+	f := newFixture(t)
+	link := &recordingLink{t: t, store: f.store}
+	svc := access.NewService(f.store, access.WithDoorLink(link))
+	res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+	must(t, err)
+	if !res.Decision.Allowed || len(link.grants) != 1 || link.grants[0] != res.Grant.ID {
+		t.Fatalf("result %+v, link saw %v", res, link.grants)
+	}
+
+	// A door that does not answer: the courier hears door_offline.
+	link.offline = true
+	res, err = svc.RequestAccess(context.Background(), f.request(f.parcel))
+	must(t, err)
+	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorOffline {
+		t.Fatalf("want door_offline, got %+v", res.Decision)
+	}
+
+	// A denied request never reaches the door.
+	before := len(link.grants)
+	_, err = svc.RequestAccess(context.Background(), f.request("NOPE"))
+	must(t, err)
+	if len(link.grants) != before {
+		t.Fatal("a denied request reached the door")
+	}
+}
+
+func TestRequestAccessRefusesLockedDownDoor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	locked := true
+	_, err := f.store.UpdateDoor(ctx, f.door.ID, doorman.DoorUpdate{LockedDown: &locked})
+	must(t, err)
+	res, err := access.NewService(f.store).RequestAccess(ctx, f.request(f.parcel))
+	must(t, err)
+	if res.Decision.Reason != doorman.ReasonDoorLockedDown || res.Grant != nil {
+		t.Fatalf("want door_locked_down, got %+v", res)
+	}
+}
