@@ -23,25 +23,38 @@ const dsnEnv = "DOORMAN_TEST_POSTGRES_DSN"
 // when the test ends. It skips the test when no server is configured.
 func mustOpen(tb testing.TB) *postgres.Store {
 	tb.Helper()
+	return openDSN(tb, newSchema(tb))
+}
+
+// newSchema creates a schema for one test, to be dropped when it ends, and
+// returns the DSN that uses it.
+func newSchema(tb testing.TB) string {
+	tb.Helper()
 	dsn := testDSN(tb)
-	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { admin.Close() })
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	schema := "doorman_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
 		tb.Fatalf("create schema: %v", err)
 	}
 	tb.Cleanup(func() {
+		defer admin.Close()
 		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			tb.Errorf("drop schema: %v", err)
 		}
 	})
-	s, err := postgres.Open(ctx, withSearchPath(tb, dsn, schema))
+	return withSearchPath(tb, dsn, schema)
+}
+
+// openDSN opens a store, closed when the test ends.
+func openDSN(tb testing.TB, dsn string) *postgres.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -89,4 +102,13 @@ func TestStore(t *testing.T) {
 func BenchmarkRecordAccess(b *testing.B) {
 	testDSN(b)
 	storetest.Bench(b, func(b *testing.B) doorman.Store { return mustOpen(b) })
+}
+
+func TestSharedDatabase(t *testing.T) {
+	testDSN(t)
+	storetest.RunShared(t, func(t *testing.T) (doorman.Store, doorman.Store, *sql.DB) {
+		dsn := newSchema(t)
+		a, b := openDSN(t, dsn), openDSN(t, dsn)
+		return a, b, a.DB()
+	})
 }

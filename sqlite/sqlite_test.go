@@ -36,3 +36,19 @@ func TestStore(t *testing.T) {
 func BenchmarkRecordAccess(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) doorman.Store { return mustOpen(b) })
 }
+
+func TestSharedFile(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (doorman.Store, doorman.Store, *sql.DB) {
+		path := filepath.Join(t.TempDir(), "doorman.db")
+		var stores [2]*sqlite.Store
+		for i := range stores {
+			s, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		return stores[0], stores[1], stores[0].DB()
+	})
+}

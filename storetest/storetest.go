@@ -72,6 +72,12 @@ type fixture struct {
 func newFixture(t *testing.T, open Opener) *fixture {
 	t.Helper()
 	s, db := open(t)
+	return newFixtureOn(t, s, db)
+}
+
+// newFixtureOn builds the fixture in a given store.
+func newFixtureOn(t *testing.T, s doorman.Store, db *sql.DB) *fixture {
+	t.Helper()
 	f := &fixture{s: s, db: db, ctx: operator()}
 	f.building = f.newBuilding(t, "Elm Court")
 	f.unit = f.newUnit(t, f.building.ID, "4B")
