@@ -1,0 +1,111 @@
+package agent
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/agent/relay"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// newOfflineAgent returns an agent with a valid identity that is never
+// connected, for exercising command handling directly.
+func newOfflineAgent(tb testing.TB) (*Agent, *relay.Sim, *wire.Signer) {
+	tb.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := wire.NewSigner(priv)
+	acc, _ := nkeys.CreateAccount()
+	user, _ := nkeys.CreateUser()
+	pub, _ := user.PublicKey()
+	seed, _ := user.Seed()
+	userJWT, err := jwt.NewUserClaims(pub).Encode(acc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
+	dir := tb.TempDir()
+	id := &Identity{
+		DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: doorman.NewID(doorman.PrefixDoor),
+		NATSURLs: []string{"tls://127.0.0.1:1"}, UserJWT: userJWT, NKeySeed: string(seed),
+		CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000},
+		CACertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+	}
+	if err := SaveIdentity(dir, id); err != nil {
+		tb.Fatal(err)
+	}
+	sim := relay.NewSim()
+	a, err := New(Config{DataDir: dir, Relay: sim})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	return a, sim, signer
+}
+
+// FuzzHandleCommand feeds arbitrary bytes to the agent's command handling.
+// Whatever arrives, it must not panic, must answer with a valid ack and a
+// valid event, and must pulse the relay exactly when it acknowledges an
+// execution, which only a command the signer produced can earn.
+func FuzzHandleCommand(f *testing.F) {
+	a, sim, signer := newOfflineAgent(f)
+	signed := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		tok, _, err := signer.SignUnlock(wire.Unlock{DoorID: a.id.DoorID, GrantID: "gnt_seed"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		signed[tok] = true
+		f.Add([]byte(tok))
+	}
+	other, _, _ := signer.SignUnlock(wire.Unlock{DoorID: doorman.NewID(doorman.PrefixDoor), GrantID: "gnt_other"})
+	timeTok, _ := signer.SignTime(a.id.DoorID, "0123456789abcdef")
+	for _, s := range []string{"", "v4.public.", "v4.public..", "v4.public.AAAA.e30", other, timeTok, "\xff\xfe"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		before := sim.Pulses()
+		ack, ev := a.handleCommand(data)
+		pulsed := sim.Pulses() - before
+		if ack.Executed() {
+			if pulsed != 1 || !signed[string(data)] {
+				t.Fatalf("executed %q (pulsed %d, signed %v)", data, pulsed, signed[string(data)])
+			}
+		} else if pulsed != 0 {
+			t.Fatalf("relay pulsed for a rejected command %q", data)
+		}
+		if err := ack.Validate(); err != nil {
+			t.Fatalf("invalid ack %+v: %v", ack, err)
+		}
+		if b, err := wire.Encode(ack, wire.MaxMessageSize); err != nil || len(b) > wire.MaxMessageSize {
+			t.Fatalf("ack does not encode: %v", err)
+		}
+		ev.ID, ev.DoorID, ev.At = wire.NewEventID(), a.id.DoorID, time.Now()
+		ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
+		b, err := wire.Encode(ev, wire.MaxMessageSize)
+		if err != nil {
+			t.Fatalf("event %+v does not encode: %v", ev, err)
+		}
+		var back wire.Event
+		if err := wire.Decode(b, wire.MaxMessageSize, &back); err != nil {
+			t.Fatalf("event does not survive the round trip: %v", err)
+		}
+	})
+}
