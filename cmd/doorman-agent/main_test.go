@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// TestEnrollAndRun runs the real program: enroll against a stand-in of the
+// control plane's endpoint, run, and open the door over a real bus.
+func TestEnrollAndRun(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := wire.NewSigner(priv)
+	bus, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:-1", Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	door := doorman.NewID(doorman.PrefixDoor)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req wire.EnrollRequest
+		if err := wire.Decode(body, wire.MaxEnrollSize, &req); err != nil || r.URL.Path != wire.EnrollPath {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		userJWT, _ := bus.IssueDeviceCredentials(door, req.NKey)
+		json.NewEncoder(w).Encode(wire.EnrollResponse{
+			DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: door, NATSURLs: bus.DeviceURLs(),
+			UserJWT: userJWT, CACertPEM: string(bus.CACertPEM()),
+			CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000},
+		})
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"enroll", "--server", srv.URL, "--code", "CODE-1234-ABCD", "--data-dir", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("enroll exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), door) {
+		t.Fatalf("enroll output %q lacks the door", out.String())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- Run(ctx, []string{"run", "--data-dir", dir}, io.Discard, io.Discard) }()
+	tok, _, _ := signer.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_e2e"})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ack, err := bus.SendUnlock(context.Background(), door, tok, 0)
+		if err == nil {
+			if !ack.Executed() || ack.GrantID != "gnt_e2e" {
+				t.Fatalf("ack %+v", ack)
+			}
+			break
+		} else if doorman.ErrorReason(err) != doorman.ReasonDoorOffline || time.Now().After(deadline) {
+			t.Fatalf("unlock: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run exit %d", code)
+	}
+	if code := Run(context.Background(), []string{"bogus"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
