@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/password"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	// Now is the clock used for token expiry and sessions. Defaults to
 	// time.Now.
 	Now func() time.Time
+	// PasswordParams are the argon2id costs of new manager passwords.
+	// Defaults to password.Default; existing hashes keep their own.
+	PasswordParams password.Params
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
@@ -43,6 +47,7 @@ type Server struct {
 	logger *slog.Logger
 	now    func() time.Time
 	ready  func(context.Context) error
+	pwcost password.Params
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
@@ -68,6 +73,7 @@ func NewServer(cfg Config) *Server {
 		logger:   cfg.Logger,
 		now:      cfg.Now,
 		ready:    cfg.Ready,
+		pwcost:   cfg.PasswordParams,
 		registry: cfg.Metrics,
 		logins:   newLoginLimiter(),
 		mux:      http.NewServeMux(),
@@ -81,11 +87,14 @@ func NewServer(cfg Config) *Server {
 	if s.ready == nil {
 		s.ready = func(context.Context) error { return nil }
 	}
+	if s.pwcost == (password.Params{}) {
+		s.pwcost = password.Default
+	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.dummyHash = mustHash("doorman-dummy-password-for-timing")
+	s.dummyHash = s.mustHash("doorman-dummy-password-for-timing")
 
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.authenticate)

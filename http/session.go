@@ -114,7 +114,7 @@ func (s *Server) acceptInvite(ctx context.Context, in *acceptInviteInput) (*outp
 			return nil, invalidField("body.password", "The password must be %d to %d characters long.", minPasswordLen, maxPasswordLen)
 		}
 		var err error
-		if hash, err = password.Hash(b.Password); err != nil {
+		if hash, err = password.HashWith(b.Password, s.pwcost); err != nil {
 			return nil, err
 		}
 		if strings.TrimSpace(b.Name) == "" {
@@ -132,8 +132,8 @@ func (s *Server) acceptInvite(ctx context.Context, in *acceptInviteInput) (*outp
 }
 
 // mustHash hashes a password that is known to be hashable.
-func mustHash(pw string) string {
-	h, err := password.Hash(pw)
+func (s *Server) mustHash(pw string) string {
+	h, err := password.HashWith(pw, s.pwcost)
 	if err != nil {
 		panic(err)
 	}

@@ -1,0 +1,65 @@
+package http
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/doorman-dev/doorman"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	e := newEnv(t)
+	e.must(200, request{Method: "GET", Path: "/healthz"})
+	e.must(200, request{Method: "GET", Path: "/readyz"})
+	e.mu.Lock()
+	e.ready = errors.New("database is locked: secret detail")
+	e.mu.Unlock()
+	p := e.expectProblem(503, doorman.EUNAVAILABLE, request{Method: "GET", Path: "/readyz"})
+	if strings.Contains(p.Detail, "secret") {
+		t.Fatal("readiness problem shows internal detail")
+	}
+	e.must(200, request{Method: "GET", Path: "/healthz"})
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t)
+	f.must(200, request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID, Token: f.tokens[pOperator]})
+	f.do(request{Method: "GET", Path: "/v1/buildings/" + f.buildingB.ID, Token: f.tokens[pManagerA]})
+	f.do(request{Method: "GET", Path: "/v1/no/such/" + f.buildingA.ID})
+	body := string(f.must(200, request{Method: "GET", Path: "/metrics"}).Body)
+	for _, want := range []string{
+		`doorman_http_request_duration_seconds_count{method="GET",route="/v1/buildings/{building_id}",status="200"} 1`,
+		`doorman_http_request_duration_seconds_count{method="GET",route="/v1/buildings/{building_id}",status="404"} 1`,
+		`doorman_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, f.buildingA.ID) {
+		t.Error("an ID became a label value")
+	}
+	// Two servers can share one registry.
+	NewServer(Config{Store: f.store, Access: f.server.access, Metrics: f.registry})
+}
+
+func TestInternalErrorsAreHidden(t *testing.T) {
+	f := newFixture(t)
+	f.store.Close() // every store call now fails with a driver error
+	res := f.do(request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID, Token: f.tokens[pOperator]})
+	// A closed store cannot even check the token: still no internals shown.
+	if res.Status != 500 {
+		t.Fatalf("status %d: %s", res.Status, res.Body)
+	}
+	p := res.Problem(t)
+	if p.Code != doorman.EINTERNAL || p.Detail != "Internal error." {
+		t.Fatalf("problem %+v", p)
+	}
+	f.mu.Lock()
+	logged := f.logs.String()
+	f.mu.Unlock()
+	if !strings.Contains(logged, "internal error") {
+		t.Fatalf("internal error not logged: %q", logged)
+	}
+}
