@@ -11,6 +11,7 @@ type CarrierIDParam struct {
 }
 
 type createCarrierInput struct {
+	IdempotencyHeader
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"200" doc:"The carrier's name; unique."`
 	}

@@ -195,6 +195,8 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 	}
 	if status == http.StatusBadRequest && len(errs) > 0 {
 		msg = "The request body is not valid JSON."
+	} else if status == http.StatusUnsupportedMediaType {
+		msg = "Send the request body as Content-Type: application/json."
 	} else if status == http.StatusRequestEntityTooLarge {
 		msg = "The request body is larger than this operation accepts (" + strings.TrimPrefix(msg, "Request body is too large limit=")
 		msg = strings.TrimSuffix(msg, ".") + ")."
@@ -211,13 +213,19 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		if d, ok := err.(huma.ErrorDetailer); ok {
 			det := d.ErrorDetail()
 			item.Location, item.Message, item.Value = det.Location, sentence(det.Message), shortValue(det.Value)
-			if status == http.StatusBadRequest {
-				item.Value = nil // it is the whole unparsable body
+			if status == http.StatusBadRequest || status == http.StatusUnsupportedMediaType || secretLocation(det.Location) {
+				item.Value = nil // the whole body, or a secret
 			}
 		}
 		p.Errors = append(p.Errors, item)
 	}
 	return p
+}
+
+// secretLocation reports whether a value at location must not be echoed.
+func secretLocation(location string) bool {
+	l := strings.ToLower(location)
+	return strings.Contains(l, "password") || strings.Contains(l, "token") || strings.Contains(l, "authorization")
 }
 
 // shortValue keeps v for echoing back only if it is a short scalar.

@@ -51,11 +51,12 @@ func TestOpenAPIOperations(t *testing.T) {
 			License struct{ Identifier string } `json:"license"`
 		} `json:"info"`
 		Paths map[string]map[string]struct {
-			OperationID string                    `json:"operationId"`
-			Summary     string                    `json:"summary"`
-			Tags        []string                  `json:"tags"`
-			Security    []map[string][]string     `json:"security"`
-			Responses   map[string]map[string]any `json:"responses"`
+			OperationID string                      `json:"operationId"`
+			Summary     string                      `json:"summary"`
+			Tags        []string                    `json:"tags"`
+			Security    []map[string][]string       `json:"security"`
+			Parameters  []struct{ Name, In string } `json:"parameters"`
+			Responses   map[string]map[string]any   `json:"responses"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(e.must(200, request{Method: "GET", Path: "/v1/openapi.json"}).Body, &doc); err != nil {
@@ -76,6 +77,15 @@ func TestOpenAPIOperations(t *testing.T) {
 			_, bearer := op.Security[0]["bearer"]
 			if bearer == public[op.OperationID] {
 				t.Errorf("%s: security %v", op.OperationID, op.Security)
+			}
+			if bearer && method == "post" {
+				idem := false
+				for _, p := range op.Parameters {
+					idem = idem || (p.In == "header" && p.Name == "Idempotency-Key")
+				}
+				if !idem {
+					t.Errorf("%s: authenticated POST does not document Idempotency-Key", op.OperationID)
+				}
 			}
 			if bearer {
 				for _, code := range []string{"401", "403"} {
