@@ -189,7 +189,7 @@ func TestSendUnlock(t *testing.T) {
 	})
 
 	t.Run("acked and rejected", func(t *testing.T) {
-		v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay()})
+		v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay(nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,7 @@ func TestTimeService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay()})
+	v, _ := wire.NewVerifier(wire.VerifierConfig{DoorID: d.DoorID, Keys: []wire.VerifyKey{signer.VerifyKey()}, Replay: wire.NewMemoryReplay(nil)})
 	at, err := v.VerifyTime(msg.Data, nonce)
 	if err != nil {
 		t.Fatal(err)

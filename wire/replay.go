@@ -16,9 +16,14 @@ type MemoryReplay struct {
 
 var _ ReplayGuard = (*MemoryReplay)(nil)
 
-// NewMemoryReplay returns an empty in-memory replay guard.
-func NewMemoryReplay() *MemoryReplay {
-	return &MemoryReplay{now: time.Now, seen: make(map[string]time.Time)}
+// NewMemoryReplay returns an empty in-memory replay guard that forgets
+// entries by the clock now (nil means time.Now). Give it the verifier's
+// clock: the times it is handed are on that clock.
+func NewMemoryReplay(now func() time.Time) *MemoryReplay {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryReplay{now: now, seen: make(map[string]time.Time)}
 }
 
 // Use records jti until the given time and reports whether it was unused.
@@ -28,7 +33,7 @@ func (m *MemoryReplay) Use(jti string, until time.Time) (bool, error) {
 	defer m.mu.Unlock()
 	now := m.now()
 	for k, t := range m.seen {
-		if now.After(t) {
+		if !t.After(now) {
 			delete(m.seen, k)
 		}
 	}

@@ -17,7 +17,8 @@ import (
 type ReplayGuard interface {
 	// Use records jti as used until the given time and reports whether it
 	// was unused. It must make the record durable before returning true:
-	// the door moves right after.
+	// the door moves right after. The time is on the verifier's clock; the
+	// guard may forget the entry once that clock has reached it.
 	Use(jti string, until time.Time) (fresh bool, err error)
 }
 
@@ -123,7 +124,8 @@ func (v *Verifier) Verify(token []byte) (*Command, error) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	fresh, err := v.replay.Use(cmd.JTI, cmd.ExpiresAt.Add(v.skew))
+	// Remember the ID a second past the last instant Verify accepts it.
+	fresh, err := v.replay.Use(cmd.JTI, cmd.ExpiresAt.Add(v.skew+time.Second))
 	if err != nil {
 		return nil, reject(RejectInternal, "replay store: %v", err)
 	} else if !fresh {

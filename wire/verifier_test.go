@@ -86,7 +86,7 @@ func TestVerify_Rejects(t *testing.T) {
 		{"not yet valid", sign(at(wire.DefaultSkew+2*time.Second), good), wire.RejectNotYetValid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			replay := &countingReplay{MemoryReplay: wire.NewMemoryReplay()}
+			replay := &countingReplay{MemoryReplay: wire.NewMemoryReplay(nil)}
 			v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: door, Keys: []wire.VerifyKey{s.VerifyKey()}, Replay: replay, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
@@ -121,6 +121,27 @@ func TestVerify_SkewAndReplay(t *testing.T) {
 	var rej *wire.Rejection
 	if !errors.As(err, &rej) || rej.Reason != wire.RejectReplayed {
 		t.Fatalf("second use: err = %v, want replayed", err)
+	}
+}
+
+// TestVerify_ReplayAtTheEdge: at the last instant a command is accepted,
+// its token ID is still remembered.
+func TestVerify_ReplayAtTheEdge(t *testing.T) {
+	s := MustSigner(t)
+	door := newDoorID()
+	tok, cmd, _ := s.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_1"})
+	now := cmd.ExpiresAt.Add(wire.DefaultSkew)
+	v := MustVerifier(t, door, func() time.Time { return now }, s)
+	if _, err := v.Verify([]byte(tok)); err != nil {
+		t.Fatalf("at the edge: %v", err)
+	}
+	var rej *wire.Rejection
+	if _, err := v.Verify([]byte(tok)); !errors.As(err, &rej) || rej.Reason != wire.RejectReplayed {
+		t.Fatalf("replay at the edge: %v", err)
+	}
+	now = now.Add(time.Nanosecond)
+	if _, err := v.Verify([]byte(tok)); !errors.As(err, &rej) || rej.Reason != wire.RejectExpired {
+		t.Fatalf("past the edge: %v", err)
 	}
 }
 

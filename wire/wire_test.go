@@ -31,7 +31,7 @@ func MustVerifier(tb testing.TB, door string, now func() time.Time, signers ...*
 	for _, s := range signers {
 		keys = append(keys, s.VerifyKey())
 	}
-	v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: door, Keys: keys, Replay: wire.NewMemoryReplay(), Now: now})
+	v, err := wire.NewVerifier(wire.VerifierConfig{DoorID: door, Keys: keys, Replay: wire.NewMemoryReplay(now), Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
