@@ -52,7 +52,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if !knownMethod(method) {
 			method = "other"
 		}
-		s.metrics.duration.WithLabelValues(method, route, strconv.Itoa(sw.code())).Observe(time.Since(start).Seconds())
+		took := time.Since(start)
+		s.metrics.duration.WithLabelValues(method, route, strconv.Itoa(sw.code())).Observe(took.Seconds())
+		s.logger.Debug("http: request", "method", r.Method, "route", route, "status", sw.code(), "took", took)
 	})
 }
 
