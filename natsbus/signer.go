@@ -1,0 +1,49 @@
+package natsbus
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// paserkSecret prefixes a stored v4 secret key.
+const paserkSecret = "k4.secret."
+
+// LoadOrCreateSigner returns the command signer whose Ed25519 key is stored
+// at path as a PASERK k4.secret string, creating the key (mode 0600) if the
+// file does not exist. Every control-plane node must use the same key, or
+// publish all keys to devices at enrollment. It refuses a key file others
+// can read.
+func LoadOrCreateSigner(path string) (*wire.Signer, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		enc := paserkSecret + base64.RawURLEncoding.EncodeToString(priv) + "\n"
+		if err := writeFileSync(path, []byte(enc), 0o600); err != nil {
+			return nil, fmt.Errorf("natsbus: write %s: %w", path, err)
+		}
+		return wire.NewSigner(priv)
+	} else if err != nil {
+		return nil, fmt.Errorf("natsbus: read %s: %w", path, err)
+	}
+	if err := checkPrivate(path); err != nil {
+		return nil, err
+	}
+	enc, ok := strings.CutPrefix(strings.TrimSpace(string(data)), paserkSecret)
+	if !ok {
+		return nil, fmt.Errorf("natsbus: %s is not a k4.secret PASERK", path)
+	}
+	priv, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || len(priv) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("natsbus: %s is not a valid Ed25519 key", path)
+	}
+	return wire.NewSigner(ed25519.PrivateKey(priv))
+}
