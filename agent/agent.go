@@ -62,7 +62,17 @@ type Agent struct {
 	doorKnown    bool
 	doorOpen     bool
 	heldTimer    *time.Timer
+
+	rejectWindow     time.Time // start of the current rejection-report minute
+	rejectReports    int       // reports in that minute
+	rejectSuppressed int       // rejections not reported since the last report
 }
+
+// MaxRejectReportsPerMinute bounds command_rejected events, so that a flood
+// of junk on the command subject (from a compromised broker, or reflected
+// off the bus) cannot fill the event queue. Suppressed rejections are
+// counted in the next report.
+const MaxRejectReportsPerMinute = 30
 
 // New loads the device's identity from cfg.DataDir and opens its replay log
 // and event queue.
@@ -226,7 +236,31 @@ func (a *Agent) onCommand(m *nats.Msg) {
 			}
 		}
 	}
+	if ev.Kind == wire.EventCommandRejected && !a.admitRejectReport(ev) {
+		return
+	}
 	a.report(ev)
+}
+
+// admitRejectReport applies MaxRejectReportsPerMinute to a rejection event,
+// noting earlier suppressed ones in its detail.
+func (a *Agent) admitRejectReport(ev *wire.Event) bool {
+	now := a.clock.raw()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now.Sub(a.rejectWindow) >= time.Minute || now.Before(a.rejectWindow) {
+		a.rejectWindow, a.rejectReports = now, 0
+	}
+	if a.rejectReports >= MaxRejectReportsPerMinute {
+		a.rejectSuppressed++
+		return false
+	}
+	a.rejectReports++
+	if a.rejectSuppressed > 0 {
+		ev.Detail = fmt.Sprintf("%d similar rejections not reported; %s", a.rejectSuppressed, ev.Detail)
+		a.rejectSuppressed = 0
+	}
+	return true
 }
 
 // handleCommand judges one command and, if it passes, pulses the relay. It

@@ -22,7 +22,7 @@ import (
 
 // newOfflineAgent returns an agent with a valid identity that is never
 // connected, for exercising command handling directly.
-func newOfflineAgent(tb testing.TB) (*Agent, *relay.Sim, *wire.Signer) {
+func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, *wire.Signer) {
 	tb.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, _ := wire.NewSigner(priv)
@@ -52,7 +52,11 @@ func newOfflineAgent(tb testing.TB) (*Agent, *relay.Sim, *wire.Signer) {
 		tb.Fatal(err)
 	}
 	sim := relay.NewSim()
-	a, err := New(Config{DataDir: dir, Relay: sim})
+	cfg := Config{DataDir: dir, Relay: sim}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

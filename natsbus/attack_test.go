@@ -138,6 +138,16 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	}
 	a.WantViolation(t, wire.CommandSubject(victim.DoorID))
 
+	// Nor can A aim the control plane's time reply at B's command subject.
+	req, _ := wire.Encode(&wire.TimeRequest{Nonce: "0123456789abcdef"}, wire.MaxMessageSize)
+	if err := a.NC.PublishRequest(wire.TimeSubject(a.DoorID), wire.CommandSubject(victim.DoorID), req); err != nil {
+		t.Fatal(err)
+	}
+	// A's own time request, answered after the reflected one was handled.
+	if _, err := a.NC.Request(wire.TimeSubject(a.DoorID), req, testWait); err != nil {
+		t.Fatal(err)
+	}
+
 	// The victim saw none of it: the first command it receives is the
 	// control plane's.
 	real, _, _ := signer.SignUnlock(wire.Unlock{DoorID: victim.DoorID, GrantID: "gnt_real"})

@@ -22,6 +22,9 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
+// testWait bounds waits in tests; it is a hang guard, not a timing assertion.
+const testWait = 20 * time.Second
+
 // MustSigner returns a command signer with a fresh key.
 func MustSigner(tb testing.TB) *wire.Signer {
 	tb.Helper()

@@ -1,6 +1,8 @@
 package natsbus
 
 import (
+	"strings"
+
 	"github.com/nats-io/nats.go"
 
 	"github.com/doorman-dev/doorman/wire"
@@ -15,7 +17,9 @@ const timeQueue = "doorman-time"
 func (b *Bus) serveTime() error {
 	sub, err := b.nc.QueueSubscribe(wire.TimeSubjects, timeQueue, func(m *nats.Msg) {
 		doorID, ok := wire.ParseTimeSubject(m.Subject)
-		if !ok || m.Reply == "" {
+		// Answer only into the requesting door's own inbox: a device must
+		// not be able to aim the signed reply at another door's subjects.
+		if !ok || !strings.HasPrefix(m.Reply, wire.InboxPrefix(doorID)+".") {
 			return
 		}
 		var req wire.TimeRequest
