@@ -138,6 +138,9 @@ func (b *Bus) startEmbedded() error {
 	if err != nil {
 		return fmt.Errorf("natsbus: listen port %q: %w", portStr, err)
 	}
+	if port == 0 {
+		port = server.RANDOM_PORT // nats-server reads 0 as its default 4222
+	}
 	opts := &server.Options{
 		ServerName:       "doorman",
 		Host:             host,

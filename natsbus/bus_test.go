@@ -40,7 +40,7 @@ func MustSigner(tb testing.TB) *wire.Signer {
 func MustOpenBus(tb testing.TB, dir string, signer *wire.Signer) *natsbus.Bus {
 	tb.Helper()
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		DataDir: dir, Listen: "127.0.0.1:-1", Signer: signer, CommandTimeout: 2 * time.Second,
+		DataDir: dir, Listen: "127.0.0.1:0", Signer: signer, CommandTimeout: 2 * time.Second,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -158,7 +158,7 @@ func TestOpen_RefusesLeakyKeyFile(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "bus-keys.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: dir, Listen: "127.0.0.1:-1"}); err == nil {
+	if _, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: dir, Listen: "127.0.0.1:0"}); err == nil {
 		t.Fatal("Open accepted a world-readable key file")
 	}
 }

@@ -30,8 +30,8 @@ type Config struct {
 	// DataDir holds the embedded server's keys, revocations, TLS material
 	// and JetStream store. Required in embedded mode.
 	DataDir string
-	// Listen is the embedded server's host:port for devices; port -1
-	// picks a free one (tests). Default DefaultListen.
+	// Listen is the embedded server's host:port for devices; port 0 (or
+	// -1) picks a free one (tests). Default DefaultListen.
 	Listen string
 	// Hosts are the DNS names and IPs devices reach the server by; they go
 	// into the server certificate. localhost, 127.0.0.1 and ::1 are always
