@@ -12,9 +12,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func runCourier(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("courier open: coming with the device issue")
-}
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("bench: not yet")
