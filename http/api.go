@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
@@ -142,7 +143,7 @@ func register[I, O any](s *Server, r route, handler func(context.Context, *I) (*
 		op.Middlewares = huma.Middlewares{s.idempotent}
 		op.Errors = append(op.Errors, http.StatusConflict)
 	}
-	if containsParam(r.Path) {
+	if strings.Contains(r.Path, "{") {
 		op.Errors = append(op.Errors, http.StatusNotFound)
 	}
 	slices.Sort(op.Errors)
@@ -154,15 +155,6 @@ func register[I, O any](s *Server, r route, handler func(context.Context, *I) (*
 		}
 		return out, nil
 	})
-}
-
-func containsParam(path string) bool {
-	for i := 0; i < len(path); i++ {
-		if path[i] == '{' {
-			return true
-		}
-	}
-	return false
 }
 
 // Common inputs and outputs.
