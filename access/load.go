@@ -39,7 +39,7 @@ func validate(req doorman.AccessRequest) ([]string, error) {
 
 // load reads everything the decision needs.
 func (s *Service) load(ctx context.Context, req doorman.AccessRequest, tracking []string) (*policy.Input, error) {
-	in := &policy.Input{Now: s.now(), Position: req.Position}
+	in := &policy.Input{Now: s.now(), Position: req.Position, Limits: s.limits}
 	var err error
 	if in.Courier, err = s.store.Courier(ctx, req.CourierID); err != nil {
 		return nil, err

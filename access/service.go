@@ -17,6 +17,8 @@ type Service struct {
 	link  doorman.DoorLink
 	now   func() time.Time
 
+	limits policy.Limits
+
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 }
@@ -29,6 +31,12 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithDoorLink sends granted unlocks to the doors through link.
 func WithDoorLink(link doorman.DoorLink) Option { return func(s *Service) { s.link = link } }
+
+// WithRateLimits sets the access requests allowed per courier and per door
+// within doorman.RateWindow; zero keeps a default.
+func WithRateLimits(courier, door int) Option {
+	return func(s *Service) { s.limits = policy.Limits{Courier: courier, Door: door} }
+}
 
 // WithMetrics registers the decision metrics with reg.
 func WithMetrics(reg prometheus.Registerer) Option {
@@ -122,12 +130,20 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) *doorman.AccessResult {
 	start := time.Now()
 	defer func() { s.latency.WithLabelValues("unlock").Observe(time.Since(start).Seconds()) }()
+	// A lockdown may have revoked the grant since it was committed.
+	if current, err := s.store.Grant(ctx, g.ID); err != nil || current.RevokedAt != nil {
+		return &doorman.AccessResult{Decision: doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down."), Grant: g}
+	}
 	if err := s.link.Unlock(ctx, door, g); err != nil {
 		reason := doorman.ErrorReason(err)
 		if reason == "" {
 			reason = doorman.ReasonDoorOffline
 		}
 		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
+	}
+	at := s.now()
+	if err := s.store.MarkGrantUsed(ctx, g.ID, at); err == nil {
+		g.UsedAt = &at
 	}
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
 }

@@ -29,6 +29,10 @@ type Input struct {
 	CourierRequests int
 	DoorRequests    int
 
+	// Limits are the rate limits in force; zero fields take the defaults
+	// doorman.CourierRateLimit and doorman.DoorRateLimit.
+	Limits Limits
+
 	// Position is where the courier's device says it is, if known.
 	Position *doorman.Position
 }
@@ -44,15 +48,33 @@ type Scan struct {
 	OtherCarrier bool
 }
 
+// Limits are rate limits per doorman.RateWindow.
+type Limits struct {
+	Courier int // access requests per courier
+	Door    int // access requests per door
+}
+
+// orDefault returns l with zero fields set to the defaults.
+func (l Limits) orDefault() Limits {
+	if l.Courier <= 0 {
+		l.Courier = doorman.CourierRateLimit
+	}
+	if l.Door <= 0 {
+		l.Door = doorman.DoorRateLimit
+	}
+	return l
+}
+
 // Decide returns whether the courier may pass the door. Conditions are
 // checked cheapest and most general first, so the reason names the broadest
 // problem: rate, door, courier, carrier, time, place, then each parcel.
 func Decide(in Input) doorman.Decision {
+	limits := in.Limits.orDefault()
 	switch {
-	case in.CourierRequests >= doorman.CourierRateLimit:
-		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per courier per minute.", doorman.CourierRateLimit))
-	case in.DoorRequests >= doorman.DoorRateLimit:
-		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per door per minute.", doorman.DoorRateLimit))
+	case in.CourierRequests >= limits.Courier:
+		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per courier per minute.", limits.Courier))
+	case in.DoorRequests >= limits.Door:
+		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per door per minute.", limits.Door))
 	case in.Door.LockedDown:
 		return doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down.")
 	case in.Courier.Status != doorman.CourierActive:

@@ -131,6 +131,14 @@ func TestDecide(t *testing.T) {
 		{"door locked down", func(in *policy.Input) { in.Door.LockedDown = true }, doorman.ReasonDoorLockedDown},
 		{"courier rate limited", func(in *policy.Input) { in.CourierRequests = doorman.CourierRateLimit }, doorman.ReasonRateLimited},
 		{"door rate limited", func(in *policy.Input) { in.DoorRequests = doorman.DoorRateLimit }, doorman.ReasonRateLimited},
+		{"configured courier limit", func(in *policy.Input) {
+			in.Limits = policy.Limits{Courier: 1000}
+			in.CourierRequests = doorman.CourierRateLimit
+		}, ""},
+		{"configured door limit", func(in *policy.Input) {
+			in.Limits = policy.Limits{Door: 2}
+			in.DoorRequests = 2
+		}, doorman.ReasonRateLimited},
 		{"too far from door", func(in *policy.Input) { in.Position = &doorman.Position{Latitude: 52.53, Longitude: 13.405} }, doorman.ReasonTooFarFromDoor},
 		{"just within radius", func(in *policy.Input) {
 			in.Position = &doorman.Position{Latitude: 52.5200 + 0.0008, Longitude: 13.4050} // ~89 m north
