@@ -28,6 +28,14 @@ const (
 	ActionCarrierCreated   = "carrier.created"
 	ActionAPIKeyCreated    = "api_key.created"
 	ActionAPIKeyRevoked    = "api_key.revoked"
+
+	ActionDeviceEnrollmentCreated = "device.enrollment_created"
+	ActionDeviceEnrolled          = "device.enrolled"
+	ActionDeviceRevoked           = "device.revoked"
+	// ActionDeviceEventPrefix followed by an event kind is the action of a
+	// device event in the audit log, e.g. "device.door_forced"; see
+	// DeviceEventAction.
+	ActionDeviceEventPrefix = "device."
 )
 
 // PlatformChain is the chain key of audit entries that belong to no building

@@ -45,6 +45,20 @@ const (
 	EventHeartbeat       = "heartbeat"
 )
 
+// ValidDeviceEventKind reports whether kind is one of the event kinds above.
+func ValidDeviceEventKind(kind string) bool {
+	switch kind {
+	case EventDoorOpened, EventDoorClosed, EventDoorHeldOpen, EventDoorForced,
+		EventUnlockExecuted, EventCommandRejected, EventTamper, EventHeartbeat:
+		return true
+	}
+	return false
+}
+
+// DeviceEventAction returns the audit action of a device event of the
+// given kind: ActionDeviceEventPrefix + kind.
+func DeviceEventAction(kind string) string { return ActionDeviceEventPrefix + kind }
+
 // DeviceEvent is something a device reported. ID is the device's own unique
 // event ID, which makes recording it idempotent.
 type DeviceEvent struct {
@@ -60,7 +74,9 @@ type DeviceEvent struct {
 
 // DeviceStore keeps devices and their enrollments.
 type DeviceStore interface {
-	// CreateEnrollment stores e. Returns ENOTFOUND (door).
+	// CreateEnrollment stores e, taking its building from the door.
+	// Returns EINVALID, ENOTFOUND (door, or a door of another building
+	// than e.BuildingID when set) or ECONFLICT (code hash in use).
 	CreateEnrollment(ctx context.Context, e *Enrollment) error
 	// EnrollDevice consumes the enrollment with that code hash, once, and
 	// registers d for its door, revoking the door's previous devices. It
@@ -77,6 +93,11 @@ type DeviceStore interface {
 	// RecordDeviceEvent records a device's event once: a second call with
 	// the same event ID does nothing and reports false. It appends the
 	// event to the building's audit chain and updates the door's
-	// last-seen time, in one transaction.
+	// last-seen time, in one transaction. A heartbeat only moves the
+	// last-seen time on: it is neither kept nor audited, and reports true.
+	// An empty e.DeviceID means the door's active device and is filled in.
+	// Returns EINVALID, ENOTFOUND (door or device), or EFORBIDDEN if the
+	// device is revoked or bound to another door, or the door has no
+	// active device.
 	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
 }

@@ -101,6 +101,7 @@ type Store interface {
 	AccessStore
 	AuditStore
 	AuthStore
+	DeviceStore
 	// Close releases the store's resources.
 	Close() error
 }

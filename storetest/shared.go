@@ -21,6 +21,7 @@ type SharedOpener func(t *testing.T) (a, b doorman.Store, db *sql.DB)
 // a lockdown made through one store leaves no grant made through the other
 // standing, however the two interleave.
 func RunShared(t *testing.T, open SharedOpener) {
+	t.Run("Device", func(t *testing.T) { testSharedDevices(t, open) })
 	a, b, db := open(t)
 	f := newFixtureOn(t, a, db)
 	ps := f.newParcels(t, "TRK-1")

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Page", func(t *testing.T) { testPages(t, open) })
 	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, open) })
+	t.Run("Device", func(t *testing.T) { testDevices(t, open) })
 }
 
 // operator returns a context acting as the platform operator.
