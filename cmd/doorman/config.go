@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/postgres"
 	"github.com/doorman-dev/doorman/sqlite"
 )
@@ -23,11 +25,70 @@ type Config struct {
 	DB        string // PostgreSQL DSN; empty means SQLite in DataDir
 	LogFormat string // "text" or "json"
 	LogLevel  string // "debug", "info", "warn", "error"
+
+	// The bus: an embedded NATS server (default) listening on NATSListen,
+	// or an external deployment at NATSURL.
+	NATSListen      string   // embedded server's address for devices
+	NATSHosts       []string // names/IPs devices reach the bus by (TLS certificate, enrollment)
+	NATSURL         string   // external NATS servers, comma-separated
+	NATSCreds       string   // external: the control plane's credentials file
+	NATSCA          string   // external: CA of the servers' TLS certificates
+	NATSAccountSeed string   // external: account signing seed file for device credentials
+	CommandTimeout  time.Duration
+
+	// Rate limits per minute; 0 keeps the defaults.
+	CourierRateLimit int
+	DoorRateLimit    int
 }
 
 // DefaultConfig returns the configuration of a single machine install.
 func DefaultConfig() Config {
-	return Config{DataDir: "./doorman-data", HTTPAddr: "127.0.0.1:8080", LogFormat: "text", LogLevel: "info"}
+	return Config{DataDir: "./doorman-data", HTTPAddr: "127.0.0.1:8080", LogFormat: "text", LogLevel: "info",
+		NATSListen: "127.0.0.1:4222", CommandTimeout: natsbus.DefaultCommandTimeout}
+}
+
+// accessFlags registers the flags of the access decision.
+func (c *Config) accessFlags(fs *flag.FlagSet) {
+	fs.IntVar(&c.CourierRateLimit, "courier-rate-limit", doorman.CourierRateLimit, "access requests allowed per courier per minute")
+	fs.IntVar(&c.DoorRateLimit, "door-rate-limit", doorman.DoorRateLimit, "access requests allowed per door per minute")
+}
+
+// busFlags registers the flags of the bus.
+func (c *Config) busFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.NATSListen, "nats-listen", c.NATSListen, "embedded NATS server address for devices (use 0.0.0.0:4222 for devices on the network)")
+	fs.Func("nats-host", "a DNS name or IP devices reach the bus by (repeatable; goes into the TLS certificate)", func(v string) error {
+		c.NATSHosts = append(c.NATSHosts, strings.Split(v, ",")...)
+		return nil
+	})
+	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "external NATS servers (nats://a:4222,nats://b:4222); empty embeds a server")
+	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "external NATS: the control plane's credentials file")
+	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "external NATS: PEM CA of the servers' certificates")
+	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
+	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long to wait for a door to acknowledge an unlock before answering door_offline")
+}
+
+// OpenBus opens the bus the configuration names, with the command signing
+// key kept in DataDir (every control-plane node must share this key).
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger) (*natsbus.Bus, error) {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	signer, err := natsbus.LoadOrCreateSigner(filepath.Join(c.DataDir, "command-signing-key.paserk"))
+	if err != nil {
+		return nil, err
+	}
+	return natsbus.Open(ctx, natsbus.Config{
+		DataDir:                filepath.Join(c.DataDir, "nats"),
+		Listen:                 c.NATSListen,
+		Hosts:                  c.NATSHosts,
+		URL:                    c.NATSURL,
+		CredsFile:              c.NATSCreds,
+		CAFile:                 c.NATSCA,
+		AccountSigningSeedFile: c.NATSAccountSeed,
+		Signer:                 signer,
+		CommandTimeout:         c.CommandTimeout,
+		Logger:                 logger,
+	})
 }
 
 // storeFlags registers the flags that locate the store.

@@ -14,6 +14,7 @@ import (
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
 	doormanhttp "github.com/doorman-dev/doorman/http"
+	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -24,6 +25,7 @@ type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Store  doorman.Store
+	Bus    *natsbus.Bus
 	Access *access.Service
 
 	// Stdout receives what an operator must see once (the first operator
@@ -32,6 +34,9 @@ type Main struct {
 
 	ln     net.Listener
 	server *http.Server
+
+	stopEvents context.CancelFunc
+	eventsDone chan struct{}
 }
 
 // NewMain returns a Main with the default configuration.
@@ -48,9 +53,21 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger); err != nil {
+		return fmt.Errorf("open bus: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.Access = access.NewService(m.Store, access.WithMetrics(reg))
+	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus),
+		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
+
+	events, cancel := context.WithCancel(context.Background())
+	m.stopEvents = cancel
+	m.eventsDone = make(chan struct{})
+	go func() {
+		defer close(m.eventsDone)
+		m.consumeEvents(events)
+	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
 		Store:   m.Store,
@@ -73,7 +90,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName())
+	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL())
 	return nil
 }
 
@@ -94,6 +111,13 @@ func (m *Main) Close(ctx context.Context) error {
 	var err error
 	if m.server != nil {
 		err = m.server.Shutdown(ctx)
+	}
+	if m.stopEvents != nil {
+		m.stopEvents()
+		<-m.eventsDone
+	}
+	if m.Bus != nil {
+		err = errors.Join(err, m.Bus.Close())
 	}
 	if m.Store != nil {
 		err = errors.Join(err, m.Store.Close())
@@ -131,6 +155,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	m.Config.storeFlags(fs)
 	m.Config.logFlags(fs)
+	m.Config.busFlags(fs)
+	m.Config.accessFlags(fs)
 	fs.StringVar(&m.Config.HTTPAddr, "http-addr", m.Config.HTTPAddr, "API listen address (host:port)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
