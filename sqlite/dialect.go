@@ -9,11 +9,13 @@ import (
 )
 
 // dialect is what SQLite does differently. Writes are serialised by the
-// single writer connection, so no row locks are needed, and BEGIN
-// IMMEDIATE serialises migrations across processes.
+// single writer connection, so no row locks are needed; BEGIN IMMEDIATE
+// serialises migrations across processes; and the hot statements are
+// prepared once.
 var dialect = sqlstore.Dialect{
-	Name:     "sqlite",
-	Classify: classify,
+	Name:            "sqlite",
+	Classify:        classify,
+	CacheStatements: true, // the driver parses every statement afresh otherwise
 }
 
 // classify maps SQLite result codes to error kinds.

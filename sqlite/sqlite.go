@@ -73,14 +73,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // dsn returns the driver's data source name for path: WAL, durable
-// commits, foreign keys, a busy timeout, and immediate write transactions
-// (so a writer takes the write lock at BEGIN rather than failing to
-// upgrade mid-transaction). Readers are additionally query-only.
+// commits, foreign keys, a busy timeout, temporary storage (including the
+// sub-journals of the batcher's savepoints) in memory, and immediate write
+// transactions, so a writer takes the write lock at BEGIN rather than
+// failing to upgrade mid-transaction. Readers are also query-only.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoint sub-journals stay off disk
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

@@ -52,3 +52,32 @@ func TestSharedFile(t *testing.T) {
 		return stores[0], stores[1], stores[0].DB()
 	})
 }
+
+// TestDurableSettings checks the writer runs with the settings that make a
+// commit durable when it returns and keep references sound.
+func TestDurableSettings(t *testing.T) {
+	s := mustOpen(t)
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"foreign_keys": "1",
+		"temp_store":   "2", // MEMORY
+	} {
+		var got string
+		if err := s.DB().QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}
+
+func TestOpenRefusesMemory(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x?mode=memory"} {
+		if s, err := sqlite.Open(context.Background(), path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded; an in-memory database is not shared by writer and readers", path)
+		}
+	}
+}

@@ -106,28 +106,41 @@ func (s *Store) prepareGrant(rec *doorman.AccessRecord, at time.Time) error {
 	return nil
 }
 
-// insertGrant checks the door is in the grant's building and not locked
-// down, holding its row until commit, and inserts the grant.
+// Statements of a grant.
+const (
+	// sqlInsertGrant inserts the grant only if its door is in its building
+	// and not locked down; the dialect's share lock is appended, so that in
+	// PostgreSQL a concurrent lockdown waits for the grant's commit (and
+	// then revokes it) or the grant sees the lockdown.
+	sqlInsertGrant = `INSERT INTO grants (` + grantColumns + `)
+		SELECT $1, id, building_id, $2, $3, $4, $5, NULL, NULL FROM doors
+		WHERE id = $6 AND building_id = $7 AND locked_down = $8`
+	sqlInsertGrantParcel = `INSERT INTO grant_parcels (grant_id, position, parcel_id) VALUES ($1, $2, $3)`
+)
+
+// insertGrant inserts the grant if its door exists in its building and is
+// not locked down, and its parcels.
 func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
-	var locked bool
-	err := tx.QueryRow(`SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`+s.dialect.ShareLock,
-		g.DoorID, g.BuildingID).Scan(&locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound("Door")
-	} else if err != nil {
-		return err
-	} else if locked {
-		return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonDoorLockedDown,
-			Message: "The door was locked down."}
-	}
-	_, err = tx.Exec(`INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
-		g.ID, g.DoorID, g.BuildingID, g.CourierID, g.CarrierID, micros(g.IssuedAt), micros(g.ExpiresAt))
+	res, err := s.stmts.exec(tx, sqlInsertGrant+s.dialect.ShareLock, g.ID, g.CourierID, g.CarrierID,
+		micros(g.IssuedAt), micros(g.ExpiresAt), g.DoorID, g.BuildingID, false)
 	if err != nil {
 		return grantError(s, err)
 	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var locked bool
+		err := tx.QueryRow(`SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`, g.DoorID, g.BuildingID).Scan(&locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Door")
+		} else if err != nil {
+			return err
+		}
+		return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonDoorLockedDown,
+			Message: "The door was locked down."}
+	}
 	for i, p := range g.ParcelIDs {
-		if _, err := tx.Exec(`INSERT INTO grant_parcels (grant_id, position, parcel_id) VALUES ($1, $2, $3)`,
-			g.ID, i, p); err != nil {
+		if _, err := s.stmts.exec(tx, sqlInsertGrantParcel, g.ID, i, p); err != nil {
 			return grantError(s, err)
 		}
 	}

@@ -48,30 +48,37 @@ func (s *Store) entry(ctx context.Context, action, buildingID string) *doorman.A
 }
 
 // appendAudit appends e to its chain inside tx, setting ID, Seq, PrevHash
-// and Hash. The head row is created on first use and then updated first,
-// which takes its row lock (in PostgreSQL) and so serialises appends to one
-// chain across processes.
+// and Hash: it moves the chain head on (creating it on first use), inserts
+// the entry, and records its hash in the head.
 func (s *Store) appendAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
-	if _, err := tx.Exec(`INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, '')
-		ON CONFLICT (chain) DO NOTHING`, e.Chain); err != nil {
-		return err
-	}
-	if err := tx.QueryRow(`UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash`,
-		e.Chain).Scan(&e.Seq, &e.PrevHash); err != nil {
+	if err := s.stmts.queryRow(tx, sqlBumpHead, e.Chain).Scan(&e.Seq, &e.PrevHash); err != nil {
 		return err
 	}
 	e.ID = s.ids.Next(doorman.PrefixAudit)
 	e.At = exact(e.At)
 	e.Hash = e.ComputeHash()
-	if _, err := tx.Exec(`INSERT INTO audit_entries (`+auditColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+	if _, err := s.stmts.exec(tx, sqlInsertAudit,
 		e.ID, e.Chain, e.Seq, micros(e.At), e.Action, e.Actor, e.BuildingID, e.DoorID,
 		e.CarrierID, e.CourierID, e.GrantID, encodeIDs(e.ParcelIDs), e.Reason, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`UPDATE audit_heads SET hash = $1 WHERE chain = $2`, e.Hash, e.Chain)
+	_, err := s.stmts.exec(tx, sqlSetHeadHash, e.Hash, e.Chain)
 	return err
 }
+
+// Statements of an audit append.
+const (
+	// sqlBumpHead creates the chain's head at seq 1 or moves it on by one,
+	// returning the new seq and the hash of the previous entry (the hash
+	// column is not touched yet). Updating the row takes its lock until
+	// commit (in PostgreSQL), so appends to one chain are serialised
+	// across processes.
+	sqlBumpHead = `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 1, '')
+		ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash`
+	sqlInsertAudit = `INSERT INTO audit_entries (` + auditColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	sqlSetHeadHash = `UPDATE audit_heads SET hash = $1 WHERE chain = $2`
+)
 
 // AppendAudit appends e to its chain: e.Chain if set, else the chain of
 // e.BuildingID, else the platform chain. It sets ID, Seq, PrevHash and

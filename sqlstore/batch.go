@@ -21,6 +21,13 @@ const (
 	maxAttempts = 8
 )
 
+// The savepoint around each write of a batch.
+const (
+	sqlSavepoint           = `SAVEPOINT w`
+	sqlRollbackToSavepoint = `ROLLBACK TO SAVEPOINT w`
+	sqlReleaseSavepoint    = `RELEASE SAVEPOINT w`
+)
+
 // States of a queued write.
 const (
 	writeQueued int32 = iota
@@ -54,6 +61,7 @@ type Stats struct {
 type batcher struct {
 	db       *sql.DB
 	classify func(error) ErrorKind
+	stmts    *stmtCache
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -66,10 +74,11 @@ type batcher struct {
 	writes, commits, retries atomic.Uint64
 }
 
-func newBatcher(db *sql.DB, classify func(error) ErrorKind) *batcher {
+func newBatcher(db *sql.DB, classify func(error) ErrorKind, stmts *stmtCache) *batcher {
 	b := &batcher{
 		db:       db,
 		classify: classify,
+		stmts:    stmts,
 		queue:    make(chan *write, 4*maxBatch),
 		stopped:  make(chan struct{}),
 	}
@@ -154,83 +163,102 @@ func (b *batcher) loop() {
 	}
 }
 
-// run commits a batch, retrying it whole after a transient conflict, and
-// answers every write.
+// run commits a batch and answers every write. The first pass runs the
+// writes back to back without savepoints, the common case where all
+// succeed costing nothing extra. If one fails, the transaction is rolled
+// back, that write is answered with its error, and the rest run again,
+// this time each in its own savepoint, so further failures undo only
+// themselves. A transient conflict (serialization failure, deadlock, busy
+// database) rolls back and retries the whole batch.
 func (b *batcher) run(batch []*write) {
 	sort.SliceStable(batch, func(i, j int) bool { return batch[i].key < batch[j].key })
-	for attempt := 1; ; attempt++ {
-		errs, err := b.try(batch)
-		if err != nil && b.classify(err) == ErrRetry && attempt < maxAttempts {
+	todo, savepoints := batch, false
+	for attempt := 1; len(todo) > 0; {
+		errs, failed, err := b.try(todo, savepoints)
+		switch {
+		case err != nil && b.classify(err) == ErrRetry && attempt < maxAttempts:
+			attempt++
 			b.retries.Add(1)
 			time.Sleep(time.Duration(attempt) * time.Duration(1+rand.IntN(4)) * time.Millisecond)
-			continue
-		}
-		for i, w := range batch {
-			if err != nil {
-				w.err = err
-			} else {
-				w.err = errs[i]
+		case err != nil:
+			for _, w := range todo {
+				w.answer(err)
 			}
-			close(w.done)
+			return
+		case failed >= 0:
+			todo[failed].answer(errs[failed])
+			todo = append(todo[:failed:failed], todo[failed+1:]...)
+			savepoints = true
+		default:
+			for i, w := range todo {
+				w.answer(errs[i])
+			}
+			return
 		}
-		return
 	}
 }
 
-// try runs the batch in one transaction. It returns each write's own error,
-// or an error that failed the whole transaction.
-func (b *batcher) try(batch []*write) (errs []error, err error) {
+// answer hands the outcome to the waiting caller.
+func (w *write) answer(err error) {
+	w.err = err
+	close(w.done)
+}
+
+// try runs the writes in one transaction. Without savepoints it stops at
+// the first write that fails, rolls back and returns its index; with
+// savepoints it undoes just that write and carries on. err is an error that
+// failed the whole transaction; errs holds each write's own error.
+func (b *batcher) try(batch []*write, savepoints bool) (errs []error, failed int, err error) {
 	ctx := context.Background() // a caller's cancellation must not cut a batch short
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	defer func() {
-		if err != nil {
+		if err != nil || failed >= 0 {
 			_ = tx.Rollback()
 		}
 	}()
 
 	errs = make([]error, len(batch))
-	single := len(batch) == 1
 	var ok uint64
 	for i, w := range batch {
-		if !single {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				return nil, err
+		if savepoints {
+			if _, err := b.stmts.exec(tx, sqlSavepoint); err != nil {
+				return nil, -1, err
 			}
 		}
 		werr := call(w.fn, tx)
 		switch {
 		case werr != nil && b.classify(werr) == ErrRetry:
-			return nil, werr
-		case werr != nil && single:
-			_ = tx.Rollback()
-			return []error{werr}, nil
+			return nil, -1, werr
+		case werr != nil && !savepoints:
+			errs[i] = werr
+			return errs, i, nil
 		case werr != nil:
 			errs[i] = werr
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
-				return nil, err
+			if _, err := b.stmts.exec(tx, sqlRollbackToSavepoint); err != nil {
+				return nil, -1, err
 			}
 		default:
 			ok++
 		}
-		if !single {
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
-				return nil, err
+		if savepoints {
+			if _, err := b.stmts.exec(tx, sqlReleaseSavepoint); err != nil {
+				return nil, -1, err
 			}
 		}
 	}
 	if ok == 0 {
 		_ = tx.Rollback()
-		return errs, nil
+		return errs, -1, nil
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	b.commits.Add(1)
 	b.writes.Add(ok)
-	return errs, nil
+	return errs, -1, nil
 }
 
 // call runs fn, turning a panic into an error so that one bad write cannot
@@ -260,6 +288,7 @@ func (b *batcher) close() {
 	}
 	b.mu.Unlock()
 	<-b.stopped
+	b.stmts.close()
 }
 
 func (b *batcher) stats() Stats {

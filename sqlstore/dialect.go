@@ -32,6 +32,12 @@ type Dialect struct {
 	// engine whose write transactions are serialised anyway.
 	ShareLock string
 
+	// CacheStatements prepares the hot write statements once on the writer
+	// connection, for a driver that would otherwise parse every statement
+	// on every run. Drivers with a statement cache of their own (pgx) do
+	// not need it.
+	CacheStatements bool
+
 	// MigrationLock, when not empty, is run first in every migration
 	// transaction so that two processes opening the same database apply
 	// each migration once.

@@ -32,6 +32,7 @@ type Store struct {
 	rdb     *sql.DB
 	dialect Dialect
 	batch   *batcher
+	stmts   *stmtCache
 	// ids makes the IDs this store hands out increase strictly, so that
 	// within one process the order of IDs is the order of creation, also
 	// within one millisecond.
@@ -54,7 +55,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.rdb == nil {
 		s.rdb = s.db
 	}
-	s.batch = newBatcher(s.db, s.dialect.classify)
+	var err error
+	if s.stmts, err = newStmtCache(s.db, s.dialect.CacheStatements, hotStatements); err != nil {
+		return nil, err
+	}
+	s.batch = newBatcher(s.db, s.dialect.classify, s.stmts)
 	return s, nil
 }
 

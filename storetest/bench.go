@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/sqlstore"
 )
 
 // Bench measures RecordAccess committing grants one caller at a time
@@ -16,8 +17,6 @@ func Bench(b *testing.B, open func(b *testing.B) doorman.Store) {
 	setup := func(b *testing.B) (doorman.Store, func() *doorman.AccessRecord) {
 		s := open(b)
 		f := &fixture{s: s, ctx: operator()}
-		t := &testing.T{}
-		_ = t
 		mustB := func(err error) {
 			if err != nil {
 				b.Fatal(err)
@@ -45,26 +44,42 @@ func Bench(b *testing.B, open func(b *testing.B) doorman.Store) {
 				Grant: &doorman.Grant{ParcelIDs: []string{parcel}, IssuedAt: now, ExpiresAt: now.Add(doorman.GrantTTL)}}
 		}
 	}
-	report := func(b *testing.B) {
+	// report gives grants per second and, for a batching store, how many
+	// writes shared each commit.
+	report := func(b *testing.B, s doorman.Store, before *sqlstore.Stats) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "grants/s")
+		if bs, ok := s.(Batching); ok && before != nil {
+			after := bs.Stats()
+			if c := after.Commits - before.Commits; c > 0 {
+				b.ReportMetric(float64(after.Writes-before.Writes)/float64(c), "writes/commit")
+			}
+		}
+	}
+	stats := func(s doorman.Store) *sqlstore.Stats {
+		if bs, ok := s.(Batching); ok {
+			st := bs.Stats()
+			return &st
+		}
+		return nil
 	}
 
 	b.Run("Serial", func(b *testing.B) {
 		s, rec := setup(b)
 		ctx := operator()
-		b.ResetTimer()
+		before := stats(s)
 		for b.Loop() {
 			if _, err := s.RecordAccess(ctx, rec()); err != nil {
 				b.Fatal(err)
 			}
 		}
-		report(b)
+		report(b, s, before)
 	})
 	for _, par := range []int{8, 64} {
 		b.Run(fmt.Sprintf("Parallel%d", par), func(b *testing.B) {
 			s, rec := setup(b)
 			ctx := operator()
 			b.SetParallelism(par) // goroutines per GOMAXPROCS
+			before := stats(s)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -74,7 +89,7 @@ func Bench(b *testing.B, open func(b *testing.B) doorman.Store) {
 					}
 				}
 			})
-			report(b)
+			report(b, s, before)
 		})
 	}
 }
