@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -79,5 +80,26 @@ func TestOpenRefusesMemory(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) succeeded; an in-memory database is not shared by writer and readers", path)
 		}
+	}
+}
+
+// TestOddPath opens a file whose path needs escaping in the driver's URI,
+// and checks the file is where it was asked to be.
+func TestOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir#with?odd%20chars")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "door man.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCarrier(context.Background(), &doorman.Carrier{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %q: %v", path, err)
 	}
 }

@@ -87,6 +87,17 @@ func testAccess(t *testing.T, open Opener) {
 		rec.DoorID, rec.Grant.DoorID = doorman.NewID(doorman.PrefixDoor), ""
 		_, err = f.s.RecordAccess(f.ctx, rec)
 		wantCode(t, err, doorman.ENOTFOUND)
+
+		// A grant for a real door filed under another building (and so in
+		// that building's audit chain) is refused.
+		other := f.newBuilding(t, "Oak Yard")
+		rec = f.grant(ps, now)
+		rec.BuildingID, rec.Grant.BuildingID = other.ID, ""
+		_, err = f.s.RecordAccess(f.ctx, rec)
+		wantCode(t, err, doorman.ENOTFOUND)
+		if n := len(f.audit(t, doorman.AuditFilter{Chain: other.ID})); n != 1 { // building.created only
+			t.Fatalf("refused cross-building grant left %d audit entries in the other chain", n-1)
+		}
 		if n := len(f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})); n != 1 { // door.created only
 			t.Fatalf("refused records left %d door audit entries", n-1)
 		}

@@ -30,6 +30,17 @@ func testParcels(t *testing.T, open Opener) {
 		_, err = f.s.ParcelByTracking(f.ctx, other.ID, "TRK-2")
 		wantCode(t, err, doorman.ENOTFOUND)
 
+		// Tracking numbers are data, never SQL or patterns.
+		odd := `x'OR'1'='1--"%_\`
+		res, err = f.s.UpsertParcels(f.ctx, f.carrier.ID, []doorman.ParcelInput{{TrackingNumber: odd,
+			BuildingID: f.building.ID, UnitLabel: "4B"}})
+		must(t, err)
+		got, err = f.s.ParcelByTracking(f.ctx, f.carrier.ID, odd)
+		must(t, err)
+		equal(t, "parcel with an odd tracking number", got, res[0].Parcel)
+		_, err = f.s.ParcelByTracking(f.ctx, f.carrier.ID, "%")
+		wantCode(t, err, doorman.ENOTFOUND)
+
 		list, err := f.s.ParcelsByTracking(f.ctx, []string{"TRK-1", "TRK-9"})
 		must(t, err)
 		equal(t, "ParcelsByTracking", list, []*doorman.Parcel{ps[0], theirs})
@@ -41,11 +52,11 @@ func testParcels(t *testing.T, open Opener) {
 
 		byCarrier, _, err := f.s.ListParcels(f.ctx, doorman.ParcelFilter{CarrierID: f.carrier.ID}, doorman.Page{})
 		must(t, err)
-		equal(t, "ListParcels(carrier)", byCarrier, ps)
+		equal(t, "ListParcels(carrier)", byCarrier, append(ps, got))
 		byStatus, _, err := f.s.ListParcels(f.ctx, doorman.ParcelFilter{BuildingID: f.building.ID,
 			Status: doorman.ParcelManifested}, doorman.Page{})
 		must(t, err)
-		equal(t, "ListParcels(building, manifested)", byStatus, []*doorman.Parcel{theirs})
+		equal(t, "ListParcels(building, manifested)", byStatus, []*doorman.Parcel{theirs, got})
 		byCourier, _, err := f.s.ListParcels(f.ctx, doorman.ParcelFilter{CourierID: f.courier.ID}, doorman.Page{})
 		must(t, err)
 		equal(t, "ListParcels(courier)", byCourier, ps)
