@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/postgres"
@@ -112,3 +113,86 @@ func TestSharedDatabase(t *testing.T) {
 		return a, b, a.DB()
 	})
 }
+
+// TestDeadlockRetried makes the batcher's transaction the victim of a real
+// deadlock and checks the batch is retried and the write lands: another
+// session holds the building's audit head and then wants the door that
+// the lockdown has just updated. The other session waits far longer
+// before checking for deadlocks, so the store's transaction is the one
+// PostgreSQL aborts (SQLSTATE 40P01).
+func TestDeadlockRetried(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	b := &doorman.Building{Name: "Elm Court", Address: "1 Elm St", Timezone: "UTC"}
+	if err := s.CreateBuilding(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	d := &doorman.Door{BuildingID: b.ID, Name: "Front"}
+	if err := s.CreateDoor(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	other, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	var otherPID int
+	if err := other.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&otherPID); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`SET LOCAL deadlock_timeout = '60s'`,
+		`UPDATE audit_heads SET seq = seq WHERE chain = '` + b.ID + `'`,
+	} {
+		if _, err := other.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := s.Stats()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.UpdateDoor(ctx, d.ID, doorman.DoorUpdate{LockedDown: ptr(true)})
+		done <- err
+	}()
+	// Wait until the store's transaction waits for the head's lock.
+	deadline := time.Now().Add(time.Minute)
+	for waiting := 0; waiting == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the store's transaction never waited for the audit head")
+		}
+		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+			WHERE $1 = ANY (pg_blocking_pids(pid))`, otherPID).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Closing the cycle returns once PostgreSQL has aborted the store's
+	// transaction, which released the door.
+	if _, err := other.ExecContext(ctx, `UPDATE doors SET name = name WHERE id = $1`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("UpdateDoor after a deadlock: %v", err)
+	}
+	if got := s.Stats().Retries - before.Retries; got < 1 {
+		t.Fatalf("%d retries, want at least 1", got)
+	}
+	got, err := s.Door(ctx, d.ID)
+	if err != nil || !got.LockedDown {
+		t.Fatalf("door after retried lockdown: %+v, %v", got, err)
+	}
+	if breaks, err := s.VerifyAudit(ctx); err != nil || len(breaks) != 0 {
+		t.Fatalf("VerifyAudit: %+v, %v", breaks, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -56,8 +56,8 @@ type Stats struct {
 }
 
 // batcher runs every write of the store: a single goroutine drains the
-// queue, runs what it found in one transaction with a savepoint per write,
-// and commits once.
+// queue, runs what it found in one transaction, and commits once; a write
+// that fails undoes only its own statements (see run).
 type batcher struct {
 	db       *sql.DB
 	classify func(error) ErrorKind
@@ -91,8 +91,9 @@ func errCancelled() error {
 	return doorman.Errorf(doorman.EUNAVAILABLE, "The request was cancelled before it was written.")
 }
 
-// submit queues fn and waits for the commit (or rollback) of its batch. fn
-// runs in its own savepoint: its error undoes its own statements only. A
+// submit queues fn and waits for the commit (or rollback) of its batch. If
+// fn returns an error, its own statements are undone and the other writes
+// of the batch still commit. A
 // write whose ctx ends before the batcher reaches it is withdrawn and never
 // runs; once running it is carried through to the end, so it is never half
 // applied. key orders the writes of a batch (writes touching the same rows

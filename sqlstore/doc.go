@@ -5,9 +5,10 @@
 // a row is locked against concurrent change, how migrations are serialised.
 //
 // Every write goes through a group-commit batcher: one goroutine runs the
-// queued writes in one transaction, each inside its own savepoint, and
-// commits once for all of them, so concurrent requests share one durable
-// commit instead of each paying for its own.
+// queued writes in one transaction and commits once for all of them, so
+// concurrent requests share one durable commit instead of each paying for
+// its own. A write that fails undoes only its own statements: the batch
+// is rerun without it, each write then in its own savepoint.
 //
 // Queries use $1, $2… placeholders, which both the SQLite and the PostgreSQL
 // driver accept. Times are stored as BIGINT Unix microseconds in UTC, so
