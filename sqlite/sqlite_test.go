@@ -103,3 +103,45 @@ func TestOddPath(t *testing.T) {
 		t.Fatalf("database not at %q: %v", path, err)
 	}
 }
+
+// TestReopen checks committed data outlives the store, and that opening a
+// migrated database applies no migration twice.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "doorman.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &doorman.Carrier{Name: "Parcelfast"}
+	if err := s.CreateCarrier(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Carrier(ctx, c.ID); err != nil || got.Name != c.Name {
+		t.Fatalf("carrier after reopening: %+v, %v", got, err)
+	}
+	var applied, files int
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir("migration")
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) == ".sql" {
+			files++
+		}
+	}
+	if files == 0 || applied != files {
+		t.Fatalf("%d migrations recorded for %d files", applied, files)
+	}
+	if breaks, err := s.VerifyAudit(ctx); err != nil || len(breaks) != 0 {
+		t.Fatalf("VerifyAudit after reopening: %+v, %v", breaks, err)
+	}
+}
