@@ -118,13 +118,19 @@ func (b *Bus) handleEvent(ctx context.Context, m jetstream.Msg, fn EventHandler,
 		_ = m.DoubleAck(ctx)
 		return
 	}
+	if ctx.Err() != nil {
+		return // shutting down: the event is redelivered after the ack wait
+	}
 	if err := fn(ctx, doorID, &ev); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
 		b.log.Warn("device event handler failed; will retry", "event", ev.ID, "err", err)
 		_ = m.NakWithDelay(eventRetryDelay)
 		return
 	}
 	seen.add(ev.ID)
-	if err := m.DoubleAck(ctx); err != nil {
+	if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
 		b.log.Warn("device event ack", "event", ev.ID, "err", err)
 	}
 }
