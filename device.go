@@ -101,3 +101,14 @@ type DeviceStore interface {
 	// active device.
 	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
 }
+
+// DoorOnlineWindow is how recently a door's device must have reported for
+// the door to count as online. Agents send a heartbeat every minute, so a
+// door stays online through one lost heartbeat.
+const DoorOnlineWindow = 150 * time.Second
+
+// Online reports whether the door's device reported within
+// DoorOnlineWindow before now. It is computed, never stored.
+func (d *Door) Online(now time.Time) bool {
+	return d.LastSeenAt != nil && now.Sub(*d.LastSeenAt) < DoorOnlineWindow
+}

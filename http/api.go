@@ -34,6 +34,7 @@ const (
 	tagUnits     = "Units"
 	tagResidents = "Residents"
 	tagDoors     = "Doors"
+	tagDevices   = "Devices"
 	tagCouriers  = "Couriers"
 	tagParcels   = "Parcels"
 	tagCourier   = "Courier"
@@ -47,6 +48,7 @@ var tagDescriptions = []*huma.Tag{
 	{Name: tagUnits, Description: "Units (flats) of a building, one by one or imported from CSV."},
 	{Name: tagResidents, Description: "Residents of a building's units."},
 	{Name: tagDoors, Description: "Doors of a building, their settings and lockdown."},
+	{Name: tagDevices, Description: "Door devices: one-time enrollment codes, the enrollment the device itself makes, listing and revoking devices."},
 	{Name: tagCouriers, Description: "A carrier's couriers and their short-lived sessions."},
 	{Name: tagParcels, Description: "A carrier's parcel manifests and parcel status."},
 	{Name: tagCourier, Description: "What a courier does at the door: request access, see assigned parcels, mark them delivered."},

@@ -138,6 +138,17 @@ func authzCases(f *fixture) map[string]authzCase {
 			return request{Method: "DELETE", Path: bA + "/doors/" + f.doorA2.ID + "/lockdown"}
 		}},
 
+		"createEnrollment": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "POST", Path: bA + "/doors/" + f.doorA2.ID + "/enrollments"}
+		}},
+		"enrollDevice": {allow: public, req: func(f *fixture, _ string) request {
+			return request{Method: "POST", Path: "/v1/device/enroll", Body: map[string]any{"code": f.freshEnrollment(f.doorA2.ID), "nkey": newDeviceKey(f.t).pub}}
+		}},
+		"listDevices": {roles: rolesManagers, allow: opA, req: get(bA + "/devices")},
+		"revokeDevice": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "DELETE", Path: bA + "/devices/" + f.freshDevice(f.doorA2.ID).ID}
+		}},
+
 		"putCourier": {roles: rolesCarrier, allow: []string{pCarrierX}, req: func(f *fixture, _ string) request {
 			return request{Method: "PUT", Path: cX + "/couriers/cx-1", Body: map[string]any{
 				"name": "Courier cx-1", "background_check_verified_until": f.courierX.BackgroundCheckVerifiedUntil}}
@@ -196,7 +207,7 @@ func expectedStatus(c authzCase, principal string) int {
 // TestAuthorizationMatrix calls every operation of the OpenAPI document as
 // every principal and checks who gets through.
 func TestAuthorizationMatrix(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, withBus)
 	cases := authzCases(f)
 
 	var ops []string

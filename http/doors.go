@@ -6,6 +6,18 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
+// Door is a door as the API shows it: what is stored, and whether its
+// device is online now, computed from last_seen_at on every answer.
+type Door struct {
+	doorman.Door
+	Online bool `json:"online" doc:"Whether the door's device reported within the last 150 seconds (devices send a heartbeat every minute); see last_seen_at."`
+}
+
+// doorView returns the API view of d.
+func (s *Server) doorView(d *doorman.Door) Door {
+	return Door{Door: *d, Online: d.Online(s.now())}
+}
+
 type createDoorInput struct {
 	BuildingIDParam
 	IdempotencyHeader
@@ -17,7 +29,7 @@ type createDoorInput struct {
 	}
 }
 
-func (s *Server) createDoor(ctx context.Context, in *createDoorInput) (*output[*doorman.Door], error) {
+func (s *Server) createDoor(ctx context.Context, in *createDoorInput) (*output[Door], error) {
 	b, err := s.building(ctx, in.BuildingID, manageBuilding)
 	if err != nil {
 		return nil, err
@@ -38,7 +50,7 @@ func (s *Server) createDoor(ctx context.Context, in *createDoorInput) (*output[*
 	if err := s.store.CreateDoor(ctx, d); err != nil {
 		return nil, scoped(err, "Building")
 	}
-	return ok(d), nil
+	return ok(s.doorView(d)), nil
 }
 
 type listDoorsInput struct {
@@ -46,7 +58,7 @@ type listDoorsInput struct {
 	PageParams
 }
 
-func (s *Server) listDoors(ctx context.Context, in *listDoorsInput) (*output[Page[*doorman.Door]], error) {
+func (s *Server) listDoors(ctx context.Context, in *listDoorsInput) (*output[Page[Door]], error) {
 	b, err := s.building(ctx, in.BuildingID, readBuilding)
 	if err != nil {
 		return nil, err
@@ -55,7 +67,11 @@ func (s *Server) listDoors(ctx context.Context, in *listDoorsInput) (*output[Pag
 	if err != nil {
 		return nil, err
 	}
-	return pageOf(items, next), nil
+	views := make([]Door, len(items))
+	for i, d := range items {
+		views[i] = s.doorView(d)
+	}
+	return pageOf(views, next), nil
 }
 
 type DoorIDInput struct {
@@ -63,12 +79,12 @@ type DoorIDInput struct {
 	DoorID string `path:"door_id" maxLength:"64" doc:"A door ID (dor_…)."`
 }
 
-func (s *Server) getDoor(ctx context.Context, in *DoorIDInput) (*output[*doorman.Door], error) {
+func (s *Server) getDoor(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
 	d, err := s.door(ctx, in.BuildingID, in.DoorID, readBuilding)
 	if err != nil {
 		return nil, err
 	}
-	return ok(d), nil
+	return ok(s.doorView(d)), nil
 }
 
 type updateDoorInput struct {
@@ -81,7 +97,7 @@ type updateDoorInput struct {
 	}
 }
 
-func (s *Server) updateDoor(ctx context.Context, in *updateDoorInput) (*output[*doorman.Door], error) {
+func (s *Server) updateDoor(ctx context.Context, in *updateDoorInput) (*output[Door], error) {
 	d, err := s.door(ctx, in.BuildingID, in.DoorID, manageBuilding)
 	if err != nil {
 		return nil, err
@@ -111,15 +127,15 @@ func (s *Server) updateDoor(ctx context.Context, in *updateDoorInput) (*output[*
 	})
 }
 
-func (s *Server) startLockdown(ctx context.Context, in *DoorIDInput) (*output[*doorman.Door], error) {
+func (s *Server) startLockdown(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
 	return s.setLockdown(ctx, in, true)
 }
 
-func (s *Server) endLockdown(ctx context.Context, in *DoorIDInput) (*output[*doorman.Door], error) {
+func (s *Server) endLockdown(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
 	return s.setLockdown(ctx, in, false)
 }
 
-func (s *Server) setLockdown(ctx context.Context, in *DoorIDInput, on bool) (*output[*doorman.Door], error) {
+func (s *Server) setLockdown(ctx context.Context, in *DoorIDInput, on bool) (*output[Door], error) {
 	d, err := s.door(ctx, in.BuildingID, in.DoorID, manageBuilding)
 	if err != nil {
 		return nil, err
@@ -127,10 +143,10 @@ func (s *Server) setLockdown(ctx context.Context, in *DoorIDInput, on bool) (*ou
 	return s.updateDoorWith(ctx, d.ID, doorman.DoorUpdate{LockedDown: &on})
 }
 
-func (s *Server) updateDoorWith(ctx context.Context, id string, upd doorman.DoorUpdate) (*output[*doorman.Door], error) {
+func (s *Server) updateDoorWith(ctx context.Context, id string, upd doorman.DoorUpdate) (*output[Door], error) {
 	d, err := s.store.UpdateDoor(ctx, id, upd)
 	if err != nil {
 		return nil, scoped(err, "Door")
 	}
-	return ok(d), nil
+	return ok(s.doorView(d)), nil
 }

@@ -225,7 +225,8 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 // secretLocation reports whether a value at location must not be echoed.
 func secretLocation(location string) bool {
 	l := strings.ToLower(location)
-	return strings.Contains(l, "password") || strings.Contains(l, "token") || strings.Contains(l, "authorization")
+	return strings.Contains(l, "password") || strings.Contains(l, "token") || strings.Contains(l, "authorization") ||
+		l == "body.code" // an enrollment code
 }
 
 // shortValue keeps v for echoing back only if it is a short scalar.

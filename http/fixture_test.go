@@ -65,9 +65,9 @@ func (f *fixture) with(t testing.TB) *fixture {
 // next returns a number unique within the fixture.
 func (f *fixture) next() int64 { return f.seq.Add(1) }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB, opts ...envOption) *fixture {
 	t.Helper()
-	f := &fixture{env: newEnv(t), tokens: map[string]string{}, seq: &atomic.Int64{}}
+	f := &fixture{env: newEnv(t, opts...), tokens: map[string]string{}, seq: &atomic.Int64{}}
 	op := f.credential(doorman.RoleOperator, "", "")
 	f.tokens[pOperator] = op
 	f.tokens[pGarbage] = doorman.TokenCarrier + "not-a-real-token-at-all-0123456789abcdefghij"

@@ -17,6 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
+	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/password"
 	"github.com/doorman-dev/doorman/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,37 @@ type env struct {
 	// ready is what the server's readiness check returns.
 	ready error
 	mu    *sync.Mutex
+	// bus is the server's device bus, when the env was made withBus.
+	bus *natsbus.Bus
+}
+
+// envOption changes an env and its server's configuration before the
+// server is made.
+type envOption func(e *env, cfg *Config)
+
+// withBus gives the server a real embedded NATS bus for door devices, on a
+// free loopback port.
+func withBus(e *env, cfg *Config) {
+	e.t.Helper()
+	e.bus = openBus(e.t)
+	cfg.Devices = e.bus
+}
+
+// openBus starts an embedded bus with a command signer in a temporary
+// directory.
+func openBus(t testing.TB) *natsbus.Bus {
+	t.Helper()
+	dir := t.TempDir()
+	signer, err := natsbus.LoadOrCreateSigner(filepath.Join(dir, "command.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: filepath.Join(dir, "bus"), Listen: "127.0.0.1:0", Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
 
 // with returns a view of the env that reports to t (for subtests).
@@ -62,7 +94,7 @@ func (e *env) with(t testing.TB) *env {
 }
 
 // newEnv opens a fresh store in a temporary directory and serves it.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
@@ -71,7 +103,7 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, store: st, clock: &testClock{now: time.Now().UTC().Truncate(time.Second)}, registry: prometheus.NewRegistry(), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	e.server = NewServer(Config{
+	cfg := Config{
 		Store:   st,
 		Access:  access.NewService(st, access.WithClock(e.clock.Now)),
 		Logger:  slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs, mu: e.mu}, nil)),
@@ -88,7 +120,11 @@ func newEnv(t testing.TB) *env {
 			}
 			return st.DB().PingContext(ctx)
 		},
-	})
+	}
+	for _, opt := range opts {
+		opt(e, &cfg)
+	}
+	e.server = NewServer(cfg)
 	return e
 }
 
@@ -141,6 +177,9 @@ type request struct {
 	Body        any
 	ContentType string
 	Header      map[string]string
+	// RemoteAddr is the caller's address (httptest's 192.0.2.1:1234 when
+	// empty).
+	RemoteAddr string
 }
 
 // do serves one request.
@@ -176,6 +215,9 @@ func (e *env) do(r request) *response {
 	}
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
+	}
+	if r.RemoteAddr != "" {
+		req.RemoteAddr = r.RemoteAddr
 	}
 	rec := httptest.NewRecorder()
 	e.server.Handler().ServeHTTP(rec, req)

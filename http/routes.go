@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/doorman-dev/doorman/wire"
 )
 
 // routes registers every endpoint: the plain ones on the mux, the API
@@ -105,6 +106,21 @@ func (s *Server) routes() {
 		Roles: managers, Summary: "Lock a door down", Doc: "Refuses every delivery access at once, also grants not yet used."}, s.startLockdown)
 	register(s, route{ID: "endLockdown", Method: del, Path: "/v1/buildings/{building_id}/doors/{door_id}/lockdown", Tag: tagDoors,
 		Roles: managers, Summary: "Lift a door's lockdown"}, s.endLockdown)
+
+	// Door devices.
+	register(s, route{ID: "createEnrollment", Method: post, Path: "/v1/buildings/{building_id}/doors/{door_id}/enrollments", Tag: tagDevices, Status: created,
+		Roles: managers, Summary: "Create a device enrollment code",
+		Doc: "Makes a one-time code with which a device claims this door (`doorman-agent enroll`). The code is in this answer only and works once, for 15 minutes. Enrolling a device revokes the door's previous one."}, s.createEnrollment)
+	register(s, route{ID: "enrollDevice", Method: post, Path: wire.EnrollPath, Tag: tagDevices, Status: created,
+		MaxBody: wire.MaxEnrollSize, Errors: []int{http.StatusNotFound, conflict, tooMany, unavailable}, Summary: "Enroll a door device",
+		Doc: "Called by the device agent, without a bearer token: it sends an enrollment code and the public half of the NATS key it generated, and gets its bus credentials, the bus's CA and the keys that sign its commands. " +
+			"An unknown, used or expired code is 404, one answer for all three; after 10 wrong codes from one address (or 1000 from everyone) within 15 minutes the answer is 429. " +
+			"409 means the key was registered before: the device must make a new one. 503 means the server cannot enroll devices."}, s.enrollDevice)
+	register(s, route{ID: "listDevices", Method: get, Path: "/v1/buildings/{building_id}/devices", Tag: tagDevices,
+		Roles: managers, Summary: "List a building's devices", Doc: "Revoked devices included, with revoked_at."}, s.listDevices)
+	register(s, route{ID: "revokeDevice", Method: del, Path: "/v1/buildings/{building_id}/devices/{device_id}", Tag: tagDevices, Status: none,
+		Roles: managers, Errors: []int{unavailable}, Summary: "Revoke a device",
+		Doc: "The device is disconnected from the bus and kept out for good; its door needs a new enrollment. Revoking a revoked device changes nothing. 503 means the bus could not shut it out yet: repeat the request."}, s.revokeDevice)
 
 	// A carrier's couriers.
 	register(s, route{ID: "putCourier", Method: put, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}", Tag: tagCouriers,

@@ -33,6 +33,10 @@ type Config struct {
 	// PasswordParams are the argon2id costs of new manager passwords.
 	// Defaults to password.Default; existing hashes keep their own.
 	PasswordParams password.Params
+	// Devices issues and revokes door devices' bus credentials (natsbus.Bus
+	// implements it). Without it devices cannot enroll (503) and revoking
+	// a device only marks it revoked in the store.
+	Devices DeviceBus
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
@@ -42,16 +46,21 @@ type Config struct {
 // Server is Doorman's HTTP API. Create it with NewServer and serve
 // Handler().
 type Server struct {
-	store  doorman.Store
-	access doorman.AccessService
-	logger *slog.Logger
-	now    func() time.Time
-	ready  func(context.Context) error
-	pwcost password.Params
+	store   doorman.Store
+	access  doorman.AccessService
+	devices DeviceBus
+	logger  *slog.Logger
+	now     func() time.Time
+	ready   func(context.Context) error
+	pwcost  password.Params
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
-	logins   *loginLimiter
+	logins   *failureLimiter
+	// enrollByAddr and enrollGlobal limit enrollment code guessing per
+	// client address and overall.
+	enrollByAddr *failureLimiter
+	enrollGlobal *failureLimiter
 	// dummyHash is verified against when a login names an unknown email,
 	// so that unknown and known emails take the same time.
 	dummyHash string
@@ -68,15 +77,18 @@ func NewServer(cfg Config) *Server {
 		panic("doormanhttp: Config.Store and Config.Access are required")
 	}
 	s := &Server{
-		store:    cfg.Store,
-		access:   cfg.Access,
-		logger:   cfg.Logger,
-		now:      cfg.Now,
-		ready:    cfg.Ready,
-		pwcost:   cfg.PasswordParams,
-		registry: cfg.Metrics,
-		logins:   newLoginLimiter(),
-		mux:      http.NewServeMux(),
+		store:        cfg.Store,
+		access:       cfg.Access,
+		devices:      cfg.Devices,
+		logger:       cfg.Logger,
+		now:          cfg.Now,
+		ready:        cfg.Ready,
+		pwcost:       cfg.PasswordParams,
+		registry:     cfg.Metrics,
+		logins:       newFailureLimiter(loginFailures, loginWindow),
+		enrollByAddr: newFailureLimiter(enrollFailures, enrollWindow),
+		enrollGlobal: newFailureLimiter(enrollGlobalFailures, enrollWindow),
+		mux:          http.NewServeMux(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

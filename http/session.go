@@ -53,9 +53,9 @@ func (s *Server) createSession(ctx context.Context, in *loginInput) (*output[Ses
 	email := strings.TrimSpace(in.Body.Email)
 	key := strings.ToLower(email)
 	now := s.now()
-	if !s.logins.allow(key, now) {
+	if ok, retry := s.logins.allow(key, now); !ok {
 		return nil, problemf(doorman.ETOOMANYREQUEST, "Too many failed logins for this email; try again later.").
-			withReason(doorman.ReasonRateLimited).withHeader("Retry-After", retryAfter(loginWindow))
+			withReason(doorman.ReasonRateLimited).withHeader("Retry-After", retryAfter(retry))
 	}
 	m, err := s.store.ManagerByEmail(ctx, email)
 	if err != nil && doorman.ErrorCode(err) != doorman.ENOTFOUND {
@@ -140,7 +140,8 @@ func (s *Server) mustHash(pw string) string {
 	return h
 }
 
-// retryAfter formats a Retry-After header value in whole seconds.
+// retryAfter formats a Retry-After header value in whole seconds, rounded
+// up and at least 1.
 func retryAfter(d time.Duration) string {
-	return strconv.Itoa(int(d.Round(time.Second) / time.Second))
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }
