@@ -8,7 +8,8 @@
 // /readyz and /metrics.
 //
 // Other packages import it as doormanhttp. It speaks to the rest of Doorman
-// only through the domain interfaces (doorman.Store, doorman.AccessService);
-// it must never import a store implementation (sqlite, postgres), natsbus or
-// cmd.
+// only through the domain interfaces (doorman.Store, doorman.AccessService)
+// and its own DeviceBus, and shares the device protocol types of wire; it
+// must never import a store implementation (sqlite, postgres), natsbus or
+// cmd (its tests use the real ones).
 package http
