@@ -12,17 +12,19 @@ import (
 // device events with; all nodes share it, so each event is handled once.
 const eventsConsumer = "doorman-control-plane"
 
-// consumeEvents records device events in the store until ctx ends,
-// reconnecting the consumer if it fails.
+// consumeEvents starts recording device events in the store, retrying
+// until the consumer starts or ctx ends; the consumer then runs until ctx
+// ends.
 func (m *Main) consumeEvents(ctx context.Context) {
-	for ctx.Err() == nil {
+	for {
 		err := m.Bus.ConsumeEvents(ctx, eventsConsumer, m.recordEvent)
-		if ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			return
 		}
-		m.Logger.Warn("device event consumer stopped; restarting", "err", err)
+		m.Logger.Warn("device event consumer did not start; retrying", "err", err)
 		select {
 		case <-ctx.Done():
+			return
 		case <-time.After(time.Second):
 		}
 	}
@@ -41,6 +43,11 @@ func (m *Main) recordEvent(ctx context.Context, doorID string, ev *wire.Event) e
 		Reason:  ev.Reason,
 		Detail:  ev.Detail,
 	})
+	if err == nil && ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
+		if err := m.markGrantUsed(ctx, doorID, ev); err != nil {
+			return err
+		}
+	}
 	switch doorman.ErrorCode(err) {
 	case "":
 		return nil
@@ -49,4 +56,21 @@ func (m *Main) recordEvent(ctx context.Context, doorID string, ev *wire.Event) e
 		return nil
 	}
 	return err
+}
+
+// markGrantUsed takes the device's word that it executed a grant of its own
+// door. A grant already marked (a redelivered event), unknown, or of another
+// door is left alone.
+func (m *Main) markGrantUsed(ctx context.Context, doorID string, ev *wire.Event) error {
+	g, err := m.Store.Grant(ctx, ev.GrantID)
+	if doorman.ErrorCode(err) == doorman.ENOTFOUND || (err == nil && g.DoorID != doorID) {
+		m.Logger.Warn("device reported a grant that is not its door's", "door", doorID, "grant", ev.GrantID)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := m.Store.MarkGrantUsed(ctx, g.ID, ev.At); doorman.ErrorCode(err) == doorman.EINTERNAL {
+		return err
+	}
+	return nil
 }

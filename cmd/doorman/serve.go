@@ -67,11 +67,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	go func() {
 		defer close(m.eventsDone)
 		m.consumeEvents(events)
+		<-events.Done()
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
 		Store:   m.Store,
 		Access:  m.Access,
+		Devices: m.Bus,
 		Logger:  m.Logger,
 		Metrics: reg,
 		Ready: func(ctx context.Context) error {
