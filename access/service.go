@@ -141,10 +141,8 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		}
 		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
 	}
-	at := s.now()
-	if err := s.store.MarkGrantUsed(ctx, g.ID, at); err == nil {
-		g.UsedAt = &at
-	}
+	// The grant is marked used when the device's unlock_executed event is
+	// recorded, off the courier's path.
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
 }
 
