@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,8 +31,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	requests := fs.Int("requests", 2000, "requests per measurement")
 	concurrency := fs.Int("concurrency", 16, "concurrent requests for the throughput runs")
 	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL DSN to bench instead of SQLite (use an empty database)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	logger, err := cfg.Logger(stderr)
 	if err != nil {

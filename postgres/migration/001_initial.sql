@@ -144,9 +144,10 @@ CREATE TABLE audit_entries (
 );
 CREATE INDEX audit_building ON audit_entries (building_id, id);
 CREATE INDEX audit_carrier ON audit_entries (carrier_id, id);
--- CountAccessRequests counts a courier's and a door's recent decisions.
-CREATE INDEX audit_courier_at ON audit_entries (courier_id, at);
-CREATE INDEX audit_door_at ON audit_entries (door_id, at);
+-- CountAccessRequests counts a courier's and a door's recent decisions
+-- from these indexes alone (they cover the action too).
+CREATE INDEX audit_courier_at ON audit_entries (courier_id, at, action);
+CREATE INDEX audit_door_at ON audit_entries (door_id, at, action);
 
 CREATE TABLE credentials (
 	id TEXT COLLATE "C" PRIMARY KEY,
