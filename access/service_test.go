@@ -226,3 +226,37 @@ func TestRequestAccessRefusesLockedDownDoor(t *testing.T) {
 		t.Fatalf("want door_locked_down, got %+v", res)
 	}
 }
+
+// lockingStore locks the door down right after a grant commits, as a
+// manager pressing "lockdown" while the command is about to leave would.
+type lockingStore struct {
+	*sqlite.Store
+}
+
+func (s lockingStore) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error) {
+	e, err := s.Store.RecordAccess(ctx, rec)
+	if err == nil && rec.Grant != nil {
+		locked := true
+		_, err = s.Store.UpdateDoor(ctx, rec.DoorID, doorman.DoorUpdate{LockedDown: &locked})
+	}
+	return e, err
+}
+
+func TestLockdownCancelsGrantInFlight(t *testing.T) {
+	f := newFixture(t)
+	link := &recordingLink{t: t, store: f.store}
+	svc := access.NewService(lockingStore{f.store}, access.WithDoorLink(link))
+	res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+	must(t, err)
+	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorLockedDown {
+		t.Fatalf("want door_locked_down, got %+v", res.Decision)
+	}
+	if len(link.grants) != 0 {
+		t.Fatal("a grant revoked by a lockdown was sent to the door")
+	}
+	g, err := f.store.Grant(context.Background(), res.Grant.ID)
+	must(t, err)
+	if g.RevokedAt == nil || g.UsedAt != nil {
+		t.Fatalf("grant after lockdown: %+v", g)
+	}
+}
