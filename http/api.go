@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -93,11 +94,16 @@ type route struct {
 	Roles []string
 	// Status is the success status (200 when zero).
 	Status int
+	// AltStatus are further success statuses the handler may choose
+	// through its output's Status field, with the same body as Status.
+	// huma documents only Status; generated clients decode only what the
+	// document declares.
+	AltStatus []int
 	// MaxBody is the body limit (maxBody when zero).
 	MaxBody int64
 	// Errors are statuses the operation may answer besides those derived
 	// from the above (401 and 403 for authenticated operations, 404 for
-	// those with path parameters, 400 and 413 for those with a body).
+	// those with path parameters, 400, 413 and 415 for those with a body).
 	Errors []int
 }
 
@@ -139,7 +145,7 @@ func register[I, O any](s *Server, r route, handler func(context.Context, *I) (*
 		op.Security = []map[string][]string{{}}
 	}
 	if slices.Contains([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, r.Method) {
-		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	if r.Method == http.MethodPost && r.Roles != nil {
 		op.Middlewares = huma.Middlewares{s.idempotent}
@@ -157,6 +163,25 @@ func register[I, O any](s *Server, r route, handler func(context.Context, *I) (*
 		}
 		return out, nil
 	})
+	if len(r.AltStatus) > 0 {
+		documentAltStatus(s.api.OpenAPI(), r)
+	}
+}
+
+// documentAltStatus declares an operation's alternative success statuses
+// with the response huma made for its default status.
+func documentAltStatus(doc *huma.OpenAPI, r route) {
+	item := doc.Paths[r.Path]
+	op := map[string]*huma.Operation{
+		http.MethodGet: item.Get, http.MethodPost: item.Post, http.MethodPut: item.Put,
+		http.MethodPatch: item.Patch, http.MethodDelete: item.Delete,
+	}[r.Method]
+	main := op.Responses[strconv.Itoa(op.DefaultStatus)]
+	for _, status := range r.AltStatus {
+		alt := *main
+		alt.Description = http.StatusText(status)
+		op.Responses[strconv.Itoa(status)] = &alt
+	}
 }
 
 // Common inputs and outputs.

@@ -221,6 +221,7 @@ func (e *env) do(r request) *response {
 	}
 	rec := httptest.NewRecorder()
 	e.server.Handler().ServeHTTP(rec, req)
+	checkDocumented(e.t, e.server.Handler(), r.Method, r.Path, rec.Code)
 	return &response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 

@@ -28,12 +28,12 @@ func (s *Server) routes() {
 	register(s, route{ID: "getMe", Method: get, Path: "/v1/me", Tag: tagSession, Roles: everyone,
 		Summary: "Describe the caller", Doc: "Returns the role and identity behind the bearer token."}, s.getMe)
 	register(s, route{ID: "createSession", Method: post, Path: "/v1/sessions", Tag: tagSession, Status: created,
-		Errors: []int{tooMany}, Summary: "Log a manager in",
+		Errors: []int{http.StatusUnauthorized, tooMany}, Summary: "Log a manager in",
 		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Repeated failures for one email are refused with 429 for a while."}, s.createSession)
 	register(s, route{ID: "deleteCurrentSession", Method: del, Path: "/v1/sessions/current", Tag: tagSession, Status: none,
 		Roles: sessionHolders, Summary: "Log out", Doc: "Revokes the session token used for this request."}, s.deleteCurrentSession)
 	register(s, route{ID: "acceptInvite", Method: post, Path: "/v1/invites/accept", Tag: tagSession, Status: created,
-		Errors: []int{conflict}, Summary: "Accept a manager invitation",
+		Errors: []int{http.StatusNotFound, conflict}, Summary: "Accept a manager invitation",
 		Doc: "Whoever holds an invitation token creates a manager account for the invited email (name and password), or, leaving the password out, adds the building to the existing account of that email. Each token works once."}, s.acceptInvite)
 
 	// Carriers and their API keys.
@@ -124,7 +124,7 @@ func (s *Server) routes() {
 
 	// A carrier's couriers.
 	register(s, route{ID: "putCourier", Method: put, Path: "/v1/carriers/{carrier_id}/couriers/{external_id}", Tag: tagCouriers,
-		Roles: carrierOnly, Summary: "Create or update a courier",
+		AltStatus: []int{created}, Roles: carrierOnly, Summary: "Create or update a courier",
 		Doc: "The carrier names its courier by its own external ID. Answers 201 when it created the courier, 200 when it updated it."}, s.putCourier)
 	register(s, route{ID: "listCouriers", Method: get, Path: "/v1/carriers/{carrier_id}/couriers", Tag: tagCouriers,
 		Roles: carrierOwners, Summary: "List a carrier's couriers"}, s.listCouriers)
@@ -161,7 +161,7 @@ func (s *Server) routes() {
 
 	// Audit.
 	register(s, route{ID: "listAudit", Method: get, Path: "/v1/audit", Tag: tagAudit,
-		Roles: everyone, Summary: "List audit entries",
+		Roles: everyone, Errors: []int{http.StatusNotFound}, Summary: "List audit entries",
 		Doc: "Newest first. Operators see everything, managers the chains of their buildings, carriers the entries of their carrier, couriers their own."}, s.listAudit)
 	register(s, route{ID: "verifyAudit", Method: get, Path: "/v1/audit/verification", Tag: tagAudit,
 		Roles: operatorOnly, Summary: "Verify the audit chains", Doc: "Checks every hash chain and lists the first break of each broken one."}, s.verifyAudit)
