@@ -42,7 +42,9 @@ const (
 	RateWindow = time.Minute
 	// CourierRateLimit is the most access requests one courier may make per RateWindow.
 	CourierRateLimit = 10
-	// DoorRateLimit is the most access requests one door accepts per RateWindow.
+	// DoorRateLimit is the most grants one door issues per RateWindow.
+	// Denials do not count, so couriers without deliverable parcels cannot
+	// use up a door's budget.
 	DoorRateLimit = 60
 	// MaxScannedParcels is the most tracking numbers one access request may carry.
 	MaxScannedParcels = 50

@@ -78,6 +78,12 @@ type AccessRecord struct {
 	CourierID  string
 	ParcelIDs  []string
 	At         time.Time
+
+	// CourierLimit and DoorLimit, when above zero, are the most access
+	// requests of the courier and grants of the door within RateWindow
+	// before At; RecordAccess re-checks them inside its transaction.
+	CourierLimit int
+	DoorLimit    int
 }
 
 // IdempotentResponse is a stored answer to a carrier POST made with an
@@ -211,15 +217,17 @@ type ParcelStore interface {
 type AccessStore interface {
 	// RecordAccess commits rec.Grant (if any) and the decision's audit entry
 	// in one durable transaction; concurrent calls share commits. Returns
-	// ECONFLICT if the grant's door was locked down meanwhile.
+	// ECONFLICT with reason door_locked_down if the grant's door was locked
+	// down meanwhile, or rate_limited if rec's limits were reached.
 	RecordAccess(ctx context.Context, rec *AccessRecord) (*AuditEntry, error)
 	// Grant returns ENOTFOUND.
 	Grant(ctx context.Context, id string) (*Grant, error)
 	// MarkGrantUsed records that the door executed the grant. Returns
 	// ENOTFOUND, or ECONFLICT if it was already used, revoked or expired.
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
-	// CountAccessRequests returns how many access requests the courier and
-	// the door have seen since the given time.
+	// CountAccessRequests returns how many access requests (granted or
+	// denied) the courier made, and how many grants the door issued, since
+	// the given time.
 	CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time) (courier, door int, err error)
 }
 

@@ -81,13 +81,16 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 	}
 	decision := policy.Decide(*in)
 
+	limits := s.limits.WithDefaults()
 	rec := &doorman.AccessRecord{
-		Decision:   decision,
-		BuildingID: in.Door.BuildingID,
-		DoorID:     in.Door.ID,
-		CarrierID:  in.Courier.CarrierID,
-		CourierID:  in.Courier.ID,
-		At:         in.Now,
+		Decision:     decision,
+		BuildingID:   in.Door.BuildingID,
+		DoorID:       in.Door.ID,
+		CarrierID:    in.Courier.CarrierID,
+		CourierID:    in.Courier.ID,
+		At:           in.Now,
+		CourierLimit: limits.Courier,
+		DoorLimit:    limits.Door,
 	}
 	for _, sc := range in.Scans {
 		if sc.Parcel != nil {
@@ -106,9 +109,10 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 			ExpiresAt:  in.Now.Add(doorman.GrantTTL),
 		}
 	}
-	if _, err := s.store.RecordAccess(ctx, rec); doorman.ErrorCode(err) == doorman.ECONFLICT && rec.Grant != nil {
-		// The door was locked down between reading and committing.
-		rec.Decision = doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down.")
+	if _, err := s.store.RecordAccess(ctx, rec); refusedAtCommit(err) && rec.Grant != nil {
+		// The door was locked down, or a rate limit reached by concurrent
+		// requests, between reading and committing.
+		rec.Decision = doorman.Deny(doorman.ErrorReason(err), doorman.ErrorMessage(err))
 		rec.Grant = nil
 		if _, err := s.store.RecordAccess(ctx, rec); err != nil {
 			return nil, err
@@ -156,3 +160,13 @@ func (s *Service) count(d doorman.Decision) {
 
 // Metrics returns the decisions counter, by reason ("allowed" for grants).
 func (s *Service) Metrics() *prometheus.CounterVec { return s.decisions }
+
+// refusedAtCommit reports whether the store refused a grant for a reason
+// the courier should hear as a denial.
+func refusedAtCommit(err error) bool {
+	if doorman.ErrorCode(err) != doorman.ECONFLICT {
+		return false
+	}
+	r := doorman.ErrorReason(err)
+	return r == doorman.ReasonDoorLockedDown || r == doorman.ReasonRateLimited
+}

@@ -260,3 +260,60 @@ func TestLockdownCancelsGrantInFlight(t *testing.T) {
 		t.Fatalf("grant after lockdown: %+v", g)
 	}
 }
+
+// TestRateLimitHoldsUnderConcurrency fires many requests at once: the
+// limit is checked again where the grants commit, so no more than the limit
+// get through however the reads interleave.
+func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	svc := access.NewService(f.store)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted, limited := 0, 0
+	for range 4 * doorman.CourierRateLimit {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if res.Decision.Allowed {
+				granted++
+			} else if res.Decision.Reason == doorman.ReasonRateLimited {
+				limited++
+			}
+		}()
+	}
+	wg.Wait()
+	if granted != doorman.CourierRateLimit || limited != 3*doorman.CourierRateLimit {
+		t.Fatalf("granted %d and rate-limited %d of %d; want %d granted", granted, limited, 4*doorman.CourierRateLimit, doorman.CourierRateLimit)
+	}
+}
+
+// TestDoorLimitCountsOnlyGrants: refused requests (here, a courier without
+// a deliverable parcel scanning over and over) do not use up the door's
+// budget, so they cannot lock the door against real deliveries.
+func TestDoorLimitCountsOnlyGrants(t *testing.T) {
+	f := newFixture(t)
+	svc := access.NewService(f.store, access.WithRateLimits(1000, 2))
+	for range 5 {
+		res, err := svc.RequestAccess(context.Background(), f.request("NOT-MINE"))
+		must(t, err)
+		if res.Decision.Reason != doorman.ReasonUnknownParcel {
+			t.Fatalf("want unknown_parcel, got %+v", res.Decision)
+		}
+	}
+	for i := range 3 {
+		res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+		must(t, err)
+		if i < 2 && !res.Decision.Allowed {
+			t.Fatalf("grant %d refused: %+v", i, res.Decision)
+		} else if i == 2 && res.Decision.Reason != doorman.ReasonRateLimited {
+			t.Fatalf("third grant in a minute: want rate_limited, got %+v", res.Decision)
+		}
+	}
+}

@@ -54,8 +54,8 @@ type Limits struct {
 	Door    int // access requests per door
 }
 
-// orDefault returns l with zero fields set to the defaults.
-func (l Limits) orDefault() Limits {
+// WithDefaults returns l with zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits {
 	if l.Courier <= 0 {
 		l.Courier = doorman.CourierRateLimit
 	}
@@ -69,7 +69,7 @@ func (l Limits) orDefault() Limits {
 // checked cheapest and most general first, so the reason names the broadest
 // problem: rate, door, courier, carrier, time, place, then each parcel.
 func Decide(in Input) doorman.Decision {
-	limits := in.Limits.orDefault()
+	limits := in.Limits.WithDefaults()
 	switch {
 	case in.CourierRequests >= limits.Courier:
 		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per courier per minute.", limits.Courier))

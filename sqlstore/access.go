@@ -28,7 +28,9 @@ func scanGrant(sc scanner) (*doorman.Grant, error) {
 // concurrent writes. A grant is refused with ECONFLICT (reason
 // door_locked_down) if its door is locked down by the time it commits;
 // in PostgreSQL the door row is share-locked, so a concurrent lockdown
-// either sees the grant (and revokes it) or is seen by it. Returns
+// either sees the grant (and revokes it) or is seen by it. A grant is
+// refused with ECONFLICT (reason rate_limited) if the record's limits were
+// reached, counted inside the transaction. Returns
 // EINVALID for a record that does not hang together and ENOTFOUND for an
 // unknown door, courier, carrier or parcel.
 func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error) {
@@ -58,6 +60,9 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 	}
 	err := s.write(ctx, "record access", e.Chain, func(tx *sql.Tx) error {
 		if g != nil {
+			if err := checkRateLimits(ctx, tx, rec, e.At); err != nil {
+				return err
+			}
 			if err := s.insertGrant(tx, g); err != nil {
 				return err
 			}
@@ -205,16 +210,41 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	})
 }
 
-// CountAccessRequests returns how many access decisions (granted or
-// denied) the courier and the door have seen since the given time.
+// CountAccessRequests returns how many access requests (granted or
+// denied) the courier made, and how many grants the door issued, since the
+// given time.
 func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time) (int, int, error) {
-	var courier, door int
-	err := s.rdb.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5)),
-		(SELECT COUNT(*) FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action IN ($4, $5))`,
-		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&courier, &door)
+	courier, door, err := countAccess(ctx, s.rdb, courierID, doorID, since)
 	if err != nil {
 		return 0, 0, s.translate("count access requests", err)
 	}
 	return courier, door, nil
+}
+
+// countAccess counts a courier's access requests and a door's grants since
+// a time, from the covering indexes on audit_entries.
+func countAccess(ctx context.Context, q querier, courierID, doorID string, since time.Time) (courier, door int, err error) {
+	err = q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5)),
+		(SELECT COUNT(*) FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action = $4)`,
+		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&courier, &door)
+	return courier, door, err
+}
+
+// checkRateLimits refuses a grant, inside its transaction, when the
+// courier's requests or the door's grants in the window before it reached
+// the record's limits: concurrent requests are counted one after another
+// here, so they cannot all slip under a limit read before any committed.
+func checkRateLimits(ctx context.Context, tx *sql.Tx, rec *doorman.AccessRecord, at time.Time) error {
+	if rec.CourierLimit <= 0 && rec.DoorLimit <= 0 {
+		return nil
+	}
+	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, at.Add(-doorman.RateWindow))
+	if err != nil {
+		return err
+	}
+	if (rec.CourierLimit > 0 && courier >= rec.CourierLimit) || (rec.DoorLimit > 0 && door >= rec.DoorLimit) {
+		return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited, Message: "A rate limit was reached."}
+	}
+	return nil
 }

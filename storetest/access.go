@@ -125,7 +125,7 @@ func testAccess(t *testing.T, open Opener) {
 		for _, tc := range []struct {
 			since         time.Duration
 			courier, door int
-		}{{0, 4, 5}, {time.Minute, 3, 4}, {150 * time.Second, 1, 2}, {4 * time.Minute, 0, 0}} {
+		}{{0, 4, 1}, {time.Minute, 3, 1}, {150 * time.Second, 1, 1}, {4 * time.Minute, 0, 0}} { // doors count grants only
 			c, d, err := f.s.CountAccessRequests(f.ctx, f.courier.ID, f.door.ID, t0.Add(tc.since))
 			must(t, err)
 			if c != tc.courier || d != tc.door {
@@ -133,6 +133,34 @@ func testAccess(t *testing.T, open Opener) {
 			}
 		}
 	})
+}
+
+func testRateLimitAtCommit(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	ps := f.newParcels(t, "TRK-1")
+	now := time.Now()
+	for i := range 3 {
+		rec := f.grant(ps, now)
+		rec.CourierLimit, rec.DoorLimit = 5, 2
+		_, err := f.s.RecordAccess(f.ctx, rec)
+		if i < 2 {
+			must(t, err)
+			continue
+		}
+		wantCode(t, err, doorman.ECONFLICT)
+		if doorman.ErrorReason(err) != doorman.ReasonRateLimited {
+			t.Fatalf("third grant: reason %q, want rate_limited", doorman.ErrorReason(err))
+		}
+		if _, err := f.s.Grant(f.ctx, rec.Grant.ID); doorman.ErrorCode(err) != doorman.ENOTFOUND {
+			t.Fatalf("a refused grant was stored: %v", err)
+		}
+	}
+	// A denial is always recorded, limits or not.
+	rec := f.deny(doorman.ReasonUnknownParcel, now)
+	rec.CourierLimit, rec.DoorLimit = 1, 1
+	_, err := f.s.RecordAccess(f.ctx, rec)
+	must(t, err)
+	f.verifyClean(t)
 }
 
 func testLockdown(t *testing.T, open Opener) {

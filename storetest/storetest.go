@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Manifest", func(t *testing.T) { testManifest(t, open) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, open) })
 	t.Run("Lockdown", func(t *testing.T) { testLockdown(t, open) })
+	t.Run("RateLimitAtCommit", func(t *testing.T) { testRateLimitAtCommit(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, open) })
 	t.Run("Credential", func(t *testing.T) { testCredentials(t, open) })
