@@ -120,8 +120,9 @@ type ChainBreak struct {
 
 // VerifyChain checks entries of one chain, given in the order the store
 // holds them (by Seq). It returns the first break or nil. headSeq and
-// headHash are the chain head the store recorded (0 and "" if unknown);
-// they catch entries deleted from the end.
+// headHash are the chain head the store recorded with the last append
+// (0 and "" for an empty chain); they catch entries deleted from the end,
+// and a head zeroed to hide that is itself a break.
 func VerifyChain(chain string, entries []*AuditEntry, headSeq int64, headHash string) *ChainBreak {
 	prev := ""
 	for i, e := range entries {
@@ -145,11 +146,11 @@ func VerifyChain(chain string, entries []*AuditEntry, headSeq int64, headHash st
 	if headSeq > int64(len(entries)) {
 		return &ChainBreak{Chain: chain, Seq: int64(len(entries)) + 1, Problem: "missing entries at the end"}
 	}
-	if headSeq != 0 && headSeq < int64(len(entries)) {
+	if headSeq < int64(len(entries)) {
 		e := entries[headSeq]
 		return &ChainBreak{Chain: chain, Seq: e.Seq, EntryID: e.ID, Problem: "entry beyond the chain head"}
 	}
-	if headSeq != 0 && headHash != prev {
+	if headHash != prev {
 		return &ChainBreak{Chain: chain, Seq: headSeq, Problem: "chain head does not match the last entry"}
 	}
 	return nil

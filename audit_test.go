@@ -31,8 +31,11 @@ func TestVerifyChain(t *testing.T) {
 		{"intact", func(es []*doorman.AuditEntry) ([]*doorman.AuditEntry, int64, string) {
 			return es, 5, es[4].Hash
 		}, 0},
-		{"intact, head unknown", func(es []*doorman.AuditEntry) ([]*doorman.AuditEntry, int64, string) {
-			return es, 0, ""
+		{"head zeroed to hide a cut tail", func(es []*doorman.AuditEntry) ([]*doorman.AuditEntry, int64, string) {
+			return es[:3], 0, ""
+		}, 1},
+		{"empty chain, empty head", func(es []*doorman.AuditEntry) ([]*doorman.AuditEntry, int64, string) {
+			return nil, 0, ""
 		}, 0},
 		{"edited", func(es []*doorman.AuditEntry) ([]*doorman.AuditEntry, int64, string) {
 			es[2].Detail = "x"

@@ -197,10 +197,25 @@ func (s *Store) VerifyAudit(ctx context.Context) ([]doorman.ChainBreak, error) {
 			return nil, s.translate("verify audit", err)
 		}
 		h := heads[chain]
-		if b := doorman.VerifyChain(chain, entries, h.seq, h.hash); b != nil {
+		if !h.known {
+			breaks = append(breaks, doorman.ChainBreak{Chain: chain, Seq: 1, Problem: "chain head missing"})
+		} else if b := doorman.VerifyChain(chain, entries, h.seq, h.hash); b != nil {
 			breaks = append(breaks, *b)
-		} else if !h.known {
-			breaks = append(breaks, doorman.ChainBreak{Chain: chain, Seq: int64(len(entries)), Problem: "chain head missing"})
+		}
+	}
+	// Every building starts its chain when it is created, so a building
+	// without one lost its whole chain, head and all.
+	missing, err := collect(ctx, tx, `SELECT id FROM buildings WHERE id NOT IN (SELECT chain FROM audit_heads) ORDER BY id`,
+		nil, func(sc scanner) (string, error) {
+			var id string
+			return id, sc.Scan(&id)
+		})
+	if err != nil {
+		return nil, s.translate("verify audit", err)
+	}
+	for _, id := range missing {
+		if heads[id] == nil {
+			breaks = append(breaks, doorman.ChainBreak{Chain: id, Seq: 1, Problem: "the building's whole chain is missing"})
 		}
 	}
 	return breaks, nil

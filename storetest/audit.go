@@ -226,6 +226,18 @@ func testAuditTamper(t *testing.T, open Opener) {
 			t.Fatalf("VerifyAudit after deleting a chain head: %+v", breaks)
 		}
 	})
+	t.Run("HeadZeroedAndTailCut", func(t *testing.T) {
+		f, chain := setup(t)
+		exec(t, f, `DELETE FROM audit_entries WHERE chain = $1 AND seq > 3`, f.building.ID)
+		exec(t, f, `UPDATE audit_heads SET seq = 0, hash = '' WHERE chain = $1`, f.building.ID)
+		wantBreak(t, f, bySeq(chain, 1).Seq)
+	})
+	t.Run("WholeChainDeleted", func(t *testing.T) {
+		f, _ := setup(t)
+		exec(t, f, `DELETE FROM audit_entries WHERE chain = $1`, f.building.ID)
+		exec(t, f, `DELETE FROM audit_heads WHERE chain = $1`, f.building.ID)
+		wantBreak(t, f, 1)
+	})
 	t.Run("AppendAfterTamperStillCaught", func(t *testing.T) {
 		f, chain := setup(t)
 		exec(t, f, `UPDATE audit_entries SET detail = $1 WHERE id = $2`, "x", bySeq(chain, 2).ID)
