@@ -145,8 +145,12 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		}
 		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
 	}
-	// The grant is marked used when the device's unlock_executed event is
-	// recorded, off the courier's path.
+	// The device acknowledged: the grant is spent. (Its unlock_executed
+	// event marks it too, for the case this write is lost.)
+	at := s.now()
+	if err := s.store.MarkGrantUsed(ctx, g.ID, at); err == nil {
+		g.UsedAt = &at
+	}
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
 }
 

@@ -196,6 +196,9 @@ func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 	if !res.Decision.Allowed || len(link.grants) != 1 || link.grants[0] != res.Grant.ID {
 		t.Fatalf("result %+v, link saw %v", res, link.grants)
 	}
+	if g, err := f.store.Grant(context.Background(), res.Grant.ID); err != nil || g.UsedAt == nil {
+		t.Fatalf("an acknowledged grant is not marked used: %+v %v", g, err)
+	}
 
 	// A door that does not answer: the courier hears door_offline.
 	link.offline = true

@@ -108,6 +108,9 @@ type acceptInviteInput struct {
 
 func (s *Server) acceptInvite(ctx context.Context, in *acceptInviteInput) (*output[*doorman.Manager], error) {
 	b := in.Body
+	if !strings.HasPrefix(b.Token, doorman.TokenInvite) {
+		return nil, notFound("Invitation") // before any hashing: no work for junk
+	}
 	var hash string
 	if b.Password != "" {
 		if len(b.Password) < minPasswordLen || len(b.Password) > maxPasswordLen {
@@ -120,9 +123,6 @@ func (s *Server) acceptInvite(ctx context.Context, in *acceptInviteInput) (*outp
 		if strings.TrimSpace(b.Name) == "" {
 			return nil, invalidField("body.name", "A name is required for a new account.")
 		}
-	}
-	if !strings.HasPrefix(b.Token, doorman.TokenInvite) {
-		return nil, notFound("Invitation")
 	}
 	m, err := s.store.AcceptInvite(ctx, doorman.HashToken(b.Token), strings.TrimSpace(b.Name), hash, s.now())
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -42,6 +43,18 @@ var ErrMalformed = errors.New("password: malformed argon2id hash")
 
 var b64 = base64.RawStdEncoding
 
+// slots bounds how many argon2id computations run at once, so that a flood
+// of logins or invitation acceptances (each ~19 MiB) queues for the CPU
+// instead of exhausting memory.
+var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// idKey runs argon2id in one of the slots.
+func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
+
 // Hash returns the PHC string of password under the Default parameters.
 func Hash(password string) (string, error) {
 	return HashWith(password, Default)
@@ -53,7 +66,7 @@ func HashWith(password string, p Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: no randomness: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -66,7 +79,7 @@ func Verify(hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
