@@ -18,15 +18,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: doorman admin create-operator-token [--name NAME] [--data-dir DIR | --db DSN]")
 		return flag.ErrHelp
 	}
-	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("admin create-operator-token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.storeFlags(fs)
 	name := fs.String("name", "admin", "a name to tell this credential apart")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	store, err := cfg.OpenStore(ctx)
+	store, err := openStoreWithFlags(ctx, fs, args[1:], stderr)
 	if err != nil {
 		return err
 	}
@@ -62,14 +56,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: doorman audit verify [--data-dir DIR | --db DSN]")
 		return flag.ErrHelp
 	}
-	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.storeFlags(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	store, err := cfg.OpenStore(ctx)
+	store, err := openStoreWithFlags(ctx, flag.NewFlagSet("audit verify", flag.ContinueOnError), args[1:], stderr)
 	if err != nil {
 		return err
 	}
@@ -90,4 +77,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, ": %s\n", b.Problem)
 	}
 	return errors.New("audit log does not verify")
+}
+
+// openStoreWithFlags adds the store flags to fs, parses args and opens the
+// store they name, for the commands that work on the store directly.
+func openStoreWithFlags(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer) (doorman.Store, error) {
+	cfg := DefaultConfig()
+	fs.SetOutput(stderr)
+	cfg.storeFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return cfg.OpenStore(ctx)
 }
