@@ -170,7 +170,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		nats.ReconnectJitter(500*time.Millisecond, time.Second),
 		nats.ConnectHandler(func(*nats.Conn) { a.log.Info("connected"); signal() }),
 		nats.ReconnectHandler(func(*nats.Conn) { a.log.Info("reconnected"); signal() }),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { a.log.Warn("disconnected", "err", err) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil is our own Close, on shutdown
+				a.log.Warn("disconnected", "err", err)
+			}
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { a.log.Warn("bus error", "err", err) }),
 	)
 	if err != nil {
@@ -193,10 +197,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	publishWake := make(chan struct{}, 1)
 	timeWake := make(chan struct{}, 1)
+	beatWake := make(chan struct{}, 1)
 	wg.Add(3)
 	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
 	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake) }()
-	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc) }()
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, beatWake) }()
 	if a.cfg.Sensor != nil {
 		wg.Add(1)
 		go func() {
@@ -215,7 +220,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			wg.Wait()
 			return nil
 		case <-online:
-			for _, ch := range []chan struct{}{publishWake, timeWake} {
+			for _, ch := range []chan struct{}{publishWake, timeWake, beatWake} {
 				select {
 				case ch <- struct{}{}:
 				default:
@@ -308,15 +313,18 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 	}
 }
 
-// heartbeatLoop reports a heartbeat while connected. Heartbeats are not
-// queued during an outage: they say "alive now", which a late one cannot.
-func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn) {
+// heartbeatLoop reports a heartbeat while connected: on every (re)connection
+// (online), so that the door shows online at once rather than an interval
+// later, and then every interval. Heartbeats are not queued during an
+// outage: they say "alive now", which a late one cannot.
+func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan struct{}) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-online:
 		case <-t.C:
 		}
 		if !nc.IsConnected() {

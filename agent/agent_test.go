@@ -39,6 +39,8 @@ type Env struct {
 	Events  *Events
 	// NoTime starts the bus without the time service.
 	NoTime bool
+	// CommandTimeout is the bus's; 0 means its default.
+	CommandTimeout time.Duration
 }
 
 // MustEnv starts a bus on a fixed free port (so it can restart at the same
@@ -77,7 +79,7 @@ func MustEnv(tb testing.TB, opts ...func(*agent.Config)) *Env {
 // StartBus (re)starts the bus and its event consumer.
 func (e *Env) StartBus(tb testing.TB) {
 	tb.Helper()
-	cfg := natsbus.Config{DataDir: e.BusDir, Listen: e.Listen, Signer: e.Signer}
+	cfg := natsbus.Config{DataDir: e.BusDir, Listen: e.Listen, Signer: e.Signer, CommandTimeout: e.CommandTimeout}
 	if e.NoTime {
 		cfg.Signer = nil
 	}
@@ -241,6 +243,22 @@ func TestAgent_Unlock(t *testing.T) {
 	}
 	e.Sim.SetOpen(false)
 	e.Events.Wait(t, wire.EventDoorClosed, 1)
+}
+
+// TestAgent_HeartbeatOnConnect: a device reports that it is alive as soon
+// as it connects and again when it reconnects, not a heartbeat interval (an
+// hour here) later, so that its door shows online at once.
+func TestAgent_HeartbeatOnConnect(t *testing.T) {
+	e := MustEnv(t)
+	first := e.Events.Wait(t, wire.EventHeartbeat, 1)[0]
+	e.Bus.Close()
+	e.StartBus(t)
+	// A redelivery of the first heartbeat does not count.
+	for n := 2; ; n++ {
+		if got := e.Events.Wait(t, wire.EventHeartbeat, n); got[n-1].ID != first.ID {
+			break
+		}
+	}
 }
 
 func TestAgent_DoorForcedAndHeldOpen(t *testing.T) {

@@ -31,6 +31,9 @@ func waitQueue(t *testing.T, e *Env, n int) {
 func TestAgent_EventsSurviveOutage(t *testing.T) {
 	e := MustEnv(t)
 	e.WaitSynced(t)
+	// The heartbeat of the connection is delivered before the outage.
+	e.Events.Wait(t, wire.EventHeartbeat, 1)
+	waitQueue(t, e, 0)
 	e.Bus.Close()
 
 	e.Agent.ReportTamper("during outage")
