@@ -1,12 +1,15 @@
 package agent_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
@@ -149,5 +152,39 @@ func TestAgent_ClockSkew(t *testing.T) {
 	}
 	if ack, err := e.Unlock(t, e.Sign(t, "gnt_synced")); err != nil || !ack.Executed() {
 		t.Fatalf("after sync: %+v %v", ack, err)
+	}
+}
+
+// TestAttack_LateCommand: a command the control plane gave up on (the
+// courier was told door_offline) cannot open the door later, however long
+// a broker or a buffer held it back.
+func TestAttack_LateCommand(t *testing.T) {
+	e := MustEnv(t)
+	e.StopAgent() // the device is unreachable
+	// A broker that holds commands back instead of delivering them.
+	held := make(chan *nats.Msg, 1)
+	if _, err := e.Bus.Conn().ChanSubscribe(wire.CommandSubject(e.DoorID), held); err != nil {
+		t.Fatal(err)
+	}
+	door := &doorman.Door{ID: e.DoorID, PulseMillis: 1000}
+	if err := e.Bus.Unlock(context.Background(), door, &doorman.Grant{ID: "gnt_late"}); doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
+		t.Fatalf("Unlock to an unreachable door: %v, want door_offline", err)
+	}
+	var token []byte
+	select {
+	case m := <-held:
+		token = m.Data
+	case <-time.After(testWait):
+		t.Fatal("the command never reached the broker")
+	}
+
+	// The device is back, with a synced clock; the broker delivers late.
+	e.StartAgent(t)
+	e.WaitSynced(t)
+	if ack := rawCommand(t, e, token); ack.Rejected != wire.RejectExpired {
+		t.Fatalf("late command: ack %+v, want expired", ack)
+	}
+	if n := e.Sim.Pulses(); n != 0 {
+		t.Fatalf("relay pulsed %d times for a command delivered after door_offline", n)
 	}
 }

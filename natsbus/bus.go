@@ -57,6 +57,9 @@ var _ doorman.DoorLink = (*Bus)(nil)
 // to devices.
 func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	b := &Bus{cfg: cfg, log: cfg.Logger}
 	var err error
 	if cfg.URL == "" {
@@ -252,12 +255,16 @@ func (b *Bus) connectExternal() error {
 	return b.connect(b.cfg.URL, opts...)
 }
 
-// connect opens the service connection; it reconnects forever.
+// connect opens the service connection; it reconnects forever. While it
+// reconnects, publishing fails at once instead of filling nats.go's
+// reconnect buffer: a buffered unlock command would reach the door after
+// SendUnlock had reported it offline (or after a lockdown).
 func (b *Bus) connect(url string, opts ...nats.Option) error {
 	opts = append(opts,
 		nats.Name(serviceName),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectBufSize(-1),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			b.log.Warn("nats error", "err", err)
 		}),

@@ -163,6 +163,19 @@ func TestOpen_RefusesLeakyKeyFile(t *testing.T) {
 	}
 }
 
+// TestOpen_RefusesCommandTimeoutOutsideLifetime: the command timeout is
+// also the lifetime of the commands Unlock signs, so it must be one a
+// device accepts.
+func TestOpen_RefusesCommandTimeoutOutsideLifetime(t *testing.T) {
+	for _, d := range []time.Duration{500 * time.Millisecond, wire.MaxCommandTTL + time.Second} {
+		b, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", CommandTimeout: d})
+		if err == nil {
+			b.Close()
+			t.Errorf("Open accepted a command timeout of %s", d)
+		}
+	}
+}
+
 func TestSendUnlock(t *testing.T) {
 	signer := MustSigner(t)
 	b := MustOpenBus(t, t.TempDir(), signer)

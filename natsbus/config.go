@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -58,7 +59,10 @@ type Config struct {
 	// service). Without it only SendUnlock of ready-made tokens works and
 	// devices get no time.
 	Signer *wire.Signer
-	// CommandTimeout bounds SendUnlock; default DefaultCommandTimeout.
+	// CommandTimeout bounds SendUnlock and is the lifetime of every command
+	// Unlock signs, so a command that arrives after the control plane gave
+	// up on it (held in a buffer or by a broker) is refused by the device
+	// as expired. 1s to wire.MaxCommandTTL; default DefaultCommandTimeout.
 	CommandTimeout time.Duration
 	// EventStream, EventMaxAge and DuplicateWindow configure the device
 	// event stream; defaults above.
@@ -69,6 +73,14 @@ type Config struct {
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
 	Logger *slog.Logger
+}
+
+// validate returns an error for settings Open cannot work with.
+func (c *Config) validate() error {
+	if c.CommandTimeout < time.Second || c.CommandTimeout > wire.MaxCommandTTL {
+		return fmt.Errorf("natsbus: command timeout %s must be between 1s and %s: it is also the commands' lifetime", c.CommandTimeout, wire.MaxCommandTTL)
+	}
+	return nil
 }
 
 func (c *Config) setDefaults() {

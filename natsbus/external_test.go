@@ -15,21 +15,18 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// TestExternalMode connects a second control-plane node to the first one's
-// server as an external NATS deployment, with a creds file and the
-// account's signing key, as `--nats-url` does.
-func TestExternalMode(t *testing.T) {
-	dir := t.TempDir()
-	signer := MustSigner(t)
-	embedded := MustOpenBus(t, dir, signer)
-
+// ExternalCreds writes, for the embedded bus whose data dir is dir, what an
+// operator hands a control-plane node in external mode: a creds file of a
+// service user and the account signing key's seed file.
+func ExternalCreds(tb testing.TB, dir string) (credsFile, seedFile string) {
+	tb.Helper()
 	var keys struct {
 		Account string `json:"account_seed"`
 		Signing string `json:"account_signing_seed"`
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "bus-keys.json"))
 	if err := json.Unmarshal(data, &keys); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	acc, _ := nkeys.FromSeed([]byte(keys.Account))
 	accPub, _ := acc.PublicKey()
@@ -41,13 +38,25 @@ func TestExternalMode(t *testing.T) {
 	uc.IssuerAccount = accPub
 	svcJWT, err := uc.Encode(sk)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	creds, _ := jwt.FormatUserConfig(svcJWT, svcSeed)
-	ext := t.TempDir()
-	credsFile, seedFile := filepath.Join(ext, "svc.creds"), filepath.Join(ext, "signing.nk")
+	ext := tb.TempDir()
+	credsFile, seedFile = filepath.Join(ext, "svc.creds"), filepath.Join(ext, "signing.nk")
 	os.WriteFile(credsFile, creds, 0o600)
 	os.WriteFile(seedFile, []byte(keys.Signing), 0o600)
+	return credsFile, seedFile
+}
+
+// TestExternalMode connects a second control-plane node to the first one's
+// server as an external NATS deployment, with a creds file and the
+// account's signing key, as `--nats-url` does.
+func TestExternalMode(t *testing.T) {
+	dir := t.TempDir()
+	signer := MustSigner(t)
+	embedded := MustOpenBus(t, dir, signer)
+
+	credsFile, seedFile := ExternalCreds(t, dir)
 
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
 		URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"),

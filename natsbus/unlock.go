@@ -61,7 +61,9 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 }
 
 // Unlock implements doorman.DoorLink: it signs a single-use command for the
-// grant with the configured Signer and sends it with SendUnlock. Returns
+// grant with the configured Signer, valid for the command timeout only, and
+// sends it with SendUnlock. Once Unlock has reported the door offline, the
+// command has expired: nothing can deliver it to the door in time. Returns
 // EUNAVAILABLE (door_offline) or EFORBIDDEN (door_rejected) as SendUnlock
 // does, EINVALID for a door or grant that cannot be signed, and EINTERNAL
 // when the bus has no Signer.
@@ -70,7 +72,7 @@ func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Gra
 		return doorman.Errorf(doorman.EINTERNAL, "The bus has no command signing key.")
 	}
 	pulse := time.Duration(door.PulseMillis) * time.Millisecond
-	token, _, err := b.cfg.Signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse})
+	token, _, err := b.cfg.Signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse, TTL: b.cfg.CommandTimeout})
 	if err != nil {
 		return err
 	}

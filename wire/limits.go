@@ -19,15 +19,23 @@ const (
 // Time limits of unlock commands.
 const (
 	// DefaultCommandTTL is how long an unlock command stays valid after it
-	// is signed.
+	// is signed when the signer is given no lifetime. The control plane
+	// gives every command the lifetime of its command timeout instead (see
+	// natsbus), so that a command cannot open the door after the courier
+	// was told the door is offline.
 	DefaultCommandTTL = 10 * time.Second
 	// MaxCommandTTL is the longest validity a device accepts. A token that
 	// claims more is refused as malformed, which also bounds how long the
 	// device must remember a used token ID.
 	MaxCommandTTL = 60 * time.Second
-	// DefaultSkew is the clock difference a device tolerates between its
-	// own corrected clock and the control plane's: a command is accepted
-	// from NotBefore-DefaultSkew until ExpiresAt+DefaultSkew. Devices keep
-	// their clock within this by the signed time service (see TimeSubject).
-	DefaultSkew = 5 * time.Second
+	// DefaultSkew is how far a command's not-before (and issued-at) may lie
+	// ahead of the device's corrected clock: it absorbs the clock error
+	// left after the signed time sync (at most half the sync's round trip,
+	// which the agent keeps under a second). Expiry gets no allowance: a
+	// device never accepts a command after its exp on its own clock, so a
+	// command that a broker or a reconnect buffer held back cannot open
+	// the door after the control plane gave up on it. A device whose clock
+	// runs ahead loses that much of a command's life, which is why the
+	// time sync must be tight rather than the window wide.
+	DefaultSkew = 2 * time.Second
 )

@@ -96,7 +96,9 @@ func (s *Signer) SignUnlock(u Unlock) (token string, cmd *Command, err error) {
 	case u.TTL < time.Second || u.TTL > MaxCommandTTL:
 		return "", nil, doorman.Errorf(doorman.EINVALID, "Unlock TTL must be between 1s and %s.", MaxCommandTTL)
 	}
-	now := s.now().UTC().Truncate(time.Second)
+	// Milliseconds, not seconds: truncating the signing time to the second
+	// would cut up to a second off a lifetime of a few seconds.
+	now := s.now().UTC().Truncate(time.Millisecond)
 	cmd = &Command{
 		DoorID:    u.DoorID,
 		GrantID:   u.GrantID,
@@ -104,16 +106,16 @@ func (s *Signer) SignUnlock(u Unlock) (token string, cmd *Command, err error) {
 		KeyID:     s.kid,
 		IssuedAt:  now,
 		NotBefore: now,
-		ExpiresAt: now.Add(u.TTL.Truncate(time.Second)),
+		ExpiresAt: now.Add(u.TTL.Truncate(time.Millisecond)),
 		Pulse:     u.Pulse.Truncate(time.Millisecond),
 	}
 	t := paseto.NewToken()
 	t.SetIssuer(Issuer)
 	t.SetAudience(cmd.DoorID)
 	t.SetJti(cmd.JTI)
-	t.SetIssuedAt(cmd.IssuedAt)
-	t.SetNotBefore(cmd.NotBefore)
-	t.SetExpiration(cmd.ExpiresAt)
+	t.SetString("iat", cmd.IssuedAt.Format(timeFormat))
+	t.SetString("nbf", cmd.NotBefore.Format(timeFormat))
+	t.SetString("exp", cmd.ExpiresAt.Format(timeFormat))
 	t.SetString(claimGrant, cmd.GrantID)
 	if err := t.Set(claimPulse, cmd.Pulse.Milliseconds()); err != nil {
 		return "", nil, doorman.Errorf(doorman.EINTERNAL, "Could not sign the unlock command.")
@@ -141,6 +143,11 @@ func (s *Signer) SignTime(doorID, nonce string) (string, error) {
 	t.SetFooter(s.footer)
 	return t.V4Sign(s.key, implicitTime), nil
 }
+
+// timeFormat writes the command's iat, nbf and exp claims: RFC 3339 with
+// milliseconds (the paseto library writes whole seconds). Verifiers parse
+// them with time.RFC3339, which reads the fraction.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // Claim names beyond the registered PASETO claims.
 const (

@@ -24,8 +24,9 @@ type ReplayGuard interface {
 
 // Verifier is the device's judge of unlock commands: it accepts a command
 // only if it is signed by a pinned key, addressed to this door, within its
-// time window (allowing Skew either side) and never seen before. It is safe
-// for concurrent use.
+// time window (its not-before may be up to Skew ahead of the clock; its
+// expiry is never extended) and never seen before. It is safe for
+// concurrent use.
 type Verifier struct {
 	doorID string
 	keys   map[string]paseto.V4AsymmetricPublicKey
@@ -45,7 +46,9 @@ type VerifierConfig struct {
 	Replay ReplayGuard
 	// Now is the device's corrected clock; nil means time.Now.
 	Now func() time.Time
-	// Skew is the tolerated clock difference; 0 means DefaultSkew.
+	// Skew is how far a command's not-before and issued-at may lie ahead
+	// of Now (clock error); 0 means DefaultSkew. It never extends a
+	// command's expiry.
 	Skew time.Duration
 }
 
@@ -88,9 +91,6 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	return v, nil
 }
 
-// Skew returns the clock difference the verifier tolerates.
-func (v *Verifier) Skew() time.Duration { return v.skew }
-
 // Verify checks an unlock command and, if every check passes, records its
 // token ID as used (durably) and returns it. Otherwise it returns a
 // *Rejection and records nothing. The checks run cheapest-first but the
@@ -117,21 +117,31 @@ func (v *Verifier) Verify(token []byte) (*Command, error) {
 		return nil, reject(RejectWrongDoor, "command is for %s", cmd.DoorID)
 	}
 	now := v.now()
-	if now.After(cmd.ExpiresAt.Add(v.skew)) {
-		return nil, reject(RejectExpired, "expired at %s, now %s", cmd.ExpiresAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if now.After(cmd.ExpiresAt) {
+		return nil, expired(cmd, now)
 	} else if now.Before(cmd.NotBefore.Add(-v.skew)) || now.Before(cmd.IssuedAt.Add(-v.skew)) {
-		return nil, reject(RejectNotYetValid, "valid from %s, now %s", cmd.NotBefore.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, reject(RejectNotYetValid, "valid from %s, now %s", cmd.NotBefore.Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	// Remember the ID a second past the last instant Verify accepts it.
-	fresh, err := v.replay.Use(cmd.JTI, cmd.ExpiresAt.Add(v.skew+time.Second))
+	fresh, err := v.replay.Use(cmd.JTI, cmd.ExpiresAt.Add(time.Second))
 	if err != nil {
 		return nil, reject(RejectInternal, "replay store: %v", err)
 	} else if !fresh {
 		return nil, reject(RejectReplayed, "token %s was used before", cmd.JTI)
 	}
+	// Recording the ID waits for the disk (and for other commands); a
+	// command that expired meanwhile must not move the door. Its ID stays
+	// spent.
+	if now := v.now(); now.After(cmd.ExpiresAt) {
+		return nil, expired(cmd, now)
+	}
 	return cmd, nil
+}
+
+func expired(cmd *Command, now time.Time) *Rejection {
+	return reject(RejectExpired, "expired at %s, now %s", cmd.ExpiresAt.Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
 }
 
 // VerifyTime checks a signed time reply to the time request that carried

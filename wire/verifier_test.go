@@ -108,9 +108,10 @@ func TestVerify_SkewAndReplay(t *testing.T) {
 	door := newDoorID()
 	now := time.Now()
 	v := MustVerifier(t, door, func() time.Time { return now }, s)
-	// Expired 3 s ago on the signer's clock: inside the 5 s skew.
-	late := s.WithClock(func() time.Time { return now.Add(-wire.DefaultCommandTTL - 3*time.Second) })
-	tok, _, err := late.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_1"})
+	// Signed on a clock ahead of the device's by less than the skew: the
+	// device's clock error, tolerated.
+	ahead := s.WithClock(func() time.Time { return now.Add(wire.DefaultSkew - time.Second) })
+	tok, _, err := ahead.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,13 +125,14 @@ func TestVerify_SkewAndReplay(t *testing.T) {
 	}
 }
 
-// TestVerify_ReplayAtTheEdge: at the last instant a command is accepted,
-// its token ID is still remembered.
+// TestVerify_ReplayAtTheEdge: at the last instant a command is accepted
+// (its expiry: the skew never extends it), its token ID is still
+// remembered.
 func TestVerify_ReplayAtTheEdge(t *testing.T) {
 	s := MustSigner(t)
 	door := newDoorID()
 	tok, cmd, _ := s.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_1"})
-	now := cmd.ExpiresAt.Add(wire.DefaultSkew)
+	now := cmd.ExpiresAt
 	v := MustVerifier(t, door, func() time.Time { return now }, s)
 	if _, err := v.Verify([]byte(tok)); err != nil {
 		t.Fatalf("at the edge: %v", err)
@@ -143,6 +145,52 @@ func TestVerify_ReplayAtTheEdge(t *testing.T) {
 	if _, err := v.Verify([]byte(tok)); !errors.As(err, &rej) || rej.Reason != wire.RejectExpired {
 		t.Fatalf("past the edge: %v", err)
 	}
+}
+
+// TestVerify_NoLateAcceptance: a command is never accepted after its
+// expiry, not by the skew and not because recording its ID took long.
+func TestVerify_NoLateAcceptance(t *testing.T) {
+	s := MustSigner(t)
+	door := newDoorID()
+	tok, cmd, err := s.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_1", TTL: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cmd.ExpiresAt.Sub(cmd.NotBefore); got != 3*time.Second {
+		t.Fatalf("lifetime %s, want exactly the 3s asked for", got)
+	}
+	var rej *wire.Rejection
+	late := cmd.ExpiresAt.Add(time.Millisecond)
+	v := MustVerifier(t, door, func() time.Time { return late }, s)
+	if _, err := v.Verify([]byte(tok)); !errors.As(err, &rej) || rej.Reason != wire.RejectExpired {
+		t.Fatalf("a millisecond late: %v, want expired", err)
+	}
+
+	// A slow disk: the clock passes the expiry while the ID is recorded.
+	now := cmd.ExpiresAt.Add(-time.Millisecond)
+	slow := &slowReplay{MemoryReplay: wire.NewMemoryReplay(nil), during: func() { now = cmd.ExpiresAt.Add(time.Second) }}
+	v, err = wire.NewVerifier(wire.VerifierConfig{DoorID: door, Keys: []wire.VerifyKey{s.VerifyKey()}, Replay: slow, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify([]byte(tok)); !errors.As(err, &rej) || rej.Reason != wire.RejectExpired {
+		t.Fatalf("expired while recording: %v, want expired", err)
+	}
+	if slow.calls != 1 {
+		t.Fatalf("replay guard called %d times, want 1", slow.calls)
+	}
+}
+
+type slowReplay struct {
+	*wire.MemoryReplay
+	during func()
+	calls  int
+}
+
+func (s *slowReplay) Use(jti string, until time.Time) (bool, error) {
+	s.calls++
+	s.during()
+	return s.MemoryReplay.Use(jti, until)
 }
 
 func TestVerifyTime(t *testing.T) {
