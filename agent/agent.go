@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -66,6 +67,8 @@ type Agent struct {
 	rejectWindow     time.Time // start of the current rejection-report minute
 	rejectReports    int       // reports in that minute
 	rejectSuppressed int       // rejections not reported since the last report
+
+	ignored atomic.Int64 // messages on the command subject that were no command
 }
 
 // MaxRejectReportsPerMinute bounds command_rejected events, so that a flood
@@ -130,6 +133,10 @@ func (a *Agent) ClockSynced() (bool, time.Duration) {
 	off, ok := a.clock.Offset()
 	return ok, off
 }
+
+// IgnoredCommands returns how many messages on the command subject were
+// ignored because they carried no reply subject (see onCommand).
+func (a *Agent) IgnoredCommands() int64 { return a.ignored.Load() }
 
 // QueueLen returns how many events wait for delivery.
 func (a *Agent) QueueLen() int { return a.queue.Len() }
@@ -232,13 +239,25 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // onCommand answers one message on the command subject: the ack first (the
 // courier is waiting), then the event into the durable queue.
+//
+// A message without a reply subject is ignored (counted, logged at debug,
+// never judged or reported): the control plane always sends commands as
+// requests, and what arrives without a reply is what the server itself
+// publishes to a reply subject another device chose, such as JetStream's
+// acknowledgement of that device's event or a no-responders status. A
+// device may name any reply subject (NATS checks publish permissions on
+// the subject only), so reporting those would let one door fill another
+// door's rejection reports and hide real attacks behind the cap.
 func (a *Agent) onCommand(m *nats.Msg) {
+	if m.Reply == "" {
+		n := a.ignored.Add(1)
+		a.log.Debug("ignored a message without reply subject on the command subject", "bytes", len(m.Data), "ignored", n)
+		return
+	}
 	ack, ev := a.handleCommand(m.Data)
-	if m.Reply != "" {
-		if data, err := wire.Encode(ack, wire.MaxMessageSize); err == nil {
-			if err := m.Respond(data); err != nil {
-				a.log.Warn("ack not sent", "err", err)
-			}
+	if data, err := wire.Encode(ack, wire.MaxMessageSize); err == nil {
+		if err := m.Respond(data); err != nil {
+			a.log.Warn("ack not sent", "err", err)
 		}
 	}
 	if ev.Kind == wire.EventCommandRejected && !a.admitRejectReport(ev) {

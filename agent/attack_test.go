@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
@@ -186,5 +189,60 @@ func TestAttack_LateCommand(t *testing.T) {
 	}
 	if n := e.Sim.Pulses(); n != 0 {
 		t.Fatalf("relay pulsed %d times for a command delivered after door_offline", n)
+	}
+}
+
+// TestAttack_ReflectedAck: another door's device publishes an event naming
+// this door's command subject as its reply subject, so that JetStream
+// sends its acknowledgement there. The server allows it (publish
+// permissions cover the subject, not the reply), but the agent ignores
+// what arrives without a reply subject: no command_rejected report, and
+// the rejection reports stay free for real attacks.
+func TestAttack_ReflectedAck(t *testing.T) {
+	e := MustEnv(t)
+	e.WaitSynced(t)
+	other := doorman.NewID(doorman.PrefixDoor)
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	userJWT, err := e.Bus.IssueDeviceCredentials(other, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(e.Bus.CACertPEM())
+	nc, err := nats.Connect(e.Bus.DeviceURLs()[0], nats.UserJWTAndSeed(userJWT, string(seed)),
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	const reflections = 3
+	for i := 0; i < reflections; i++ {
+		ev, _ := wire.Encode(&wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: other, At: time.Now()}, wire.MaxMessageSize)
+		if err := nc.PublishRequest(wire.EventSubject(other, wire.EventHeartbeat), wire.CommandSubject(e.DoorID), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Flush()
+	deadline := time.Now().Add(testWait)
+	for e.Agent.IgnoredCommands() < reflections {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d reflected acknowledgements reached the door", e.Agent.IgnoredCommands(), reflections)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// A real attack after the reflections is the first rejection reported.
+	foreign, _, _ := e.Signer.SignUnlock(wire.Unlock{DoorID: other, GrantID: "gnt_foreign"})
+	if ack := rawCommand(t, e, []byte(foreign)); ack.Rejected != wire.RejectWrongDoor {
+		t.Fatalf("ack %+v, want wrong_door", ack)
+	}
+	if got := e.Events.Wait(t, wire.EventCommandRejected, 1); got[0].Reason != wire.RejectWrongDoor {
+		t.Fatalf("first command_rejected %+v, want the wrong_door attack, not a reflected ack", got[0])
+	}
+	if n := e.Sim.Pulses(); n != 0 {
+		t.Fatalf("relay pulsed %d times", n)
 	}
 }

@@ -8,7 +8,10 @@
 //
 // Whatever arrives on the bus (garbage, truncated, oversized, forged,
 // replayed, expired or foreign commands) the door stays shut, the agent
-// keeps running and a command_rejected event is reported.
+// keeps running and a command_rejected event is reported. Messages on the
+// command subject without a reply subject are no commands (the server
+// sends those on behalf of whoever named the subject as a reply) and are
+// ignored without a report.
 //
 // This package runs on the device. It must never import natsbus,
 // nats-server, a database driver or any other control-plane package; the

@@ -20,7 +20,7 @@ func TestRejectReportsLimited(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	a, sim, _ := newOfflineAgent(t, func(c *Config) { c.Now = clock })
 	for i := 0; i < MaxRejectReportsPerMinute+15; i++ {
-		a.onCommand(&nats.Msg{Data: []byte("junk")})
+		a.onCommand(&nats.Msg{Data: []byte("junk"), Reply: "_INBOX.attacker"})
 	}
 	if got := a.queue.Len(); got != MaxRejectReportsPerMinute {
 		t.Fatalf("%d events queued, want %d", got, MaxRejectReportsPerMinute)
@@ -28,7 +28,7 @@ func TestRejectReportsLimited(t *testing.T) {
 	mu.Lock()
 	now = now.Add(time.Minute)
 	mu.Unlock()
-	a.onCommand(&nats.Msg{Data: []byte("junk")})
+	a.onCommand(&nats.Msg{Data: []byte("junk"), Reply: "_INBOX.attacker"})
 	evs, _ := a.queue.Next(MaxRejectReportsPerMinute + 10)
 	noted := 0
 	for _, ev := range evs {

@@ -39,17 +39,23 @@ func systemAccountJWT(k *authKeys) (string, error) {
 	return ac.Encode(k.operator)
 }
 
-// accountClaims returns the Doorman account's claims: JetStream enabled,
-// users issued by the signing key only, and the revoked device keys.
-func accountClaims(k *authKeys, revocations map[string]int64) *jwt.AccountClaims {
+// accountClaims returns the Doorman account's claims: JetStream with
+// diskLimit bytes of file storage, 64 MiB of memory storage and every
+// stream bounded, users issued by the signing key only, and the revoked
+// device keys.
+func accountClaims(k *authKeys, revocations map[string]int64, diskLimit int64) *jwt.AccountClaims {
 	accPub, _ := k.account.PublicKey()
 	skPub, _ := k.accountSigning.PublicKey()
 	ac := jwt.NewAccountClaims(accPub)
 	ac.Name = accountName
 	ac.SigningKeys.Add(skPub)
+	// A backstop behind the event stream's own limits: whatever a device
+	// (or a bug) makes the account store, the server's disk is not filled,
+	// and a stream without a size limit cannot even be created.
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{
-		MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1,
+		MemoryStorage: 64 << 20, DiskStorage: diskLimit, Streams: -1, Consumer: -1,
 		MaxAckPending: -1, MemoryMaxStreamBytes: -1, DiskMaxStreamBytes: -1,
+		MaxBytesRequired: true,
 	}
 	// Bearer tokens would let a stolen JWT connect without the device's
 	// private key.
@@ -61,13 +67,22 @@ func accountClaims(k *authKeys, revocations map[string]int64) *jwt.AccountClaims
 }
 
 // deviceClaims returns the user claims of a door's device: it may publish
-// its events and time requests, subscribe to its commands and its own
-// inbox, and answer the requests it receives. Nothing else.
+// its events (of the known kinds only, so the stream's per-subject limit
+// bounds what it can store) and time requests, subscribe to its commands
+// and its own inbox, and answer the requests it receives. Nothing else.
+//
+// The server checks publish permissions against the subject, never the
+// reply subject, so a device can still name another door's command subject
+// as the reply of its event and have JetStream's acknowledgement sent
+// there; agents ignore messages without a reply subject for that reason.
 func deviceClaims(accPub, doorID, devicePub string) *jwt.UserClaims {
 	uc := jwt.NewUserClaims(devicePub)
 	uc.Name = doorID
 	uc.IssuerAccount = accPub
-	uc.Pub.Allow.Add(wire.EventSubjectsOf(doorID), wire.TimeSubject(doorID))
+	for _, kind := range wire.EventKinds {
+		uc.Pub.Allow.Add(wire.EventSubject(doorID, kind))
+	}
+	uc.Pub.Allow.Add(wire.TimeSubject(doorID))
 	uc.Sub.Allow.Add(wire.CommandSubject(doorID), wire.InboxPrefix(doorID)+".>")
 	uc.Resp = &jwt.ResponsePermission{MaxMsgs: 1, Expires: wire.MaxCommandTTL}
 	uc.Limits.Payload = wire.MaxMessageSize
@@ -87,3 +102,8 @@ func serviceClaims(accPub, servicePub string) *jwt.UserClaims {
 
 // validUserKey reports whether s is a public NATS user key.
 func validUserKey(s string) bool { return nkeys.IsValidPublicUserKey(s) }
+
+// accountDiskLimit is the embedded account's JetStream file storage: room
+// for the event stream twice over (consumer state, a stream resized
+// while full).
+func (b *Bus) accountDiskLimit() int64 { return 2 * b.cfg.EventMaxBytes }

@@ -122,7 +122,7 @@ func (b *Bus) startEmbedded() error {
 	}
 	accPub, _ := keys.account.PublicKey()
 	sysPub, _ := keys.systemAccount.PublicKey()
-	accJWT, err := accountClaims(keys, revs).Encode(keys.operator)
+	accJWT, err := accountClaims(keys, revs, b.accountDiskLimit()).Encode(keys.operator)
 	if err != nil {
 		return fmt.Errorf("natsbus: account: %w", err)
 	}

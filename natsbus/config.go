@@ -23,6 +23,16 @@ const (
 	// an event a device publishes again after an outage of up to this long
 	// is stored once.
 	DefaultDuplicateWindow = 24 * time.Hour
+	// DefaultEventMaxBytes bounds the event stream on disk; past it the
+	// oldest events go (they were handed to the control plane long
+	// before, which keeps them in the audit chain).
+	DefaultEventMaxBytes = 1 << 30
+	// DefaultEventMaxPerSubject bounds the events the stream keeps of one
+	// kind for one door; past it that door's oldest events of that kind
+	// go. A device flooding its own subjects (devices may publish on their
+	// eight event subjects only) therefore pushes out its own history,
+	// not other doors', and takes at most 8 x this x wire.MaxMessageSize.
+	DefaultEventMaxPerSubject = 10000
 )
 
 // Config configures a Bus. Leave URL empty for the embedded server (the
@@ -64,11 +74,15 @@ type Config struct {
 	// up on it (held in a buffer or by a broker) is refused by the device
 	// as expired. 1s to wire.MaxCommandTTL; default DefaultCommandTimeout.
 	CommandTimeout time.Duration
-	// EventStream, EventMaxAge and DuplicateWindow configure the device
-	// event stream; defaults above.
-	EventStream     string
-	EventMaxAge     time.Duration
-	DuplicateWindow time.Duration
+	// EventStream, EventMaxAge, DuplicateWindow, EventMaxBytes and
+	// EventMaxPerSubject configure the device event stream; defaults above.
+	// In embedded mode the account's JetStream disk limit is twice
+	// EventMaxBytes.
+	EventStream        string
+	EventMaxAge        time.Duration
+	DuplicateWindow    time.Duration
+	EventMaxBytes      int64
+	EventMaxPerSubject int64
 
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
@@ -101,6 +115,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.DuplicateWindow > c.EventMaxAge {
 		c.DuplicateWindow = c.EventMaxAge
+	}
+	if c.EventMaxBytes <= 0 {
+		c.EventMaxBytes = DefaultEventMaxBytes
+	}
+	if c.EventMaxPerSubject <= 0 {
+		c.EventMaxPerSubject = DefaultEventMaxPerSubject
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -63,7 +63,7 @@ func (b *Bus) RevokeDevice(ctx context.Context, devicePub string) error {
 		return doorman.Errorf(doorman.EINTERNAL, "Could not record the revocation.")
 	}
 	b.revocations = revs
-	claims := accountClaims(b.keys, revs)
+	claims := accountClaims(b.keys, revs, b.accountDiskLimit())
 	token, err := claims.Encode(b.keys.operator)
 	if err != nil {
 		b.log.Error("encode account", "err", err)

@@ -31,7 +31,9 @@ const (
 	maxEventsPending = 256
 )
 
-// ensureStream creates or updates the device event stream.
+// ensureStream creates or updates the device event stream. Its limits bound
+// what devices can store: MaxMsgsPerSubject per door and kind, MaxBytes in
+// all (see Config).
 func (b *Bus) ensureStream(ctx context.Context) error {
 	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        b.cfg.EventStream,
@@ -39,10 +41,14 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 		Subjects:    []string{wire.EventSubjects},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      b.cfg.EventMaxAge,
-		Duplicates:  b.cfg.DuplicateWindow,
-		MaxMsgSize:  wire.MaxMessageSize,
+		// Past a limit the oldest events go, never the new one: a device
+		// must not be able to make another door's fresh events bounce.
+		Discard:           jetstream.DiscardOld,
+		MaxAge:            b.cfg.EventMaxAge,
+		MaxBytes:          b.cfg.EventMaxBytes,
+		MaxMsgsPerSubject: b.cfg.EventMaxPerSubject,
+		Duplicates:        b.cfg.DuplicateWindow,
+		MaxMsgSize:        wire.MaxMessageSize,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbus: event stream: %w", err)
