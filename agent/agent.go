@@ -40,8 +40,9 @@ type Config struct {
 	TimeSyncInterval  time.Duration
 	// QueueLimit bounds the event queue; default DefaultQueueLimit.
 	QueueLimit int
-	// Now is the device's own clock; nil means time.Now. Tests use it to
-	// simulate a device whose clock is off.
+	// Now is the device's own wall clock; nil means time.Now. Tests use it
+	// to simulate a device whose clock is off or is stepped. Once synced,
+	// the agent measures elapsed time on Go's monotonic clock instead.
 	Now func() time.Time
 }
 
@@ -107,7 +108,8 @@ func New(cfg Config) (*Agent, error) {
 	if id.Door.HeldOpenSeconds > 0 {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
 	}
-	if a.replay, err = OpenReplayStore(filepath.Join(cfg.DataDir, replayFile), a.clock.Now); err != nil {
+	// The replay log forgets by the synced clock only (see ReplayStore).
+	if a.replay, err = OpenReplayStore(filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
 		return nil, err
 	}
 	if a.queue, err = OpenQueue(filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {

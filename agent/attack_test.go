@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,5 +245,44 @@ func TestAttack_ReflectedAck(t *testing.T) {
 	}
 	if n := e.Sim.Pulses(); n != 0 {
 		t.Fatalf("relay pulsed %d times", n)
+	}
+}
+
+// TestAttack_ReplayAfterRebootWithClockAhead: a device that reboots with
+// its clock an hour ahead (and not yet synced) must not forget the tokens
+// it spent, or a captured command works again once the clock is fixed.
+func TestAttack_ReplayAfterRebootWithClockAhead(t *testing.T) {
+	e := MustEnv(t)
+	captured := e.Sign(t, "gnt_captured")
+	if ack, err := e.Unlock(t, captured); err != nil || !ack.Executed() {
+		t.Fatalf("first use: %+v %v", ack, err)
+	}
+	e.StopAgent()
+	e.StartAgent(t, func(c *agent.Config) { c.Now = func() time.Time { return time.Now().Add(time.Hour) } })
+	e.WaitSynced(t)
+	ack, err := e.Unlock(t, captured)
+	if ack == nil || ack.Rejected != wire.RejectReplayed {
+		t.Fatalf("replay after a reboot with the clock ahead: %+v %v, want replayed", ack, err)
+	}
+	if n := e.Sim.Pulses(); n != 1 {
+		t.Fatalf("relay pulsed %d times, want 1", n)
+	}
+}
+
+// TestAgent_WallClockStep: once synced, a step of the device's wall clock
+// (NTP, someone setting the RTC) does not move the clock commands are
+// judged on.
+func TestAgent_WallClockStep(t *testing.T) {
+	var step atomic.Int64
+	e := MustEnv(t, func(c *agent.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(step.Load())) }
+	})
+	e.WaitSynced(t)
+	step.Store(int64(time.Hour))
+	if ack, err := e.Unlock(t, e.Sign(t, "gnt_after_step")); err != nil || !ack.Executed() {
+		t.Fatalf("command after the wall clock stepped an hour: %+v %v", ack, err)
+	}
+	if _, off := e.Agent.ClockSynced(); off > -59*time.Minute || off < -61*time.Minute {
+		t.Fatalf("reported offset %s, want about -1h after the step", off)
 	}
 }

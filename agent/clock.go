@@ -23,35 +23,65 @@ const (
 	timeRequestTimeout = 3 * time.Second
 )
 
-// clock is the device's clock corrected by the offset to the control
-// plane's clock, learned from signed time replies. Commands are judged on
-// it, so a device without a real-time clock (which boots in 1970) refuses
-// every command until its first sync.
+// clock is the device's clock corrected to the control plane's, learned
+// from signed time replies. Commands are judged on it, so a device without
+// a real-time clock (which boots in 1970) refuses every command until its
+// first sync.
+//
+// Once synced, the corrected time is the control plane's time at the last
+// sync plus the time elapsed since on Go's monotonic clock, not the wall
+// clock plus an offset: a step of the device's wall clock (NTP, someone
+// setting the RTC) does not move it.
 type clock struct {
-	raw    func() time.Time
+	raw func() time.Time // the device's own wall clock (Config.Now)
+
 	mu     sync.Mutex
-	offset time.Duration
 	synced bool
+	base   time.Time // the control plane's time at the last sync
+	at     time.Time // time.Now() then; only its monotonic reading is used
 }
 
-// Now returns the corrected time.
+// Now returns the corrected time: the device's own clock before the first
+// sync, the synced time plus monotonic elapsed time after it.
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
-	off := c.offset
-	c.mu.Unlock()
-	return c.raw().Add(off)
+	defer c.mu.Unlock()
+	if !c.synced {
+		return c.raw()
+	}
+	return c.base.Add(time.Since(c.at))
 }
 
-// Offset returns the correction and whether a sync ever succeeded.
-func (c *clock) Offset() (time.Duration, bool) {
+// SyncedNow returns the corrected time once a sync succeeded and the zero
+// time before. The replay store forgets used token IDs by it: the
+// device's own clock may run far ahead after a boot, and forgetting by it
+// would let a captured command work twice.
+func (c *clock) SyncedNow() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.offset, c.synced
+	if !c.synced {
+		return time.Time{}
+	}
+	return c.base.Add(time.Since(c.at))
 }
 
-func (c *clock) set(offset time.Duration) {
+// Offset returns how far the corrected time is from the device's own clock
+// now, and whether a sync ever succeeded.
+func (c *clock) Offset() (time.Duration, bool) {
 	c.mu.Lock()
-	c.offset, c.synced = offset, true
+	synced := c.synced
+	c.mu.Unlock()
+	if !synced {
+		return 0, false
+	}
+	return c.Now().Sub(c.raw().Round(0)), true
+}
+
+// set records that the control plane's time was server at the instant
+// time.Now() returned at.
+func (c *clock) set(server, at time.Time) {
+	c.mu.Lock()
+	c.base, c.at, c.synced = server, at, true
 	c.mu.Unlock()
 }
 
@@ -70,9 +100,9 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeRequestTimeout)
 	defer cancel()
-	t0 := a.clock.raw()
+	t0 := time.Now()
 	msg, err := nc.RequestWithContext(ctx, wire.TimeSubject(a.id.DoorID), req)
-	t1 := a.clock.raw()
+	t1 := time.Now()
 	if err != nil {
 		return err
 	}
@@ -85,8 +115,10 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	if rtt > maxSyncRoundTrip {
 		return nil
 	}
-	offset := server.Add(rtt / 2).Sub(t1)
-	a.clock.set(offset)
-	a.log.Debug("clock synced", "offset", offset, "rtt", rtt)
+	// The reply was signed somewhere within the round trip: assume the
+	// middle, which errs by at most half of it.
+	a.clock.set(server.Add(rtt/2), t1)
+	off, _ := a.clock.Offset()
+	a.log.Debug("clock synced", "offset", off, "rtt", rtt)
 	return nil
 }

@@ -17,11 +17,17 @@ import (
 const compactAfter = 1024
 
 // ReplayStore is the device's durable memory of used command token IDs: an
-// append-only file of "<expiry unix seconds> <jti>" lines, fsynced before a
-// token is accepted (so a crash right after a pulse cannot forget it), and
-// compacted by rewriting only unexpired entries. Entries are kept until the
-// token's expiry plus skew, after which the verifier refuses the token as
-// expired anyway.
+// append-only file of "<forget-after unix seconds> <jti>" lines, fsynced
+// before a token is accepted (so a crash right after a pulse cannot forget
+// it), and compacted by rewriting only the entries still needed. An entry
+// is kept until a second past the token's expiry, after which the verifier
+// refuses the token as expired anyway.
+//
+// Entries are only ever forgotten by a trusted clock: the store's clock
+// returns the zero time while it cannot be trusted (the agent's, before its
+// first signed time sync), and then nothing is forgotten, neither at open
+// nor at compaction. A device that boots with its clock far ahead must not
+// forget the tokens it spent.
 type ReplayStore struct {
 	mu       sync.Mutex
 	path     string
@@ -33,9 +39,11 @@ type ReplayStore struct {
 
 var _ wire.ReplayGuard = (*ReplayStore)(nil)
 
-// OpenReplayStore opens (or creates) the replay log at path. A torn last
-// line, as a crash mid-append leaves, is ignored: its token was never
-// acted on, because acting waits for the fsync.
+// OpenReplayStore opens (or creates) the replay log at path. now is the
+// clock entries are forgotten by; it returns the zero time while it cannot
+// be trusted, and then nothing is forgotten. A torn last line, as a crash
+// mid-append leaves, is dropped: its token was never acted on, because
+// acting waits for the fsync.
 func OpenReplayStore(path string, now func() time.Time) (*ReplayStore, error) {
 	s := &ReplayStore{path: path, now: now, seen: map[string]time.Time{}}
 	data, err := os.ReadFile(path)
@@ -52,7 +60,7 @@ func OpenReplayStore(path string, now func() time.Time) (*ReplayStore, error) {
 		if err != nil {
 			continue
 		}
-		if until := time.Unix(sec, 0); until.After(t) {
+		if until := time.Unix(sec, 0); t.IsZero() || until.After(t) {
 			s.seen[string(jti)] = until
 		}
 	}
@@ -72,8 +80,10 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 	if s.f == nil {
 		return false, fmt.Errorf("replay store closed")
 	}
-	if exp, ok := s.seen[jti]; ok && exp.After(s.now()) {
-		return false, nil
+	if exp, ok := s.seen[jti]; ok {
+		if t := s.now(); t.IsZero() || exp.After(t) {
+			return false, nil
+		}
 	}
 	// Round up, so the entry never expires before the token does.
 	sec := until.Unix()
@@ -88,7 +98,9 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 	}
 	s.seen[jti] = time.Unix(sec, 0)
 	s.appended++
-	if s.appended > compactAfter {
+	// Compaction forgets by the clock; while it is untrusted it could only
+	// rewrite everything, so it waits.
+	if s.appended > compactAfter && !s.now().IsZero() {
 		if err := s.compactLocked(); err != nil {
 			return true, nil // the entry is durable; compaction can wait
 		}
@@ -114,14 +126,14 @@ func (s *ReplayStore) compact() error {
 	return s.compactLocked()
 }
 
-// compactLocked rewrites the log with the unexpired entries only and
-// reopens it for appending.
+// compactLocked rewrites the log with the entries still needed (all of
+// them while the clock is untrusted) and reopens it for appending.
 func (s *ReplayStore) compactLocked() error {
 	t := s.now()
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
 	for jti, until := range s.seen {
-		if !until.After(t) {
+		if !t.IsZero() && !until.After(t) {
 			delete(s.seen, jti)
 			continue
 		}

@@ -125,3 +125,46 @@ func TestLoadIdentity_RefusesLeakyFiles(t *testing.T) {
 		t.Fatalf("empty dir: %v", err)
 	}
 }
+
+// TestReplayStore_ForgetsNothingUntilTrusted: while its clock is untrusted
+// (zero), the store forgets nothing, at open or at compaction; once the
+// clock is trusted, compaction forgets what expired.
+func TestReplayStore_ForgetsNothingUntilTrusted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	start := time.Now()
+	s, err := agent.OpenReplayStore(path, func() time.Time { return start })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.Use("cmd_spent", start.Add(15*time.Second)); !fresh || err != nil {
+		t.Fatalf("first use: %v %v", fresh, err)
+	}
+	s.Close()
+
+	var now time.Time // untrusted
+	s, err = agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 3000; i++ {
+		if fresh, err := s.Use(doorman.NewID("cmd"), start.Add(15*time.Second)); !fresh || err != nil {
+			t.Fatalf("use %d: %v %v", i, fresh, err)
+		}
+	}
+	if fresh, _ := s.Use("cmd_spent", start.Add(15*time.Second)); fresh {
+		t.Fatal("spent token accepted while the clock was untrusted")
+	}
+
+	now = start.Add(time.Hour) // synced: everything above expired
+	for i := 0; i < 1100; i++ {
+		s.Use(doorman.NewID("cmd"), now.Add(15*time.Second))
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "cmd_spent") {
+		t.Fatal("expired entry kept after compaction with a trusted clock")
+	}
+	if lines := strings.Count(string(data), "\n"); lines > 1100 {
+		t.Fatalf("replay log has %d lines after compaction", lines)
+	}
+}
