@@ -45,7 +45,9 @@ type GPIO struct {
 	sensor gpio.PinIn // nil without a sensor
 
 	mu     sync.Mutex
-	timer  *time.Timer
+	after  afterFunc
+	timer  stopper
+	gen    uint64 // counts pulses; only the latest one's end relocks
 	closed bool
 }
 
@@ -58,7 +60,7 @@ var (
 // locks the strike at once. OpenGPIO finds the pins on Linux; tests pass
 // periph's gpiotest pins.
 func NewGPIO(cfg GPIOConfig, relayPin gpio.PinOut, sensorPin gpio.PinIn) (*GPIO, error) {
-	g := &GPIO{cfg: cfg, relay: relayPin, sensor: sensorPin}
+	g := &GPIO{cfg: cfg, relay: relayPin, sensor: sensorPin, after: timeAfterFunc}
 	if err := g.relay.Out(g.level(false)); err != nil {
 		return nil, fmt.Errorf("relay: lock strike: %w", err)
 	}
@@ -75,7 +77,9 @@ func (g *GPIO) level(released bool) gpio.Level {
 	return gpio.Level(released != g.cfg.RelayActiveLow)
 }
 
-// Pulse drives the relay to release for d, then back.
+// Pulse drives the relay to release for d, then back. A pulse during a
+// pulse extends the release to d from now: the earlier pulse's end, even if
+// its timer already fired and waits for the lock, no longer relocks.
 func (g *GPIO) Pulse(d time.Duration) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -89,12 +93,20 @@ func (g *GPIO) Pulse(d time.Duration) error {
 		_ = g.relay.Out(g.level(false))
 		return fmt.Errorf("relay: release strike: %w", err)
 	}
-	g.timer = time.AfterFunc(d, func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		_ = g.relay.Out(g.level(false))
-	})
+	g.gen++
+	gen := g.gen
+	g.timer = g.after(d, func() { g.pulseEnded(gen) })
 	return nil
+}
+
+// pulseEnded locks the strike if pulse gen is still the latest.
+func (g *GPIO) pulseEnded(gen uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if gen != g.gen {
+		return
+	}
+	_ = g.relay.Out(g.level(false))
 }
 
 // Close locks the strike.
@@ -102,6 +114,7 @@ func (g *GPIO) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.closed = true
+	g.gen++
 	if g.timer != nil {
 		g.timer.Stop()
 	}

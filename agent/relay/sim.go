@@ -15,7 +15,9 @@ type Sim struct {
 	lastAt   time.Time
 	released bool
 	open     bool
-	timer    *time.Timer
+	after    afterFunc
+	timer    stopper
+	gen      uint64        // counts pulses; only the latest one's end relocks
 	changed  chan struct{} // closed and replaced on every change
 }
 
@@ -25,9 +27,11 @@ var (
 )
 
 // NewSim returns a locked strike on a closed door.
-func NewSim() *Sim { return &Sim{changed: make(chan struct{})} }
+func NewSim() *Sim { return &Sim{changed: make(chan struct{}), after: timeAfterFunc} }
 
-// Pulse releases the simulated strike for d.
+// Pulse releases the simulated strike for d. A pulse during a pulse
+// extends the release to d from now: the earlier pulse's end, even if its
+// timer already fired and waits for the lock, no longer relocks.
 func (s *Sim) Pulse(d time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -36,14 +40,22 @@ func (s *Sim) Pulse(d time.Duration) error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.timer = time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.released = false
-		s.notify()
-	})
+	s.gen++
+	gen := s.gen
+	s.timer = s.after(d, func() { s.pulseEnded(gen) })
 	s.notify()
 	return nil
+}
+
+// pulseEnded relocks the strike if pulse gen is still the latest.
+func (s *Sim) pulseEnded(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen != s.gen {
+		return
+	}
+	s.released = false
+	s.notify()
 }
 
 // Close locks the strike.
@@ -53,6 +65,7 @@ func (s *Sim) Close() error {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
+	s.gen++
 	s.released = false
 	s.notify()
 	return nil

@@ -1,0 +1,84 @@
+package relay
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+)
+
+// handTimers replaces time.AfterFunc: the test fires each pulse's end when
+// it chooses.
+type handTimers struct {
+	mu   sync.Mutex
+	ends []func()
+}
+
+func (h *handTimers) after(_ time.Duration, f func()) stopper {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ends = append(h.ends, f)
+	return firedTimer{}
+}
+
+// fire runs the end of pulse i, as its timer would.
+func (h *handTimers) fire(i int) {
+	h.mu.Lock()
+	f := h.ends[i]
+	h.mu.Unlock()
+	f()
+}
+
+// firedTimer is a timer that already fired: Stop cannot stop its function,
+// which may be waiting for the driver's lock.
+type firedTimer struct{}
+
+func (firedTimer) Stop() bool { return false }
+
+// TestSim_PulseDuringPulse: the first pulse's end, firing after a second
+// pulse started, does not cut the second short; the second's end relocks.
+func TestSim_PulseDuringPulse(t *testing.T) {
+	s := NewSim()
+	h := &handTimers{}
+	s.after = h.after
+	s.Pulse(time.Second)
+	s.Pulse(time.Second)
+	h.fire(0)
+	if !s.Released() {
+		t.Fatal("the first pulse's late end locked the strike during the second pulse")
+	}
+	h.fire(1)
+	if s.Released() {
+		t.Fatal("the second pulse's end did not lock the strike")
+	}
+}
+
+// TestGPIO_PulseDuringPulse is the same for the GPIO driver.
+func TestGPIO_PulseDuringPulse(t *testing.T) {
+	pin := &gpiotest.Pin{N: "relay"}
+	g, err := NewGPIO(GPIOConfig{Chip: "gpiochip0", SensorLine: -1}, pin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &handTimers{}
+	g.after = h.after
+	g.Pulse(time.Second)
+	g.Pulse(time.Second)
+	h.fire(0)
+	if pin.Read() != gpio.High {
+		t.Fatal("the first pulse's late end locked the strike during the second pulse")
+	}
+	h.fire(1)
+	if pin.Read() != gpio.Low {
+		t.Fatal("the second pulse's end did not lock the strike")
+	}
+	// After Close, no pending end can release or misreport anything.
+	g.Pulse(time.Second)
+	g.Close()
+	h.fire(2)
+	if pin.Read() != gpio.Low {
+		t.Fatal("strike released after Close")
+	}
+}
