@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent/relay"
 	"github.com/doorman-dev/doorman/wire"
 )
@@ -69,7 +70,8 @@ type Agent struct {
 	rejectReports    int       // reports in that minute
 	rejectSuppressed int       // rejections not reported since the last report
 
-	ignored atomic.Int64 // messages on the command subject that were no command
+	ignored  atomic.Int64       // messages on the command subject that were no command
+	eventIDs doorman.IDSequence // orders queued events (file names sort by ID)
 }
 
 // MaxRejectReportsPerMinute bounds command_rejected events, so that a flood

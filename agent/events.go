@@ -21,9 +21,11 @@ const (
 	publishBatch             = 64
 )
 
-// report queues an event durably; failures are logged, never fatal.
+// report queues an event durably; failures are logged, never fatal. Event
+// IDs come from one sequence, so events queue (and are sent) in the order
+// they were reported, also within one millisecond.
 func (a *Agent) report(ev *wire.Event) {
-	ev.ID = wire.NewEventID()
+	ev.ID = a.eventIDs.Next(wire.PrefixEvent)
 	ev.DoorID = a.id.DoorID
 	ev.At = a.clock.Now().UTC()
 	ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
