@@ -9,6 +9,11 @@ import (
 // writeFileSync writes data to path atomically with mode 0600: a temp file,
 // fsync, rename, fsync of the directory. After a crash the file holds the
 // old or the new content, never a mix.
+//
+// natsbus has its own copy (with a mode argument). It stays duplicated on
+// purpose: the agent must not import natsbus (which links nats-server), and
+// twenty lines do not justify a shared package that both the device binary
+// and the control plane would have to agree on.
 func writeFileSync(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")

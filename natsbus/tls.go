@@ -179,6 +179,9 @@ func randomSerial() *big.Int {
 
 // writeFileSync writes data to path atomically (temp file, fsync, rename,
 // fsync of the directory) with the given mode.
+//
+// The agent has its own copy: it must not import this package, which
+// links nats-server; the duplication is deliberate (see agent/files.go).
 func writeFileSync(path string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")

@@ -13,6 +13,8 @@
 //
 // This package is imported by the device binary, so it must never import
 // nats-server, a database driver, net/http servers or any control-plane
-// package: only the domain root, the standard library and the token
-// library.
+// package. It imports only the domain root, the standard library, the
+// token library (aidanwoods.dev/go-paseto), nkeys (to check a device's
+// public NATS key at enrollment) and golang.org/x/crypto/blake2b (PASERK
+// key IDs).
 package wire

@@ -44,34 +44,29 @@ func validRejection(r string) bool {
 	return false
 }
 
-// Event kinds a device reports. Each is also the last token of the event's
-// subject.
+// Event kinds a device reports, as the domain names them. Each is also the
+// last token of the event's subject.
 const (
-	EventDoorOpened      = "door_opened"      // the door opened after an unlock
-	EventDoorClosed      = "door_closed"      // the door closed
-	EventDoorHeldOpen    = "door_held_open"   // the door stayed open too long
-	EventDoorForced      = "door_forced"      // the door opened without an unlock
-	EventUnlockExecuted  = "unlock_executed"  // the relay was pulsed for a grant
-	EventCommandRejected = "command_rejected" // a command was refused (security event)
-	EventTamper          = "tamper"           // the device detected tampering
-	EventHeartbeat       = "heartbeat"        // the device is alive
+	EventDoorOpened      = doorman.EventDoorOpened      // the door opened after an unlock
+	EventDoorClosed      = doorman.EventDoorClosed      // the door closed
+	EventDoorHeldOpen    = doorman.EventDoorHeldOpen    // the door stayed open too long
+	EventDoorForced      = doorman.EventDoorForced      // the door opened without an unlock
+	EventUnlockExecuted  = doorman.EventUnlockExecuted  // the relay was pulsed for a grant
+	EventCommandRejected = doorman.EventCommandRejected // a command was refused (security event)
+	EventTamper          = doorman.EventTamper          // the device detected tampering
+	EventHeartbeat       = doorman.EventHeartbeat       // the device is alive
 )
 
-// EventKinds lists every event kind.
+// EventKinds lists every event kind; the control plane allows each device
+// to publish on exactly these subjects. It must list every kind
+// doorman.ValidDeviceEventKind accepts.
 var EventKinds = []string{
 	EventDoorOpened, EventDoorClosed, EventDoorHeldOpen, EventDoorForced,
 	EventUnlockExecuted, EventCommandRejected, EventTamper, EventHeartbeat,
 }
 
 // ValidEventKind reports whether kind is a known event kind.
-func ValidEventKind(kind string) bool {
-	for _, k := range EventKinds {
-		if k == kind {
-			return true
-		}
-	}
-	return false
-}
+func ValidEventKind(kind string) bool { return doorman.ValidDeviceEventKind(kind) }
 
 // PrefixEvent prefixes event IDs.
 const PrefixEvent = "evt"

@@ -97,3 +97,23 @@ func TestEnroll_Validate(t *testing.T) {
 		t.Fatalf("http URL: err = %v, want EINVALID", err)
 	}
 }
+
+// TestEventKinds_AreTheDomains: the protocol's event kinds are the domain's,
+// listed once each, and nothing else is one.
+func TestEventKinds_AreTheDomains(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range wire.EventKinds {
+		if !doorman.ValidDeviceEventKind(k) || !wire.ValidEventKind(k) || seen[k] {
+			t.Errorf("event kind %q: domain %v, wire %v, repeated %v", k, doorman.ValidDeviceEventKind(k), wire.ValidEventKind(k), seen[k])
+		}
+		seen[k] = true
+	}
+	if len(seen) != 8 {
+		t.Errorf("%d event kinds, want the domain's 8", len(seen))
+	}
+	for _, k := range []string{"", "*", ">", "door_opened.x", "Door_Opened", "flood"} {
+		if wire.ValidEventKind(k) {
+			t.Errorf("%q accepted as an event kind", k)
+		}
+	}
+}

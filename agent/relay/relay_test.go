@@ -87,11 +87,28 @@ func TestGPIO_Levels(t *testing.T) {
 	}
 }
 
+// TestGPIO_PulseEnds: a pulse releases the strike at once and its real
+// timer locks it again by itself.
 func TestGPIO_PulseEnds(t *testing.T) {
 	pin := &gpiotest.Pin{N: "relay"}
-	g, _ := relay.NewGPIO(relay.GPIOConfig{Chip: "gpiochip0", SensorLine: -1}, pin, nil)
-	g.Pulse(10 * time.Millisecond)
+	g, err := relay.NewGPIO(relay.GPIOConfig{Chip: "gpiochip0", SensorLine: -1}, pin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := g.Pulse(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if pin.Read() != gpio.High {
+		t.Fatal("strike not released when Pulse returned")
+	}
+	// Wait (without a timed assertion) for the strike to lock again; the
+	// deadline only guards against a hang.
+	deadline := time.Now().Add(20 * time.Second)
 	for pin.Read() == gpio.High {
+		if time.Now().After(deadline) {
+			t.Fatal("the pulse never ended: strike still released")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
