@@ -32,9 +32,6 @@ func EventSubject(doorID, kind string) string {
 	return SubjectRoot + "." + doorID + ".evt." + kind
 }
 
-// EventSubjectsOf matches every event subject of one door.
-func EventSubjectsOf(doorID string) string { return SubjectRoot + "." + doorID + ".evt.*" }
-
 // TimeSubject is the subject a door's device asks the control plane's time on.
 func TimeSubject(doorID string) string { return SubjectRoot + "." + doorID + ".time" }
 
