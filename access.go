@@ -23,6 +23,10 @@ const (
 	// ReasonDoorOffline is given when the grant was committed but the door did
 	// not acknowledge the unlock within the command timeout.
 	ReasonDoorOffline = "door_offline"
+	// ReasonDoorRejected is given when the grant was committed but the
+	// door's device refused the signed command (e.g. its clock is off, or it
+	// was enrolled with other keys); the device reports why.
+	ReasonDoorRejected = "door_rejected"
 )
 
 // Reasons lists every denial reason the access decision can give.

@@ -58,7 +58,7 @@ func NewService(store doorman.Store, opts ...Option) *Service {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"stage"}),
 	}
-	for _, r := range append([]string{"allowed", doorman.ReasonDoorOffline}, doorman.Reasons...) {
+	for _, r := range append([]string{"allowed", doorman.ReasonDoorOffline, doorman.ReasonDoorRejected}, doorman.Reasons...) {
 		s.decisions.WithLabelValues(r) // export zeros, so rates work from the start
 	}
 	for _, o := range opts {

@@ -11,10 +11,6 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// ReasonDoorRejected is the error reason when a device refused a command;
-// the acknowledgement's Rejected field says why.
-const ReasonDoorRejected = "door_rejected"
-
 // SendUnlock sends a signed unlock command to a door and waits up to
 // timeout (0 means the configured CommandTimeout) for its acknowledgement.
 // It returns the ack when the door pulsed its relay. Returns EINVALID for a
@@ -50,7 +46,7 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 	}
 	if ack.Rejected != "" {
 		e := doorman.Errorf(doorman.EFORBIDDEN, "The door refused the command (%s).", ack.Rejected)
-		e.Reason = ReasonDoorRejected
+		e.Reason = doorman.ReasonDoorRejected
 		return &ack, e
 	}
 	if ack.JTI != jti || ack.GrantID != grantID {
