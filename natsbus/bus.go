@@ -330,7 +330,9 @@ func (b *Bus) Close() error {
 // serverLogger sends the embedded server's log to slog.
 type serverLogger struct{ log *slog.Logger }
 
-func (l serverLogger) Noticef(f string, v ...any) { l.log.Info(fmt.Sprintf(f, v...), "from", "nats") }
+// Noticef carries the embedded server's start-up banner and routine notices:
+// debug, so the operator token printed at first start does not scroll away.
+func (l serverLogger) Noticef(f string, v ...any) { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
 func (l serverLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...), "from", "nats") }
 func (l serverLogger) Fatalf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
 func (l serverLogger) Errorf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
