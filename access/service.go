@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -18,6 +19,7 @@ type Service struct {
 	now   func() time.Time
 
 	limits policy.Limits
+	logger *slog.Logger
 
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -28,6 +30,9 @@ type Option func(*Service)
 
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets where the service logs what it cannot tell the caller.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
 
 // WithDoorLink sends granted unlocks to the doors through link.
 func WithDoorLink(link doorman.DoorLink) Option { return func(s *Service) { s.link = link } }
@@ -46,8 +51,9 @@ func WithMetrics(reg prometheus.Registerer) Option {
 // NewService returns a Service over store.
 func NewService(store doorman.Store, opts ...Option) *Service {
 	s := &Service{
-		store: store,
-		now:   time.Now,
+		store:  store,
+		now:    time.Now,
+		logger: slog.Default(),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "doorman_access_decisions_total",
 			Help: "Access decisions by outcome reason (\"allowed\" for grants).",
@@ -142,6 +148,13 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		reason := doorman.ErrorReason(err)
 		if reason == "" {
 			reason = doorman.ReasonDoorOffline
+		}
+		// The log must not read as if the door opened: say it did not.
+		e := &doorman.AuditEntry{Action: doorman.ActionUnlockFailed, BuildingID: g.BuildingID, DoorID: g.DoorID,
+			CarrierID: g.CarrierID, CourierID: g.CourierID, GrantID: g.ID, ParcelIDs: g.ParcelIDs,
+			Reason: reason, Detail: doorman.ErrorMessage(err), At: s.now()}
+		if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+			s.logger.Error("access: could not record a failed unlock", "grant", g.ID, "err", err)
 		}
 		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
 	}

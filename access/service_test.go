@@ -207,6 +207,9 @@ func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorOffline {
 		t.Fatalf("want door_offline, got %+v", res.Decision)
 	}
+	if latest := accessEntries(t, f)[0]; latest.Action != doorman.ActionUnlockFailed || latest.GrantID != res.Grant.ID || latest.Reason != doorman.ReasonDoorOffline {
+		t.Fatalf("the audit log does not say the door stayed shut: %+v", latest)
+	}
 
 	// A denied request never reaches the door.
 	before := len(link.grants)

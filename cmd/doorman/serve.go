@@ -58,7 +58,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus),
+	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 
 	events, cancel := context.WithCancel(context.Background())
