@@ -108,6 +108,7 @@ type Store interface {
 	AuditStore
 	AuthStore
 	DeviceStore
+	CommandKeyStore
 	// Close releases the store's resources.
 	Close() error
 }
@@ -279,4 +280,24 @@ type AuthStore interface {
 	// FinishIdempotent stores the response for a claimed key; a status of 0
 	// releases the claim (the request failed before producing an answer).
 	FinishIdempotent(ctx context.Context, scope, key string, status int, body []byte) error
+}
+
+// CommandKeyStore records which command signing keys the deployment signs
+// unlock commands with, by key ID (the PASERK "k4.pid.…" of the public
+// key). Devices pin the keys they are given at enrollment, so every
+// control-plane node must sign with a registered key; a node that created
+// a key of its own would have every command refused by the doors. Keys are
+// listed oldest first. Only the first key can be registered for now;
+// rotation will add keys beside it (devices then get every registered key
+// at enrollment) and retire old ones.
+type CommandKeyStore interface {
+	// InitCommandKey registers kid as the deployment's command key if no
+	// key is registered yet, and returns the registered keys. Of several
+	// nodes starting at once on an empty store, exactly one registers its
+	// key; the others get the winner's. Returns EINVALID for a malformed
+	// key ID.
+	InitCommandKey(ctx context.Context, kid string) ([]string, error)
+	// CommandKeys lists the registered key IDs (none before the first
+	// InitCommandKey).
+	CommandKeys(ctx context.Context) ([]string, error)
 }

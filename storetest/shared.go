@@ -22,6 +22,7 @@ type SharedOpener func(t *testing.T) (a, b doorman.Store, db *sql.DB)
 // standing, however the two interleave.
 func RunShared(t *testing.T, open SharedOpener) {
 	t.Run("Device", func(t *testing.T) { testSharedDevices(t, open) })
+	t.Run("CommandKey", func(t *testing.T) { testCommandKeysRace(t, open) })
 	a, b, db := open(t)
 	f := newFixtureOn(t, a, db)
 	ps := f.newParcels(t, "TRK-1")

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Page", func(t *testing.T) { testPages(t, open) })
 	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, open) })
 	t.Run("Device", func(t *testing.T) { testDevices(t, open) })
+	t.Run("CommandKey", func(t *testing.T) { testCommandKeys(t, open) })
 }
 
 // operator returns a context acting as the platform operator.

@@ -15,6 +15,7 @@ import (
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/postgres"
 	"github.com/doorman-dev/doorman/sqlite"
+	"github.com/doorman-dev/doorman/wire"
 )
 
 // Config is the control plane's configuration, filled once from flags and
@@ -25,6 +26,11 @@ type Config struct {
 	DB        string // PostgreSQL DSN; empty means SQLite in DataDir
 	LogFormat string // "text" or "json"
 	LogLevel  string // "debug", "info", "warn", "error"
+
+	// CommandKeyFile holds the command signing key; empty means
+	// CommandKeyName in DataDir. Every node of a deployment must use the
+	// key the store has registered.
+	CommandKeyFile string
 
 	// The bus: an embedded NATS server (default) listening on NATSListen,
 	// or an external deployment at NATSURL.
@@ -64,17 +70,41 @@ func (c *Config) busFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "external NATS: the control plane's credentials file")
 	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "external NATS: PEM CA of the servers' certificates")
 	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
+	fs.StringVar(&c.CommandKeyFile, "command-key", c.CommandKeyFile, "command signing key file (every node must have the same); empty uses "+CommandKeyName+" in --data-dir")
 	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long to wait for a door to acknowledge an unlock before answering door_offline")
 }
 
-// OpenBus opens the bus the configuration names, with the command signing
-// key kept in DataDir (every control-plane node must share this key).
-func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger) (*natsbus.Bus, error) {
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+// CommandKeyName is the file, in the data dir, that holds the command
+// signing key unless --command-key names another.
+const CommandKeyName = "command-signing-key.paserk"
+
+// CommandKeyPath returns the file that holds the command signing key.
+func (c *Config) CommandKeyPath() string {
+	if c.CommandKeyFile != "" {
+		return c.CommandKeyFile
+	}
+	return filepath.Join(c.DataDir, CommandKeyName)
+}
+
+// LoadSigner loads the command signing key, creating it (and DataDir) if
+// create is true and the file does not exist.
+func (c *Config) LoadSigner(create bool) (*wire.Signer, error) {
+	path := c.CommandKeyPath()
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	signer, err := natsbus.LoadOrCreateSigner(filepath.Join(c.DataDir, "command-signing-key.paserk"))
-	if err != nil {
+	return natsbus.LoadOrCreateSigner(path)
+}
+
+// OpenBus opens the bus the configuration names, signing commands with
+// signer.
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer) (*natsbus.Bus, error) {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
 	return natsbus.Open(ctx, natsbus.Config{

@@ -45,7 +45,9 @@ func NewMain() *Main {
 }
 
 // Open opens the store (running its migrations), creates the first operator
-// credential if there is none, and starts listening. It does not serve yet.
+// credential if there is none, checks that the command signing key is the
+// deployment's (see loadCommandKey), opens the bus and starts listening.
+// It does not serve yet.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Store, err = m.Config.OpenStore(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -53,7 +55,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger); err != nil {
+	signer, err := m.loadCommandKey(ctx)
+	if err != nil {
+		return err
+	}
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, signer); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
