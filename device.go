@@ -60,7 +60,8 @@ func ValidDeviceEventKind(kind string) bool {
 func DeviceEventAction(kind string) string { return ActionDeviceEventPrefix + kind }
 
 // DeviceEvent is something a device reported. ID is the device's own unique
-// event ID, which makes recording it idempotent.
+// event ID, which makes recording it idempotent. DeviceID is the device
+// that sent it, as the bus authenticated it; At is the device's own time.
 type DeviceEvent struct {
 	ID       string    `json:"id"`
 	DeviceID string    `json:"device_id"`
@@ -92,13 +93,18 @@ type DeviceStore interface {
 	RevokeDevice(ctx context.Context, buildingID, id string, now time.Time) (*Device, error)
 	// RecordDeviceEvent records a device's event once: a second call with
 	// the same event ID does nothing and reports false. It appends the
-	// event to the building's audit chain and updates the door's
-	// last-seen time, in one transaction. A heartbeat only moves the
-	// last-seen time on: it is neither kept nor audited, and reports true.
-	// An empty e.DeviceID means the door's active device and is filled in.
+	// event to the building's audit chain, as e.DeviceID's, and updates
+	// the door's last-seen time, in one transaction. A heartbeat only
+	// moves the last-seen time on: it is neither kept nor audited, and
+	// reports true. e.DeviceID names the device that sent the event (the
+	// bus knows it from the event's subject) and is required. An event of
+	// the door's active device is recorded; one of a device revoked since
+	// is recorded too, as that device's and without moving the last-seen
+	// time, if the device dates it before the revocation (a heartbeat of
+	// it changes nothing and reports false), and refused otherwise.
 	// Returns EINVALID, ENOTFOUND (door or device), or EFORBIDDEN if the
-	// device is revoked or bound to another door, or the door has no
-	// active device.
+	// device is bound to another door or was revoked at or before the
+	// event's time.
 	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
 }
 

@@ -31,12 +31,14 @@ type Env struct {
 	Bus     *natsbus.Bus
 	DataDir string
 	DoorID  string
-	DevPub  string
-	Sim     *relay.Sim
-	Agent   *agent.Agent
-	stop    context.CancelFunc
-	done    chan struct{}
-	Events  *Events
+	// DeviceID is the enrolled device's; its events must arrive under it.
+	DeviceID string
+	DevPub   string
+	Sim      *relay.Sim
+	Agent    *agent.Agent
+	stop     context.CancelFunc
+	done     chan struct{}
+	Events   *Events
 	// NoTime starts the bus without the time service.
 	NoTime bool
 	// CommandTimeout is the bus's; 0 means its default.
@@ -57,13 +59,14 @@ func MustEnv(tb testing.TB, opts ...func(*agent.Config)) *Env {
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	userJWT, err := e.Bus.IssueDeviceCredentials(e.DoorID, pub)
+	e.DeviceID = doorman.NewID(doorman.PrefixDevice)
+	userJWT, err := e.Bus.IssueDeviceCredentials(e.DoorID, e.DeviceID, pub)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.DevPub = pub
 	id := &agent.Identity{
-		DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: e.DoorID, NATSURLs: e.Bus.DeviceURLs(),
+		DeviceID: e.DeviceID, DoorID: e.DoorID, NATSURLs: e.Bus.DeviceURLs(),
 		UserJWT: userJWT, NKeySeed: string(seed), CommandKeys: []wire.VerifyKey{signer.VerifyKey()},
 		Door: wire.DoorConfig{PulseMillis: 1000}, CACertPEM: string(e.Bus.CACertPEM()),
 	}
@@ -89,7 +92,7 @@ func (e *Env) StartBus(tb testing.TB) {
 	}
 	e.Bus = b
 	if e.Events == nil {
-		e.Events = &Events{byKind: map[string][]*wire.Event{}, seen: map[string]int{}, changed: make(chan struct{})}
+		e.Events = &Events{byKind: map[string][]*wire.Event{}, seen: map[string]int{}, from: map[string]string{}, changed: make(chan struct{})}
 	}
 	if err := b.ConsumeEvents(context.Background(), "test", e.Events.handle); err != nil {
 		tb.Fatal(err)
@@ -162,14 +165,16 @@ type Events struct {
 	mu      sync.Mutex
 	byKind  map[string][]*wire.Event
 	seen    map[string]int
+	from    map[string]string // event ID -> device ID of its subject
 	changed chan struct{}
 }
 
-func (ev *Events) handle(_ context.Context, _ string, e *wire.Event) error {
+func (ev *Events) handle(_ context.Context, _, device string, e *wire.Event) error {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	ev.byKind[e.Kind] = append(ev.byKind[e.Kind], e)
 	ev.seen[e.ID]++
+	ev.from[e.ID] = device
 	close(ev.changed)
 	ev.changed = make(chan struct{})
 	return nil
@@ -192,6 +197,13 @@ func (ev *Events) Wait(tb testing.TB, kind string, n int) []*wire.Event {
 			tb.Fatalf("%d %s events after %s, want %d", len(got), kind, testWait, n)
 		}
 	}
+}
+
+// From returns the device ID of the subject the event arrived on.
+func (ev *Events) From(eventID string) string {
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	return ev.from[eventID]
 }
 
 // Duplicates returns event IDs delivered more than once.

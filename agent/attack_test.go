@@ -206,7 +206,8 @@ func TestAttack_ReflectedAck(t *testing.T) {
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	userJWT, err := e.Bus.IssueDeviceCredentials(other, pub)
+	otherDevice := doorman.NewID(doorman.PrefixDevice)
+	userJWT, err := e.Bus.IssueDeviceCredentials(other, otherDevice, pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestAttack_ReflectedAck(t *testing.T) {
 	const reflections = 3
 	for i := 0; i < reflections; i++ {
 		ev, _ := wire.Encode(&wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: other, At: time.Now()}, wire.MaxMessageSize)
-		if err := nc.PublishRequest(wire.EventSubject(other, wire.EventHeartbeat), wire.CommandSubject(e.DoorID), ev); err != nil {
+		if err := nc.PublishRequest(wire.EventSubject(other, otherDevice, wire.EventHeartbeat), wire.CommandSubject(e.DoorID), ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,13 +40,14 @@ func TestEnroll(t *testing.T) {
 		if issueFor != "" {
 			key = issueFor
 		}
-		userJWT, err := e.Bus.IssueDeviceCredentials(door, key)
+		device := doorman.NewID(doorman.PrefixDevice)
+		userJWT, err := e.Bus.IssueDeviceCredentials(door, device, key)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		json.NewEncoder(w).Encode(wire.EnrollResponse{
-			DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: door, NATSURLs: e.Bus.DeviceURLs(),
+			DeviceID: device, DoorID: door, NATSURLs: e.Bus.DeviceURLs(),
 			UserJWT: userJWT, CACertPEM: string(e.Bus.CACertPEM()),
 			CommandKeys: []wire.VerifyKey{e.Signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 2000},
 		})

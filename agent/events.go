@@ -60,7 +60,7 @@ func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online 
 				continue
 			}
 			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-			_, err = js.Publish(pctx, wire.EventSubject(ev.DoorID, ev.Kind), data, jetstream.WithMsgID(ev.ID))
+			_, err = js.Publish(pctx, wire.EventSubject(ev.DoorID, a.id.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID))
 			cancel()
 			if err != nil {
 				if ctx.Err() == nil {

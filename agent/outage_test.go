@@ -61,7 +61,7 @@ func TestAgent_EventsSurviveOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	js, _ := jetstream.New(e.Bus.Conn())
-	if _, err := js.Publish(context.Background(), wire.EventSubject(first.DoorID, first.Kind), data, jetstream.WithMsgID(first.ID)); err != nil {
+	if _, err := js.Publish(context.Background(), wire.EventSubject(first.DoorID, e.DeviceID, first.Kind), data, jetstream.WithMsgID(first.ID)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -74,8 +74,13 @@ func TestAgent_EventsSurviveOutage(t *testing.T) {
 	if tampers[0].Detail != "during outage" || tampers[1].Detail != "sentinel" {
 		t.Fatalf("tamper events %q, %q", tampers[0].Detail, tampers[1].Detail)
 	}
-	e.Events.Wait(t, wire.EventDoorForced, 1)
+	forced := e.Events.Wait(t, wire.EventDoorForced, 1)
 	e.Events.Wait(t, wire.EventDoorClosed, 1)
+	for _, ev := range append(tampers, forced...) {
+		if got := e.Events.From(ev.ID); got != e.DeviceID {
+			t.Fatalf("event %s arrived as device %q's, want %q", ev.ID, got, e.DeviceID)
+		}
+	}
 	if d := e.Events.Duplicates(); len(d) > 0 {
 		t.Fatalf("events delivered more than once: %v", d)
 	}

@@ -11,11 +11,12 @@ import (
 // commands. natsbus.Bus implements it; this package names only what it
 // uses, so that it never imports the bus.
 type DeviceBus interface {
-	// IssueDeviceCredentials returns a bus user JWT for the device whose
-	// public NATS user key is devicePub, allowing only doorID's subjects.
-	// Returns EINVALID, ECONFLICT (a revoked key) or EUNAVAILABLE (the
-	// bus cannot issue credentials).
-	IssueDeviceCredentials(doorID, devicePub string) (userJWT string, err error)
+	// IssueDeviceCredentials returns a bus user JWT for the device
+	// deviceID of door doorID, whose public NATS user key is devicePub,
+	// allowing only its door's subjects and, for events, subjects naming
+	// the device itself. Returns EINVALID, ECONFLICT (a revoked key) or
+	// EUNAVAILABLE (the bus cannot issue credentials).
+	IssueDeviceCredentials(doorID, deviceID, devicePub string) (userJWT string, err error)
 	// RevokeDevice disconnects the device with that key and keeps it out
 	// for good. Revoking twice is not an error. Returns EINVALID or
 	// EUNAVAILABLE (the bus's account is managed elsewhere).

@@ -156,7 +156,7 @@ func (s *Server) enrollResponse(ctx context.Context, d *doorman.Device) (*wire.E
 	if err != nil {
 		return nil, err
 	}
-	userJWT, err := s.devices.IssueDeviceCredentials(d.DoorID, d.PublicKey)
+	userJWT, err := s.devices.IssueDeviceCredentials(d.DoorID, d.ID, d.PublicKey)
 	if err != nil {
 		return nil, err
 	}

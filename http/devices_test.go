@@ -504,10 +504,13 @@ func TestEnrollIssueFails(t *testing.T) {
 			t.Fatalf("device %s left active without credentials", d.ID)
 		}
 	}
-	// The door has no active device: its events are refused.
-	_, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: "ev-1", DoorID: f.doorA.ID, Kind: doorman.EventHeartbeat, At: f.clock.Now()})
-	if doorman.ErrorCode(err) != doorman.EFORBIDDEN {
-		t.Fatalf("event of a door without an active device: %v", err)
+	// Neither device is heard about what happens from now on.
+	for i, d := range devs {
+		_, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: fmt.Sprintf("ev-%d", i), DeviceID: d.ID,
+			DoorID: f.doorA.ID, Kind: doorman.EventDoorForced, At: f.clock.Now()})
+		if doorman.ErrorCode(err) != doorman.EFORBIDDEN {
+			t.Fatalf("event of revoked device %s: %v", d.ID, err)
+		}
 	}
 	f.expectProblem(404, doorman.ENOTFOUND, f.enrollRequest(code, newDeviceKey(t).pub, ""))
 	if !strings.Contains(f.logText(), "got no credentials") {
@@ -554,9 +557,9 @@ func TestDoorOnline(t *testing.T) {
 	if d := get(); d.Online || d.LastSeenAt != nil {
 		t.Fatalf("a door that never reported: %+v", d)
 	}
-	f.freshDevice(f.doorA.ID)
+	dev := f.freshDevice(f.doorA.ID)
 	at := f.clock.Now()
-	if _, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: "hb-1", DoorID: f.doorA.ID, Kind: doorman.EventHeartbeat, At: at}); err != nil {
+	if _, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: "hb-1", DeviceID: dev.ID, DoorID: f.doorA.ID, Kind: doorman.EventHeartbeat, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	if d := get(); !d.Online || d.LastSeenAt == nil || !d.LastSeenAt.Equal(at) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
@@ -58,7 +59,7 @@ func TestAttack_Connect(t *testing.T) {
 		kp, _ := nkeys.CreateUser()
 		pub, _ := kp.PublicKey()
 		seed, _ := kp.Seed()
-		foreign, err := other.IssueDeviceCredentials(d.DoorID, pub)
+		foreign, err := other.IssueDeviceCredentials(d.DoorID, d.DeviceID, pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,11 +72,16 @@ func TestAttack_Connect(t *testing.T) {
 	t.Run("wrong inputs", func(t *testing.T) {
 		kp, _ := nkeys.CreateAccount()
 		pub, _ := kp.PublicKey()
-		if _, err := b.IssueDeviceCredentials(d.DoorID, pub); doorman.ErrorCode(err) != doorman.EINVALID {
+		if _, err := b.IssueDeviceCredentials(d.DoorID, d.DeviceID, pub); doorman.ErrorCode(err) != doorman.EINVALID {
 			t.Fatalf("account key: err = %v", err)
 		}
-		if _, err := b.IssueDeviceCredentials("dor_>", d.Pub); doorman.ErrorCode(err) != doorman.EINVALID {
+		if _, err := b.IssueDeviceCredentials("dor_>", d.DeviceID, d.Pub); doorman.ErrorCode(err) != doorman.EINVALID {
 			t.Fatalf("wildcard door: err = %v", err)
+		}
+		for _, dev := range []string{"", "dev_>", "*", d.DoorID} {
+			if _, err := b.IssueDeviceCredentials(d.DoorID, dev, d.Pub); doorman.ErrorCode(err) != doorman.EINVALID {
+				t.Fatalf("device ID %q: err = %v", dev, err)
+			}
 		}
 	})
 }
@@ -120,7 +126,9 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: victim.DoorID, GrantID: "gnt_stolen"})
 	for _, subj := range []string{
 		wire.CommandSubject(victim.DoorID),
-		wire.EventSubject(victim.DoorID, wire.EventDoorClosed),
+		wire.EventSubject(victim.DoorID, victim.DeviceID, wire.EventDoorClosed),
+		wire.EventSubject(victim.DoorID, a.DeviceID, wire.EventDoorClosed),
+		wire.EventSubject(a.DoorID, victim.DeviceID, wire.EventDoorClosed),
 		wire.TimeSubject(victim.DoorID),
 		"$JS.API.STREAM.DELETE." + natsbus.DefaultEventStream,
 		"$JS.API.STREAM.PURGE." + natsbus.DefaultEventStream,
@@ -159,6 +167,69 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	}
 }
 
+// TestAttack_OtherDeviceOfTheSameDoor: a door's replaced device (A) and its
+// successor (B) both still hold valid credentials, as when the door is
+// re-enrolled on an external NATS account where Doorman cannot revoke A.
+// A shares B's command, time and inbox subjects (they are the door's), but
+// can publish no event on B's event subjects, nor on the door-only event
+// subjects of earlier versions, so an event's subject always names the
+// device that sent it. B likewise cannot speak for A.
+func TestAttack_OtherDeviceOfTheSameDoor(t *testing.T) {
+	b := MustOpenBus(t, t.TempDir(), nil)
+	a := MustDevice(t, b)
+	successor := MustDeviceOf(t, b, a.DoorID)
+	ctx := context.Background()
+
+	got := make(chan string, 16)
+	if err := b.ConsumeEvents(ctx, "test", func(_ context.Context, door, device string, ev *wire.Event) error {
+		got <- device + " " + ev.ID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, as *Device }{{a, successor}, {successor, a}} {
+		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorForced, DoorID: a.DoorID, At: time.Now().UTC()}
+		data, _ := wire.Encode(ev, wire.MaxMessageSize)
+		for _, subj := range []string{
+			wire.EventSubject(a.DoorID, c.as.DeviceID, wire.EventDoorForced),
+			wire.SubjectRoot + "." + a.DoorID + ".evt." + wire.EventDoorForced,
+			wire.SubjectRoot + "." + a.DoorID + ".dev.*.evt." + wire.EventDoorForced,
+		} {
+			if err := c.from.NC.Publish(subj, data); err != nil {
+				t.Fatal(err)
+			}
+			c.from.NC.Flush()
+			c.from.WantViolation(t, subj)
+		}
+		js, _ := jetstream.New(c.from.NC)
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		forged := wire.EventSubject(a.DoorID, c.as.DeviceID, wire.EventDoorForced)
+		_, err := js.Publish(pctx, forged, data)
+		cancel()
+		if err == nil {
+			t.Fatal("JetStream stored an event published on another device's subject")
+		}
+		c.from.WantViolation(t, forged)
+		// Its own subject works, and the consumer learns who sent it.
+		if _, err := js.Publish(ctx, wire.EventSubject(a.DoorID, c.from.DeviceID, wire.EventDoorForced), data); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case g := <-got:
+			if want := c.from.DeviceID + " " + ev.ID; g != want {
+				t.Fatalf("consumer got %q, want %q", g, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("own event not delivered")
+		}
+	}
+	select {
+	case g := <-got:
+		t.Fatalf("consumer got a forged event: %q", g)
+	default:
+	}
+}
+
 // TestAttack_Revoked: a revoked device is disconnected at once and kept out,
 // also after the bus restarts; its key cannot be issued new credentials.
 func TestAttack_Revoked(t *testing.T) {
@@ -193,7 +264,7 @@ func TestAttack_Revoked(t *testing.T) {
 		c.Close()
 		t.Fatal("revoked device reconnected")
 	}
-	if _, err := b.IssueDeviceCredentials(d.DoorID, d.Pub); doorman.ErrorCode(err) != doorman.ECONFLICT {
+	if _, err := b.IssueDeviceCredentials(d.DoorID, d.DeviceID, d.Pub); doorman.ErrorCode(err) != doorman.ECONFLICT {
 		t.Fatalf("re-issue for a revoked key: err = %v, want ECONFLICT", err)
 	}
 	// Other devices are untouched.

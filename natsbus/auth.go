@@ -66,21 +66,24 @@ func accountClaims(k *authKeys, revocations map[string]int64, diskLimit int64) *
 	return ac
 }
 
-// deviceClaims returns the user claims of a door's device: it may publish
-// its events (of the known kinds only, so the stream's per-subject limit
-// bounds what it can store) and time requests, subscribe to its commands
-// and its own inbox, and answer the requests it receives. Nothing else.
+// deviceClaims returns the user claims of the device deviceID of a door:
+// it may publish its own events (on subjects naming its door and itself,
+// of the known kinds only, so the stream's per-subject limit bounds what
+// it can store) and its door's time requests, subscribe to its door's
+// commands and inbox, and answer the requests it receives. Nothing else:
+// in particular not the events of another device of the same door, so an
+// event's subject tells which device sent it.
 //
 // The server checks publish permissions against the subject, never the
 // reply subject, so a device can still name another door's command subject
 // as the reply of its event and have JetStream's acknowledgement sent
 // there; agents ignore messages without a reply subject for that reason.
-func deviceClaims(accPub, doorID, devicePub string) *jwt.UserClaims {
+func deviceClaims(accPub, doorID, deviceID, devicePub string) *jwt.UserClaims {
 	uc := jwt.NewUserClaims(devicePub)
-	uc.Name = doorID
+	uc.Name = deviceID
 	uc.IssuerAccount = accPub
 	for _, kind := range wire.EventKinds {
-		uc.Pub.Allow.Add(wire.EventSubject(doorID, kind))
+		uc.Pub.Allow.Add(wire.EventSubject(doorID, deviceID, kind))
 	}
 	uc.Pub.Allow.Add(wire.TimeSubject(doorID))
 	uc.Sub.Allow.Add(wire.CommandSubject(doorID), wire.InboxPrefix(doorID)+".>")

@@ -51,26 +51,33 @@ func MustOpenBus(tb testing.TB, dir string, signer *wire.Signer) *natsbus.Bus {
 
 // Device is a raw device connection for tests.
 type Device struct {
-	DoorID string
-	Pub    string
-	Seed   string
-	JWT    string
-	NC     *nats.Conn
-	Errs   chan error // asynchronous errors, e.g. permission violations
+	DoorID   string
+	DeviceID string
+	Pub      string
+	Seed     string
+	JWT      string
+	NC       *nats.Conn
+	Errs     chan error // asynchronous errors, e.g. permission violations
 }
 
 // MustDevice enrolls a device for a new door and connects it.
 func MustDevice(tb testing.TB, b *natsbus.Bus) *Device {
 	tb.Helper()
+	return MustDeviceOf(tb, b, doorman.NewID(doorman.PrefixDoor))
+}
+
+// MustDeviceOf enrolls a new device for door and connects it.
+func MustDeviceOf(tb testing.TB, b *natsbus.Bus, door string) *Device {
+	tb.Helper()
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	door := doorman.NewID(doorman.PrefixDoor)
-	token, err := b.IssueDeviceCredentials(door, pub)
+	dev := doorman.NewID(doorman.PrefixDevice)
+	token, err := b.IssueDeviceCredentials(door, dev, pub)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := &Device{DoorID: door, Pub: pub, Seed: string(seed), JWT: token, Errs: make(chan error, 64)}
+	d := &Device{DoorID: door, DeviceID: dev, Pub: pub, Seed: string(seed), JWT: token, Errs: make(chan error, 64)}
 	nc, err := d.Connect(b, nats.MaxReconnects(0))
 	if err != nil {
 		tb.Fatal(err)
@@ -277,7 +284,7 @@ func TestEvents_ExactlyOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
 			t.Fatalf("publish: %v", err)
 		}
 	}
@@ -287,10 +294,10 @@ func TestEvents_ExactlyOnce(t *testing.T) {
 	mismatched := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
 	data, _ := wire.Encode(mismatched, wire.MaxMessageSize)
 	// Kind in the body differs from the subject: dropped by the consumer.
-	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, wire.EventDoorForced), data); err != nil {
+	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, wire.EventDoorForced), data); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, wire.EventTamper), []byte("garbage")); err != nil {
+	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper), []byte("garbage")); err != nil {
 		t.Fatal(err)
 	}
 	last := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
@@ -298,9 +305,9 @@ func TestEvents_ExactlyOnce(t *testing.T) {
 
 	got := make(chan *wire.Event, 16)
 	failOnce := true
-	err = b.ConsumeEvents(ctx, "test", func(_ context.Context, door string, ev *wire.Event) error {
-		if door != d.DoorID {
-			t.Errorf("door %s, want %s", door, d.DoorID)
+	err = b.ConsumeEvents(ctx, "test", func(_ context.Context, door, device string, ev *wire.Event) error {
+		if door != d.DoorID || device != d.DeviceID {
+			t.Errorf("door %s device %s, want %s %s", door, device, d.DoorID, d.DeviceID)
 		}
 		if ev.ID == last.ID && failOnce {
 			failOnce = false
@@ -327,7 +334,7 @@ func TestEvents_ExactlyOnce(t *testing.T) {
 	b.Close()
 	b2 := MustOpenBus(t, dir, nil)
 	got2 := make(chan *wire.Event, 16)
-	if err := b2.ConsumeEvents(ctx, "test", func(_ context.Context, _ string, ev *wire.Event) error {
+	if err := b2.ConsumeEvents(ctx, "test", func(_ context.Context, _, _ string, ev *wire.Event) error {
 		got2 <- ev
 		return nil
 	}); err != nil {
@@ -337,7 +344,7 @@ func TestEvents_ExactlyOnce(t *testing.T) {
 	js2, _ := jetstream.New(d2)
 	after := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
 	data, _ = wire.Encode(after, wire.MaxMessageSize)
-	if _, err := js2.Publish(ctx, wire.EventSubject(d.DoorID, after.Kind), data, jetstream.WithMsgID(after.ID)); err != nil {
+	if _, err := js2.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, after.Kind), data, jetstream.WithMsgID(after.ID)); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -28,10 +28,12 @@ const (
 	// before, which keeps them in the audit chain).
 	DefaultEventMaxBytes = 1 << 30
 	// DefaultEventMaxPerSubject bounds the events the stream keeps of one
-	// kind for one door; past it that door's oldest events of that kind
-	// go. A device flooding its own subjects (devices may publish on their
+	// kind from one device (an event subject names its door, its device
+	// and its kind); past it that device's oldest events of that kind go.
+	// A device flooding its own subjects (devices may publish on their
 	// eight event subjects only) therefore pushes out its own history,
-	// not other doors', and takes at most 8 x this x wire.MaxMessageSize.
+	// not other devices' or doors', and takes at most 8 x this x
+	// wire.MaxMessageSize.
 	DefaultEventMaxPerSubject = 10000
 )
 

@@ -9,15 +9,18 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// IssueDeviceCredentials returns a NATS user JWT for the device whose
-// public user NKey is devicePub, allowing only doorID's subjects (see
+// IssueDeviceCredentials returns a NATS user JWT for the device deviceID
+// of door doorID, whose public user NKey is devicePub, allowing only its
+// door's command, time and inbox subjects and its own event subjects (see
 // deviceClaims). The device proves it holds the private key at every
 // connect, so the JWT alone is useless to a thief. Returns EINVALID for a
-// bad door ID or key, ECONFLICT for a revoked key and EUNAVAILABLE when the
-// bus has no signing key (external mode without one).
-func (b *Bus) IssueDeviceCredentials(doorID, devicePub string) (string, error) {
+// bad door ID, device ID or key, ECONFLICT for a revoked key and
+// EUNAVAILABLE when the bus has no signing key (external mode without one).
+func (b *Bus) IssueDeviceCredentials(doorID, deviceID, devicePub string) (string, error) {
 	if !wire.ValidDoorID(doorID) {
 		return "", doorman.Errorf(doorman.EINVALID, "Invalid door ID.")
+	} else if !wire.ValidDeviceID(deviceID) {
+		return "", doorman.Errorf(doorman.EINVALID, "Invalid device ID.")
 	} else if !validUserKey(devicePub) {
 		return "", doorman.Errorf(doorman.EINVALID, "Device key must be a public NATS user key.")
 	} else if b.signing == nil {
@@ -29,7 +32,7 @@ func (b *Bus) IssueDeviceCredentials(doorID, devicePub string) (string, error) {
 	if revoked {
 		return "", doorman.Errorf(doorman.ECONFLICT, "This device key was revoked; the device must generate a new one.")
 	}
-	token, err := deviceClaims(b.accPub, doorID, devicePub).Encode(b.signing)
+	token, err := deviceClaims(b.accPub, doorID, deviceID, devicePub).Encode(b.signing)
 	if err != nil {
 		b.log.Error("issue device credentials", "err", err)
 		return "", doorman.Errorf(doorman.EINTERNAL, "Could not issue device credentials.")

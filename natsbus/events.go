@@ -12,16 +12,18 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// EventHandler receives one device event. doorID comes from the subject the
-// event arrived on, which only that door's device may publish on; the
-// event's own DoorID has been checked to match. Returning an error has the
-// event delivered again later.
+// EventHandler receives one device event. doorID and deviceID come from the
+// subject the event arrived on, which only that device (issued credentials
+// for that door) may publish on; the event's own DoorID has been checked to
+// match. The device need not be the door's current one: events a replaced
+// device queued before it was replaced arrive late, under its own ID.
+// Returning an error has the event delivered again later.
 //
 // JetStream stores each event once (by its ID) and the consumer acks only
 // after the handler returns nil, so a handler sees each event once unless
 // the process dies between the handler and the ack: handlers should record
 // events idempotently by ev.ID.
-type EventHandler func(ctx context.Context, doorID string, ev *wire.Event) error
+type EventHandler func(ctx context.Context, doorID, deviceID string, ev *wire.Event) error
 
 // Consumer settings.
 const (
@@ -32,8 +34,9 @@ const (
 )
 
 // ensureStream creates or updates the device event stream. Its limits bound
-// what devices can store: MaxMsgsPerSubject per door and kind, MaxBytes in
-// all (see Config).
+// what devices can store: MaxMsgsPerSubject per device and kind (each
+// subject names one door, one device and one kind), MaxBytes in all (see
+// Config).
 func (b *Bus) ensureStream(ctx context.Context) error {
 	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        b.cfg.EventStream,
@@ -60,8 +63,11 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 // consumer named durable (control-plane nodes that use the same name share
 // the work; each event goes to one of them). It returns once consuming has
 // started; consuming stops when ctx ends or the bus closes. Events that are
-// malformed or claim another door than their subject are logged and
-// dropped: a device cannot write into another door's history.
+// malformed, claim another door than their subject, or arrive on a
+// subject of another shape (such as the door-only event subjects of
+// earlier versions, which named no device) are logged and dropped: a
+// device cannot write into another door's history, nor pass for another
+// device.
 func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler) error {
 	if durable == "" || fn == nil {
 		return doorman.Errorf(doorman.EINVALID, "A consumer name and a handler are required.")
@@ -108,7 +114,7 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 
 // handleEvent validates one stored event, hands it to fn and acks it.
 func (b *Bus) handleEvent(ctx context.Context, m jetstream.Msg, fn EventHandler, seen *recentSet) {
-	doorID, kind, ok := wire.ParseEventSubject(m.Subject())
+	doorID, deviceID, kind, ok := wire.ParseEventSubject(m.Subject())
 	var ev wire.Event
 	var err error
 	if ok {
@@ -127,7 +133,7 @@ func (b *Bus) handleEvent(ctx context.Context, m jetstream.Msg, fn EventHandler,
 	if ctx.Err() != nil {
 		return // shutting down: the event is redelivered after the ack wait
 	}
-	if err := fn(ctx, doorID, &ev); err != nil {
+	if err := fn(ctx, doorID, deviceID, &ev); err != nil {
 		if ctx.Err() != nil {
 			return
 		}

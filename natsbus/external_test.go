@@ -71,7 +71,7 @@ func TestExternalMode(t *testing.T) {
 	}
 	// Credentials issued by the external node work on the server.
 	d := MustDevice(t, b)
-	if _, err := b.IssueDeviceCredentials(d.DoorID, d.Pub); err != nil {
+	if _, err := b.IssueDeviceCredentials(d.DoorID, d.DeviceID, d.Pub); err != nil {
 		t.Fatal(err)
 	}
 	tok, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: "gnt_1"})
@@ -87,7 +87,7 @@ func TestExternalMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b2.Close()
-	if _, err := b2.IssueDeviceCredentials(d.DoorID, d.Pub); doorman.ErrorCode(err) != doorman.EUNAVAILABLE {
+	if _, err := b2.IssueDeviceCredentials(d.DoorID, d.DeviceID, d.Pub); doorman.ErrorCode(err) != doorman.EUNAVAILABLE {
 		t.Fatalf("no signing key: err = %v, want EUNAVAILABLE", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // TestAttack_EventFlood: a device that floods the event stream can only
 // push out its own history. It may publish on its eight event subjects
-// only, the stream keeps a bounded number of events per door and kind and
+// only, the stream keeps a bounded number of events per device and kind and
 // a bounded number of bytes in all, and the account cannot store more on
 // disk than twice that.
 func TestAttack_EventFlood(t *testing.T) {
@@ -31,7 +31,7 @@ func TestAttack_EventFlood(t *testing.T) {
 		t.Helper()
 		js, _ := jetstream.New(d.NC)
 		data, _ := wire.Encode(&wire.Event{ID: wire.NewEventID(), Kind: kind, DoorID: d.DoorID, At: time.Now()}, wire.MaxMessageSize)
-		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, kind), data); err != nil {
+		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, kind), data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,7 +43,7 @@ func TestAttack_EventFlood(t *testing.T) {
 
 	// A subject of no known kind is not the device's to publish on: it
 	// would escape the per-subject limit.
-	flooder.NC.Publish(wire.SubjectRoot+"."+flooder.DoorID+".evt.flood1", []byte("x"))
+	flooder.NC.Publish(wire.SubjectRoot+"."+flooder.DoorID+".dev."+flooder.DeviceID+".evt.flood1", []byte("x"))
 	flooder.NC.Flush()
 	flooder.WantViolation(t, ".evt.flood1")
 
@@ -57,11 +57,11 @@ func TestAttack_EventFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := info.State.Subjects
-	if got := counts[wire.EventSubject(flooder.DoorID, wire.EventHeartbeat)]; got != perSubject {
+	if got := counts[wire.EventSubject(flooder.DoorID, flooder.DeviceID, wire.EventHeartbeat)]; got != perSubject {
 		t.Errorf("flooder's heartbeats kept: %d, want the last %d", got, perSubject)
 	}
 	for _, kind := range []string{wire.EventDoorForced, wire.EventTamper} {
-		if got := counts[wire.EventSubject(victim.DoorID, kind)]; got != 1 {
+		if got := counts[wire.EventSubject(victim.DoorID, victim.DeviceID, kind)]; got != 1 {
 			t.Errorf("victim's %s events: %d, want 1", kind, got)
 		}
 	}

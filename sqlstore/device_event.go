@@ -3,7 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -25,6 +25,8 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 		return doorman.Errorf(doorman.EINVALID, "Unknown device event kind.")
 	case e.DoorID == "":
 		return doorman.Errorf(doorman.EINVALID, "A device event names its door.")
+	case e.DeviceID == "":
+		return doorman.Errorf(doorman.EINVALID, "A device event names the device that sent it.")
 	case e.At.IsZero():
 		return doorman.Errorf(doorman.EINVALID, "A device event needs a time.")
 	case len(e.GrantID) > maxEventIDLength || len(e.Reason) > maxEventReasonLength:
@@ -36,30 +38,46 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 }
 
 // RecordDeviceEvent records what a device reported, once per event ID, in
-// one write transaction:
+// one write transaction. e.DeviceID is the device the bus says sent the
+// event (the event subject names it, and only that device may publish on
+// it); the rules are:
 //
-//   - the door and the device must exist (else ENOTFOUND), and the device
-//     must be bound to e.DoorID and not revoked (else EFORBIDDEN, and
-//     nothing is recorded). An empty e.DeviceID means the door's active
-//     device, for callers that know only the door (the bus pins each
-//     device to its own door's subjects); it is filled in on success,
-//     and a door without an active device is EFORBIDDEN. The device row
-//     is share-locked where the engine needs it, so a concurrent
-//     revocation either waits for the event or is seen by it;
+//   - the door and the device must exist (else ENOTFOUND) and the device
+//     must be bound to e.DoorID (else EFORBIDDEN: a device never speaks
+//     for another door);
+//   - an event of the door's active device is recorded as that device's;
+//   - an event of a device revoked since (by a manager, or replaced by a
+//     new enrollment of its door) is still recorded, as that device's, if
+//     the device's time of the event is before the revocation: it
+//     reports what happened while the device was the door's, typically
+//     events it queued through an outage, and the evidence is kept. Dated
+//     at or after the revocation it is refused (EFORBIDDEN) and nothing
+//     is recorded. The time is the device's own claim, so a revoked
+//     device that still reaches the bus (an external NATS account where
+//     revocation is done with NATS tools) could backdate events; they
+//     are still attributed to it, never to its successor, and its
+//     successor's events are never attributed to it. Such an event does
+//     not move the door's last-seen time, which tells whether the door's
+//     current device is heard;
+//   - the device row is share-locked where the engine needs it, so a
+//     concurrent revocation either waits for the event or is seen by it;
 //   - any event but a heartbeat is inserted into device_events keyed by
 //     its ID (ON CONFLICT DO NOTHING: no row inserted means it was
 //     recorded before, and the call reports false having changed
 //     nothing) and appended to the building's audit chain as action
 //     doorman.DeviceEventAction(kind), actor "device:<id>", with the
 //     event's door, grant, reason and detail;
-//   - the door's last-seen time moves forward to the device's time, but
-//     never beyond the moment of recording: a buffered event delivered
-//     late shows when the door was last heard of, and a device with a
-//     clock in the future cannot make itself look online for longer;
-//   - a heartbeat does only that, and reports true: heartbeats come every
-//     minute and say only "alive", so they are neither kept nor audited,
-//     which keeps the audit chain about what happened at the door. A
-//     repeated heartbeat cannot move the last-seen time again.
+//   - an event of the active device moves the door's last-seen time
+//     forward to the device's time, but never beyond the moment of
+//     recording: a buffered event delivered late shows when the door was
+//     last heard of, and a device with a clock in the future cannot make
+//     itself look online for longer;
+//   - a heartbeat of the active device does only that, and reports true:
+//     heartbeats come every minute and say only "alive", so they are
+//     neither kept nor audited, which keeps the audit chain about what
+//     happened at the door. A repeated heartbeat cannot move the
+//     last-seen time again. A heartbeat of a revoked device dated before
+//     its revocation changes nothing and reports false.
 //
 // The audit entry's time is the device's time of the event (clamped, as
 // above, to the moment of recording), because that is when the door
@@ -74,28 +92,24 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 	// A read finds the building, whose chain keys the batch; the write
 	// checks door and device again.
 	var buildingID string
-	var err error
-	if e.DeviceID != "" {
-		err = s.rdb.QueryRowContext(ctx, `SELECT building_id FROM devices WHERE id = $1`, e.DeviceID).Scan(&buildingID)
-		err = notFoundIf(err, "Device")
-	} else {
-		err = s.rdb.QueryRowContext(ctx, `SELECT building_id FROM doors WHERE id = $1`, e.DoorID).Scan(&buildingID)
-		err = notFoundIf(err, "Door")
-	}
+	err := s.rdb.QueryRowContext(ctx, `SELECT building_id FROM devices WHERE id = $1`, e.DeviceID).Scan(&buildingID)
 	if err != nil {
-		return false, s.translate("record device event", err)
+		return false, s.translate("record device event", notFoundIf(err, "Device"))
 	}
 	at := exact(e.At)
 	var recorded bool
-	var deviceID string
 	err = s.write(ctx, "record device event", chainOf(buildingID), func(tx *sql.Tx) error {
 		recorded = false // the batch may run this again
 		if err := s.exists(tx, `SELECT 1 FROM doors WHERE id = $1`, e.DoorID); err != nil {
 			return notFoundIf(err, "Door")
 		}
+		var active bool
 		var err error
-		if deviceID, buildingID, err = s.eventDevice(tx, e); err != nil {
+		if buildingID, active, err = s.eventDevice(tx, e, at); err != nil {
 			return err
+		}
+		if !active && e.Kind == doorman.EventHeartbeat {
+			return nil
 		}
 
 		now := s.clock()
@@ -106,7 +120,7 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		if e.Kind != doorman.EventHeartbeat {
 			res, err := tx.Exec(`INSERT INTO device_events (id, device_id, door_id, building_id, kind, at, recorded_at,
 				grant_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-				e.ID, deviceID, e.DoorID, buildingID, e.Kind, micros(at), micros(now), e.GrantID, e.Reason, e.Detail)
+				e.ID, e.DeviceID, e.DoorID, buildingID, e.Kind, micros(at), micros(now), e.GrantID, e.Reason, e.Detail)
 			if err != nil {
 				return err
 			}
@@ -116,7 +130,7 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 				return nil // recorded before: change nothing
 			}
 			a := &doorman.AuditEntry{Chain: chainOf(buildingID), At: seen, Action: doorman.DeviceEventAction(e.Kind),
-				Actor: deviceActor(deviceID), BuildingID: buildingID, DoorID: e.DoorID, GrantID: e.GrantID,
+				Actor: deviceActor(e.DeviceID), BuildingID: buildingID, DoorID: e.DoorID, GrantID: e.GrantID,
 				Reason: e.Reason, Detail: e.Detail}
 			if err := s.appendAudit(tx, a); err != nil {
 				return err
@@ -125,9 +139,11 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 				return err
 			}
 		}
-		if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
-			WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(seen), e.DoorID); err != nil {
-			return err
+		if active {
+			if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
+				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(seen), e.DoorID); err != nil {
+				return err
+			}
 		}
 		recorded = true
 		return nil
@@ -135,39 +151,27 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 	if err != nil {
 		return false, err
 	}
-	if e.DeviceID == "" {
-		e.DeviceID = deviceID
-	}
 	return recorded, nil
 }
 
-// eventDevice returns the ID and building of the device that may report
-// e: e.DeviceID if it is bound to e.DoorID and not revoked, or, when
-// e.DeviceID is empty, the door's active device. The row is share-locked
-// where the dialect asks for it, so that a concurrent revocation waits for
-// the event or is seen by it. Returns ENOTFOUND for an unknown device and
-// EFORBIDDEN for a revoked one, one of another door, or a door without an
-// active device.
-func (s *Store) eventDevice(tx *sql.Tx, e *doorman.DeviceEvent) (id, buildingID string, err error) {
-	if e.DeviceID == "" {
-		err = tx.QueryRow(`SELECT id, building_id FROM devices WHERE door_id = $1 AND revoked_at IS NULL`+s.dialect.ShareLock,
-			e.DoorID).Scan(&id, &buildingID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", "", doorman.Errorf(doorman.EFORBIDDEN, "The door has no active device.")
-		}
-		return id, buildingID, err
-	}
+// eventDevice checks that e.DeviceID may report e, an event the device
+// dates at, and returns the device's building and whether it is the
+// door's active device. The row is share-locked where the dialect asks for
+// it, so that a concurrent revocation waits for the event or is seen by
+// it. Returns ENOTFOUND for an unknown device and EFORBIDDEN for one of
+// another door or one revoked at or before at.
+func (s *Store) eventDevice(tx *sql.Tx, e *doorman.DeviceEvent, at time.Time) (buildingID string, active bool, err error) {
 	var doorID string
 	var revoked sql.NullInt64
 	err = tx.QueryRow(`SELECT door_id, building_id, revoked_at FROM devices WHERE id = $1`+s.dialect.ShareLock,
 		e.DeviceID).Scan(&doorID, &buildingID, &revoked)
 	switch {
 	case err != nil:
-		return "", "", notFoundIf(err, "Device")
+		return "", false, notFoundIf(err, "Device")
 	case doorID != e.DoorID:
-		return "", "", doorman.Errorf(doorman.EFORBIDDEN, "The device is not bound to this door.")
-	case revoked.Valid:
-		return "", "", doorman.Errorf(doorman.EFORBIDDEN, "The device is revoked.")
+		return "", false, doorman.Errorf(doorman.EFORBIDDEN, "The device is not bound to this door.")
+	case revoked.Valid && micros(at) >= revoked.Int64:
+		return "", false, doorman.Errorf(doorman.EFORBIDDEN, "The device was revoked before this event.")
 	}
-	return e.DeviceID, buildingID, nil
+	return buildingID, !revoked.Valid, nil
 }

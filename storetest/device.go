@@ -213,24 +213,48 @@ func testDevices(t *testing.T, open Opener) {
 		equal(t, "device of another door", got, sideDevice)
 		equal(t, "revocations recorded", f.countActions(t, f.building.ID, doorman.ActionDeviceRevoked), 1)
 
-		// The replaced device is heard no more; its successor is.
-		_, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: first.ID,
-			DoorID: f.door.ID, Kind: doorman.EventDoorOpened, At: time.Now()})
-		wantCode(t, err, doorman.EFORBIDDEN)
-		ok, err := f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: second.ID,
+		// The replaced device's events are kept, as its own, when it dates
+		// them before its replacement (queued through an outage, say), and
+		// refused after; its successor's are its successor's.
+		seenBefore := func() *time.Time {
+			door, err := f.s.Door(f.ctx, f.door.ID)
+			must(t, err)
+			return door.LastSeenAt
+		}()
+		queued := &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: first.ID,
+			DoorID: f.door.ID, Kind: doorman.EventDoorForced, At: t0.Add(30 * time.Second)}
+		ok, err := f.s.RecordDeviceEvent(f.ctx, queued)
+		must(t, err)
+		equal(t, "replaced device's earlier event recorded", ok, true)
+		if a := f.audit(t, doorman.AuditFilter{Chain: f.building.ID})[0]; a.Actor != "device:"+first.ID ||
+			a.Action != doorman.DeviceEventAction(doorman.EventDoorForced) || !a.At.Equal(micro(queued.At)) {
+			t.Fatalf("replaced device's earlier event audited as %+v", a)
+		}
+		door, err := f.s.Door(f.ctx, f.door.ID)
+		must(t, err)
+		equal(t, "last seen after a replaced device's event", door.LastSeenAt, seenBefore)
+		for _, at := range []time.Time{t0.Add(time.Minute), t0.Add(2 * time.Minute), time.Now()} {
+			_, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: first.ID,
+				DoorID: f.door.ID, Kind: doorman.EventDoorOpened, At: at})
+			wantCode(t, err, doorman.EFORBIDDEN)
+		}
+		ok, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: second.ID,
 			DoorID: f.door.ID, Kind: doorman.EventDoorOpened, At: time.Now()})
 		must(t, err)
 		equal(t, "successor's event recorded", ok, true)
-		// An event that names only its door is the door's active device's.
-		anon := &doorman.DeviceEvent{ID: doorman.NewID("evt"), DoorID: f.door.ID, Kind: doorman.EventDoorForced, At: time.Now()}
-		ok, err = f.s.RecordDeviceEvent(f.ctx, anon)
-		must(t, err)
-		if !ok || anon.DeviceID != second.ID {
-			t.Fatalf("event without device: recorded %v, attributed to %q, want %q", ok, anon.DeviceID, second.ID)
-		}
 		if a := f.audit(t, doorman.AuditFilter{Chain: f.building.ID})[0]; a.Actor != "device:"+second.ID {
-			t.Fatalf("event without device audited as %+v", a)
+			t.Fatalf("successor's event audited as %+v", a)
 		}
+		// The other door's device cannot speak for this door, even dated
+		// long ago; an event must name its device.
+		_, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: sideDevice.ID,
+			DoorID: f.door.ID, Kind: doorman.EventDoorOpened, At: t0})
+		wantCode(t, err, doorman.EFORBIDDEN)
+		_, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"),
+			DoorID: f.door.ID, Kind: doorman.EventDoorForced, At: time.Now()})
+		wantCode(t, err, doorman.EINVALID)
+		equal(t, "events audited", f.countActions(t, f.building.ID, doorman.DeviceEventAction(doorman.EventDoorForced))+
+			f.countActions(t, f.building.ID, doorman.DeviceEventAction(doorman.EventDoorOpened)), 2)
 
 		// All three are listed, revoked ones included, page by page.
 		var ids []string
@@ -442,23 +466,48 @@ func testDeviceEvents(t *testing.T, open Opener) {
 	refuse("long ID", doorman.EINVALID,
 		&doorman.DeviceEvent{ID: strings.Repeat("e", 65), DeviceID: d.ID, DoorID: f.door.ID, At: now, Kind: doorman.EventTamper})
 
-	// A revoked device is not heard, not even repeating an event it
-	// reported before.
-	_, err = f.s.RevokeDevice(f.ctx, f.building.ID, d.ID, time.Now())
+	// A revoked device is not heard about anything it dates at or after
+	// its revocation.
+	revokedAt := time.Now()
+	_, err = f.s.RevokeDevice(f.ctx, f.building.ID, d.ID, revokedAt)
 	must(t, err)
 	before++ // the revocation
-	refuse("revoked device", doorman.EFORBIDDEN,
-		&doorman.DeviceEvent{DeviceID: d.ID, DoorID: f.door.ID, At: now, Kind: doorman.EventDoorForced})
+	refuse("revoked device, at its revocation", doorman.EFORBIDDEN,
+		&doorman.DeviceEvent{DeviceID: d.ID, DoorID: f.door.ID, At: revokedAt, Kind: doorman.EventDoorForced})
+	refuse("revoked device, after its revocation", doorman.EFORBIDDEN,
+		&doorman.DeviceEvent{DeviceID: d.ID, DoorID: f.door.ID, At: revokedAt.Add(time.Second), Kind: doorman.EventDoorForced})
 	refuse("revoked device's heartbeat", doorman.EFORBIDDEN,
-		&doorman.DeviceEvent{DeviceID: d.ID, DoorID: f.door.ID, Kind: doorman.EventHeartbeat, At: time.Now()})
-	refuse("revoked device repeating itself", doorman.EFORBIDDEN, ev)
-	refuse("door without an active device", doorman.EFORBIDDEN,
+		&doorman.DeviceEvent{DeviceID: d.ID, DoorID: f.door.ID, Kind: doorman.EventHeartbeat, At: revokedAt.Add(time.Second)})
+	refuse("event naming no device", doorman.EINVALID,
 		&doorman.DeviceEvent{DoorID: f.door.ID, At: now, Kind: doorman.EventDoorForced})
-	refuse("unknown door, no device", doorman.ENOTFOUND,
+	refuse("unknown door, no device", doorman.EINVALID,
 		&doorman.DeviceEvent{DoorID: doorman.NewID(doorman.PrefixDoor), At: now, Kind: doorman.EventDoorForced})
+	// What it dates before, it may still deliver: a repeat changes
+	// nothing, a heartbeat changes nothing either.
+	ok, err := f.s.RecordDeviceEvent(f.ctx, ev)
+	must(t, err)
+	equal(t, "revoked device repeating itself recorded", ok, false)
+	ok, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID,
+		DoorID: f.door.ID, Kind: doorman.EventHeartbeat, At: revokedAt.Add(-time.Second)})
+	must(t, err)
+	equal(t, "revoked device's earlier heartbeat recorded", ok, false)
 
 	equal(t, "last seen after refused events", lastSeen(), seen)
 	equal(t, "entries after refused events", chainLength(f.building.ID), before)
 	equal(t, "other building's entries after refused events", chainLength(other.ID), beforeOther)
+
+	// An event it queued before the revocation is kept as its own, and
+	// says nothing of whether the door is heard now.
+	late := &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID, DoorID: f.door.ID,
+		Kind: doorman.EventTamper, At: revokedAt.Add(-time.Second), Detail: "queued"}
+	ok, err = f.s.RecordDeviceEvent(f.ctx, late)
+	must(t, err)
+	equal(t, "revoked device's earlier event recorded", ok, true)
+	if a := f.audit(t, doorman.AuditFilter{Chain: f.building.ID})[0]; a.Actor != "device:"+d.ID ||
+		a.Action != doorman.DeviceEventAction(doorman.EventTamper) || a.Detail != "queued" || !a.At.Equal(micro(late.At)) {
+		t.Fatalf("revoked device's earlier event audited as %+v", a)
+	}
+	equal(t, "last seen after a revoked device's earlier event", lastSeen(), seen)
+	equal(t, "entries after a revoked device's earlier event", chainLength(f.building.ID), before+1)
 	f.verifyClean(t)
 }

@@ -83,18 +83,23 @@ func TestVerifyKey_Parse(t *testing.T) {
 }
 
 func TestSubjects(t *testing.T) {
-	door := newDoorID()
-	if got, kind, ok := wire.ParseEventSubject(wire.EventSubject(door, wire.EventTamper)); !ok || got != door || kind != wire.EventTamper {
-		t.Fatalf("ParseEventSubject round trip = %q %q %v", got, kind, ok)
+	door, dev := newDoorID(), doorman.NewID(doorman.PrefixDevice)
+	if got, gotDev, kind, ok := wire.ParseEventSubject(wire.EventSubject(door, dev, wire.EventTamper)); !ok || got != door || gotDev != dev || kind != wire.EventTamper {
+		t.Fatalf("ParseEventSubject round trip = %q %q %q %v", got, gotDev, kind, ok)
 	}
 	if got, ok := wire.ParseTimeSubject(wire.TimeSubject(door)); !ok || got != door {
 		t.Fatalf("ParseTimeSubject round trip = %q %v", got, ok)
 	}
 	for _, bad := range []string{
-		"doorman.door.*.evt.tamper", "doorman.door." + door + ".evt.nope", "doorman.door." + door + ".evt.tamper.x",
-		"other." + door + ".evt.tamper", "doorman.door.dor_x.evt.tamper", wire.CommandSubject(door),
+		// The door-only scheme of earlier versions names no device.
+		"doorman.door." + door + ".evt.tamper",
+		"doorman.door.*.dev." + dev + ".evt.tamper", "doorman.door." + door + ".dev.*.evt.tamper",
+		"doorman.door." + door + ".dev." + dev + ".evt.nope", "doorman.door." + door + ".dev." + dev + ".evt.tamper.x",
+		"doorman.door." + door + ".dev." + door + ".evt.tamper", "doorman.door." + door + ".dev.dev_x.evt.tamper",
+		"doorman.door." + door + ".dvc." + dev + ".evt.tamper", "doorman.door." + door + ".dev." + dev + ".ev.tamper",
+		"other." + door + ".dev." + dev + ".evt.tamper", "doorman.door.dor_x.dev." + dev + ".evt.tamper", wire.CommandSubject(door),
 	} {
-		if _, _, ok := wire.ParseEventSubject(bad); ok {
+		if _, _, _, ok := wire.ParseEventSubject(bad); ok {
 			t.Errorf("ParseEventSubject(%q) ok", bad)
 		}
 	}
@@ -105,6 +110,14 @@ func TestSubjects(t *testing.T) {
 	}
 	if !wire.ValidDoorID(door) {
 		t.Fatalf("ValidDoorID(%q) = false", door)
+	}
+	for _, bad := range []string{"", "dev_", "dev_>", door, "dev_0123456789abcdefghjkmnpq*s", "dev_0123456789abcdefghjkmnpqr."} {
+		if wire.ValidDeviceID(bad) {
+			t.Errorf("ValidDeviceID(%q) = true", bad)
+		}
+	}
+	if !wire.ValidDeviceID(dev) {
+		t.Fatalf("ValidDeviceID(%q) = false", dev)
 	}
 }
 

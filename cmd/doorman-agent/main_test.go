@@ -36,9 +36,10 @@ func TestEnrollAndRun(t *testing.T) {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		userJWT, _ := bus.IssueDeviceCredentials(door, req.NKey)
+		device := doorman.NewID(doorman.PrefixDevice)
+		userJWT, _ := bus.IssueDeviceCredentials(door, device, req.NKey)
 		json.NewEncoder(w).Encode(wire.EnrollResponse{
-			DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: door, NATSURLs: bus.DeviceURLs(),
+			DeviceID: device, DoorID: door, NATSURLs: bus.DeviceURLs(),
 			UserJWT: userJWT, CACertPEM: string(bus.CACertPEM()),
 			CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000},
 		})

@@ -30,18 +30,21 @@ func (m *Main) consumeEvents(ctx context.Context) {
 	}
 }
 
-// recordEvent stores one device event, once. An error makes the bus
-// deliver the event again; events the store refuses for good (a revoked
-// device, an unknown door) are logged and dropped.
-func (m *Main) recordEvent(ctx context.Context, doorID string, ev *wire.Event) error {
+// recordEvent stores one device event, once, as the event of the device
+// whose subject it arrived on. An error makes the bus deliver the event
+// again; events the store refuses for good (a device revoked before the
+// event, a device of another door, an unknown door or device) are logged
+// and dropped.
+func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wire.Event) error {
 	_, err := m.Store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
-		ID:      ev.ID,
-		DoorID:  doorID,
-		Kind:    ev.Kind,
-		At:      ev.At,
-		GrantID: ev.GrantID,
-		Reason:  ev.Reason,
-		Detail:  ev.Detail,
+		ID:       ev.ID,
+		DeviceID: deviceID,
+		DoorID:   doorID,
+		Kind:     ev.Kind,
+		At:       ev.At,
+		GrantID:  ev.GrantID,
+		Reason:   ev.Reason,
+		Detail:   ev.Detail,
 	})
 	if err == nil && ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
 		if err := m.markGrantUsed(ctx, doorID, ev); err != nil {
@@ -52,7 +55,7 @@ func (m *Main) recordEvent(ctx context.Context, doorID string, ev *wire.Event) e
 	case "":
 		return nil
 	case doorman.ENOTFOUND, doorman.EFORBIDDEN, doorman.EINVALID:
-		m.Logger.Warn("device event refused", "door", doorID, "event", ev.ID, "kind", ev.Kind, "err", doorman.ErrorMessage(err))
+		m.Logger.Warn("device event refused", "door", doorID, "device", deviceID, "event", ev.ID, "kind", ev.Kind, "err", doorman.ErrorMessage(err))
 		return nil
 	}
 	return err
