@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -98,8 +99,8 @@ func SaveIdentity(dir string, id *Identity) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileSync(filepath.Join(dir, CAFile), []byte(id.CACertPEM)); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, CAFile), []byte(id.CACertPEM), 0o600); err != nil {
 		return err
 	}
-	return writeFileSync(filepath.Join(dir, IdentityFile), data)
+	return durable.WriteFile(filepath.Join(dir, IdentityFile), data, 0o600)
 }

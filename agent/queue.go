@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -64,7 +65,7 @@ func (q *Queue) Add(ev *wire.Event) error {
 	}
 	q.count++
 	q.mu.Unlock()
-	if err := writeFileSync(filepath.Join(q.dir, ev.ID+".json"), data); err != nil {
+	if err := durable.WriteFile(filepath.Join(q.dir, ev.ID+".json"), data, 0o600); err != nil {
 		q.mu.Lock()
 		q.count--
 		q.mu.Unlock()
@@ -132,7 +133,7 @@ func (q *Queue) remove(name string) error {
 	q.mu.Lock()
 	q.count--
 	q.mu.Unlock()
-	return syncDir(q.dir)
+	return durable.SyncDir(q.dir)
 }
 
 func (q *Queue) list() ([]string, error) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -140,7 +141,7 @@ func (s *ReplayStore) compactLocked() error {
 		fmt.Fprintf(w, "%d %s\n", until.Unix(), jti)
 	}
 	w.Flush()
-	if err := writeFileSync(s.path, buf.Bytes()); err != nil {
+	if err := durable.WriteFile(s.path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("agent: replay log: %w", err)
 	}
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman/internal/durable"
 )
 
 // File names of the bus's auth state in the data dir. Both are 0600.
@@ -89,7 +91,7 @@ func createKeys(path string) (*authKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(path, data, 0o600); err != nil {
+	if err := durable.WriteFile(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("natsbus: write %s: %w", path, err)
 	}
 	return &authKeys{operator: op, systemAccount: sys, account: acc, accountSigning: sk}, nil
@@ -129,5 +131,5 @@ func saveRevocations(dir string, revs map[string]int64) error {
 	if err != nil {
 		return err
 	}
-	return writeFileSync(filepath.Join(dir, revocationsFile), data, 0o600)
+	return durable.WriteFile(filepath.Join(dir, revocationsFile), data, 0o600)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -27,7 +28,7 @@ func LoadOrCreateSigner(path string) (*wire.Signer, error) {
 			return nil, err
 		}
 		enc := paserkSecret + base64.RawURLEncoding.EncodeToString(priv) + "\n"
-		if err := writeFileSync(path, []byte(enc), 0o600); err != nil {
+		if err := durable.WriteFile(path, []byte(enc), 0o600); err != nil {
 			return nil, fmt.Errorf("natsbus: write %s: %w", path, err)
 		}
 		return wire.NewSigner(priv)
