@@ -9,12 +9,12 @@ import (
 
 // Audit actions.
 const (
-	ActionAccessGranted    = "access.granted"
-	ActionAccessDenied     = "access.denied"
+	ActionAccessGranted = "access.granted"
+	ActionAccessDenied  = "access.denied"
 	// ActionUnlockFailed follows an access.granted entry whose door did not
 	// acknowledge the command (door_offline) or refused it (door_rejected):
 	// the courier was told the door stayed shut.
-	ActionUnlockFailed = "access.unlock_failed"
+	ActionUnlockFailed     = "access.unlock_failed"
 	ActionParcelDelivered  = "parcel.delivered"
 	ActionDoorCreated      = "door.created"
 	ActionDoorUpdated      = "door.updated"
