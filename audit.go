@@ -12,8 +12,9 @@ const (
 	ActionAccessGranted = "access.granted"
 	ActionAccessDenied  = "access.denied"
 	// ActionUnlockFailed follows an access.granted entry whose door did not
-	// acknowledge the command (door_offline) or refused it (door_rejected):
-	// the courier was told the door stayed shut.
+	// acknowledge the command (door_offline), refused it (door_rejected), or
+	// was locked down before it was sent (door_locked_down): the courier was
+	// told the door stayed shut.
 	ActionUnlockFailed     = "access.unlock_failed"
 	ActionParcelDelivered  = "parcel.delivered"
 	ActionDoorCreated      = "door.created"

@@ -142,21 +142,14 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 	defer func() { s.latency.WithLabelValues("unlock").Observe(time.Since(start).Seconds()) }()
 	// A lockdown may have revoked the grant since it was committed.
 	if current, err := s.store.Grant(ctx, g.ID); err != nil || current.RevokedAt != nil {
-		return &doorman.AccessResult{Decision: doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down."), Grant: g}
+		return s.unlockFailed(ctx, g, doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down."))
 	}
 	if err := s.link.Unlock(ctx, door, g); err != nil {
 		reason := doorman.ErrorReason(err)
 		if reason == "" {
 			reason = doorman.ReasonDoorOffline
 		}
-		// The log must not read as if the door opened: say it did not.
-		e := &doorman.AuditEntry{Action: doorman.ActionUnlockFailed, BuildingID: g.BuildingID, DoorID: g.DoorID,
-			CarrierID: g.CarrierID, CourierID: g.CourierID, GrantID: g.ID, ParcelIDs: g.ParcelIDs,
-			Reason: reason, Detail: doorman.ErrorMessage(err), At: s.now()}
-		if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
-			s.logger.Error("access: could not record a failed unlock", "grant", g.ID, "err", err)
-		}
-		return &doorman.AccessResult{Decision: doorman.Deny(reason, doorman.ErrorMessage(err)), Grant: g}
+		return s.unlockFailed(ctx, g, doorman.Deny(reason, doorman.ErrorMessage(err)))
 	}
 	// The device acknowledged: the grant is spent. (Its unlock_executed
 	// event marks it too, for the case this write is lost.)
@@ -165,6 +158,18 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		g.UsedAt = &at
 	}
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
+}
+
+// unlockFailed records that a committed grant did not open the door, so
+// the log does not read as if it did, and answers the courier with d.
+func (s *Service) unlockFailed(ctx context.Context, g *doorman.Grant, d doorman.Decision) *doorman.AccessResult {
+	e := &doorman.AuditEntry{Action: doorman.ActionUnlockFailed, BuildingID: g.BuildingID, DoorID: g.DoorID,
+		CarrierID: g.CarrierID, CourierID: g.CourierID, GrantID: g.ID, ParcelIDs: g.ParcelIDs,
+		Reason: d.Reason, Detail: d.Detail, At: s.now()}
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		s.logger.Error("access: could not record a failed unlock", "grant", g.ID, "err", err)
+	}
+	return &doorman.AccessResult{Decision: d, Grant: g}
 }
 
 func (s *Service) count(d doorman.Decision) {

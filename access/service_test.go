@@ -265,6 +265,9 @@ func TestLockdownCancelsGrantInFlight(t *testing.T) {
 	if g.RevokedAt == nil || g.UsedAt != nil {
 		t.Fatalf("grant after lockdown: %+v", g)
 	}
+	if latest := accessEntries(t, f)[0]; latest.Action != doorman.ActionUnlockFailed || latest.Reason != doorman.ReasonDoorLockedDown {
+		t.Fatalf("the audit log does not say the door stayed shut: %+v", latest)
+	}
 }
 
 // TestRateLimitHoldsUnderConcurrency fires many requests at once: the
