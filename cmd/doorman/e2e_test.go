@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,14 +146,24 @@ func api(t *testing.T, base, method, path, token string, body any, want int) map
 // carrier; the device enrolls with a one-time code and connects over the
 // bus; a courier's scan opens the door; a parcel for another building is
 // refused; the device's events reach the audit log, which verifies.
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { endToEnd(t) }
+
+// TestEndToEndPostgres is the same story with the control plane on
+// PostgreSQL (when DOORMAN_TEST_POSTGRES_DSN is set; CI sets it).
+func TestEndToEndPostgres(t *testing.T) { endToEnd(t, "--db", postgresSchema(t)) }
+
+func endToEnd(t *testing.T, serveArgs ...string) {
 	if testing.Short() {
 		t.Skip("builds and runs the binaries")
 	}
 	dir := t.TempDir()
-	serve := start(t, "doorman", "serve", "--data-dir", dir+"/server", "--http-addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--log-format", "json")
+	args := append([]string{"serve", "--data-dir", dir + "/server", "--http-addr", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--log-format", "json"}, serveArgs...)
+	serve := start(t, "doorman", args...)
 	operator := serve.waitFor(t, regexp.MustCompile(`^(dmo_\S+)$`))
 	base := serve.waitFor(t, regexp.MustCompile(`"msg":"doorman listening".*"addr":"(http://[^"]+)"`))
+	if slices.Contains(serveArgs, "--db") {
+		serve.waitFor(t, regexp.MustCompile(`"msg":"doorman listening".*"store":"(postgres)"`))
+	}
 
 	// The operator creates a building with a door, and a carrier with a key.
 	b := api(t, base, "POST", "/v1/buildings", operator, map[string]any{"name": "Elm Yard", "address": "5 Elm St", "timezone": "America/New_York"}, 201)
