@@ -19,7 +19,7 @@ import (
 	"github.com/doorman-dev/doorman/access"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/password"
-	"github.com/doorman-dev/doorman/sqlite"
+	"github.com/doorman-dev/doorman/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,11 +41,11 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is a server under test over a real SQLite store and the real access
-// service.
+// env is a server under test over a real store (SQLite, or PostgreSQL in
+// the suite's second run; see TestMain) and the real access service.
 type env struct {
 	t        testing.TB
-	store    *sqlite.Store
+	store    *sqlstore.Store
 	server   *Server
 	clock    *testClock
 	registry *prometheus.Registry
@@ -93,15 +93,10 @@ func (e *env) with(t testing.TB) *env {
 	return &c
 }
 
-// newEnv opens a fresh store in a temporary directory and serves it.
+// newEnv opens a fresh store of the current engine and serves it.
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	e := &env{t: t, store: st, clock: &testClock{now: time.Now().UTC().Truncate(time.Second)}, registry: prometheus.NewRegistry(), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	cfg := Config{
 		Store:   st,
