@@ -228,8 +228,10 @@ type AccessStore interface {
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
 	// CountAccessRequests returns how many access requests (granted or
 	// denied) the courier made, and how many grants the door issued, since
-	// the given time.
-	CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time) (courier, door int, err error)
+	// the given time. Each count stops at max when max is above zero: the
+	// rate limits only need to know whether a limit is reached, and a
+	// flood must not make counting slower.
+	CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time, max int) (courier, door int, err error)
 }
 
 // AuditStore reads and verifies the audit log. Entries are appended by the

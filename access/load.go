@@ -54,7 +54,7 @@ func (s *Service) load(ctx context.Context, req doorman.AccessRequest, tracking 
 		return nil, err
 	}
 	since := in.Now.Add(-doorman.RateWindow)
-	if in.CourierRequests, in.DoorRequests, err = s.store.CountAccessRequests(ctx, in.Courier.ID, in.Door.ID, since); err != nil {
+	if in.CourierRequests, in.DoorRequests, err = s.store.CountAccessRequests(ctx, in.Courier.ID, in.Door.ID, since, max(in.Limits.WithDefaults().Courier, in.Limits.WithDefaults().Door)); err != nil {
 		return nil, err
 	}
 	parcels, err := s.store.ParcelsByTracking(ctx, tracking)

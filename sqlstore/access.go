@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -212,9 +213,9 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 
 // CountAccessRequests returns how many access requests (granted or
 // denied) the courier made, and how many grants the door issued, since the
-// given time.
-func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time) (int, int, error) {
-	courier, door, err := countAccess(ctx, s.rdb, courierID, doorID, since)
+// given time, each count stopping at max when max is above zero.
+func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time, max int) (int, int, error) {
+	courier, door, err := countAccess(ctx, s.rdb, courierID, doorID, since, max, max)
 	if err != nil {
 		return 0, 0, s.translate("count access requests", err)
 	}
@@ -222,12 +223,20 @@ func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID strin
 }
 
 // countAccess counts a courier's access requests and a door's grants since
-// a time, from the covering indexes on audit_entries.
-func countAccess(ctx context.Context, q querier, courierID, doorID string, since time.Time) (courier, door int, err error) {
+// a time, from the covering indexes on audit_entries, stopping each count
+// at its cap (no cap when it is zero or less).
+func countAccess(ctx context.Context, q querier, courierID, doorID string, since time.Time, courierCap, doorCap int) (courier, door int, err error) {
+	capOf := func(n int) int64 {
+		if n <= 0 {
+			return math.MaxInt64 // no cap; a number both engines take as a LIMIT
+		}
+		return int64(n)
+	}
 	err = q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5)),
-		(SELECT COUNT(*) FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action = $4)`,
-		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&courier, &door)
+		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5) LIMIT $6) c),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action = $4 LIMIT $7) d)`,
+		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied,
+		capOf(courierCap), capOf(doorCap)).Scan(&courier, &door)
 	return courier, door, err
 }
 
@@ -239,7 +248,7 @@ func checkRateLimits(ctx context.Context, tx *sql.Tx, rec *doorman.AccessRecord,
 	if rec.CourierLimit <= 0 && rec.DoorLimit <= 0 {
 		return nil
 	}
-	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, at.Add(-doorman.RateWindow))
+	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, at.Add(-doorman.RateWindow), rec.CourierLimit, rec.DoorLimit)
 	if err != nil {
 		return err
 	}

@@ -126,10 +126,16 @@ func testAccess(t *testing.T, open Opener) {
 			since         time.Duration
 			courier, door int
 		}{{0, 4, 1}, {time.Minute, 3, 1}, {150 * time.Second, 1, 1}, {4 * time.Minute, 0, 0}} { // doors count grants only
-			c, d, err := f.s.CountAccessRequests(f.ctx, f.courier.ID, f.door.ID, t0.Add(tc.since))
+			c, d, err := f.s.CountAccessRequests(f.ctx, f.courier.ID, f.door.ID, t0.Add(tc.since), 0)
 			must(t, err)
 			if c != tc.courier || d != tc.door {
 				t.Errorf("since +%v: courier %d door %d, want %d and %d", tc.since, c, d, tc.courier, tc.door)
+			}
+			// Capped counts stop at the cap.
+			c, d, err = f.s.CountAccessRequests(f.ctx, f.courier.ID, f.door.ID, t0.Add(tc.since), 2)
+			must(t, err)
+			if c != min(tc.courier, 2) || d != min(tc.door, 2) {
+				t.Errorf("since +%v, capped at 2: courier %d door %d, want %d and %d", tc.since, c, d, min(tc.courier, 2), min(tc.door, 2))
 			}
 		}
 	})

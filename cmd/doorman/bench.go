@@ -67,7 +67,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.DB != "" {
 		store = "postgres"
 	}
-	fmt.Fprintf(stdout, "doorman bench: %s store, embedded NATS, %d requests per run, loopback\n\n", store, *requests)
+	fmt.Fprintf(stdout, "doorman bench: %s store, embedded NATS, %d requests per run, loopback\n", store, *requests)
+	fmt.Fprintf(stdout, "(one courier at one door with the rate limits lifted: the per-minute counts the limits\n"+
+		"read grow with the run, which real traffic at ≤ %d requests per courier per minute never sees)\n\n", doorman.CourierRateLimit)
 	fmt.Fprintf(stdout, "%-44s %10s %10s %10s %10s\n", "run", "req/s", "p50", "p99", "max")
 
 	req := doorman.AccessRequest{CourierID: d.State.CourierIDs["pp-alice"], DoorID: d.State.DoorID, TrackingNumbers: []string{d.State.AllowedParcel}}
