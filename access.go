@@ -62,6 +62,17 @@ type Decision struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// Outward returns the decision as the courier and its carrier are told
+// it: parcel_wrong_carrier reads as unknown_parcel, so that nobody learns
+// which tracking numbers another carrier uses. The audit log keeps the
+// precise reason for the building's manager.
+func (d Decision) Outward() Decision {
+	if d.Reason == ReasonParcelWrongCarrier {
+		d.Reason = ReasonUnknownParcel
+	}
+	return d
+}
+
 // Allow returns an allowing decision.
 func Allow() Decision { return Decision{Allowed: true} }
 
@@ -88,6 +99,8 @@ type Grant struct {
 
 // AccessRequest is a courier at a door scanning parcels.
 type AccessRequest struct {
+	// CourierID is read only when Doorman itself asks (RoleSystem, the
+	// bench); a courier's request is always its own.
 	CourierID       string
 	DoorID          string
 	TrackingNumbers []string
@@ -95,17 +108,24 @@ type AccessRequest struct {
 }
 
 // AccessResult is the answer to an access request: a decision, and the grant
-// when allowed.
+// when (and only when) the door was opened for it.
 type AccessResult struct {
 	Decision Decision `json:"decision"`
-	Grant    *Grant   `json:"grant,omitempty"`
+	Grant    *Grant   `json:"grant,omitempty" doc:"Present only when decision.allowed is true: the grant the door was opened for. A refused answer (any reason, door_offline and door_rejected included) never carries one."`
+	// RetryAfter, for a rate_limited refusal, is when the courier may ask
+	// again.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // AccessService decides access requests and records them.
 type AccessService interface {
-	// RequestAccess decides req, records the decision in the audit log and,
-	// when allowed, commits a grant before anything is sent to the door.
-	// A denial is a result, not an error. Returns ENOTFOUND if the door or
-	// courier does not exist, EINVALID for a malformed request.
+	// RequestAccess decides req for the calling courier (the principal in
+	// ctx), records the decision in the audit log and, when allowed,
+	// commits a grant before anything is sent to the door. A denial is a
+	// result, not an error; rate-limited requests are counted, not
+	// recorded. Returns EINVALID for a malformed request or a door the
+	// courier cannot see (unknown, or of a building that does not allow
+	// its carrier), EUNAUTHORIZED or EFORBIDDEN for a caller that is not a
+	// courier.
 	RequestAccess(ctx context.Context, req AccessRequest) (*AccessResult, error)
 }

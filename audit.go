@@ -53,8 +53,11 @@ const PlatformChain = "platform"
 // deleting or reordering an entry breaks the chain.
 type AuditEntry struct {
 	ID    string `json:"id"`
-	Chain string `json:"chain"` // building ID or PlatformChain
-	Seq   int64  `json:"seq"`   // 1, 2, 3… within the chain
+	// Chain and Seq place the entry: its chain (a building ID or
+	// PlatformChain) and its position there (1, 2, 3…). They, PrevHash and
+	// Hash are left out of what carriers and couriers are shown.
+	Chain string `json:"chain,omitempty" doc:"The chain: a building ID or \"platform\". Not shown to carriers and couriers."`
+	Seq   int64  `json:"seq,omitempty" doc:"Position in the chain, from 1. Not shown to carriers and couriers."`
 
 	At     time.Time `json:"at"`
 	Action string    `json:"action"`
@@ -74,8 +77,8 @@ type AuditEntry struct {
 	// Detail is free text for humans.
 	Detail string `json:"detail,omitempty"`
 
-	PrevHash string `json:"prev_hash"`
-	Hash     string `json:"hash"`
+	PrevHash string `json:"prev_hash,omitempty" doc:"Hash of the previous entry of the chain. Not shown to carriers and couriers."`
+	Hash     string `json:"hash,omitempty" doc:"SHA-256 of this entry and prev_hash. Not shown to carriers and couriers."`
 }
 
 // ComputeHash returns the hex SHA-256 of the entry's content and PrevHash.

@@ -15,7 +15,16 @@ const (
 	RoleManager  = "manager"
 	RoleCarrier  = "carrier"
 	RoleCourier  = "courier"
+	// RoleDevice is a door device, authenticated by the bus.
+	RoleDevice = "device"
+	// RoleSystem is Doorman acting on its own behalf: the CLI working on
+	// the store directly, the demo's seeding. It may do what an operator
+	// may.
+	RoleSystem = "system"
 )
+
+// System returns the principal of Doorman acting on its own behalf.
+func System() *Principal { return &Principal{Role: RoleSystem} }
 
 // Credential is a bearer token Doorman issued: an operator credential, a
 // manager session, a carrier API key or a courier session. Only the SHA-256
@@ -101,14 +110,15 @@ type ManagerInvite struct {
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	Role         string
-	SubjectID    string // manager, carrier or courier ID
+	SubjectID    string // manager, carrier, courier or device ID
 	CarrierID    string // for carriers and couriers
+	DoorID       string // for devices
 	CredentialID string
 }
 
 // Actor returns the principal as an audit actor string.
 func (p *Principal) Actor() string {
-	if p == nil {
+	if p == nil || p.Role == RoleSystem {
 		return "system"
 	} else if p.Role == RoleOperator {
 		return RoleOperator

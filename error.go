@@ -3,6 +3,7 @@ package doorman
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Application error codes. Adapters translate their own errors into these at
@@ -29,6 +30,12 @@ type Error struct {
 	// Reason is an optional stable machine-readable detail, e.g. a denial
 	// reason such as "parcel_not_for_building".
 	Reason string
+	// Items lists the parts of the input that failed, when there are
+	// several (or one named field).
+	Items []ErrorItem
+	// RetryAfter, for ETOOMANYREQUEST and rate limits, is how long the
+	// caller should wait before trying again.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface. Not used by the application otherwise.
@@ -72,4 +79,47 @@ func ErrorReason(err error) string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorItem is one failed item of a request that fails as a whole: a
+// manifest item, a CSV row, a field.
+type ErrorItem struct {
+	// Location says where in the request the item is, e.g. "body.email"
+	// or "body line 3".
+	Location string
+	Message  string
+	Code     string
+	// Index is the zero-based position in a submitted list, when the item
+	// is one.
+	Index *int
+	// Row is the one-based line of an uploaded file, when the item is one.
+	Row int
+	// Value is the offending value, when it is short and not secret.
+	Value any
+}
+
+// InvalidField returns an EINVALID error about one field of the input,
+// carrying the field's location as its one item.
+func InvalidField(location, format string, args ...any) *Error {
+	e := Errorf(EINVALID, format, args...)
+	e.Items = []ErrorItem{{Location: location, Message: e.Message, Code: EINVALID}}
+	return e
+}
+
+// ErrorItems returns the items of an *Error, or nil.
+func ErrorItems(err error) []ErrorItem {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Items
+	}
+	return nil
+}
+
+// ErrorRetryAfter returns the RetryAfter of an *Error, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

@@ -80,8 +80,9 @@ type AccessRecord struct {
 	At         time.Time
 
 	// CourierLimit and DoorLimit, when above zero, are the most access
-	// requests of the courier and grants of the door within RateWindow
-	// before At; RecordAccess re-checks them inside its transaction.
+	// requests of the courier (granted or denied) and grants of the door
+	// within RateWindow before At; RecordAccess checks them inside its
+	// transaction.
 	CourierLimit int
 	DoorLimit    int
 }
@@ -216,10 +217,13 @@ type ParcelStore interface {
 
 // AccessStore keeps grants and what the access decision needs to count.
 type AccessStore interface {
-	// RecordAccess commits rec.Grant (if any) and the decision's audit entry
-	// in one durable transaction; concurrent calls share commits. Returns
-	// ECONFLICT with reason door_locked_down if the grant's door was locked
-	// down meanwhile, or rate_limited if rec's limits were reached.
+	// RecordAccess commits rec.Grant (if any) and the decision's audit
+	// entry in one durable transaction (concurrent calls share commits)
+	// and returns the entry. It is the authority on lockdown and rate
+	// limits: when rec's limits are reached nothing is written and the
+	// error is ECONFLICT with reason rate_limited and a RetryAfter; when
+	// the grant's door was locked down meanwhile the grant is not written
+	// and the returned entry is the denial door_locked_down.
 	RecordAccess(ctx context.Context, rec *AccessRecord) (*AuditEntry, error)
 	// Grant returns ENOTFOUND.
 	Grant(ctx context.Context, id string) (*Grant, error)

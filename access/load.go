@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/doorman-dev/doorman"
@@ -9,25 +10,26 @@ import (
 )
 
 // validate checks the shape of a request and returns its tracking numbers,
-// trimmed and without repeats.
+// trimmed (scanners add line ends) and without repeats: a parcel scanned
+// twice is still one parcel. It is the one place requests are checked;
+// adapters only map fields.
 func validate(req doorman.AccessRequest) ([]string, error) {
-	if req.CourierID == "" {
-		return nil, doorman.Errorf(doorman.EUNAUTHORIZED, "A courier session is required.")
-	} else if req.DoorID == "" {
-		return nil, doorman.Errorf(doorman.EINVALID, "door_id is required.")
-	} else if len(req.TrackingNumbers) == 0 {
-		return nil, doorman.Errorf(doorman.EINVALID, "Scan at least one tracking number.")
-	} else if len(req.TrackingNumbers) > doorman.MaxScannedParcels {
-		return nil, doorman.Errorf(doorman.EINVALID, "At most %d tracking numbers per request.", doorman.MaxScannedParcels)
-	} else if req.Position != nil && !doorman.ValidPosition(req.Position.Latitude, req.Position.Longitude) {
-		return nil, doorman.Errorf(doorman.EINVALID, "Position is out of range.")
+	switch {
+	case !doorman.HasPrefix(req.DoorID, doorman.PrefixDoor):
+		return nil, unknownDoor()
+	case len(req.TrackingNumbers) == 0:
+		return nil, doorman.InvalidField("body.tracking_numbers", "Scan at least one tracking number.")
+	case len(req.TrackingNumbers) > doorman.MaxScannedParcels:
+		return nil, doorman.InvalidField("body.tracking_numbers", "At most %d tracking numbers per request.", doorman.MaxScannedParcels)
+	case req.Position != nil && !doorman.ValidPosition(req.Position.Latitude, req.Position.Longitude):
+		return nil, doorman.InvalidField("body.position", "Latitude must be within ±90 and longitude within ±180.")
 	}
 	seen := make(map[string]bool, len(req.TrackingNumbers))
-	var out []string
-	for _, tn := range req.TrackingNumbers {
+	out := make([]string, 0, len(req.TrackingNumbers))
+	for i, tn := range req.TrackingNumbers {
 		tn = strings.TrimSpace(tn)
 		if !doorman.ValidTrackingNumber(tn) {
-			return nil, doorman.Errorf(doorman.EINVALID, "Tracking number %q is malformed.", tn)
+			return nil, doorman.InvalidField(fmt.Sprintf("body.tracking_numbers[%d]", i), "Tracking numbers are 1 to 64 printable characters without spaces.")
 		}
 		if !seen[tn] {
 			seen[tn] = true
@@ -37,24 +39,33 @@ func validate(req doorman.AccessRequest) ([]string, error) {
 	return out, nil
 }
 
-// load reads everything the decision needs.
-func (s *Service) load(ctx context.Context, req doorman.AccessRequest, tracking []string) (*policy.Input, error) {
-	in := &policy.Input{Now: s.now(), Position: req.Position, Limits: s.limits}
+// unknownDoor is the one answer for a door that does not exist and a door
+// of a building that does not allow the courier's carrier: couriers cannot
+// tell the two apart, so door IDs of other buildings cannot be probed, and
+// nothing is written to a building that never let the carrier in.
+func unknownDoor() error {
+	return doorman.InvalidField("body.door_id", "Unknown door_id.")
+}
+
+// load reads everything the decision needs. The rate limits and the
+// lockdown are resolved by the store when the decision is recorded.
+func (s *Service) load(ctx context.Context, courierID string, req doorman.AccessRequest, tracking []string) (*policy.Input, error) {
+	in := &policy.Input{Now: s.now(), Position: req.Position}
 	var err error
-	if in.Courier, err = s.store.Courier(ctx, req.CourierID); err != nil {
+	if in.Courier, err = s.store.Courier(ctx, courierID); err != nil {
 		return nil, err
 	}
-	if in.Door, err = s.store.Door(ctx, req.DoorID); err != nil {
-		return nil, err
-	}
-	if in.Building, err = s.store.Building(ctx, in.Door.BuildingID); err != nil {
+	if in.Door, err = s.store.Door(ctx, req.DoorID); doorman.ErrorCode(err) == doorman.ENOTFOUND {
+		return nil, unknownDoor()
+	} else if err != nil {
 		return nil, err
 	}
 	if in.CarrierAllowed, err = s.store.CarrierAllowed(ctx, in.Door.BuildingID, in.Courier.CarrierID); err != nil {
 		return nil, err
+	} else if !in.CarrierAllowed {
+		return nil, unknownDoor()
 	}
-	since := in.Now.Add(-doorman.RateWindow)
-	if in.CourierRequests, in.DoorRequests, err = s.store.CountAccessRequests(ctx, in.Courier.ID, in.Door.ID, since, max(in.Limits.WithDefaults().Courier, in.Limits.WithDefaults().Door)); err != nil {
+	if in.Building, err = s.store.Building(ctx, in.Door.BuildingID); err != nil {
 		return nil, err
 	}
 	parcels, err := s.store.ParcelsByTracking(ctx, tracking)

@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -12,14 +13,30 @@ import (
 
 var _ doorman.AccessService = (*Service)(nil)
 
+// Store is what the access service uses of the store.
+type Store interface {
+	Courier(ctx context.Context, id string) (*doorman.Courier, error)
+	Door(ctx context.Context, id string) (*doorman.Door, error)
+	Building(ctx context.Context, id string) (*doorman.Building, error)
+	CarrierAllowed(ctx context.Context, buildingID, carrierID string) (bool, error)
+	ParcelsByTracking(ctx context.Context, tracking []string) ([]*doorman.Parcel, error)
+	RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error)
+	Grant(ctx context.Context, id string) (*doorman.Grant, error)
+	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
+	AppendAudit(ctx context.Context, e *doorman.AuditEntry) error
+}
+
 // Service decides access requests and records them.
 type Service struct {
-	store doorman.Store
+	store Store
 	link  doorman.DoorLink
 	now   func() time.Time
 
-	limits policy.Limits
-	logger *slog.Logger
+	courierLimit, doorLimit int
+	logger                  *slog.Logger
+
+	// marks tracks grants being marked used after the courier's answer.
+	marks sync.WaitGroup
 
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -37,10 +54,18 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 // WithDoorLink sends granted unlocks to the doors through link.
 func WithDoorLink(link doorman.DoorLink) Option { return func(s *Service) { s.link = link } }
 
-// WithRateLimits sets the access requests allowed per courier and per door
-// within doorman.RateWindow; zero keeps a default.
+// WithRateLimits sets the access requests allowed per courier and the
+// grants per door within doorman.RateWindow; zero keeps the default
+// (doorman.CourierRateLimit, doorman.DoorRateLimit).
 func WithRateLimits(courier, door int) Option {
-	return func(s *Service) { s.limits = policy.Limits{Courier: courier, Door: door} }
+	return func(s *Service) {
+		if courier > 0 {
+			s.courierLimit = courier
+		}
+		if door > 0 {
+			s.doorLimit = door
+		}
+	}
 }
 
 // WithMetrics registers the decision metrics with reg.
@@ -49,14 +74,16 @@ func WithMetrics(reg prometheus.Registerer) Option {
 }
 
 // NewService returns a Service over store.
-func NewService(store doorman.Store, opts ...Option) *Service {
+func NewService(store Store, opts ...Option) *Service {
 	s := &Service{
-		store:  store,
-		now:    time.Now,
-		logger: slog.Default(),
+		store:        store,
+		now:          time.Now,
+		logger:       slog.Default(),
+		courierLimit: doorman.CourierRateLimit,
+		doorLimit:    doorman.DoorRateLimit,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "doorman_access_decisions_total",
-			Help: "Access decisions by outcome reason (\"allowed\" for grants).",
+			Help: "Access decisions by outcome reason (\"allowed\" for grants). Rate-limited requests are counted here, not written to the audit log.",
 		}, []string{"reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "doorman_access_decision_seconds",
@@ -73,21 +100,30 @@ func NewService(store doorman.Store, opts ...Option) *Service {
 	return s
 }
 
-// RequestAccess decides req, records the decision and, when allowed, commits
-// the grant before the door link sees it.
+// RequestAccess decides req for the calling courier, records the decision
+// and, when allowed, commits the grant before the door link sees it. The
+// caller must be a courier (or Doorman itself, which names the courier in
+// req.CourierID, for the bench). A denial is a result, not an error; a
+// refused answer never carries a grant. Returns EINVALID for a malformed
+// request and for a door that does not exist or is in a building that does
+// not allow the courier's carrier (one answer for both), EFORBIDDEN for a
+// caller that is not a courier.
 func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) (*doorman.AccessResult, error) {
 	start := time.Now()
+	courierID, err := courierOf(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	tracking, err := validate(req)
 	if err != nil {
 		return nil, err
 	}
-	in, err := s.load(ctx, req, tracking)
+	in, err := s.load(ctx, courierID, req, tracking)
 	if err != nil {
 		return nil, err
 	}
 	decision := policy.Decide(*in)
 
-	limits := s.limits.WithDefaults()
 	rec := &doorman.AccessRecord{
 		Decision:     decision,
 		BuildingID:   in.Door.BuildingID,
@@ -95,8 +131,8 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 		CarrierID:    in.Courier.CarrierID,
 		CourierID:    in.Courier.ID,
 		At:           in.Now,
-		CourierLimit: limits.Courier,
-		DoorLimit:    limits.Door,
+		CourierLimit: s.courierLimit,
+		DoorLimit:    s.doorLimit,
 	}
 	for _, sc := range in.Scans {
 		if sc.Parcel != nil {
@@ -115,25 +151,46 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 			ExpiresAt:  in.Now.Add(doorman.GrantTTL),
 		}
 	}
-	if _, err := s.store.RecordAccess(ctx, rec); refusedAtCommit(err) && rec.Grant != nil {
-		// The door was locked down, or a rate limit reached by concurrent
-		// requests, between reading and committing.
-		rec.Decision = doorman.Deny(doorman.ErrorReason(err), doorman.ErrorMessage(err))
-		rec.Grant = nil
-		if _, err := s.store.RecordAccess(ctx, rec); err != nil {
-			return nil, err
-		}
+	entry, err := s.store.RecordAccess(ctx, rec)
+	if doorman.ErrorReason(err) == doorman.ReasonRateLimited {
+		// Counted, not chained: a flood cannot fill the building's log.
+		s.latency.WithLabelValues("decide").Observe(time.Since(start).Seconds())
+		d := doorman.Deny(doorman.ReasonRateLimited, doorman.ErrorMessage(err))
+		s.count(d)
+		return &doorman.AccessResult{Decision: d, RetryAfter: doorman.ErrorRetryAfter(err)}, nil
 	} else if err != nil {
 		return nil, err
 	}
 	s.latency.WithLabelValues("decide").Observe(time.Since(start).Seconds())
 
-	result := &doorman.AccessResult{Decision: rec.Decision, Grant: rec.Grant}
-	if rec.Grant != nil && s.link != nil {
+	var result *doorman.AccessResult
+	switch {
+	case entry.Action != doorman.ActionAccessGranted:
+		// Denied by policy, or by a lockdown the store saw at commit.
+		result = &doorman.AccessResult{Decision: doorman.Deny(entry.Reason, entry.Detail)}
+	case s.link != nil:
 		result = s.unlock(ctx, in.Door, rec.Grant)
+	default:
+		result = &doorman.AccessResult{Decision: doorman.Allow(), Grant: rec.Grant}
 	}
 	s.count(result.Decision)
+	result.Decision = result.Decision.Outward()
 	return result, nil
+}
+
+// courierOf returns the courier a request is made for: the calling
+// courier, or the one Doorman itself names.
+func courierOf(ctx context.Context, req doorman.AccessRequest) (string, error) {
+	p := doorman.PrincipalFromContext(ctx)
+	switch {
+	case p == nil || p.Role == "":
+		return "", doorman.Errorf(doorman.EUNAUTHORIZED, "A courier session is required.")
+	case p.Role == doorman.RoleCourier:
+		return p.SubjectID, nil
+	case p.Role == doorman.RoleSystem && req.CourierID != "":
+		return req.CourierID, nil
+	}
+	return "", doorman.Errorf(doorman.EFORBIDDEN, "This operation is not available to the %s role.", p.Role)
 }
 
 // unlock drives the door for a committed grant and reports what happened.
@@ -144,24 +201,39 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 	if current, err := s.store.Grant(ctx, g.ID); err != nil || current.RevokedAt != nil {
 		return s.unlockFailed(ctx, g, doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down."))
 	}
-	if err := s.link.Unlock(ctx, door, g); err != nil {
+	ack, err := s.link.Unlock(ctx, door, g)
+	if err != nil {
 		reason := doorman.ErrorReason(err)
 		if reason == "" {
 			reason = doorman.ReasonDoorOffline
 		}
 		return s.unlockFailed(ctx, g, doorman.Deny(reason, doorman.ErrorMessage(err)))
 	}
-	// The device acknowledged: the grant is spent. (Its unlock_executed
-	// event marks it too, for the case this write is lost.)
-	at := s.now()
-	if err := s.store.MarkGrantUsed(ctx, g.ID, at); err == nil {
-		g.UsedAt = &at
+	// The device acknowledged: the grant is spent. It is marked used after
+	// the courier has the answer (the device's unlock_executed event marks
+	// it too, in case this write is lost).
+	at := ack.ExecutedAt
+	if at.IsZero() {
+		at = s.now()
 	}
+	g.UsedAt = &at
+	s.marks.Add(1)
+	go func() {
+		defer s.marks.Done()
+		err := s.store.MarkGrantUsed(context.WithoutCancel(ctx), g.ID, at)
+		if err != nil && doorman.ErrorCode(err) != doorman.ECONFLICT {
+			s.logger.Warn("access: marking an executed grant used", "grant", g.ID, "err", err)
+		}
+	}()
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
 }
 
+// Close waits for grants still being marked used.
+func (s *Service) Close() { s.marks.Wait() }
+
 // unlockFailed records that a committed grant did not open the door, so
-// the log does not read as if it did, and answers the courier with d.
+// the log does not read as if it did, and answers the courier with d. The
+// answer carries no grant: the courier may ask again.
 func (s *Service) unlockFailed(ctx context.Context, g *doorman.Grant, d doorman.Decision) *doorman.AccessResult {
 	e := &doorman.AuditEntry{Action: doorman.ActionUnlockFailed, BuildingID: g.BuildingID, DoorID: g.DoorID,
 		CarrierID: g.CarrierID, CourierID: g.CourierID, GrantID: g.ID, ParcelIDs: g.ParcelIDs,
@@ -169,7 +241,7 @@ func (s *Service) unlockFailed(ctx context.Context, g *doorman.Grant, d doorman.
 	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.Error("access: could not record a failed unlock", "grant", g.ID, "err", err)
 	}
-	return &doorman.AccessResult{Decision: d, Grant: g}
+	return &doorman.AccessResult{Decision: d}
 }
 
 func (s *Service) count(d doorman.Decision) {
@@ -182,13 +254,3 @@ func (s *Service) count(d doorman.Decision) {
 
 // Metrics returns the decisions counter, by reason ("allowed" for grants).
 func (s *Service) Metrics() *prometheus.CounterVec { return s.decisions }
-
-// refusedAtCommit reports whether the store refused a grant for a reason
-// the courier should hear as a denial.
-func refusedAtCommit(err error) bool {
-	if doorman.ErrorCode(err) != doorman.ECONFLICT {
-		return false
-	}
-	r := doorman.ErrorReason(err)
-	return r == doorman.ReasonDoorLockedDown || r == doorman.ReasonRateLimited
-}

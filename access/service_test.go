@@ -73,13 +73,19 @@ func accessEntries(t *testing.T, f *fixture) []*doorman.AuditEntry {
 	return out
 }
 
+// ctx is the context of a request by the fixture's courier.
+func (f *fixture) ctx() context.Context {
+	return doorman.NewContextWithPrincipal(context.Background(),
+		&doorman.Principal{Role: doorman.RoleCourier, SubjectID: f.courier.ID, CarrierID: f.carrier.ID})
+}
+
 func (f *fixture) request(tracking ...string) doorman.AccessRequest {
 	return doorman.AccessRequest{CourierID: f.courier.ID, DoorID: f.door.ID, TrackingNumbers: tracking}
 }
 
 func TestRequestAccessCommitsGrantAndAudit(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t)
+	ctx := f.ctx()
 	reg := prometheus.NewRegistry()
 	svc := access.NewService(f.store, access.WithMetrics(reg))
 
@@ -132,7 +138,7 @@ func TestRequestAccessRejectsMalformed(t *testing.T) {
 		"unknown courier": {CourierID: doorman.NewID(doorman.PrefixCourier), DoorID: f.door.ID, TrackingNumbers: []string{f.parcel}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := svc.RequestAccess(context.Background(), req)
+			_, err := svc.RequestAccess(doorman.NewContextWithPrincipal(context.Background(), doorman.System()), req)
 			if code := doorman.ErrorCode(err); code != doorman.EINVALID && code != doorman.ENOTFOUND {
 				t.Fatalf("want EINVALID or ENOTFOUND, got %v", err)
 			}
@@ -147,7 +153,7 @@ func TestRequestAccessRateLimitsCourier(t *testing.T) {
 	f := newFixture(t)
 	svc := access.NewService(f.store)
 	for i := range doorman.CourierRateLimit + 1 {
-		res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+		res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 		must(t, err)
 		if i < doorman.CourierRateLimit && !res.Decision.Allowed {
 			t.Fatalf("request %d denied: %+v", i, res.Decision)
@@ -157,7 +163,7 @@ func TestRequestAccessRateLimitsCourier(t *testing.T) {
 	}
 	// A minute later the window has moved on.
 	later := access.NewService(f.store, access.WithClock(func() time.Time { return time.Now().Add(doorman.RateWindow + time.Second) }))
-	res, err := later.RequestAccess(context.Background(), f.request(f.parcel))
+	res, err := later.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if !res.Decision.Allowed {
 		t.Fatalf("after the window: %+v", res.Decision)
@@ -170,11 +176,13 @@ type recordingLink struct {
 	t       *testing.T
 	store   doorman.Store
 	offline bool
-	mu      sync.Mutex
+	// executedAt is the device's time of execution in its acks.
+	executedAt time.Time
+	mu         sync.Mutex
 	grants  []string
 }
 
-func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) error {
+func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) (*doorman.UnlockAck, error) {
 	if _, err := l.store.Grant(ctx, g.ID); err != nil {
 		l.t.Errorf("unlock before the grant was committed: %v", err)
 	}
@@ -182,38 +190,43 @@ func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorm
 	l.grants = append(l.grants, g.ID)
 	l.mu.Unlock()
 	if l.offline {
-		return &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: doorman.ReasonDoorOffline, Message: "The door did not answer."}
+		return nil, &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: doorman.ReasonDoorOffline, Message: "The door did not answer."}
 	}
-	return nil
+	return &doorman.UnlockAck{ExecutedAt: l.executedAt}, nil
 }
 
 func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 	f := newFixture(t)
-	link := &recordingLink{t: t, store: f.store}
+	executed := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+	link := &recordingLink{t: t, store: f.store, executedAt: executed}
 	svc := access.NewService(f.store, access.WithDoorLink(link))
-	res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+	res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if !res.Decision.Allowed || len(link.grants) != 1 || link.grants[0] != res.Grant.ID {
 		t.Fatalf("result %+v, link saw %v", res, link.grants)
 	}
-	if g, err := f.store.Grant(context.Background(), res.Grant.ID); err != nil || g.UsedAt == nil {
-		t.Fatalf("an acknowledged grant is not marked used: %+v %v", g, err)
+	if res.Grant.UsedAt == nil || !res.Grant.UsedAt.Equal(executed) {
+		t.Fatalf("the answer's grant was used at %v; want the device's execution time %v", res.Grant.UsedAt, executed)
+	}
+	svc.Close() // the grant is marked used after the answer
+	if g, err := f.store.Grant(context.Background(), res.Grant.ID); err != nil || g.UsedAt == nil || !g.UsedAt.Equal(executed) {
+		t.Fatalf("an acknowledged grant is not marked used at the device's time: %+v %v", g, err)
 	}
 
 	// A door that does not answer: the courier hears door_offline.
 	link.offline = true
-	res, err = svc.RequestAccess(context.Background(), f.request(f.parcel))
+	res, err = svc.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
-	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorOffline {
-		t.Fatalf("want door_offline, got %+v", res.Decision)
+	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorOffline || res.Grant != nil {
+		t.Fatalf("want door_offline without a grant, got %+v", res)
 	}
-	if latest := accessEntries(t, f)[0]; latest.Action != doorman.ActionUnlockFailed || latest.GrantID != res.Grant.ID || latest.Reason != doorman.ReasonDoorOffline {
+	if latest := accessEntries(t, f)[0]; latest.Action != doorman.ActionUnlockFailed || latest.GrantID != link.grants[1] || latest.Reason != doorman.ReasonDoorOffline {
 		t.Fatalf("the audit log does not say the door stayed shut: %+v", latest)
 	}
 
 	// A denied request never reaches the door.
 	before := len(link.grants)
-	_, err = svc.RequestAccess(context.Background(), f.request("NOPE"))
+	_, err = svc.RequestAccess(f.ctx(), f.request("NOPE"))
 	must(t, err)
 	if len(link.grants) != before {
 		t.Fatal("a denied request reached the door")
@@ -221,8 +234,8 @@ func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 }
 
 func TestRequestAccessRefusesLockedDownDoor(t *testing.T) {
-	ctx := context.Background()
 	f := newFixture(t)
+	ctx := f.ctx()
 	locked := true
 	_, err := f.store.UpdateDoor(ctx, f.door.ID, doorman.DoorUpdate{LockedDown: &locked})
 	must(t, err)
@@ -252,7 +265,7 @@ func TestLockdownCancelsGrantInFlight(t *testing.T) {
 	f := newFixture(t)
 	link := &recordingLink{t: t, store: f.store}
 	svc := access.NewService(lockingStore{f.store}, access.WithDoorLink(link))
-	res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+	res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if res.Decision.Allowed || res.Decision.Reason != doorman.ReasonDoorLockedDown {
 		t.Fatalf("want door_locked_down, got %+v", res.Decision)
@@ -260,13 +273,17 @@ func TestLockdownCancelsGrantInFlight(t *testing.T) {
 	if len(link.grants) != 0 {
 		t.Fatal("a grant revoked by a lockdown was sent to the door")
 	}
-	g, err := f.store.Grant(context.Background(), res.Grant.ID)
+	if res.Grant != nil {
+		t.Fatalf("a refused answer carries a grant: %+v", res.Grant)
+	}
+	latest := accessEntries(t, f)[0]
+	if latest.Action != doorman.ActionUnlockFailed || latest.Reason != doorman.ReasonDoorLockedDown {
+		t.Fatalf("the audit log does not say the door stayed shut: %+v", latest)
+	}
+	g, err := f.store.Grant(context.Background(), latest.GrantID)
 	must(t, err)
 	if g.RevokedAt == nil || g.UsedAt != nil {
 		t.Fatalf("grant after lockdown: %+v", g)
-	}
-	if latest := accessEntries(t, f)[0]; latest.Action != doorman.ActionUnlockFailed || latest.Reason != doorman.ReasonDoorLockedDown {
-		t.Fatalf("the audit log does not say the door stayed shut: %+v", latest)
 	}
 }
 
@@ -283,7 +300,7 @@ func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+			res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 			if err != nil {
 				t.Error(err)
 				return
@@ -310,14 +327,14 @@ func TestDoorLimitCountsOnlyGrants(t *testing.T) {
 	f := newFixture(t)
 	svc := access.NewService(f.store, access.WithRateLimits(1000, 2))
 	for range 5 {
-		res, err := svc.RequestAccess(context.Background(), f.request("NOT-MINE"))
+		res, err := svc.RequestAccess(f.ctx(), f.request("NOT-MINE"))
 		must(t, err)
 		if res.Decision.Reason != doorman.ReasonUnknownParcel {
 			t.Fatalf("want unknown_parcel, got %+v", res.Decision)
 		}
 	}
 	for i := range 3 {
-		res, err := svc.RequestAccess(context.Background(), f.request(f.parcel))
+		res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 		must(t, err)
 		if i < 2 && !res.Decision.Allowed {
 			t.Fatalf("grant %d refused: %+v", i, res.Decision)

@@ -171,7 +171,7 @@ func TestAttack_LateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	door := &doorman.Door{ID: e.DoorID, PulseMillis: 1000}
-	if err := e.Bus.Unlock(context.Background(), door, &doorman.Grant{ID: "gnt_late"}); doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
+	if _, err := e.Bus.Unlock(context.Background(), door, &doorman.Grant{ID: "gnt_late"}); doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
 		t.Fatalf("Unlock to an unreachable door: %v, want door_offline", err)
 	}
 	var token []byte

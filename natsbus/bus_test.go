@@ -232,8 +232,8 @@ func TestSendUnlock(t *testing.T) {
 		defer sub.Unsubscribe()
 		d.NC.Flush()
 		door := &doorman.Door{ID: d.DoorID, PulseMillis: 1000}
-		if err := b.Unlock(ctx, door, &doorman.Grant{ID: "gnt_ok"}); err != nil {
-			t.Fatalf("Unlock: %v", err)
+		if ack, err := b.Unlock(ctx, door, &doorman.Grant{ID: "gnt_ok"}); err != nil || ack.ExecutedAt.IsZero() {
+			t.Fatalf("Unlock = %+v, %v; want the device's execution time", ack, err)
 		}
 		token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: "gnt_2"})
 		if ack, err := b.SendUnlock(ctx, d.DoorID, token, 0); err != nil || ack.GrantID != "gnt_2" || !ack.Executed() {

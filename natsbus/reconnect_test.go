@@ -45,7 +45,7 @@ func TestUnlock_NotBufferedWhileReconnecting(t *testing.T) {
 
 	proxy.Cut()
 	waitFor(t, "the control plane to notice the cut", func() bool { return !b.Conn().IsConnected() })
-	err = b.Unlock(context.Background(), door, &doorman.Grant{ID: "gnt_during_outage"})
+	_, err = b.Unlock(context.Background(), door, &doorman.Grant{ID: "gnt_during_outage"})
 	if doorman.ErrorReason(err) != doorman.ReasonDoorOffline {
 		t.Fatalf("Unlock while disconnected: %v, want door_offline", err)
 	}

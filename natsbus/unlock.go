@@ -26,6 +26,12 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 	if err != nil || aud != doorID {
 		return nil, doorman.Errorf(doorman.EINVALID, "The token is not an unlock command for this door.")
 	}
+	return b.send(ctx, doorID, token, grantID, jti, timeout)
+}
+
+// send delivers a signed command whose grant and token IDs the caller
+// knows, and checks the answer names them.
+func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, timeout time.Duration) (*wire.Ack, error) {
 	if timeout <= 0 {
 		timeout = b.cfg.CommandTimeout
 	}
@@ -58,22 +64,25 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 
 // Unlock implements doorman.DoorLink: it signs a single-use command for the
 // grant with the configured Signer, valid for the command timeout only, and
-// sends it with SendUnlock. Once Unlock has reported the door offline, the
-// command has expired: nothing can deliver it to the door in time. Returns
-// EUNAVAILABLE (door_offline) or EFORBIDDEN (door_rejected) as SendUnlock
-// does, EINVALID for a door or grant that cannot be signed, and EINTERNAL
-// when the bus has no Signer.
-func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Grant) error {
+// sends it, returning when the device pulsed its relay. Once Unlock has
+// reported the door offline, the command has expired: nothing can deliver
+// it to the door in time. Returns EUNAVAILABLE (door_offline) or
+// EFORBIDDEN (door_rejected) as SendUnlock does, EINVALID for a door or
+// grant that cannot be signed, and EINTERNAL when the bus has no Signer.
+func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Grant) (*doorman.UnlockAck, error) {
 	if b.cfg.Signer == nil {
-		return doorman.Errorf(doorman.EINTERNAL, "The bus has no command signing key.")
+		return nil, doorman.Errorf(doorman.EINTERNAL, "The bus has no command signing key.")
 	}
 	pulse := time.Duration(door.PulseMillis) * time.Millisecond
-	token, _, err := b.cfg.Signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse, TTL: b.cfg.CommandTimeout})
+	token, cmd, err := b.cfg.Signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse, TTL: b.cfg.CommandTimeout})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = b.SendUnlock(ctx, door.ID, token, 0)
-	return err
+	ack, err := b.send(ctx, door.ID, token, cmd.GrantID, cmd.JTI, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &doorman.UnlockAck{ExecutedAt: ack.ExecutedAt}, nil
 }
 
 func offline() error {

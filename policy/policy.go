@@ -23,16 +23,6 @@ type Input struct {
 	// Scans are the scanned tracking numbers with what was found for each.
 	Scans []Scan
 
-	// CourierRequests and DoorRequests are how many access requests the
-	// courier and the door have seen within doorman.RateWindow, not counting
-	// this one.
-	CourierRequests int
-	DoorRequests    int
-
-	// Limits are the rate limits in force; zero fields take the defaults
-	// doorman.CourierRateLimit and doorman.DoorRateLimit.
-	Limits Limits
-
 	// Position is where the courier's device says it is, if known.
 	Position *doorman.Position
 }
@@ -48,33 +38,14 @@ type Scan struct {
 	OtherCarrier bool
 }
 
-// Limits are rate limits per doorman.RateWindow.
-type Limits struct {
-	Courier int // access requests per courier
-	Door    int // access requests per door
-}
-
-// WithDefaults returns l with zero fields set to the defaults.
-func (l Limits) WithDefaults() Limits {
-	if l.Courier <= 0 {
-		l.Courier = doorman.CourierRateLimit
-	}
-	if l.Door <= 0 {
-		l.Door = doorman.DoorRateLimit
-	}
-	return l
-}
-
 // Decide returns whether the courier may pass the door. Conditions are
 // checked cheapest and most general first, so the reason names the broadest
-// problem: rate, door, courier, carrier, time, place, then each parcel.
+// problem: door, courier, carrier, time, place, then each parcel. Rate
+// limits are not decided here: they count requests across the store, so
+// the store decides them when it records the decision (and re-checks the
+// lockdown then).
 func Decide(in Input) doorman.Decision {
-	limits := in.Limits.WithDefaults()
 	switch {
-	case in.CourierRequests >= limits.Courier:
-		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per courier per minute.", limits.Courier))
-	case in.DoorRequests >= limits.Door:
-		return doorman.Deny(doorman.ReasonRateLimited, fmt.Sprintf("At most %d access requests per door per minute.", limits.Door))
 	case in.Door.LockedDown:
 		return doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down.")
 	case in.Courier.Status != doorman.CourierActive:
@@ -132,7 +103,9 @@ func checkParcel(in Input, s Scan) doorman.Decision {
 	p := s.Parcel
 	switch {
 	case p == nil && s.OtherCarrier:
-		return doorman.Deny(doorman.ReasonParcelWrongCarrier, "Parcel "+s.TrackingNumber+" belongs to another carrier.")
+		// The detail is the unknown parcel's: the courier is told
+		// unknown_parcel (Decision.Outward), and the audit keeps the reason.
+		return doorman.Deny(doorman.ReasonParcelWrongCarrier, "Parcel "+s.TrackingNumber+" is not known.")
 	case p == nil || p.CarrierID != in.Courier.CarrierID:
 		return doorman.Deny(doorman.ReasonUnknownParcel, "Parcel "+s.TrackingNumber+" is not known.")
 	case p.BuildingID != in.Door.BuildingID:

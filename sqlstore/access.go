@@ -26,14 +26,22 @@ func scanGrant(sc scanner) (*doorman.Grant, error) {
 
 // RecordAccess commits rec.Grant (if any) and the decision's audit entry,
 // in the building's chain, in one durable transaction shared with
-// concurrent writes. A grant is refused with ECONFLICT (reason
-// door_locked_down) if its door is locked down by the time it commits;
-// in PostgreSQL the door row is share-locked, so a concurrent lockdown
-// either sees the grant (and revokes it) or is seen by it. A grant is
-// refused with ECONFLICT (reason rate_limited) if the record's limits were
-// reached, counted inside the transaction. Returns
-// EINVALID for a record that does not hang together and ENOTFOUND for an
-// unknown door, courier, carrier or parcel.
+// concurrent writes, and returns the entry written. It is the authority on
+// lockdown and rate limits, both resolved inside the transaction:
+//
+//   - If the courier's requests (or, for a grant, the door's grants) in the
+//     window before the record reached its limits, nothing is written and
+//     the error is ECONFLICT with reason rate_limited and a RetryAfter
+//     until the oldest counted request leaves the window: a flood of
+//     refused requests is counted, never chained.
+//   - If a grant's door is locked down by the time it commits, the grant
+//     is not written and the entry records the denial door_locked_down
+//     instead (the returned entry says so). In PostgreSQL the door row is
+//     share-locked, so a concurrent lockdown either sees the grant (and
+//     revokes it) or is seen by it.
+//
+// Returns EINVALID for a record that does not hang together and ENOTFOUND
+// for an unknown door, courier, carrier or parcel.
 func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error) {
 	if rec.BuildingID == "" || rec.DoorID == "" || rec.CourierID == "" || rec.CarrierID == "" {
 		return nil, doorman.Errorf(doorman.EINVALID, "An access record names its building, door, courier and carrier.")
@@ -50,22 +58,28 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 	e.At = exact(at)
 	e.DoorID, e.CarrierID, e.CourierID = rec.DoorID, rec.CarrierID, rec.CourierID
 	e.ParcelIDs = rec.ParcelIDs
-	e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
 
 	g := rec.Grant
 	if g != nil {
 		if err := s.prepareGrant(rec, e.At); err != nil {
 			return nil, err
 		}
-		e.Action, e.GrantID = doorman.ActionAccessGranted, g.ID
 	}
 	err := s.write(ctx, "record access", e.Chain, func(tx *sql.Tx) error {
+		// fn may run again if the batch is retried: set e afresh.
+		e.Action, e.GrantID = doorman.ActionAccessDenied, ""
+		e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
+		if err := checkRateLimits(ctx, tx, rec, e.At); err != nil {
+			return err
+		}
 		if g != nil {
-			if err := checkRateLimits(ctx, tx, rec, e.At); err != nil {
+			err := s.insertGrant(tx, g)
+			if doorman.ErrorReason(err) == doorman.ReasonDoorLockedDown {
+				e.Reason, e.Detail = doorman.ReasonDoorLockedDown, lockedDownDetail
+			} else if err != nil {
 				return err
-			}
-			if err := s.insertGrant(tx, g); err != nil {
-				return err
+			} else {
+				e.Action, e.GrantID, e.Reason, e.Detail = doorman.ActionAccessGranted, g.ID, "", ""
 			}
 		}
 		return s.appendAudit(tx, e)
@@ -75,6 +89,9 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 	}
 	return e, nil
 }
+
+// lockedDownDetail explains a grant refused at commit by a lockdown.
+const lockedDownDetail = "The building manager has locked this door down."
 
 // prepareGrant fills in and checks the grant of an allowed record.
 func (s *Store) prepareGrant(rec *doorman.AccessRecord, at time.Time) error {
@@ -240,20 +257,45 @@ func countAccess(ctx context.Context, q querier, courierID, doorID string, since
 	return courier, door, err
 }
 
-// checkRateLimits refuses a grant, inside its transaction, when the
-// courier's requests or the door's grants in the window before it reached
-// the record's limits: concurrent requests are counted one after another
-// here, so they cannot all slip under a limit read before any committed.
+// checkRateLimits refuses a record, inside its transaction, when the
+// courier's requests (or, for a grant, the door's grants) in the window
+// before it reached the record's limits: concurrent requests are counted
+// one after another here, so they cannot all slip under a limit. The
+// refusal says when the oldest counted request leaves the window.
 func checkRateLimits(ctx context.Context, tx *sql.Tx, rec *doorman.AccessRecord, at time.Time) error {
-	if rec.CourierLimit <= 0 && rec.DoorLimit <= 0 {
+	doorLimit := rec.DoorLimit
+	if rec.Grant == nil {
+		doorLimit = 0 // denials never use up a door's budget
+	}
+	if rec.CourierLimit <= 0 && doorLimit <= 0 {
 		return nil
 	}
-	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, at.Add(-doorman.RateWindow), rec.CourierLimit, rec.DoorLimit)
+	since := at.Add(-doorman.RateWindow)
+	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, since, rec.CourierLimit, doorLimit)
 	if err != nil {
 		return err
 	}
-	if (rec.CourierLimit > 0 && courier >= rec.CourierLimit) || (rec.DoorLimit > 0 && door >= rec.DoorLimit) {
-		return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited, Message: "A rate limit was reached."}
+	courierOver := rec.CourierLimit > 0 && courier >= rec.CourierLimit
+	doorOver := doorLimit > 0 && door >= doorLimit
+	if !courierOver && !doorOver {
+		return nil
 	}
-	return nil
+	// The oldest request still counted decides when there is room again.
+	var oldest sql.NullInt64
+	if courierOver {
+		err = tx.QueryRowContext(ctx, `SELECT MIN(at) FROM audit_entries WHERE courier_id = $1 AND at >= $2 AND action IN ($3, $4)`,
+			rec.CourierID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&oldest)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT MIN(at) FROM audit_entries WHERE door_id = $1 AND at >= $2 AND action = $3`,
+			rec.DoorID, micros(since), doorman.ActionAccessGranted).Scan(&oldest)
+	}
+	if err != nil {
+		return err
+	}
+	retry := doorman.RateWindow
+	if oldest.Valid {
+		retry = fromMicros(oldest.Int64).Add(doorman.RateWindow).Sub(at)
+	}
+	return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited,
+		Message: "Too many access requests; try again later.", RetryAfter: max(retry, time.Second)}
 }

@@ -151,3 +151,23 @@ func (s *Store) ManagerBuildingIDs(ctx context.Context, managerID string) ([]str
 	}
 	return ids, nil
 }
+
+// SetManagerPasswordHash replaces a manager's password hash (a rehash on
+// sign-in with new cost parameters). Returns ENOTFOUND or EINVALID.
+func (s *Store) SetManagerPasswordHash(ctx context.Context, managerID, passwordHash string) error {
+	if !strings.HasPrefix(passwordHash, "$argon2id$") {
+		return doorman.Errorf(doorman.EINVALID, "A password hash must be an argon2id PHC string.")
+	}
+	return s.write(ctx, "set manager password hash", "", func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE managers SET password_hash = $1 WHERE id = $2`, passwordHash, managerID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return doorman.Errorf(doorman.ENOTFOUND, "Manager not found.")
+		}
+		return nil
+	})
+}
