@@ -110,6 +110,7 @@ type Store interface {
 	AuthStore
 	DeviceStore
 	CommandKeyStore
+	ThrottleStore
 	// Close releases the store's resources.
 	Close() error
 }
@@ -306,4 +307,29 @@ type CommandKeyStore interface {
 	// CommandKeys lists the registered key IDs (none before the first
 	// InitCommandKey).
 	CommandKeys(ctx context.Context) ([]string, error)
+}
+
+// ThrottleStore counts failed attempts (wrong passwords, wrong enrollment
+// codes) per key, in the store, so that every control-plane node sees the
+// same counts. A key's window starts at its first failure and lasts the
+// window given then; once it has passed, the key counts from zero again.
+// Keys are often personal data (email addresses, client addresses), so
+// the store keeps only a SHA-256 of each key, and deletes expired counts
+// as it counts new failures. Window ends come back in UTC, to the
+// microsecond.
+type ThrottleStore interface {
+	// Throttle returns the failures counted for key in its current window
+	// and when that window ends: zero failures and a zero time when there
+	// is none, or when it ended at or before now. Returns EINVALID for an
+	// empty key.
+	Throttle(ctx context.Context, key string, now time.Time) (failures int, until time.Time, err error)
+	// ThrottleFail counts one failure for key at now, starting a window of
+	// length window if none is current, and returns the count and the end
+	// of the window after it. Concurrent calls, from one node or several,
+	// are all counted. Returns EINVALID for an empty key or a window
+	// shorter than a microsecond (the precision of stored times).
+	ThrottleFail(ctx context.Context, key string, now time.Time, window time.Duration) (failures int, until time.Time, err error)
+	// ThrottleReset forgets key. Forgetting an unknown key is not an
+	// error. Returns EINVALID for an empty key.
+	ThrottleReset(ctx context.Context, key string) error
 }

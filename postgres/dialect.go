@@ -10,13 +10,15 @@ import (
 
 // dialect is what PostgreSQL does differently: a grant share-locks its
 // door row, so a concurrent lockdown (which updates the row) either waits
-// for the grant and revokes it, or is seen by it; and an advisory lock
-// (key: "doorman" in ASCII) serialises migrations of nodes starting
-// together.
+// for the grant and revokes it, or is seen by it; deleting expired rows
+// skips rows other nodes hold, so it never waits for them; and an
+// advisory lock (key: "doorman" in ASCII) serialises migrations of nodes
+// starting together.
 var dialect = sqlstore.Dialect{
 	Name:          "postgres",
 	Classify:      classify,
 	ShareLock:     " FOR SHARE",
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	MigrationLock: "SELECT pg_advisory_xact_lock(28270022122889582)",
 }
 

@@ -32,6 +32,14 @@ type Dialect struct {
 	// engine whose write transactions are serialised anyway.
 	ShareLock string
 
+	// SkipLocked is appended to a SELECT of rows that a write will delete
+	// or change, to lock them while skipping rows another transaction
+	// holds, e.g. " FOR UPDATE SKIP LOCKED". Housekeeping that touches
+	// whichever rows it finds uses it, so it never waits for, or
+	// deadlocks with, another node's writes. It is empty for an engine
+	// whose write transactions are serialised anyway.
+	SkipLocked string
+
 	// CacheStatements prepares the hot write statements once on the writer
 	// connection, for a driver that would otherwise parse every statement
 	// on every run. Drivers with a statement cache of their own (pgx) do

@@ -17,12 +17,14 @@ import (
 type SharedOpener func(t *testing.T) (a, b doorman.Store, db *sql.DB)
 
 // RunShared checks what must hold when several stores write one database
-// at once: audit chains stay whole under concurrent appends from both, and
-// a lockdown made through one store leaves no grant made through the other
-// standing, however the two interleave.
+// at once: audit chains stay whole under concurrent appends from both, a
+// lockdown made through one store leaves no grant made through the other
+// standing, however the two interleave, and failures counted through both
+// are all counted.
 func RunShared(t *testing.T, open SharedOpener) {
 	t.Run("Device", func(t *testing.T) { testSharedDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeysRace(t, open) })
+	t.Run("Throttle", func(t *testing.T) { testThrottleShared(t, open) })
 	a, b, db := open(t)
 	f := newFixtureOn(t, a, db)
 	ps := f.newParcels(t, "TRK-1")

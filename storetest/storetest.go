@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, open) })
 	t.Run("Device", func(t *testing.T) { testDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeys(t, open) })
+	t.Run("Throttle", func(t *testing.T) { testThrottles(t, open) })
 }
 
 // operator returns a context acting as the platform operator.
