@@ -52,7 +52,7 @@ const PlatformChain = "platform"
 // PlatformChain. Hash covers every field below it and PrevHash, so editing,
 // deleting or reordering an entry breaks the chain.
 type AuditEntry struct {
-	ID    string `json:"id"`
+	ID string `json:"id"`
 	// Chain and Seq place the entry: its chain (a building ID or
 	// PlatformChain) and its position there (1, 2, 3…). They, PrevHash and
 	// Hash are left out of what carriers and couriers are shown.

@@ -179,7 +179,7 @@ type recordingLink struct {
 	// executedAt is the device's time of execution in its acks.
 	executedAt time.Time
 	mu         sync.Mutex
-	grants  []string
+	grants     []string
 }
 
 func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) (*doorman.UnlockAck, error) {
