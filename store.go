@@ -276,6 +276,10 @@ type AuthStore interface {
 	AcceptInvite(ctx context.Context, tokenHash, name, passwordHash string, now time.Time) (*Manager, error)
 	// ManagerByEmail returns ENOTFOUND.
 	ManagerByEmail(ctx context.Context, email string) (*Manager, error)
+	// SetManagerPasswordHash replaces a manager's password hash (a rehash
+	// at sign-in when the cost parameters changed). Returns ENOTFOUND or
+	// EINVALID.
+	SetManagerPasswordHash(ctx context.Context, managerID, passwordHash string) error
 	// ManagerBuildingIDs lists the buildings a manager manages.
 	ManagerBuildingIDs(ctx context.Context, managerID string) ([]string, error)
 

@@ -103,8 +103,8 @@ func (s *Carriers) Courier(ctx context.Context, carrierID, externalID string) (*
 	return s.courier(ctx, carrierID, externalID)
 }
 
-// Manifest is the outcome of an applied manifest.
-type Manifest struct {
+// ManifestResult is the outcome of an applied manifest.
+type ManifestResult struct {
 	Created   int                    `json:"created"`
 	Updated   int                    `json:"updated"`
 	Unchanged int                    `json:"unchanged"`
@@ -116,7 +116,7 @@ type Manifest struct {
 // (by index); a parcel for a building that does not allow the carrier is
 // refused exactly like one for a building that does not exist. Returns
 // ETOOLARGE above doorman.MaxManifestBatch items.
-func (s *Carriers) UploadManifest(ctx context.Context, carrierID string, items []doorman.ParcelInput) (*Manifest, error) {
+func (s *Carriers) UploadManifest(ctx context.Context, carrierID string, items []doorman.ParcelInput) (*ManifestResult, error) {
 	if _, err := require(ctx, carriersOnly); err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Carriers) UploadManifest(ctx context.Context, carrierID string, items [
 	} else if err != nil {
 		return nil, err
 	}
-	out := &Manifest{Results: results}
+	out := &ManifestResult{Results: results}
 	for _, r := range results {
 		switch r.Result {
 		case "created":

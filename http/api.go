@@ -211,6 +211,24 @@ func pageOf[T any](items []T, next string) *output[Page[T]] {
 	return &output[Page[T]]{Body: Page[T]{Items: items, NextCursor: next}}
 }
 
+// page maps a service's page onto a page answer.
+func page[T any](items []T, next string, err error) (*output[Page[T]], error) {
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(items, next), nil
+}
+
+// answer maps a service's answer onto a body answer.
+func answer[T any](v T, err error) (*output[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return ok(v), nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
 // output is a JSON body answer.
 type output[T any] struct {
 	Body T

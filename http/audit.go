@@ -2,9 +2,9 @@ package http
 
 import (
 	"context"
-	"slices"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 type listAuditInput struct {
@@ -17,57 +17,8 @@ type listAuditInput struct {
 }
 
 func (s *Server) listAudit(ctx context.Context, in *listAuditInput) (*output[Page[*doorman.AuditEntry]], error) {
-	f, err := s.auditScope(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListAudit(ctx, f, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
-}
-
-// auditScope narrows the requested filter to what the caller may see:
-// operators everything, managers their buildings, carriers their own
-// entries, couriers theirs. Asking for something outside the scope is
-// answered like asking for something that does not exist.
-func (s *Server) auditScope(ctx context.Context, in *listAuditInput) (doorman.AuditFilter, error) {
-	f := doorman.AuditFilter{Chain: in.Chain, DoorID: in.DoorID, CarrierID: in.CarrierID, CourierID: in.CourierID}
-	if in.BuildingID != "" {
-		f.BuildingIDs = []string{in.BuildingID}
-	}
-	p := caller(ctx)
-	switch p.Role {
-	case doorman.RoleOperator:
-	case doorman.RoleManager:
-		ids, err := s.managedBuildingIDs(ctx)
-		if err != nil {
-			return f, err
-		}
-		if in.BuildingID != "" && !slices.Contains(ids, in.BuildingID) {
-			return f, notFound("Building")
-		}
-		if in.Chain != "" && !slices.Contains(ids, in.Chain) {
-			return f, notFound("Building")
-		}
-		if in.BuildingID == "" {
-			f.BuildingIDs = ids
-		}
-	case doorman.RoleCarrier:
-		if in.CarrierID != "" && in.CarrierID != p.CarrierID {
-			return f, notFound("Carrier")
-		}
-		f.CarrierID = p.CarrierID
-	case doorman.RoleCourier:
-		if in.CourierID != "" && in.CourierID != p.SubjectID {
-			return f, notFound("Courier")
-		}
-		f.CarrierID, f.CourierID = p.CarrierID, p.SubjectID
-	default:
-		return f, notFound("Audit log")
-	}
-	return f, nil
+	q := app.AuditQuery{BuildingID: in.BuildingID, Chain: in.Chain, DoorID: in.DoorID, CarrierID: in.CarrierID, CourierID: in.CourierID}
+	return page(s.app.Audit.List(ctx, q, in.page()))
 }
 
 // AuditVerification is the result of checking every audit chain.
@@ -77,7 +28,7 @@ type AuditVerification struct {
 }
 
 func (s *Server) verifyAudit(ctx context.Context, _ *struct{}) (*output[AuditVerification], error) {
-	breaks, err := s.store.VerifyAudit(ctx)
+	breaks, err := s.app.Audit.Verify(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,9 @@ package http
 
 import (
 	"context"
-	"sort"
-	"strings"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 type BuildingIDParam struct {
@@ -31,45 +30,18 @@ func (s *Server) createBuilding(ctx context.Context, in *createBuildingInput) (*
 		DeliveryHours:     in.Body.DeliveryHours,
 		MaxDistanceMeters: in.Body.MaxDistanceMeters,
 	}
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateBuilding(ctx, b); err != nil {
+	if err := s.app.Buildings.CreateBuilding(ctx, b); err != nil {
 		return nil, err
 	}
 	return ok(b), nil
 }
 
 func (s *Server) listBuildings(ctx context.Context, in *PageParams) (*output[Page[*doorman.Building]], error) {
-	p := caller(ctx)
-	var (
-		items []*doorman.Building
-		next  string
-		err   error
-	)
-	switch p.Role {
-	case doorman.RoleOperator:
-		items, next, err = s.store.ListBuildings(ctx, nil, in.page())
-	case doorman.RoleManager:
-		var ids []string
-		if ids, err = s.managedBuildingIDs(ctx); err == nil {
-			items, next, err = s.store.ListBuildings(ctx, ids, in.page())
-		}
-	case doorman.RoleCarrier:
-		items, next, err = s.store.CarrierBuildings(ctx, p.CarrierID, in.page())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Buildings.ListBuildings(ctx, in.page()))
 }
 
 func (s *Server) getBuilding(ctx context.Context, in *BuildingIDParam) (*output[*doorman.Building], error) {
-	b, err := s.building(ctx, in.BuildingID, readBuilding)
-	if err != nil {
-		return nil, err
-	}
-	return ok(b), nil
+	return answer(s.app.Buildings.Building(ctx, in.BuildingID))
 }
 
 type updateBuildingInput struct {
@@ -78,49 +50,23 @@ type updateBuildingInput struct {
 		Name              *string                       `json:"name,omitempty" minLength:"1" maxLength:"200"`
 		Address           *string                       `json:"address,omitempty" minLength:"1" maxLength:"500"`
 		Timezone          *string                       `json:"timezone,omitempty" minLength:"1" maxLength:"64" example:"Europe/Berlin"`
-		DeliveryHours     Optional[doorman.WeeklyHours] `json:"delivery_hours,omitzero" doc:"New delivery hours; null allows deliveries at any hour."`
-		MaxDistanceMeters *float64                      `json:"max_distance_meters,omitempty" minimum:"0" doc:"0 turns the distance check off."`
+		DeliveryHours     Optional[doorman.WeeklyHours] `json:"delivery_hours,omitzero" doc:"New delivery hours; null allows deliveries at any hour (or list delivery_hours in clear)."`
+		MaxDistanceMeters Optional[float64]             `json:"max_distance_meters,omitzero" minimum:"0" doc:"New radius; 0 or null turns the distance check off (or list max_distance_meters in clear)."`
+		Clear             []string                      `json:"clear,omitempty" maxItems:"2" uniqueItems:"true" enum:"delivery_hours,max_distance_meters" doc:"Fields to reset: delivery_hours (deliveries at any hour) and max_distance_meters (no distance check). The same as sending them as null, for clients that cannot send null."`
 	}
 }
 
 func (s *Server) updateBuilding(ctx context.Context, in *updateBuildingInput) (*output[*doorman.Building], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
 	body := in.Body
-	// Validate the building as it would become, so that nothing is written
-	// unless the whole change is acceptable.
-	next := *b
-	if body.Name != nil {
-		next.Name = *body.Name
+	c := app.BuildingChange{Name: body.Name, Address: body.Address, Timezone: body.Timezone, Clear: body.Clear,
+		DeliveryHours: body.DeliveryHours.Value, MaxDistanceMeters: body.MaxDistanceMeters.Value}
+	if body.DeliveryHours.Set && body.DeliveryHours.Value == nil {
+		c.Clear = append(c.Clear, app.FieldDeliveryHours)
 	}
-	if body.Address != nil {
-		next.Address = *body.Address
+	if body.MaxDistanceMeters.Set && body.MaxDistanceMeters.Value == nil {
+		c.Clear = append(c.Clear, app.FieldMaxDistanceMeters)
 	}
-	if body.Timezone != nil {
-		next.Timezone = *body.Timezone
-	}
-	if body.DeliveryHours.Set {
-		next.DeliveryHours = body.DeliveryHours.Value
-	}
-	if body.MaxDistanceMeters != nil {
-		next.MaxDistanceMeters = *body.MaxDistanceMeters
-	}
-	if err := next.Validate(); err != nil {
-		return nil, err
-	}
-	updated, err := s.store.UpdateBuilding(ctx, b.ID, doorman.BuildingUpdate{
-		Name:              body.Name,
-		Address:           body.Address,
-		Timezone:          body.Timezone,
-		DeliveryHours:     body.DeliveryHours.Ptr(),
-		MaxDistanceMeters: body.MaxDistanceMeters,
-	})
-	if err != nil {
-		return nil, scoped(err, "Building")
-	}
-	return ok(updated), nil
+	return answer(s.app.Buildings.UpdateBuilding(ctx, in.BuildingID, c))
 }
 
 type createInviteInput struct {
@@ -131,35 +77,8 @@ type createInviteInput struct {
 	}
 }
 
-// NewInvite is an invitation just made, with its token shown once.
-type NewInvite struct {
-	Token  string                 `json:"token" doc:"The invitation token, to be passed to the invitee. It is shown only here."`
-	Invite *doorman.ManagerInvite `json:"invite"`
-}
-
-func (s *Server) createInvite(ctx context.Context, in *createInviteInput) (*output[NewInvite], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	email := strings.TrimSpace(in.Body.Email)
-	if !doorman.ValidEmail(email) {
-		return nil, invalidField("body.email", "A valid email address is required.")
-	}
-	now := s.now()
-	token, hash := doorman.NewToken(doorman.TokenInvite)
-	inv := &doorman.ManagerInvite{
-		ID:         doorman.NewID(doorman.PrefixInvite),
-		BuildingID: b.ID,
-		Email:      email,
-		TokenHash:  hash,
-		CreatedAt:  now,
-		ExpiresAt:  now.Add(doorman.InviteTTL),
-	}
-	if err := s.store.CreateInvite(ctx, inv); err != nil {
-		return nil, scoped(err, "Building")
-	}
-	return ok(NewInvite{Token: token, Invite: inv}), nil
+func (s *Server) createInvite(ctx context.Context, in *createInviteInput) (*output[*app.NewInvite], error) {
+	return answer(s.app.Accounts.CreateInvite(ctx, in.BuildingID, in.Body.Email))
 }
 
 type listAllowedCarriersInput struct {
@@ -168,27 +87,7 @@ type listAllowedCarriersInput struct {
 }
 
 func (s *Server) listAllowedCarriers(ctx context.Context, in *listAllowedCarriersInput) (*output[Page[*doorman.Carrier]], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	all, err := s.store.AllowedCarriers(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	items, next := paginate(all, in.page(), func(c *doorman.Carrier) string { return c.ID })
-	return pageOf(items, next), nil
-}
-
-// paginate pages a complete list in memory, by ID like the stores do.
-func paginate[T any](all []T, p doorman.Page, id func(T) string) ([]T, string) {
-	sort.Slice(all, func(i, j int) bool { return id(all[i]) < id(all[j]) })
-	start := sort.Search(len(all), func(i int) bool { return id(all[i]) > p.After })
-	all = all[start:]
-	if len(all) <= p.Limit {
-		return all, ""
-	}
-	return all[:p.Limit], id(all[p.Limit-1])
+	return page(s.app.Buildings.AllowedCarriers(ctx, in.BuildingID, in.page()))
 }
 
 type buildingCarrierInput struct {
@@ -197,26 +96,11 @@ type buildingCarrierInput struct {
 }
 
 func (s *Server) allowCarrier(ctx context.Context, in *buildingCarrierInput) (*noContent, error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.carrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
-	return nil, scoped(s.store.AllowCarrier(ctx, b.ID, c.ID), "Carrier")
+	return nil, s.app.Buildings.AllowCarrier(ctx, in.BuildingID, in.CarrierID)
 }
 
 func (s *Server) disallowCarrier(ctx context.Context, in *buildingCarrierInput) (*noContent, error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.CarrierID, doorman.PrefixCarrier) {
-		return nil, notFound("Carrier")
-	}
-	return nil, scoped(s.store.DisallowCarrier(ctx, b.ID, in.CarrierID), "Carrier")
+	return nil, s.app.Buildings.DisallowCarrier(ctx, in.BuildingID, in.CarrierID)
 }
 
 type listBuildingParcelsInput struct {
@@ -226,13 +110,5 @@ type listBuildingParcelsInput struct {
 }
 
 func (s *Server) listBuildingParcels(ctx context.Context, in *listBuildingParcelsInput) (*output[Page[*doorman.Parcel]], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListParcels(ctx, doorman.ParcelFilter{BuildingID: b.ID, Status: in.Status}, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Buildings.BuildingParcels(ctx, in.BuildingID, in.Status, in.page()))
 }

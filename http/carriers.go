@@ -19,26 +19,18 @@ type createCarrierInput struct {
 
 func (s *Server) createCarrier(ctx context.Context, in *createCarrierInput) (*output[*doorman.Carrier], error) {
 	c := &doorman.Carrier{Name: in.Body.Name}
-	if err := s.store.CreateCarrier(ctx, c); err != nil {
+	if err := s.app.Carriers.CreateCarrier(ctx, c); err != nil {
 		return nil, err
 	}
 	return ok(c), nil
 }
 
 func (s *Server) listCarriers(ctx context.Context, in *PageParams) (*output[Page[*doorman.Carrier]], error) {
-	items, next, err := s.store.ListCarriers(ctx, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Carriers.ListCarriers(ctx, in.page()))
 }
 
 func (s *Server) getCarrier(ctx context.Context, in *CarrierIDParam) (*output[*doorman.Carrier], error) {
-	c, err := s.carrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
-	return ok(c), nil
+	return answer(s.app.Carriers.Carrier(ctx, in.CarrierID))
 }
 
 type createAPIKeyInput struct {
@@ -55,26 +47,16 @@ type NewCredential struct {
 	Credential *doorman.Credential `json:"credential"`
 }
 
-func (s *Server) createAPIKey(ctx context.Context, in *createAPIKeyInput) (*output[NewCredential], error) {
-	c, err := s.ownCarrier(ctx, in.CarrierID)
+// newCredential maps a minted credential.
+func newCredential(token string, c *doorman.Credential, err error) (*output[NewCredential], error) {
 	if err != nil {
 		return nil, err
 	}
-	token, hash := doorman.NewToken(doorman.TokenCarrier)
-	cred := &doorman.Credential{
-		ID:        doorman.NewID(doorman.PrefixCredential),
-		Role:      doorman.RoleCarrier,
-		SubjectID: c.ID,
-		CarrierID: c.ID,
-		Name:      in.Body.Name,
-		Prefix:    tokenPrefix(token),
-		TokenHash: hash,
-		CreatedAt: s.now(),
-	}
-	if err := s.store.CreateCredential(ctx, cred); err != nil {
-		return nil, err
-	}
-	return ok(NewCredential{Token: token, Credential: cred}), nil
+	return ok(NewCredential{Token: token, Credential: c}), nil
+}
+
+func (s *Server) createAPIKey(ctx context.Context, in *createAPIKeyInput) (*output[NewCredential], error) {
+	return newCredential(s.app.Credentials.CreateAPIKey(ctx, in.CarrierID, in.Body.Name))
 }
 
 type listAPIKeysInput struct {
@@ -83,15 +65,7 @@ type listAPIKeysInput struct {
 }
 
 func (s *Server) listAPIKeys(ctx context.Context, in *listAPIKeysInput) (*output[Page[*doorman.Credential]], error) {
-	c, err := s.ownCarrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListCredentials(ctx, doorman.RoleCarrier, c.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Credentials.ListAPIKeys(ctx, in.CarrierID, in.page()))
 }
 
 type revokeAPIKeyInput struct {
@@ -100,12 +74,5 @@ type revokeAPIKeyInput struct {
 }
 
 func (s *Server) revokeAPIKey(ctx context.Context, in *revokeAPIKeyInput) (*noContent, error) {
-	c, err := s.ownCarrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.KeyID, doorman.PrefixCredential) {
-		return nil, notFound("API key")
-	}
-	return nil, scoped(s.store.RevokeCredential(ctx, doorman.RoleCarrier, c.ID, in.KeyID), "API key")
+	return nil, s.app.Credentials.RevokeAPIKey(ctx, in.CarrierID, in.KeyID)
 }

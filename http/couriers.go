@@ -30,24 +30,14 @@ type putCourierOutput struct {
 }
 
 func (s *Server) putCourier(ctx context.Context, in *putCourierInput) (*putCourierOutput, error) {
-	c, err := s.ownCarrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
 	co := &doorman.Courier{
-		CarrierID:                    c.ID,
+		CarrierID:                    in.CarrierID,
 		ExternalID:                   in.ExternalID,
 		Name:                         in.Body.Name,
 		Status:                       in.Body.Status,
 		BackgroundCheckVerifiedUntil: in.Body.BackgroundCheckVerifiedUntil,
 	}
-	if co.Status == "" {
-		co.Status = doorman.CourierActive
-	}
-	if err := co.Validate(); err != nil {
-		return nil, err
-	}
-	created, err := s.store.UpsertCourier(ctx, co)
+	created, err := s.app.Carriers.PutCourier(ctx, co)
 	if err != nil {
 		return nil, err
 	}
@@ -64,23 +54,11 @@ type listCouriersInput struct {
 }
 
 func (s *Server) listCouriers(ctx context.Context, in *listCouriersInput) (*output[Page[*doorman.Courier]], error) {
-	c, err := s.ownCarrier(ctx, in.CarrierID)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListCouriers(ctx, c.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Carriers.ListCouriers(ctx, in.CarrierID, in.page()))
 }
 
 func (s *Server) getCourier(ctx context.Context, in *CourierParam) (*output[*doorman.Courier], error) {
-	co, err := s.courier(ctx, in.CarrierID, in.ExternalID)
-	if err != nil {
-		return nil, err
-	}
-	return ok(co), nil
+	return answer(s.app.Carriers.Courier(ctx, in.CarrierID, in.ExternalID))
 }
 
 type createCourierSessionInput struct {
@@ -92,38 +70,8 @@ type createCourierSessionInput struct {
 }
 
 func (s *Server) createCourierSession(ctx context.Context, in *createCourierSessionInput) (*output[NewCredential], error) {
-	co, err := s.courier(ctx, in.CarrierID, in.ExternalID)
-	if err != nil {
-		return nil, err
-	}
-	if co.Status != doorman.CourierActive {
-		return nil, doorman.Errorf(doorman.EINVALID, "Courier %q is %s; only active couriers get sessions.", co.ExternalID, co.Status)
-	}
-	ttl := doorman.CourierSessionDefaultTTL
-	if in.Body.TTLSeconds > 0 {
-		ttl = time.Duration(in.Body.TTLSeconds) * time.Second
-	}
-	if ttl > doorman.CourierSessionMaxTTL {
-		return nil, invalidField("body.ttl_seconds", "ttl_seconds must be at most %d.", int(doorman.CourierSessionMaxTTL/time.Second))
-	}
-	now := s.now()
-	expires := now.Add(ttl)
-	token, hash := doorman.NewToken(doorman.TokenCourier)
-	cred := &doorman.Credential{
-		ID:        doorman.NewID(doorman.PrefixCredential),
-		Role:      doorman.RoleCourier,
-		SubjectID: co.ID,
-		CarrierID: co.CarrierID,
-		Name:      co.ExternalID,
-		Prefix:    tokenPrefix(token),
-		TokenHash: hash,
-		CreatedAt: now,
-		ExpiresAt: &expires,
-	}
-	if err := s.store.CreateCredential(ctx, cred); err != nil {
-		return nil, err
-	}
-	return ok(NewCredential{Token: token, Credential: cred}), nil
+	ttl := time.Duration(in.Body.TTLSeconds) * time.Second
+	return newCredential(s.app.Credentials.CreateCourierSession(ctx, in.CarrierID, in.ExternalID, ttl))
 }
 
 type listCourierSessionsInput struct {
@@ -132,15 +80,7 @@ type listCourierSessionsInput struct {
 }
 
 func (s *Server) listCourierSessions(ctx context.Context, in *listCourierSessionsInput) (*output[Page[*doorman.Credential]], error) {
-	co, err := s.courier(ctx, in.CarrierID, in.ExternalID)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListCredentials(ctx, doorman.RoleCourier, co.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Credentials.ListCourierSessions(ctx, in.CarrierID, in.ExternalID, in.page()))
 }
 
 type revokeCourierSessionInput struct {
@@ -149,12 +89,5 @@ type revokeCourierSessionInput struct {
 }
 
 func (s *Server) revokeCourierSession(ctx context.Context, in *revokeCourierSessionInput) (*noContent, error) {
-	co, err := s.courier(ctx, in.CarrierID, in.ExternalID)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.SessionID, doorman.PrefixCredential) {
-		return nil, notFound("Session")
-	}
-	return nil, scoped(s.store.RevokeCredential(ctx, doorman.RoleCourier, co.ID, in.SessionID), "Session")
+	return nil, s.app.Credentials.RevokeCourierSession(ctx, in.CarrierID, in.ExternalID, in.SessionID)
 }

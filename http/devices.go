@@ -4,7 +4,17 @@ import (
 	"context"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
+
+type createEnrollmentInput struct {
+	DoorIDInput
+	IdempotencyHeader
+}
+
+func (s *Server) createEnrollment(ctx context.Context, in *createEnrollmentInput) (*output[*app.NewEnrollment], error) {
+	return answer(s.app.Devices.CreateEnrollment(ctx, in.BuildingID, in.DoorID))
+}
 
 type listDevicesInput struct {
 	BuildingIDParam
@@ -12,15 +22,7 @@ type listDevicesInput struct {
 }
 
 func (s *Server) listDevices(ctx context.Context, in *listDevicesInput) (*output[Page[*doorman.Device]], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListDevices(ctx, b.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Devices.ListDevices(ctx, in.BuildingID, in.page()))
 }
 
 type deviceIDInput struct {
@@ -28,27 +30,6 @@ type deviceIDInput struct {
 	DeviceID string `path:"device_id" maxLength:"64" doc:"A device ID (dev_…)."`
 }
 
-// revokeDevice marks the device revoked in the store, then has the bus
-// disconnect it and keep it out. If the bus fails, the answer is 503 and
-// the call may simply be repeated: revoking twice is not an error.
 func (s *Server) revokeDevice(ctx context.Context, in *deviceIDInput) (*noContent, error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.DeviceID, doorman.PrefixDevice) {
-		return nil, notFound("Device")
-	}
-	d, err := s.store.RevokeDevice(ctx, b.ID, in.DeviceID, s.now())
-	if err != nil {
-		return nil, scoped(err, "Device")
-	}
-	if s.devices == nil {
-		return nil, nil
-	}
-	if err := s.devices.RevokeDevice(context.WithoutCancel(ctx), d.PublicKey); err != nil {
-		s.logger.Error("http: shutting a revoked device out of the bus", "device", d.ID, "err", err)
-		return nil, problemf(doorman.EUNAVAILABLE, "The device is revoked, but the bus could not shut it out yet; repeat the request.")
-	}
-	return nil, nil
+	return nil, s.app.Devices.RevokeDevice(ctx, in.BuildingID, in.DeviceID)
 }

@@ -4,19 +4,8 @@ import (
 	"context"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
-
-// Door is a door as the API shows it: what is stored, and whether its
-// device is online now, computed from last_seen_at on every answer.
-type Door struct {
-	doorman.Door
-	Online bool `json:"online" doc:"Whether the door's device reported within the last 150 seconds (devices send a heartbeat every minute); see last_seen_at."`
-}
-
-// doorView returns the API view of d.
-func (s *Server) doorView(d *doorman.Door) Door {
-	return Door{Door: *d, Online: d.Online(s.now())}
-}
 
 type createDoorInput struct {
 	BuildingIDParam
@@ -29,28 +18,14 @@ type createDoorInput struct {
 	}
 }
 
-func (s *Server) createDoor(ctx context.Context, in *createDoorInput) (*output[Door], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	d := &doorman.Door{
-		BuildingID:  b.ID,
+func (s *Server) createDoor(ctx context.Context, in *createDoorInput) (*output[*app.Door], error) {
+	return answer(s.app.Buildings.CreateDoor(ctx, &doorman.Door{
+		BuildingID:  in.BuildingID,
 		Name:        in.Body.Name,
 		PulseMillis: in.Body.PulseMillis,
 		Latitude:    in.Body.Latitude,
 		Longitude:   in.Body.Longitude,
-	}
-	if d.PulseMillis == 0 {
-		d.PulseMillis = doorman.DefaultPulseMillis
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateDoor(ctx, d); err != nil {
-		return nil, scoped(err, "Building")
-	}
-	return ok(s.doorView(d)), nil
+	}))
 }
 
 type listDoorsInput struct {
@@ -58,20 +33,8 @@ type listDoorsInput struct {
 	PageParams
 }
 
-func (s *Server) listDoors(ctx context.Context, in *listDoorsInput) (*output[Page[Door]], error) {
-	b, err := s.building(ctx, in.BuildingID, readBuilding)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListDoors(ctx, b.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	views := make([]Door, len(items))
-	for i, d := range items {
-		views[i] = s.doorView(d)
-	}
-	return pageOf(views, next), nil
+func (s *Server) listDoors(ctx context.Context, in *listDoorsInput) (*output[Page[*app.Door]], error) {
+	return page(s.app.Buildings.ListDoors(ctx, in.BuildingID, in.page()))
 }
 
 type DoorIDInput struct {
@@ -79,12 +42,8 @@ type DoorIDInput struct {
 	DoorID string `path:"door_id" maxLength:"64" doc:"A door ID (dor_…)."`
 }
 
-func (s *Server) getDoor(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
-	d, err := s.door(ctx, in.BuildingID, in.DoorID, readBuilding)
-	if err != nil {
-		return nil, err
-	}
-	return ok(s.doorView(d)), nil
+func (s *Server) getDoor(ctx context.Context, in *DoorIDInput) (*output[*app.Door], error) {
+	return answer(s.app.Buildings.Door(ctx, in.BuildingID, in.DoorID))
 }
 
 type updateDoorInput struct {
@@ -97,56 +56,20 @@ type updateDoorInput struct {
 	}
 }
 
-func (s *Server) updateDoor(ctx context.Context, in *updateDoorInput) (*output[Door], error) {
-	d, err := s.door(ctx, in.BuildingID, in.DoorID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) updateDoor(ctx context.Context, in *updateDoorInput) (*output[*app.Door], error) {
 	body := in.Body
-	next := *d
-	if body.Name != nil {
-		next.Name = *body.Name
-	}
-	if body.PulseMillis != nil {
-		next.PulseMillis = *body.PulseMillis
-	}
-	if body.Latitude.Set {
-		next.Latitude = body.Latitude.Value
-	}
-	if body.Longitude.Set {
-		next.Longitude = body.Longitude.Value
-	}
-	if err := next.Validate(); err != nil {
-		return nil, err
-	}
-	return s.updateDoorWith(ctx, d.ID, doorman.DoorUpdate{
+	return answer(s.app.Buildings.UpdateDoor(ctx, in.BuildingID, in.DoorID, doorman.DoorUpdate{
 		Name:        body.Name,
 		PulseMillis: body.PulseMillis,
 		Latitude:    body.Latitude.Ptr(),
 		Longitude:   body.Longitude.Ptr(),
-	})
+	}))
 }
 
-func (s *Server) startLockdown(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
-	return s.setLockdown(ctx, in, true)
+func (s *Server) startLockdown(ctx context.Context, in *DoorIDInput) (*output[*app.Door], error) {
+	return answer(s.app.Buildings.SetLockdown(ctx, in.BuildingID, in.DoorID, true))
 }
 
-func (s *Server) endLockdown(ctx context.Context, in *DoorIDInput) (*output[Door], error) {
-	return s.setLockdown(ctx, in, false)
-}
-
-func (s *Server) setLockdown(ctx context.Context, in *DoorIDInput, on bool) (*output[Door], error) {
-	d, err := s.door(ctx, in.BuildingID, in.DoorID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	return s.updateDoorWith(ctx, d.ID, doorman.DoorUpdate{LockedDown: &on})
-}
-
-func (s *Server) updateDoorWith(ctx context.Context, id string, upd doorman.DoorUpdate) (*output[Door], error) {
-	d, err := s.store.UpdateDoor(ctx, id, upd)
-	if err != nil {
-		return nil, scoped(err, "Door")
-	}
-	return ok(s.doorView(d)), nil
+func (s *Server) endLockdown(ctx context.Context, in *DoorIDInput) (*output[*app.Door], error) {
+	return answer(s.app.Buildings.SetLockdown(ctx, in.BuildingID, in.DoorID, false))
 }

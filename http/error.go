@@ -138,6 +138,13 @@ func (s *Server) problem(ctx context.Context, op string, err error) error {
 		return newProblem(status, code, "Internal error.")
 	}
 	p := newProblem(status, code, doorman.ErrorMessage(err)).withReason(doorman.ErrorReason(err))
+	for _, it := range doorman.ErrorItems(err) {
+		p.Errors = append(p.Errors, &ProblemItem{Location: it.Location, Message: it.Message, Code: it.Code,
+			Index: it.Index, Row: it.Row, Value: it.Value})
+	}
+	if after := doorman.ErrorRetryAfter(err); after > 0 {
+		p.withHeader("Retry-After", seconds(after))
+	}
 	if code == doorman.EUNAUTHORIZED {
 		p.withHeader("WWW-Authenticate", `Bearer realm="doorman"`)
 	}

@@ -14,12 +14,19 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
+// IdempotencyStore keeps idempotent answers (doorman.AuthStore has these
+// methods).
+type IdempotencyStore interface {
+	BeginIdempotent(ctx context.Context, scope, key, requestHash string) (*doorman.IdempotentResponse, error)
+	FinishIdempotent(ctx context.Context, scope, key string, status int, body []byte) error
+}
+
 // maxIdempotencyKeyLen bounds the Idempotency-Key header.
 const maxIdempotencyKeyLen = 255
 
 // idempotent is the huma middleware of authenticated POSTs. With an
 // Idempotency-Key header it claims the key (scoped to the caller and the
-// route) before the handler runs and stores the answer after, so that a
+// path) before the handler runs and stores the answer after, so that a
 // retry with the same key and request gets the same answer replayed,
 // another request under the same key is refused (422), and a retry while
 // the first is still running is refused (409). Without the header the
@@ -46,10 +53,14 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 
-	scope := p.Actor() + " " + op.Method + " " + op.Path
+	// Keys are namespaced per caller and per concrete path: a key sent to
+	// another carrier's path lands in the caller's own namespace, next to
+	// nothing, and the handler then refuses the path. Nobody learns which
+	// keys someone else used.
 	u := ctx.URL()
+	scope := p.Actor() + " " + op.Method + " " + u.Path
 	hash := requestHash(op.Method, u.Path, u.RawQuery, body)
-	stored, err := s.store.BeginIdempotent(ctx.Context(), scope, key, hash)
+	stored, err := s.idem.BeginIdempotent(ctx.Context(), scope, key, hash)
 	switch {
 	case doorman.ErrorCode(err) == doorman.EPRECONDITION:
 		writeProblemHuma(ctx, problemf(doorman.EPRECONDITION, "This Idempotency-Key was already used with a different request."))
@@ -75,7 +86,7 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 			status, answer = 0, nil
 		}
 		bg := context.WithoutCancel(ctx.Context())
-		if err := s.store.FinishIdempotent(bg, scope, key, status, answer); err != nil {
+		if err := s.idem.FinishIdempotent(bg, scope, key, status, answer); err != nil {
 			s.logger.Error("http: storing idempotent answer", "op", op.OperationID, "err", err)
 		}
 	}()

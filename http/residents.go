@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"strings"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -18,32 +17,8 @@ type createResidentInput struct {
 }
 
 func (s *Server) createResident(ctx context.Context, in *createResidentInput) (*output[*doorman.Resident], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	// A unit of another building is an invalid reference, not a way to
-	// learn that it exists.
-	if !doorman.HasPrefix(in.Body.UnitID, doorman.PrefixUnit) {
-		return nil, invalidField("body.unit_id", "Unknown unit_id.")
-	} else if _, err := s.store.Unit(ctx, b.ID, in.Body.UnitID); doorman.ErrorCode(err) == doorman.ENOTFOUND {
-		return nil, invalidField("body.unit_id", "Unknown unit_id.")
-	} else if err != nil {
-		return nil, err
-	}
-	r := &doorman.Resident{
-		BuildingID: b.ID,
-		UnitID:     in.Body.UnitID,
-		Name:       strings.TrimSpace(in.Body.Name),
-		Email:      strings.TrimSpace(in.Body.Email),
-	}
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateResident(ctx, r); err != nil {
-		if doorman.ErrorCode(err) == doorman.ENOTFOUND {
-			return nil, invalidField("body.unit_id", "Unknown unit_id.")
-		}
+	r := &doorman.Resident{BuildingID: in.BuildingID, UnitID: in.Body.UnitID, Name: in.Body.Name, Email: in.Body.Email}
+	if err := s.app.Buildings.CreateResident(ctx, r); err != nil {
 		return nil, err
 	}
 	return ok(r), nil
@@ -55,15 +30,7 @@ type listResidentsInput struct {
 }
 
 func (s *Server) listResidents(ctx context.Context, in *listResidentsInput) (*output[Page[*doorman.Resident]], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListResidents(ctx, b.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Buildings.ListResidents(ctx, in.BuildingID, in.page()))
 }
 
 type deleteResidentInput struct {
@@ -72,12 +39,5 @@ type deleteResidentInput struct {
 }
 
 func (s *Server) deleteResident(ctx context.Context, in *deleteResidentInput) (*noContent, error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.ResidentID, doorman.PrefixResident) {
-		return nil, notFound("Resident")
-	}
-	return nil, scoped(s.store.DeleteResident(ctx, b.ID, in.ResidentID), "Resident")
+	return nil, s.app.Buildings.DeleteResident(ctx, in.BuildingID, in.ResidentID)
 }

@@ -5,108 +5,78 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/password"
+	"github.com/doorman-dev/doorman/app"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Config holds the dependencies of a Server. Store and Access are required;
-// the others have defaults.
+// Config holds the dependencies of a Server. App is required; the others
+// have defaults.
 type Config struct {
-	// Store keeps everything; the server never talks to a database itself.
-	Store doorman.Store
-	// Access decides and records courier access requests.
-	Access doorman.AccessService
+	// App are the application services every operation calls; the server
+	// never talks to a store or bus itself.
+	App *app.Services
+	// Idempotency keeps the answers of POSTs made with an Idempotency-Key
+	// (an HTTP matter, kept in the store so that every node replays them).
+	// Required.
+	Idempotency IdempotencyStore
 	// Logger receives request errors (internal detail is logged, never
 	// shown to callers). Defaults to slog.Default().
 	Logger *slog.Logger
-	// Metrics is the registry the HTTP metrics are registered with and that
-	// /metrics serves. Defaults to a new registry.
+	// Metrics is the registry the HTTP metrics are registered with.
+	// Defaults to a new registry.
 	Metrics *prometheus.Registry
-	// Now is the clock used for token expiry and sessions. Defaults to
-	// time.Now.
-	Now func() time.Time
-	// PasswordParams are the argon2id costs of new manager passwords.
-	// Defaults to password.Default; existing hashes keep their own.
-	PasswordParams password.Params
-	// Devices issues and revokes door devices' bus credentials (natsbus.Bus
-	// implements it). Without it devices cannot enroll (503) and revoking
-	// a device only marks it revoked in the store.
-	Devices DeviceBus
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
 	Ready func(context.Context) error
 }
 
-// Server is Doorman's HTTP API. Create it with NewServer and serve
-// Handler().
+// Server is Doorman's HTTP API: a thin adapter that maps requests onto
+// the application services and their answers and errors back. Create it
+// with NewServer and serve Handler().
 type Server struct {
-	store   doorman.Store
-	access  doorman.AccessService
-	devices DeviceBus
-	logger  *slog.Logger
-	now     func() time.Time
-	ready   func(context.Context) error
-	pwcost  password.Params
+	app    *app.Services
+	idem   IdempotencyStore
+	logger *slog.Logger
+	ready  func(context.Context) error
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
-	logins   *failureLimiter
-	// enrollByAddr and enrollGlobal limit enrollment code guessing per
-	// client address and overall.
-	enrollByAddr *failureLimiter
-	enrollGlobal *failureLimiter
-	// dummyHash is verified against when a login names an unknown email,
-	// so that unknown and known emails take the same time.
-	dummyHash string
 
 	mux     *http.ServeMux
 	api     huma.API
 	handler http.Handler
 }
 
-// NewServer returns a Server over cfg. It panics if cfg.Store or cfg.Access
-// is nil: that is a wiring bug, not a runtime condition.
+// NewServer returns a Server over cfg. It panics if cfg.App or
+// cfg.Idempotency is nil: that
+// is a wiring bug, not a runtime condition.
 func NewServer(cfg Config) *Server {
-	if cfg.Store == nil || cfg.Access == nil {
-		panic("doormanhttp: Config.Store and Config.Access are required")
+	if cfg.App == nil || cfg.Idempotency == nil {
+		panic("doormanhttp: Config.App and Config.Idempotency are required")
 	}
 	s := &Server{
-		store:        cfg.Store,
-		access:       cfg.Access,
-		devices:      cfg.Devices,
-		logger:       cfg.Logger,
-		now:          cfg.Now,
-		ready:        cfg.Ready,
-		pwcost:       cfg.PasswordParams,
-		registry:     cfg.Metrics,
-		logins:       newFailureLimiter(loginFailures, loginWindow),
-		enrollByAddr: newFailureLimiter(enrollFailures, enrollWindow),
-		enrollGlobal: newFailureLimiter(enrollGlobalFailures, enrollWindow),
-		mux:          http.NewServeMux(),
+		app:      cfg.App,
+		idem:     cfg.Idempotency,
+		logger:   cfg.Logger,
+		ready:    cfg.Ready,
+		registry: cfg.Metrics,
+		mux:      http.NewServeMux(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	if s.ready == nil {
 		s.ready = func(context.Context) error { return nil }
-	}
-	if s.pwcost == (password.Params{}) {
-		s.pwcost = password.Default
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.dummyHash = s.mustHash("doorman-dummy-password-for-timing")
 
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.authenticate)

@@ -18,15 +18,8 @@ type createUnitInput struct {
 }
 
 func (s *Server) createUnit(ctx context.Context, in *createUnitInput) (*output[*doorman.Unit], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	u := &doorman.Unit{BuildingID: b.ID, Label: in.Body.Label, Floor: in.Body.Floor}
-	if err := u.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateUnits(ctx, []*doorman.Unit{u}); err != nil {
+	u := &doorman.Unit{BuildingID: in.BuildingID, Label: in.Body.Label, Floor: in.Body.Floor}
+	if err := s.app.Buildings.CreateUnit(ctx, u); err != nil {
 		return nil, err
 	}
 	return ok(u), nil
@@ -38,15 +31,7 @@ type listUnitsInput struct {
 }
 
 func (s *Server) listUnits(ctx context.Context, in *listUnitsInput) (*output[Page[*doorman.Unit]], error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.store.ListUnits(ctx, b.ID, in.page())
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(items, next), nil
+	return page(s.app.Buildings.ListUnits(ctx, in.BuildingID, in.page()))
 }
 
 type unitIDInput struct {
@@ -54,31 +39,10 @@ type unitIDInput struct {
 	UnitID string `path:"unit_id" maxLength:"64" doc:"A unit ID (unt_…)."`
 }
 
-// unit returns a unit of a building the caller manages.
-func (s *Server) unit(ctx context.Context, in *unitIDInput) (*doorman.Unit, error) {
-	b, err := s.building(ctx, in.BuildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	if !doorman.HasPrefix(in.UnitID, doorman.PrefixUnit) {
-		return nil, notFound("Unit")
-	}
-	u, err := s.store.Unit(ctx, b.ID, in.UnitID)
-	return u, scoped(err, "Unit")
-}
-
 func (s *Server) getUnit(ctx context.Context, in *unitIDInput) (*output[*doorman.Unit], error) {
-	u, err := s.unit(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	return ok(u), nil
+	return answer(s.app.Buildings.Unit(ctx, in.BuildingID, in.UnitID))
 }
 
 func (s *Server) deleteUnit(ctx context.Context, in *unitIDInput) (*noContent, error) {
-	u, err := s.unit(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	return nil, scoped(s.store.DeleteUnit(ctx, u.BuildingID, u.ID), "Unit")
+	return nil, s.app.Buildings.DeleteUnit(ctx, in.BuildingID, in.UnitID)
 }

@@ -90,12 +90,3 @@ func offline() error {
 	e.Reason = doorman.ReasonDoorOffline
 	return e
 }
-
-// CommandKeys returns the keys devices verify unlock commands and time
-// replies with, handed to them at enrollment; none without a Signer.
-func (b *Bus) CommandKeys() []wire.VerifyKey {
-	if b.cfg.Signer == nil {
-		return nil
-	}
-	return []wire.VerifyKey{b.cfg.Signer.VerifyKey()}
-}

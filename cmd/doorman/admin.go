@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // runAdmin runs operator tasks against the store directly, for when there is
@@ -25,7 +25,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	token, err := createOperatorToken(ctx, store, *name)
+	token, _, err := app.New(store, app.Config{}).Credentials.CreateOperatorToken(systemContext(ctx), *name)
 	if err != nil {
 		return err
 	}
@@ -33,21 +33,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// createOperatorToken stores a new operator credential and returns its token.
-func createOperatorToken(ctx context.Context, store doorman.Store, name string) (string, error) {
-	token, hash := doorman.NewToken(doorman.TokenOperator)
-	c := &doorman.Credential{
-		ID:        doorman.NewID(doorman.PrefixCredential),
-		Role:      doorman.RoleOperator,
-		Name:      name,
-		Prefix:    token[:len(doorman.TokenOperator)+6],
-		TokenHash: hash,
-		CreatedAt: time.Now().UTC(),
-	}
-	if err := store.CreateCredential(ctx, c); err != nil {
-		return "", err
-	}
-	return token, nil
+// systemContext is ctx with Doorman itself as the caller: the CLI working
+// on the store directly, and the demo seeding its building.
+func systemContext(ctx context.Context) context.Context {
+	return doorman.NewContextWithPrincipal(ctx, doorman.System())
 }
 
 // runAudit verifies the audit log's hash chains and fails if any is broken.
@@ -61,7 +50,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	breaks, err := store.VerifyAudit(ctx)
+	breaks, err := app.New(store, app.Config{}).Audit.Verify(systemContext(ctx))
 	if err != nil {
 		return err
 	}

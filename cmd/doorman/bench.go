@@ -75,7 +75,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	req := doorman.AccessRequest{CourierID: d.State.CourierIDs["pp-alice"], DoorID: d.State.DoorID, TrackingNumbers: []string{d.State.AllowedParcel}}
 	decide := access.NewService(d.Main.Store, access.WithRateLimits(1<<30, 1<<30))
 	decideOnce := func(ctx context.Context) error {
-		res, err := decide.RequestAccess(ctx, req)
+		res, err := decide.RequestAccess(systemContext(ctx), req)
 		if err == nil && !res.Decision.Allowed {
 			err = fmt.Errorf("refused: %s", res.Decision.Reason)
 		}

@@ -86,21 +86,6 @@ func (c *Config) CommandKeyPath() string {
 	return filepath.Join(c.DataDir, CommandKeyName)
 }
 
-// LoadSigner loads the command signing key, creating it (and DataDir) if
-// create is true and the file does not exist.
-func (c *Config) LoadSigner(create bool) (*wire.Signer, error) {
-	path := c.CommandKeyPath()
-	if !create {
-		if _, err := os.Stat(path); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	return natsbus.LoadOrCreateSigner(path)
-}
-
 // OpenBus opens the bus the configuration names, signing commands with
 // signer.
 func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer) (*natsbus.Bus, error) {

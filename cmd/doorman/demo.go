@@ -16,6 +16,7 @@ import (
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/agent/relay"
 )
 
@@ -25,6 +26,7 @@ type demoState struct {
 	BuildingID        string            `json:"building_id"`
 	DoorID            string            `json:"door_id"`
 	CourierIDs        map[string]string `json:"courier_ids"` // by external ID
+	CarrierIDs        map[string]string `json:"carrier_ids"` // of each courier, by its external ID
 	AllowedParcel     string            `json:"allowed_parcel"`
 	OtherBuildingPar  string            `json:"other_building_parcel"`
 	NotAllowedCarrier string            `json:"not_allowed_carrier_parcel"`
@@ -64,14 +66,16 @@ func StartDemo(ctx context.Context, cfg Config, dir string, logger *slog.Logger)
 	}
 	go d.Main.Serve()
 
-	if d.State, err = loadOrSeedDemo(ctx, d.Main.Store, filepath.Join(dir, "demo.json")); err != nil {
+	services := d.Main.App
+	if d.State, err = loadOrSeedDemo(ctx, services, filepath.Join(dir, "demo.json")); err != nil {
 		return d, err
 	}
-	if d.Operator, err = createOperatorToken(ctx, d.Main.Store, "demo"); err != nil {
+	if d.Operator, _, err = services.Credentials.CreateOperatorToken(systemContext(ctx), "demo"); err != nil {
 		return d, err
 	}
-	for ext, id := range d.State.CourierIDs {
-		if d.Tokens[ext], err = mintCourierSession(ctx, d.Main.Store, id, 12*time.Hour); err != nil {
+	for ext, carrierID := range d.State.CarrierIDs {
+		// Minted as the courier's carrier would, through the API's call.
+		if d.Tokens[ext], _, err = services.Credentials.CreateCourierSession(carrierContext(ctx, carrierID), carrierID, ext, 12*time.Hour); err != nil {
 			return d, err
 		}
 	}
@@ -143,43 +147,37 @@ func (d *Demo) Close() error {
 }
 
 // loadOrSeedDemo reads the demo state file, or seeds the store and writes it.
-func loadOrSeedDemo(ctx context.Context, store doorman.Store, path string) (*demoState, error) {
+func loadOrSeedDemo(ctx context.Context, services *app.Services, path string) (*demoState, error) {
 	if data, err := os.ReadFile(path); err == nil {
 		var st demoState
 		if err := json.Unmarshal(data, &st); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if len(st.CarrierIDs) == 0 {
+			return nil, fmt.Errorf("%s was written by an older Doorman: remove its directory to seed a new demo", path)
+		}
 		return &st, nil
 	}
-	seeded, err := seedDemo(ctx, store, 0)
+	seeded, err := seedDemo(ctx, services, 0)
 	if err != nil {
 		return nil, err
 	}
 	st := &demoState{
-		BuildingID: seeded.Building.ID, DoorID: seeded.Door.ID, CourierIDs: map[string]string{},
+		BuildingID: seeded.Building.ID, DoorID: seeded.Door.ID, CourierIDs: map[string]string{}, CarrierIDs: map[string]string{},
 		AllowedParcel: seeded.AllowedParcel, OtherBuildingPar: seeded.OtherBuildingPar, NotAllowedCarrier: seeded.NotAllowedCarrier,
 	}
 	for ext, c := range seeded.Couriers {
 		st.CourierIDs[ext] = c.ID
+		st.CarrierIDs[ext] = c.CarrierID
 	}
 	data, _ := json.MarshalIndent(st, "", "  ")
 	return st, os.WriteFile(path, data, 0o600)
 }
 
-// mintCourierSession stores a courier session, as the courier's carrier
-// would through the API, and returns its token.
-func mintCourierSession(ctx context.Context, store doorman.Store, courierID string, ttl time.Duration) (string, error) {
-	c, err := store.Courier(ctx, courierID)
-	if err != nil {
-		return "", err
-	}
-	token, hash := doorman.NewToken(doorman.TokenCourier)
-	expires := time.Now().UTC().Add(ttl)
-	return token, store.CreateCredential(ctx, &doorman.Credential{
-		ID: doorman.NewID(doorman.PrefixCredential), Role: doorman.RoleCourier, SubjectID: c.ID, CarrierID: c.CarrierID,
-		Name: "demo", Prefix: token[:len(doorman.TokenCourier)+6], TokenHash: hash,
-		CreatedAt: time.Now().UTC(), ExpiresAt: &expires,
-	})
+// carrierContext is ctx with a carrier as the caller: the demo acting as
+// the carrier that runs its couriers.
+func carrierContext(ctx context.Context, carrierID string) context.Context {
+	return doorman.NewContextWithPrincipal(ctx, &doorman.Principal{Role: doorman.RoleCarrier, SubjectID: carrierID, CarrierID: carrierID})
 }
 
 // runDemo runs `doorman demo`: a demo building whose door a courier can
@@ -259,7 +257,9 @@ Try, in another terminal:
   # the same courier with a parcel for another building: refused, parcel_not_for_building
   %s courier open%s --token %s --door %s --parcel %s
 
-  # Carol's carrier, LocalRunners, is not allowed at Maple Court: carrier_not_allowed
+  # Carol's carrier, LocalRunners, is not allowed at Maple Court: to her this
+  # door does not exist (a carrier cannot probe the doors of buildings that
+  # have not let it in), and nothing is written to Maple Court's log
   %s courier open%s --token %s --door %s --parcel %s
 
   # what happened, hash-chained

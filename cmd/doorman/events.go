@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -30,27 +31,13 @@ func (m *Main) consumeEvents(ctx context.Context) {
 	}
 }
 
-// recordEvent stores one device event, once, as the event of the device
-// whose subject it arrived on. An error makes the bus deliver the event
-// again; events the store refuses for good (a device revoked before the
-// event, a device of another door, an unknown door or device) are logged
-// and dropped.
+// recordEvent hands one device event to the devices service, as the
+// device whose subject it arrived on. An error makes the bus deliver the
+// event again; events the service refuses for good (EFORBIDDEN, ENOTFOUND,
+// EINVALID) are logged and acknowledged.
 func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wire.Event) error {
-	_, err := m.Store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
-		ID:       ev.ID,
-		DeviceID: deviceID,
-		DoorID:   doorID,
-		Kind:     ev.Kind,
-		At:       ev.At,
-		GrantID:  ev.GrantID,
-		Reason:   ev.Reason,
-		Detail:   ev.Detail,
-	})
-	if err == nil && ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
-		if err := m.markGrantUsed(ctx, doorID, ev); err != nil {
-			return err
-		}
-	}
+	ctx = doorman.NewContextWithPrincipal(ctx, app.DevicePrincipal(doorID, deviceID))
+	err := m.App.Devices.RecordEvent(ctx, ev)
 	switch doorman.ErrorCode(err) {
 	case "":
 		return nil
@@ -59,21 +46,4 @@ func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wir
 		return nil
 	}
 	return err
-}
-
-// markGrantUsed takes the device's word that it executed a grant of its own
-// door. A grant already marked (a redelivered event), unknown, or of another
-// door is left alone.
-func (m *Main) markGrantUsed(ctx context.Context, doorID string, ev *wire.Event) error {
-	g, err := m.Store.Grant(ctx, ev.GrantID)
-	if doorman.ErrorCode(err) == doorman.ENOTFOUND || (err == nil && g.DoorID != doorID) {
-		m.Logger.Warn("device reported a grant that is not its door's", "door", doorID, "grant", ev.GrantID)
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if err := m.Store.MarkGrantUsed(ctx, g.ID, ev.At); doorman.ErrorCode(err) == doorman.EINTERNAL {
-		return err
-	}
-	return nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // Seeded is what seedDemo created, for the demo and the bench to use.
@@ -18,66 +20,73 @@ type Seeded struct {
 	// Tracking numbers by story.
 	AllowedParcel     string // out for delivery to the demo building, assigned to Alice
 	OtherBuildingPar  string // Alice's parcel for the other building
-	NotAllowedCarrier string // a parcel of a carrier the building does not allow
+	NotAllowedCarrier string // Carol's parcel, of a carrier only the other building allows
 }
 
-// seedDemo fills an empty store with a demo building: units, residents, a
-// front door, three carriers (two allowed), couriers and parcels. parcels is
-// how many extra deliverable parcels Alice gets (for the bench).
-func seedDemo(ctx context.Context, store doorman.Store, parcels int) (*Seeded, error) {
-	ctx = doorman.NewContextWithPrincipal(ctx, &doorman.Principal{Role: doorman.RoleOperator})
+// seedDemo fills an empty store with a demo building through the
+// application services, as the operator, the building's manager and each
+// carrier would through the API: units, residents, a front door, three
+// carriers (two allowed at the demo building, the third only at the other
+// one), couriers and parcels. parcels is how many extra deliverable parcels
+// Alice gets (for the bench).
+func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded, error) {
+	sys := systemContext(ctx)
 	s := &Seeded{Carriers: map[string]*doorman.Carrier{}, Couriers: map[string]*doorman.Courier{}}
 
 	s.Building = &doorman.Building{Name: "Maple Court", Address: "12 Harbour Street, Springfield", Timezone: "Europe/Berlin"}
 	s.OtherBuilding = &doorman.Building{Name: "Birch House", Address: "3 Mill Lane, Springfield", Timezone: "Europe/Berlin"}
+	var csv strings.Builder
+	csv.WriteString("label,floor\n")
+	for floor := 1; floor <= 4; floor++ {
+		for _, letter := range "ABCD" {
+			fmt.Fprintf(&csv, "%d%c,%d\n", floor, letter, floor)
+		}
+	}
 	for _, b := range []*doorman.Building{s.Building, s.OtherBuilding} {
-		if err := store.CreateBuilding(ctx, b); err != nil {
+		if err := services.Buildings.CreateBuilding(sys, b); err != nil {
 			return nil, fmt.Errorf("seed building: %w", err)
 		}
-		var units []*doorman.Unit
-		for floor := 1; floor <= 4; floor++ {
-			for _, letter := range "ABCD" {
-				units = append(units, &doorman.Unit{BuildingID: b.ID, Label: fmt.Sprintf("%d%c", floor, letter), Floor: fmt.Sprint(floor)})
-			}
-		}
-		if err := store.CreateUnits(ctx, units); err != nil {
+		units, err := services.Buildings.ImportUnits(sys, b.ID, []byte(csv.String()))
+		if err != nil {
 			return nil, fmt.Errorf("seed units: %w", err)
 		}
 		if b == s.Building {
 			for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chen Wei"} {
 				r := &doorman.Resident{BuildingID: b.ID, UnitID: units[i*5].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
-				if err := store.CreateResident(ctx, r); err != nil {
+				if err := services.Buildings.CreateResident(sys, r); err != nil {
 					return nil, fmt.Errorf("seed resident: %w", err)
 				}
 			}
 		}
 	}
-	s.Door = &doorman.Door{BuildingID: s.Building.ID, Name: "Front door", PulseMillis: doorman.DefaultPulseMillis}
-	if err := store.CreateDoor(ctx, s.Door); err != nil {
+	door, err := services.Buildings.CreateDoor(sys, &doorman.Door{BuildingID: s.Building.ID, Name: "Front door"})
+	if err != nil {
 		return nil, fmt.Errorf("seed door: %w", err)
 	}
+	s.Door = &door.Door
 
 	checked := time.Now().UTC().AddDate(1, 0, 0)
-	for _, c := range []struct{ carrier, courierID, courierName string }{
-		{"ParcelPost", "pp-alice", "Alice Martin"},
-		{"QuickShip", "qs-bob", "Bob Novak"},
-		{"LocalRunners", "lr-carol", "Carol Diaz"},
+	for _, c := range []struct {
+		carrier, courierID, courierName string
+		allowedAt                       []*doorman.Building
+	}{
+		{"ParcelPost", "pp-alice", "Alice Martin", []*doorman.Building{s.Building, s.OtherBuilding}},
+		{"QuickShip", "qs-bob", "Bob Novak", []*doorman.Building{s.Building, s.OtherBuilding}},
+		{"LocalRunners", "lr-carol", "Carol Diaz", []*doorman.Building{s.OtherBuilding}},
 	} {
 		carrier := &doorman.Carrier{Name: c.carrier}
-		if err := store.CreateCarrier(ctx, carrier); err != nil {
+		if err := services.Carriers.CreateCarrier(sys, carrier); err != nil {
 			return nil, fmt.Errorf("seed carrier: %w", err)
 		}
 		s.Carriers[c.carrier] = carrier
-		if c.carrier != "LocalRunners" {
-			for _, b := range []*doorman.Building{s.Building, s.OtherBuilding} {
-				if err := store.AllowCarrier(ctx, b.ID, carrier.ID); err != nil {
-					return nil, fmt.Errorf("seed allow carrier: %w", err)
-				}
+		for _, b := range c.allowedAt {
+			if err := services.Buildings.AllowCarrier(sys, b.ID, carrier.ID); err != nil {
+				return nil, fmt.Errorf("seed allow carrier: %w", err)
 			}
 		}
 		courier := &doorman.Courier{CarrierID: carrier.ID, ExternalID: c.courierID, Name: c.courierName,
 			Status: doorman.CourierActive, BackgroundCheckVerifiedUntil: &checked}
-		if _, err := store.UpsertCourier(ctx, courier); err != nil {
+		if _, err := services.Carriers.PutCourier(carrierContext(ctx, carrier.ID), courier); err != nil {
 			return nil, fmt.Errorf("seed courier: %w", err)
 		}
 		s.Couriers[c.courierID] = courier
@@ -96,12 +105,13 @@ func seedDemo(ctx context.Context, store doorman.Store, parcels int) (*Seeded, e
 	batches := map[string][]doorman.ParcelInput{
 		"ParcelPost":   pp,
 		"QuickShip":    {{TrackingNumber: "QS7000000001", BuildingID: s.Building.ID, UnitLabel: "4D", CourierExternalID: "qs-bob", Status: doorman.ParcelOutForDelivery}},
-		"LocalRunners": {{TrackingNumber: s.NotAllowedCarrier, BuildingID: s.Building.ID, UnitLabel: "1C", CourierExternalID: "lr-carol", Status: doorman.ParcelOutForDelivery}},
+		"LocalRunners": {{TrackingNumber: s.NotAllowedCarrier, BuildingID: s.OtherBuilding.ID, UnitLabel: "1C", CourierExternalID: "lr-carol", Status: doorman.ParcelOutForDelivery}},
 	}
 	for name, items := range batches {
+		carrier := s.Carriers[name]
 		for len(items) > 0 {
 			n := min(len(items), doorman.MaxManifestBatch)
-			if _, err := store.UpsertParcels(ctx, s.Carriers[name].ID, items[:n]); err != nil {
+			if _, err := services.Carriers.UploadManifest(carrierContext(ctx, carrier.ID), carrier.ID, items[:n]); err != nil {
 				return nil, fmt.Errorf("seed parcels: %w", err)
 			}
 			items = items[n:]

@@ -13,20 +13,26 @@ import (
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
+	"github.com/doorman-dev/doorman/app"
 	doormanhttp "github.com/doorman-dev/doorman/http"
+	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Main is the running control plane: store, access service and API. Tests
-// start the real program through it on ":0" ports and temporary dirs.
+// Main is the running control plane: store, bus, the application
+// services and the API over them. Tests start the real program through it
+// on ":0" ports and temporary dirs. It parses nothing and decides nothing:
+// it wires.
 type Main struct {
 	Config Config
 	Logger *slog.Logger
 	Store  doorman.Store
 	Bus    *natsbus.Bus
+	Keys   *keyring.Ring
 	Access *access.Service
+	App    *app.Services
 
 	// Stdout receives what an operator must see once (the first operator
 	// token).
@@ -46,26 +52,27 @@ func NewMain() *Main {
 
 // Open opens the store (running its migrations), creates the first operator
 // credential if there is none, checks that the command signing key is the
-// deployment's (see loadCommandKey), opens the bus and starts listening.
+// deployment's (keyring.Open), opens the bus and starts listening.
 // It does not serve yet.
 func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Store, err = m.Config.OpenStore(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	if err := m.bootstrapOperator(ctx); err != nil {
+	if m.Keys, err = keyring.Open(ctx, m.Store, m.Config.CommandKeyPath(), CommandKeyName); err != nil {
 		return err
 	}
-	signer, err := m.loadCommandKey(ctx)
-	if err != nil {
-		return err
-	}
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, signer); err != nil {
+	m.Logger.Info("command signing key", "kid", m.Keys.KeyID(), "file", m.Config.CommandKeyPath())
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer()); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
+	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger})
+	if err := m.bootstrapOperator(ctx); err != nil {
+		return err
+	}
 
 	events, cancel := context.WithCancel(context.Background())
 	m.stopEvents = cancel
@@ -77,11 +84,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
-		Store:   m.Store,
-		Access:  m.Access,
-		Devices: m.Bus,
-		Logger:  m.Logger,
-		Metrics: reg,
+		App:         m.App,
+		Idempotency: m.Store,
+		Logger:      m.Logger,
+		Metrics:     reg,
 		Ready: func(ctx context.Context) error {
 			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
 			return err
@@ -124,6 +130,9 @@ func (m *Main) Close(ctx context.Context) error {
 		m.stopEvents()
 		<-m.eventsDone
 	}
+	if m.Access != nil {
+		m.Access.Close()
+	}
 	if m.Bus != nil {
 		err = errors.Join(err, m.Bus.Close())
 	}
@@ -147,7 +156,7 @@ func (m *Main) bootstrapOperator(ctx context.Context) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	token, err := createOperatorToken(ctx, m.Store, "first start")
+	token, _, err := m.App.Credentials.CreateOperatorToken(systemContext(ctx), "first start")
 	if err != nil {
 		return err
 	}

@@ -1,20 +1,20 @@
-package natsbus_test
+package keyring_test
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/keyring"
 )
 
 func TestLoadOrCreateSigner(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "command-key")
-	s1, err := natsbus.LoadOrCreateSigner(path)
+	s1, err := keyring.LoadOrCreateSigner(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := natsbus.LoadOrCreateSigner(path)
+	s2, err := keyring.LoadOrCreateSigner(path)
 	if err != nil || s2.KeyID() != s1.KeyID() {
 		t.Fatalf("reloaded key %v, %v; want the same key", s2, err)
 	}
@@ -22,12 +22,12 @@ func TestLoadOrCreateSigner(t *testing.T) {
 		t.Fatalf("mode %v", fi.Mode().Perm())
 	}
 	os.Chmod(path, 0o644)
-	if _, err := natsbus.LoadOrCreateSigner(path); err == nil {
+	if _, err := keyring.LoadOrCreateSigner(path); err == nil {
 		t.Fatal("world-readable key accepted")
 	}
 	os.WriteFile(path, []byte("k4.secret.short"), 0o600)
 	os.Chmod(path, 0o600)
-	if _, err := natsbus.LoadOrCreateSigner(path); err == nil {
+	if _, err := keyring.LoadOrCreateSigner(path); err == nil {
 		t.Fatal("malformed key accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package natsbus
+package keyring
 
 import (
 	"crypto/ed25519"
@@ -29,22 +29,24 @@ func LoadOrCreateSigner(path string) (*wire.Signer, error) {
 		}
 		enc := paserkSecret + base64.RawURLEncoding.EncodeToString(priv) + "\n"
 		if err := durable.WriteFile(path, []byte(enc), 0o600); err != nil {
-			return nil, fmt.Errorf("natsbus: write %s: %w", path, err)
+			return nil, fmt.Errorf("keyring: write %s: %w", path, err)
 		}
 		return wire.NewSigner(priv)
 	} else if err != nil {
-		return nil, fmt.Errorf("natsbus: read %s: %w", path, err)
+		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
-	if err := checkPrivate(path); err != nil {
-		return nil, err
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("keyring: %s is accessible by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
 	}
 	enc, ok := strings.CutPrefix(strings.TrimSpace(string(data)), paserkSecret)
 	if !ok {
-		return nil, fmt.Errorf("natsbus: %s is not a k4.secret PASERK", path)
+		return nil, fmt.Errorf("keyring: %s is not a k4.secret PASERK", path)
 	}
 	priv, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil || len(priv) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("natsbus: %s is not a valid Ed25519 key", path)
+		return nil, fmt.Errorf("keyring: %s is not a valid Ed25519 key", path)
 	}
 	return wire.NewSigner(ed25519.PrivateKey(priv))
 }

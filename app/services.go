@@ -1,0 +1,52 @@
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/password"
+)
+
+// Services are every application service over one store: what the
+// adapters (API, CLI, demo, bus consumer) are given.
+type Services struct {
+	Access      doorman.AccessService
+	Buildings   *Buildings
+	Carriers    *Carriers
+	Credentials *Credentials
+	Accounts    *Accounts
+	Devices     *Devices
+	Audit       *Audit
+}
+
+// Config holds what the services need besides the store. Only Access is
+// required.
+type Config struct {
+	// Access decides courier access requests (access.Service).
+	Access doorman.AccessService
+	// Bus issues and revokes device credentials; nil: devices cannot
+	// enroll.
+	Bus DeviceBus
+	// Keys are the command verification keys devices are given.
+	Keys VerifyKeys
+	// PasswordParams are the argon2id costs of new manager passwords.
+	PasswordParams password.Params
+	// Now is the clock (time.Now when nil).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// New returns every service over store.
+func New(store doorman.Store, cfg Config) *Services {
+	creds := NewCredentials(store, cfg.Now)
+	return &Services{
+		Access:      cfg.Access,
+		Buildings:   NewBuildings(store, cfg.Now),
+		Carriers:    NewCarriers(store),
+		Credentials: creds,
+		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
+		Devices:     NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger),
+		Audit:       NewAudit(store),
+	}
+}

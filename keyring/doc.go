@@ -1,0 +1,9 @@
+// Package keyring is the one home of the command signing keys: it loads or
+// creates this node's key file, pins the deployment's key IDs in the store
+// (a node whose key the doors would refuse does not start), signs with the
+// current key, and says which keys devices are given at enrollment. Key
+// rotation lands here.
+//
+// It imports the domain, wire and internal/durable; never a store, bus or
+// HTTP package.
+package keyring
