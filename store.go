@@ -197,8 +197,14 @@ type ParcelStore interface {
 	// UpsertParcels applies a carrier's manifest batch all-or-nothing: if any
 	// item is invalid (unknown building, unit or courier, bad status or
 	// transition, duplicate tracking number in the batch) nothing is written,
-	// the error is EINVALID and the results say which items failed and why.
-	// Returns ETOOLARGE above MaxManifestBatch items.
+	// the error is EINVALID and the results say which items failed and why,
+	// each with its own code (ENOTFOUND, EINVALID or ECONFLICT). An item for
+	// a building that does not allow the carrier gets exactly the answer of
+	// one for a building that does not exist (ENOTFOUND, the same message),
+	// and none of that building's units are checked, so a carrier can
+	// neither place parcels in a building that has not allowed it nor learn
+	// which buildings or unit labels exist. Returns ETOOLARGE above
+	// MaxManifestBatch items and ENOTFOUND for an unknown carrier.
 	UpsertParcels(ctx context.Context, carrierID string, items []ParcelInput) ([]ParcelResult, error)
 	// Parcel returns ENOTFOUND.
 	Parcel(ctx context.Context, id string) (*Parcel, error)

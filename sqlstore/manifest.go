@@ -23,14 +23,17 @@ type manifest struct {
 	tx        *sql.Tx
 	carrierID string
 
-	buildings map[string]bool
+	buildings map[string]bool      // building ID → whether it allows the carrier
 	units     map[[2]string]string // building, label → unit ID
 	couriers  map[string]string    // external ID → courier ID
 }
 
 // UpsertParcels applies a carrier's manifest batch all-or-nothing. Every
 // item is checked first: tracking number, building, unit label, courier,
-// status and transition, and that no tracking number repeats. If any item
+// status and transition, and that no tracking number repeats. A building
+// that does not allow the carrier is refused exactly as one that does not
+// exist, by the same query, before its units are looked at, so a carrier
+// learns nothing about buildings that have not allowed it. If any item
 // fails, nothing is written, the error is EINVALID and the results say
 // which items failed and why (the others read "unchanged"). Otherwise every
 // item is written in one transaction and its result is created, updated or
@@ -184,14 +187,17 @@ func (m *manifest) apply(p *doorman.Parcel, old, result string, now time.Time, a
 		CarrierID: p.CarrierID, CourierID: p.CourierID, ParcelIDs: []string{p.ID}})
 }
 
+// building returns nil if the building exists and allows the carrier, and
+// otherwise the one answer for both a building that does not exist and one
+// that does not allow the carrier: the carrier must not tell them apart.
 func (m *manifest) building(id string) error {
 	if ok, seen := m.buildings[id]; seen {
 		if !ok {
-			return notFound("Building")
+			return doorman.Errorf(doorman.ENOTFOUND, "No building with this ID allows this carrier.")
 		}
 		return nil
 	}
-	err := m.s.exists(m.tx, `SELECT 1 FROM buildings WHERE id = $1`, id)
+	err := m.s.exists(m.tx, `SELECT 1 FROM building_carriers WHERE building_id = $1 AND carrier_id = $2`, id, m.carrierID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}

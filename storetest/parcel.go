@@ -206,6 +206,83 @@ func testManifest(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("NotAllowedBuilding", func(t *testing.T) {
+		// Carrier B tries building X, which allows only carrier A. Its
+		// items must be answered exactly as items for a building that
+		// does not exist, so B can neither tell X from a made-up ID nor
+		// probe X's unit labels or anything else, and nothing is written.
+		f := newFixture(t, open)
+		x := f.building
+		b := f.newCarrier(t, "Slowpost")
+		f.newCourier(t, b.ID, "driver-b")
+		nowhere := doorman.NewID(doorman.PrefixBuilding) // same shape as x.ID
+		if len(nowhere) != len(x.ID) {
+			t.Fatalf("building IDs differ in length: %q, %q", nowhere, x.ID)
+		}
+		upload := func(buildingID string, items []doorman.ParcelInput) ([]doorman.ParcelResult, error) {
+			t.Helper()
+			batch := make([]doorman.ParcelInput, len(items))
+			for i, in := range items {
+				in.BuildingID = buildingID
+				batch[i] = in
+			}
+			return f.s.UpsertParcels(f.ctx, b.ID, batch)
+		}
+		cases := []struct {
+			name  string
+			items []doorman.ParcelInput
+		}{
+			{"existing unit", []doorman.ParcelInput{{TrackingNumber: "B-1", UnitLabel: "4B"}}},
+			{"unknown unit", []doorman.ParcelInput{{TrackingNumber: "B-1", UnitLabel: "99Z"}}},
+			{"unknown courier", []doorman.ParcelInput{{TrackingNumber: "B-1", UnitLabel: "4B", CourierExternalID: "nobody"}}},
+			{"mixed", []doorman.ParcelInput{
+				{TrackingNumber: "B-1", UnitLabel: "4B", CourierExternalID: "driver-b", Status: doorman.ParcelOutForDelivery},
+				{TrackingNumber: "B-2", UnitLabel: "99Z"},
+				{TrackingNumber: "B-3", UnitLabel: "4B"},
+			}},
+		}
+		// check compares B's answers for X with those for no building, and
+		// that B's parcels, and X's, are exactly want.
+		check := func(t *testing.T, want []*doorman.Parcel) {
+			t.Helper()
+			for _, tc := range cases {
+				gotRes, gotErr := upload(x.ID, tc.items)
+				wantRes, wantErr := upload(nowhere, tc.items)
+				wantCode(t, wantErr, doorman.EINVALID)
+				if doorman.ErrorCode(gotErr) != doorman.ErrorCode(wantErr) || doorman.ErrorMessage(gotErr) != doorman.ErrorMessage(wantErr) {
+					t.Fatalf("%s: error for a building that does not allow the carrier %q (%v), for none %q (%v)",
+						tc.name, doorman.ErrorCode(gotErr), gotErr, doorman.ErrorCode(wantErr), wantErr)
+				}
+				equal(t, tc.name+": results for a building that does not allow the carrier (want those for none)", gotRes, wantRes)
+				for i, r := range gotRes {
+					if r.Result != "error" || r.ErrorCode != doorman.ENOTFOUND {
+						t.Fatalf("%s: item %d: %+v, want refused as not found", tc.name, i, r)
+					}
+				}
+			}
+			list, _, err := f.s.ListParcels(f.ctx, doorman.ParcelFilter{CarrierID: b.ID}, doorman.Page{})
+			must(t, err)
+			equal(t, "parcels of the carrier the building does not allow", list, want)
+			list, _, err = f.s.ListParcels(f.ctx, doorman.ParcelFilter{BuildingID: x.ID}, doorman.Page{})
+			must(t, err)
+			equal(t, "parcels in the building", list, want)
+		}
+		check(t, []*doorman.Parcel{})
+
+		// Once X allows B, the same item goes through, so it was the
+		// allowance that refused it.
+		must(t, f.s.AllowCarrier(f.ctx, x.ID, b.ID))
+		res, err := upload(x.ID, cases[0].items)
+		must(t, err)
+		if res[0].Result != "created" {
+			t.Fatalf("item for a building that allows the carrier: %+v", res[0])
+		}
+		// When X stops allowing B, B's manifests cannot reach X again, not
+		// even to change B's own parcel there.
+		must(t, f.s.DisallowCarrier(f.ctx, x.ID, b.ID))
+		check(t, []*doorman.Parcel{res[0].Parcel})
+	})
+
 	t.Run("Limits", func(t *testing.T) {
 		f := newFixture(t, open)
 		items := make([]doorman.ParcelInput, doorman.MaxManifestBatch+1)
