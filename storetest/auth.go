@@ -258,6 +258,49 @@ func testIdempotency(t *testing.T, open Opener) {
 		wantCode(t, err, doorman.EINVALID)
 	})
 
+	t.Run("ScopesApart", func(t *testing.T) {
+		// A key is a key within its scope only: another scope using the
+		// same key, even for a request with the same hash, neither gets the
+		// stored answer nor can settle or release the claim.
+		s, _ := open(t)
+		ctx := operator()
+		const key, hash = "key-1", "same-hash"
+		secret := []byte(`{"token":"dmk_secret"}`)
+		r, err := s.BeginIdempotent(ctx, "carrier:car_a POST /x", key, hash)
+		must(t, err)
+		if r != nil {
+			t.Fatalf("fresh claim returned %+v", r)
+		}
+		wantCode(t, s.FinishIdempotent(ctx, "carrier:car_b POST /x", key, 201, []byte(`{}`)), doorman.ENOTFOUND)
+		wantCode(t, s.FinishIdempotent(ctx, "carrier:car_b POST /x", key, 0, nil), doorman.ENOTFOUND)
+		r, err = s.BeginIdempotent(ctx, "carrier:car_a POST /x", key, hash)
+		must(t, err)
+		if r == nil || r.Done {
+			t.Fatalf("claim after another scope's finish: %+v, want still running", r)
+		}
+		must(t, s.FinishIdempotent(ctx, "carrier:car_a POST /x", key, 201, secret))
+
+		for _, scope := range []string{"carrier:car_b POST /x", "carrier:car_a POST /y", "carrier:car_a POST", "carrier:car_a POST /x "} {
+			r, err := s.BeginIdempotent(ctx, scope, key, hash)
+			must(t, err)
+			if r != nil {
+				t.Fatalf("scope %q got the answer stored under another scope: %+v", scope, r)
+			}
+		}
+		// Scope and key are kept apart, not joined: moving a word from
+		// one to the other names another claim.
+		r, err = s.BeginIdempotent(ctx, "carrier:car_a POST", "/x "+key, hash)
+		must(t, err)
+		if r != nil {
+			t.Fatalf("scope and key joined differently got %+v", r)
+		}
+		r, err = s.BeginIdempotent(ctx, "carrier:car_a POST /x", key, hash)
+		must(t, err)
+		if r == nil || !r.Done || string(r.Body) != string(secret) {
+			t.Fatalf("own answer: %+v", r)
+		}
+	})
+
 	t.Run("ConcurrentClaims", func(t *testing.T) {
 		s, _ := open(t)
 		ctx := operator()
