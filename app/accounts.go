@@ -31,13 +31,26 @@ const (
 // email together; the email's own limit, which bounds guessing from many
 // addresses, does not apply from an address the manager signed in from in
 // the last KnownAddressTTL; and argon2id makes every guess slow.
+const (
+	// SignInPairFailures failed sign-ins of one address for one email
+	// within SignInWindow refuse that address for that email.
+	SignInPairFailures = 10
+	// SignInAddrFailures failed sign-ins of one address for any email
+	// within SignInWindow refuse that address (spraying many emails).
+	SignInAddrFailures = 100
+	// SignInWindow is the window of the two limits above.
+	SignInWindow = 15 * time.Minute
+	// SignInEmailFailures failed sign-ins for one email from all
+	// addresses together within SignInEmailWindow refuse that email from
+	// every address the manager has not signed in from lately.
+	SignInEmailFailures = 100
+	SignInEmailWindow   = time.Hour
+)
+
 var (
-	// signInPair: failures of one address for one email.
-	signInPair = limit{prefix: "signin:pair:", max: 10, window: 15 * time.Minute}
-	// signInAddr: failures of one address for any email (spraying).
-	signInAddr = limit{prefix: "signin:addr:", max: 100, window: 15 * time.Minute}
-	// signInEmail: failures for one email from every address together.
-	signInEmail = limit{prefix: "signin:email:", max: 100, window: time.Hour}
+	signInPair  = limit{prefix: "signin:pair:", max: SignInPairFailures, window: SignInWindow}
+	signInAddr  = limit{prefix: "signin:addr:", max: SignInAddrFailures, window: SignInWindow}
+	signInEmail = limit{prefix: "signin:email:", max: SignInEmailFailures, window: SignInEmailWindow}
 	// knownAddr marks an address a manager signed in from.
 	knownAddr = limit{prefix: "signin:known:", max: 1, window: KnownAddressTTL}
 )

@@ -53,9 +53,17 @@ type VerifyKeys interface {
 // bits that live 15 minutes; its price is that a sustained spray of bad
 // codes delays genuine enrollments (logged). It holds across nodes: the
 // counts are in the store.
+const (
+	EnrollFailures       = 10   // wrong codes per address (IPv4, or IPv6 /64)
+	EnrollGlobalFailures = 1000 // wrong codes from everyone
+	EnrollWindow         = 15 * time.Minute
+	// EnrollGlobalKey is the throttle key of the global limit.
+	EnrollGlobalKey = "enroll:all"
+)
+
 var (
-	enrollByAddr = limit{prefix: "enroll:addr:", max: 10, window: 15 * time.Minute}
-	enrollGlobal = limit{prefix: "enroll:all", max: 1000, window: 15 * time.Minute}
+	enrollByAddr = limit{prefix: "enroll:addr:", max: EnrollFailures, window: EnrollWindow}
+	enrollGlobal = limit{prefix: EnrollGlobalKey, max: EnrollGlobalFailures, window: EnrollWindow}
 )
 
 // Devices runs the use cases of door devices: enrollment codes,
@@ -104,8 +112,8 @@ func (s *Devices) CreateEnrollment(ctx context.Context, buildingID, doorID strin
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		code := newEnrollmentCode()
-		canonical, _ := normalizeEnrollmentCode(code)
+		code := NewEnrollmentCode()
+		canonical, _ := NormalizeEnrollmentCode(code)
 		e := &doorman.Enrollment{
 			DoorID:     d.ID,
 			BuildingID: d.BuildingID,

@@ -21,8 +21,8 @@ const (
 	crockford           = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 )
 
-// newEnrollmentCode returns a new random code in its display form.
-func newEnrollmentCode() string {
+// NewEnrollmentCode returns a new random code in its display form.
+func NewEnrollmentCode() string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("app: no randomness: " + err.Error())
@@ -39,10 +39,10 @@ func newEnrollmentCode() string {
 	return sb.String()
 }
 
-// normalizeEnrollmentCode returns the canonical form of a typed code (upper
+// NormalizeEnrollmentCode returns the canonical form of a typed code (upper
 // case, no dashes or spaces, O read as 0 and I or L as 1) and whether it can
 // be a code at all. Only the hash of the canonical form is stored.
-func normalizeEnrollmentCode(typed string) (string, bool) {
+func NormalizeEnrollmentCode(typed string) (string, bool) {
 	var sb strings.Builder
 	for _, r := range strings.ToUpper(typed) {
 		switch r {
@@ -99,7 +99,7 @@ func (s *Devices) Enroll(ctx context.Context, req wire.EnrollRequest, addr strin
 	if err := s.enrollReady(); err != nil {
 		return nil, err
 	}
-	code, valid := normalizeEnrollmentCode(req.Code)
+	code, valid := NormalizeEnrollmentCode(req.Code)
 	if !valid {
 		return nil, s.enrollFailed(ctx, addr, now)
 	}

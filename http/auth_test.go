@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 func TestBearerTokens(t *testing.T) {
@@ -43,11 +44,11 @@ func TestBearerTokens(t *testing.T) {
 	if res := me("bearer " + valid); res.Status != 200 {
 		t.Fatalf("lower-case scheme refused: %d", res.Status)
 	}
-	got := decode[Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: valid}))
+	got := decode[app.Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: valid}))
 	if got.Role != doorman.RoleCarrier || got.CarrierID != f.carrierX.ID {
 		t.Fatalf("me %+v", got)
 	}
-	got = decode[Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: f.tokens[pManagerA]}))
+	got = decode[app.Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: f.tokens[pManagerA]}))
 	if got.Role != doorman.RoleManager || len(got.BuildingIDs) != 1 || got.BuildingIDs[0] != f.buildingA.ID {
 		t.Fatalf("me %+v", got)
 	}
@@ -105,19 +106,19 @@ func TestManagerLogin(t *testing.T) {
 	}
 
 	// Ten failures lock the email out, even for the right password.
-	for i := 0; i < loginFailures-1; i++ {
+	for i := 0; i < app.SignInPairFailures-1; i++ {
 		if r := login(f.managerAEmail, "guess"); r.Status != 401 {
 			t.Fatalf("attempt %d: %d", i, r.Status)
 		}
 	}
 	r := login(f.managerAEmail, testPassword)
 	if r.Status != 429 || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("after %d failures: %d %s", loginFailures, r.Status, r.Body)
+		t.Fatalf("after %d failures: %d %s", app.SignInPairFailures, r.Status, r.Body)
 	}
 	if p := r.Problem(t); p.Code != doorman.ETOOMANYREQUEST {
 		t.Fatalf("code %q", p.Code)
 	}
-	f.clock.Advance(loginWindow)
+	f.clock.Advance(app.SignInWindow)
 	f.must(201, request{Method: "POST", Path: "/v1/sessions", Body: map[string]any{"email": f.managerAEmail, "password": testPassword}})
 
 	// The session expires after 12 hours.
@@ -141,7 +142,7 @@ func TestInvites(t *testing.T) {
 	accept := func(body map[string]any) *response {
 		return f.do(request{Method: "POST", Path: "/v1/invites/accept", Body: body})
 	}
-	inv := decode[NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingB.ID + "/invites", Token: op,
+	inv := decode[app.NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingB.ID + "/invites", Token: op,
 		Body: map[string]any{"email": "carol@example.com"}}))
 	if !strings.HasPrefix(inv.Token, doorman.TokenInvite) || !inv.Invite.ExpiresAt.Equal(f.clock.Now().Add(doorman.InviteTTL)) {
 		t.Fatalf("invite %+v: expires %v after creation", inv.Invite, inv.Invite.ExpiresAt.Sub(inv.Invite.CreatedAt))
@@ -162,23 +163,23 @@ func TestInvites(t *testing.T) {
 		t.Fatalf("token used twice: %d %s", r.Status, r.Body)
 	}
 	s := decode[Session](t, f.must(201, request{Method: "POST", Path: "/v1/sessions", Body: map[string]any{"email": "carol@example.com", "password": testPassword}}))
-	me := decode[Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: s.Token}))
+	me := decode[app.Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: s.Token}))
 	if len(me.BuildingIDs) != 1 || me.BuildingIDs[0] != f.buildingB.ID {
 		t.Fatalf("carol manages %v", me.BuildingIDs)
 	}
 
 	// An existing manager joins a second building without a new password.
-	inv2 := decode[NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingA.ID + "/invites", Token: op,
+	inv2 := decode[app.NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingA.ID + "/invites", Token: op,
 		Body: map[string]any{"email": "carol@example.com"}}))
 	f.expectProblem(409, doorman.ECONFLICT, request{Method: "POST", Path: "/v1/invites/accept", Body: map[string]any{"token": inv2.Token, "name": "Carol", "password": "another password!"}})
 	f.must(201, request{Method: "POST", Path: "/v1/invites/accept", Body: map[string]any{"token": inv2.Token}})
-	me = decode[Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: s.Token}))
+	me = decode[app.Me](t, f.must(200, request{Method: "GET", Path: "/v1/me", Token: s.Token}))
 	if len(me.BuildingIDs) != 2 {
 		t.Fatalf("carol manages %v", me.BuildingIDs)
 	}
 
 	// Invitations expire.
-	inv3 := decode[NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingA.ID + "/invites", Token: op,
+	inv3 := decode[app.NewInvite](t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + f.buildingA.ID + "/invites", Token: op,
 		Body: map[string]any{"email": "dave@example.com"}}))
 	f.clock.Advance(doorman.InviteTTL + time.Second)
 	f.expectProblem(404, doorman.ENOTFOUND, request{Method: "POST", Path: "/v1/invites/accept", Body: map[string]any{"token": inv3.Token, "name": "Dave", "password": testPassword}})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // countCarriers counts carriers through the store.
@@ -85,7 +86,7 @@ func TestOversizedBody(t *testing.T) {
 	body := string(mustJSON(t, map[string]any{"parcels": items}))
 	body = strings.Replace(body, "[", "["+strings.Repeat(" ", 1<<20), 1) // pad past 1 MiB
 	res := f.must(200, request{Method: "POST", Path: "/v1/carriers/" + f.carrierX.ID + "/manifests", Token: f.tokens[pCarrierX], Body: body})
-	if m := decode[ManifestResult](t, res); m.Created != 1000 {
+	if m := decode[app.ManifestResult](t, res); m.Created != 1000 {
 		t.Fatalf("created %d", m.Created)
 	}
 	// But not larger than 4 MiB.

@@ -52,7 +52,7 @@ type updateBuildingInput struct {
 		Timezone          *string                       `json:"timezone,omitempty" minLength:"1" maxLength:"64" example:"Europe/Berlin"`
 		DeliveryHours     Optional[doorman.WeeklyHours] `json:"delivery_hours,omitzero" doc:"New delivery hours; null allows deliveries at any hour (or list delivery_hours in clear)."`
 		MaxDistanceMeters Optional[float64]             `json:"max_distance_meters,omitzero" minimum:"0" doc:"New radius; 0 or null turns the distance check off (or list max_distance_meters in clear)."`
-		Clear             []string                      `json:"clear,omitempty" maxItems:"2" uniqueItems:"true" enum:"delivery_hours,max_distance_meters" doc:"Fields to reset: delivery_hours (deliveries at any hour) and max_distance_meters (no distance check). The same as sending them as null, for clients that cannot send null."`
+		Clear             []string                      `json:"clear,omitempty" nullable:"false" maxItems:"2" uniqueItems:"true" enum:"delivery_hours,max_distance_meters" doc:"Fields to reset: delivery_hours (deliveries at any hour) and max_distance_meters (no distance check). The same as sending them as null, for clients that cannot send null."`
 	}
 }
 

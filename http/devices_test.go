@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +20,13 @@ import (
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/wire"
 )
 
 // The real bus is what the server is wired to in production.
-var _ DeviceBus = (*natsbus.Bus)(nil)
+var _ app.DeviceBus = (*natsbus.Bus)(nil)
 
 // hangGuard bounds waits for asynchronous events; it is not a timing
 // assertion.
@@ -47,8 +49,8 @@ func newDeviceKey(t testing.TB) deviceKey {
 // freshEnrollment stores an enrollment code for a door and returns it.
 func (f *fixture) freshEnrollment(doorID string) string {
 	f.t.Helper()
-	code := newEnrollmentCode()
-	canonical, _ := normalizeEnrollmentCode(code)
+	code := app.NewEnrollmentCode()
+	canonical, _ := app.NormalizeEnrollmentCode(code)
 	e := &doorman.Enrollment{DoorID: doorID, CodeHash: doorman.HashToken(canonical), ExpiresAt: f.clock.Now().Add(doorman.EnrollmentTTL)}
 	if err := f.store.CreateEnrollment(ctxBG, e); err != nil {
 		f.t.Fatal(err)
@@ -59,7 +61,7 @@ func (f *fixture) freshEnrollment(doorID string) string {
 // freshDevice enrolls a device for a door through the store.
 func (f *fixture) freshDevice(doorID string) *doorman.Device {
 	f.t.Helper()
-	canonical, _ := normalizeEnrollmentCode(f.freshEnrollment(doorID))
+	canonical, _ := app.NormalizeEnrollmentCode(f.freshEnrollment(doorID))
 	d := &doorman.Device{PublicKey: newDeviceKey(f.t).pub}
 	if _, err := f.store.EnrollDevice(ctxBG, doorman.HashToken(canonical), d, f.clock.Now()); err != nil {
 		f.t.Fatal(err)
@@ -68,9 +70,9 @@ func (f *fixture) freshDevice(doorID string) *doorman.Device {
 }
 
 // createEnrollment asks the API for a code as a principal.
-func (f *fixture) createEnrollment(principal, buildingID, doorID string) NewEnrollment {
+func (f *fixture) createEnrollment(principal, buildingID, doorID string) app.NewEnrollment {
 	f.t.Helper()
-	return decode[NewEnrollment](f.t, f.must(201, request{Method: "POST", Token: f.tokens[principal],
+	return decode[app.NewEnrollment](f.t, f.must(201, request{Method: "POST", Token: f.tokens[principal],
 		Path: "/v1/buildings/" + buildingID + "/doors/" + doorID + "/enrollments"}))
 }
 
@@ -127,12 +129,12 @@ var codeFormat = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4
 func TestEnrollmentCode(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		c := newEnrollmentCode()
+		c := app.NewEnrollmentCode()
 		if !codeFormat.MatchString(c) || seen[c] {
 			t.Fatalf("code %q malformed or repeated", c)
 		}
 		seen[c] = true
-		canonical, ok := normalizeEnrollmentCode(c)
+		canonical, ok := app.NormalizeEnrollmentCode(c)
 		if !ok || canonical != strings.ReplaceAll(c, "-", "") {
 			t.Fatalf("normalize(%q) = %q, %v", c, canonical, ok)
 		}
@@ -148,7 +150,7 @@ func TestEnrollmentCode(t *testing.T) {
 		"7KQ2-M9XD-4HV\u0422": "", // Cyrillic Te
 		"7KQ2_M9XD_4HVT":      "",
 	} {
-		got, ok := normalizeEnrollmentCode(typed)
+		got, ok := app.NormalizeEnrollmentCode(typed)
 		if (want == "") == ok || got != want {
 			t.Errorf("normalize(%q) = %q, %v; want %q", typed, got, ok, want)
 		}
@@ -202,8 +204,8 @@ func TestEnrollAgent(t *testing.T) {
 		t.Fatal("the device did not pin the bus CA")
 	case !slices.Equal(stored.NATSURLs, f.bus.DeviceURLs()):
 		t.Fatalf("bus URLs %v, want %v", stored.NATSURLs, f.bus.DeviceURLs())
-	case !slices.Equal(stored.CommandKeys, f.bus.CommandKeys()):
-		t.Fatalf("command keys %v, want %v", stored.CommandKeys, f.bus.CommandKeys())
+	case !slices.Equal(stored.CommandKeys, f.keys.VerifyKeys()):
+		t.Fatalf("command keys %v, want %v", stored.CommandKeys, f.keys.VerifyKeys())
 	case stored.Door.PulseMillis != f.doorA.PulseMillis:
 		t.Fatalf("pulse %d, want %d", stored.Door.PulseMillis, f.doorA.PulseMillis)
 	}
@@ -328,7 +330,7 @@ func TestEnrollBadInput(t *testing.T) {
 	f := newFixture(t, withBus)
 	key := newDeviceKey(t)
 	enr := f.freshEnrollment(f.doorA.ID)
-	canonical, _ := normalizeEnrollmentCode(enr)
+	canonical, _ := app.NormalizeEnrollmentCode(enr)
 	last := byte('A')
 	if key.pub[55] == 'A' {
 		last = 'B'
@@ -378,7 +380,7 @@ func TestEnrollBadInput(t *testing.T) {
 }
 
 // TestEnrollCodeGuessing: wrong, used and expired codes all get the same
-// 404; after enrollFailures wrong codes an address gets 429, even with a
+// 404; after app.EnrollFailures wrong codes an address gets 429, even with a
 // right code, which stays unused; other addresses are not held back, and
 // the global limit holds back everyone.
 func TestEnrollCodeGuessing(t *testing.T) {
@@ -390,8 +392,8 @@ func TestEnrollCodeGuessing(t *testing.T) {
 
 	const attacker = "203.0.113.9:5555"
 	var first []byte
-	for i := range enrollFailures {
-		res := f.enroll(newEnrollmentCode(), newDeviceKey(t).pub, attacker)
+	for i := range app.EnrollFailures {
+		res := f.enroll(app.NewEnrollmentCode(), newDeviceKey(t).pub, attacker)
 		if res.Status != 404 {
 			t.Fatalf("guess %d: %d %s", i, res.Status, res.Body)
 		}
@@ -406,7 +408,7 @@ func TestEnrollCodeGuessing(t *testing.T) {
 	}
 	res := f.enroll(good, newDeviceKey(t).pub, attacker)
 	if res.Status != 429 || res.Header.Get("Retry-After") == "" {
-		t.Fatalf("after %d wrong codes: %d %s", enrollFailures, res.Status, res.Body)
+		t.Fatalf("after %d wrong codes: %d %s", app.EnrollFailures, res.Status, res.Body)
 	}
 	if p := res.Problem(t); p.Code != doorman.ETOOMANYREQUEST || p.Reason != doorman.ReasonRateLimited {
 		t.Fatalf("problem %+v", p)
@@ -429,8 +431,8 @@ func TestEnrollCodeGuessing(t *testing.T) {
 	f.must(201, f.enrollRequest(good, newDeviceKey(t).pub, installer))
 
 	// IPv6 callers are counted per /64.
-	for range enrollFailures {
-		f.must(404, f.enrollRequest(newEnrollmentCode(), newDeviceKey(t).pub, "[2001:db8:1:2::1]:443"))
+	for range app.EnrollFailures {
+		f.must(404, f.enrollRequest(app.NewEnrollmentCode(), newDeviceKey(t).pub, "[2001:db8:1:2::1]:443"))
 	}
 	if res := f.enroll(f.freshEnrollment(f.doorA.ID), newDeviceKey(t).pub, "[2001:db8:1:2:ffff::9]:443"); res.Status != 429 {
 		t.Fatalf("same /64: %d %s", res.Status, res.Body)
@@ -439,9 +441,27 @@ func TestEnrollCodeGuessing(t *testing.T) {
 
 	// The global limit: wrong codes from many addresses hold everyone
 	// back.
-	f.server.enrollGlobal = newFailureLimiter(5, enrollWindow)
+	// Everyone else used up all but the last 5 of the global budget.
+	counted, _, err := f.store.Throttle(ctxBG, app.EnrollGlobalKey, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefill := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for range app.EnrollGlobalFailures - 5 - counted {
+		wg.Add(1)
+		prefill <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-prefill }()
+			if _, _, err := f.store.ThrottleFail(ctxBG, app.EnrollGlobalKey, f.clock.Now(), app.EnrollWindow); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 	for i := range 5 {
-		f.must(404, f.enrollRequest(newEnrollmentCode(), newDeviceKey(t).pub, fmt.Sprintf("198.18.0.%d:1000", i+1)))
+		f.must(404, f.enrollRequest(app.NewEnrollmentCode(), newDeviceKey(t).pub, fmt.Sprintf("198.18.0.%d:1000", i+1)))
 	}
 	if res := f.enroll(f.freshEnrollment(f.doorA.ID), newDeviceKey(t).pub, "192.0.2.200:1000"); res.Status != 429 {
 		t.Fatalf("after the global limit: %d %s", res.Status, res.Body)
@@ -449,8 +469,8 @@ func TestEnrollCodeGuessing(t *testing.T) {
 
 	// The window passes: the attacker may try again, and the code that
 	// was never used has expired, with the answer of a wrong code.
-	f.clock.Advance(enrollWindow + time.Second)
-	f.must(404, f.enrollRequest(newEnrollmentCode(), newDeviceKey(t).pub, attacker))
+	f.clock.Advance(app.EnrollWindow + time.Second)
+	f.must(404, f.enrollRequest(app.NewEnrollmentCode(), newDeviceKey(t).pub, attacker))
 	if res := f.enroll(expiring, newDeviceKey(t).pub, installer); res.Status != 404 || !bytes.Equal(res.Body, first) {
 		t.Fatalf("expired code: %d %s", res.Status, res.Body)
 	}
@@ -475,7 +495,9 @@ func TestEnrollWithoutBus(t *testing.T) {
 
 	// Another server over the same store, with a bus.
 	other := *f.env
-	other.server = NewServer(Config{Store: f.store, Access: f.server.access, Devices: openBus(t), Now: f.clock.Now, Logger: f.server.logger, PasswordParams: f.server.pwcost})
+	appCfg := *f.appCfg
+	appCfg.Bus, appCfg.Keys = openBus(t)
+	other.server = NewServer(Config{App: app.New(f.store, appCfg), Idempotency: f.store, Logger: f.server.logger})
 	other.must(201, f.enrollRequest(code, newDeviceKey(t).pub, ""))
 }
 
@@ -544,9 +566,9 @@ func TestEnrollmentScope(t *testing.T) {
 func TestDoorOnline(t *testing.T) {
 	f := newFixture(t)
 	path := "/v1/buildings/" + f.buildingA.ID + "/doors/" + f.doorA.ID
-	get := func() Door {
+	get := func() app.Door {
 		t.Helper()
-		var d Door
+		var d app.Door
 		res := f.must(200, request{Method: "GET", Path: path, Token: f.tokens[pCarrierX]})
 		res.JSON(t, &d)
 		if !bytes.Contains(res.Body, []byte(`"online":`)) {
@@ -565,7 +587,7 @@ func TestDoorOnline(t *testing.T) {
 	if d := get(); !d.Online || d.LastSeenAt == nil || !d.LastSeenAt.Equal(at) {
 		t.Fatalf("after a heartbeat: %+v", d)
 	}
-	list := decode[Page[Door]](t, f.must(200, request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID + "/doors", Token: f.tokens[pManagerA]}))
+	list := decode[Page[app.Door]](t, f.must(200, request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID + "/doors", Token: f.tokens[pManagerA]}))
 	for _, d := range list.Items {
 		if d.Online != (d.ID == f.doorA.ID) {
 			t.Fatalf("listed door %s online %v", d.ID, d.Online)
@@ -576,7 +598,7 @@ func TestDoorOnline(t *testing.T) {
 		t.Fatalf("%s after the heartbeat: %+v", doorman.DoorOnlineWindow, d)
 	}
 	// Updates and lockdowns answer with the same view.
-	d := decode[Door](t, f.must(200, request{Method: "PUT", Path: path + "/lockdown", Token: f.tokens[pManagerA]}))
+	d := decode[app.Door](t, f.must(200, request{Method: "PUT", Path: path + "/lockdown", Token: f.tokens[pManagerA]}))
 	if !d.LockedDown || d.LastSeenAt == nil {
 		t.Fatalf("lockdown answer %+v", d)
 	}

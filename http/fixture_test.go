@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // Principals of the authorisation tests.
@@ -132,7 +133,7 @@ func (f *fixture) apiKey(token, carrierID string) string {
 // the session token.
 func (f *fixture) manager(opToken, buildingID, email string) string {
 	f.t.Helper()
-	inv := decode[NewInvite](f.t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + buildingID + "/invites", Token: opToken,
+	inv := decode[app.NewInvite](f.t, f.must(201, request{Method: "POST", Path: "/v1/buildings/" + buildingID + "/invites", Token: opToken,
 		Body: map[string]any{"email": email}}))
 	f.must(201, request{Method: "POST", Path: "/v1/invites/accept",
 		Body: map[string]any{"token": inv.Token, "name": "Manager", "password": testPassword}})

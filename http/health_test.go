@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -41,7 +42,7 @@ func TestMetrics(t *testing.T) {
 		t.Error("an ID became a label value")
 	}
 	// Two servers can share one registry.
-	NewServer(Config{Store: f.store, Access: f.server.access, Metrics: f.registry})
+	NewServer(Config{App: app.New(f.store, *f.appCfg), Idempotency: f.store, Metrics: f.registry})
 }
 
 func TestInternalErrorsAreHidden(t *testing.T) {

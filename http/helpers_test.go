@@ -17,6 +17,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
+	"github.com/doorman-dev/doorman/app"
+	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/password"
 	"github.com/doorman-dev/doorman/sqlstore"
@@ -55,6 +57,11 @@ type env struct {
 	mu    *sync.Mutex
 	// bus is the server's device bus, when the env was made withBus.
 	bus *natsbus.Bus
+	// keys are the command keys devices are given, with the bus.
+	keys *keyring.Ring
+	// appCfg configures the services under the server; options change it
+	// before they are made.
+	appCfg *app.Config
 }
 
 // envOption changes an env and its server's configuration before the
@@ -65,16 +72,16 @@ type envOption func(e *env, cfg *Config)
 // free loopback port.
 func withBus(e *env, cfg *Config) {
 	e.t.Helper()
-	e.bus = openBus(e.t)
-	cfg.Devices = e.bus
+	e.bus, e.keys = openBus(e.t)
+	e.appCfg.Bus, e.appCfg.Keys = e.bus, e.keys
 }
 
 // openBus starts an embedded bus with a command signer in a temporary
 // directory.
-func openBus(t testing.TB) *natsbus.Bus {
+func openBus(t testing.TB) (*natsbus.Bus, *keyring.Ring) {
 	t.Helper()
 	dir := t.TempDir()
-	signer, err := natsbus.LoadOrCreateSigner(filepath.Join(dir, "command.key"))
+	signer, err := keyring.LoadOrCreateSigner(filepath.Join(dir, "command.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +90,7 @@ func openBus(t testing.TB) *natsbus.Bus {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return b
+	return b, keyring.New(signer)
 }
 
 // with returns a view of the env that reports to t (for subtests).
@@ -98,15 +105,19 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	st := openStore(t)
 	e := &env{t: t, store: st, clock: &testClock{now: time.Now().UTC().Truncate(time.Second)}, registry: prometheus.NewRegistry(), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	cfg := Config{
-		Store:   st,
-		Access:  access.NewService(st, access.WithClock(e.clock.Now)),
-		Logger:  slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs, mu: e.mu}, nil)),
-		Metrics: e.registry,
-		Now:     e.clock.Now,
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs, mu: e.mu}, nil))
+	e.appCfg = &app.Config{
+		Access: access.NewService(st, access.WithClock(e.clock.Now)),
+		Now:    e.clock.Now,
+		Logger: logger,
 		// Cheap hashing keeps the suite fast; password has its own tests
 		// of the real costs.
 		PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+	}
+	cfg := Config{
+		Idempotency: st,
+		Logger:      logger,
+		Metrics:     e.registry,
 		Ready: func(ctx context.Context) error {
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -119,6 +130,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, opt := range opts {
 		opt(e, &cfg)
 	}
+	cfg.App = app.New(st, *e.appCfg)
 	e.server = NewServer(cfg)
 	return e
 }

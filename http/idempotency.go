@@ -58,7 +58,11 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	// nothing, and the handler then refuses the path. Nobody learns which
 	// keys someone else used.
 	u := ctx.URL()
-	scope := p.Actor() + " " + op.Method + " " + u.Path
+	caller := p.Actor()
+	if p.Role == doorman.RoleOperator {
+		caller += ":" + p.CredentialID // operators share one actor name
+	}
+	scope := caller + " " + op.Method + " " + u.Path
 	hash := requestHash(op.Method, u.Path, u.RawQuery, body)
 	stored, err := s.idem.BeginIdempotent(ctx.Context(), scope, key, hash)
 	switch {

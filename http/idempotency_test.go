@@ -73,7 +73,7 @@ func TestIdempotencyStillRunning(t *testing.T) {
 	f := newFixture(t)
 	path := "/v1/carriers/" + f.carrierX.ID + "/manifests"
 	body := mustJSON(t, map[string]any{"parcels": []map[string]any{{"tracking_number": "RUN-1", "building_id": f.buildingA.ID, "unit": "4B"}}})
-	scope := "carrier:" + f.carrierX.ID + " POST /v1/carriers/{carrier_id}/manifests"
+	scope := "carrier:" + f.carrierX.ID + " POST " + path
 
 	// Another node holds the claim for this exact request.
 	if r, err := f.store.BeginIdempotent(ctxBG, scope, "busy", requestHash("POST", path, "", body)); err != nil || r != nil {

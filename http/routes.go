@@ -29,7 +29,7 @@ func (s *Server) routes() {
 		Summary: "Describe the caller", Doc: "Returns the role and identity behind the bearer token."}, s.getMe)
 	register(s, route{ID: "createSession", Method: post, Path: "/v1/sessions", Tag: tagSession, Status: created,
 		Errors: []int{http.StatusUnauthorized, tooMany}, Summary: "Log a manager in",
-		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Repeated failures for one email are refused with 429 for a while."}, s.createSession)
+		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Wrong guesses are limited without handing anyone a way to lock a manager out: 10 failures from one address for one email refuse that address for that email for 15 minutes; 100 failures from one address refuse it for 15 minutes; 100 failures for one email from all addresses within an hour refuse that email except from addresses the manager signed in from in the last 30 days. A refusal is 429 with Retry-After."}, s.createSession)
 	register(s, route{ID: "deleteCurrentSession", Method: del, Path: "/v1/sessions/current", Tag: tagSession, Status: none,
 		Roles: sessionHolders, Summary: "Log out", Doc: "Revokes the session token used for this request."}, s.deleteCurrentSession)
 	register(s, route{ID: "acceptInvite", Method: post, Path: "/v1/invites/accept", Tag: tagSession, Status: created,
@@ -141,7 +141,7 @@ func (s *Server) routes() {
 	// A carrier's parcels.
 	register(s, route{ID: "uploadManifest", Method: post, Path: "/v1/carriers/{carrier_id}/manifests", Tag: tagParcels,
 		Roles: carrierOnly, MaxBody: maxManifestBody, Summary: "Upload a parcel manifest",
-		Doc: "Creates or updates up to 1000 parcels by tracking number, all or nothing: if any item is invalid nothing is written and the 422 problem lists each bad item by index."}, s.uploadManifest)
+		Doc: "Creates or updates up to 1000 parcels by tracking number, all or nothing: if any item is invalid nothing is written and the 422 problem lists each bad item by index. A building that does not allow the carrier is answered exactly like one that does not exist."}, s.uploadManifest)
 	register(s, route{ID: "listCarrierParcels", Method: get, Path: "/v1/carriers/{carrier_id}/parcels", Tag: tagParcels,
 		Roles: carrierOwners, Summary: "List a carrier's parcels"}, s.listCarrierParcels)
 	register(s, route{ID: "getCarrierParcel", Method: get, Path: "/v1/carriers/{carrier_id}/parcels/{tracking_number}", Tag: tagParcels,
@@ -153,16 +153,16 @@ func (s *Server) routes() {
 	// The courier at the door.
 	register(s, route{ID: "requestAccess", Method: post, Path: "/v1/courier/access-requests", Tag: tagCourier,
 		Roles: courierOnly, Errors: []int{unavailable}, Summary: "Ask to open a door",
-		Doc: "The courier scans parcels at a door. The answer is 200 for both outcomes: `decision.allowed` with a grant, or a denial with a stable `decision.reason`. Only malformed requests are errors."}, s.requestAccess)
+		Doc: "The courier scans parcels at a door. The answer is 200 for both outcomes: `decision.allowed` with the grant the door opened for, or a denial with a stable `decision.reason` and no grant. A door that does not exist and a door of a building that does not allow the courier's carrier are both 422 `Unknown door_id.` (and nothing is recorded at that building). A `rate_limited` denial carries `Retry-After` and `RateLimit` headers; rate-limited requests are counted, not written to the audit log. Only malformed requests are errors."}, s.requestAccess)
 	register(s, route{ID: "listCourierParcels", Method: get, Path: "/v1/courier/parcels", Tag: tagCourier,
 		Roles: courierOnly, Summary: "List my assigned parcels", Doc: "Shows the building and unit label of each parcel, never who lives there."}, s.listCourierParcels)
 	register(s, route{ID: "deliverParcel", Method: post, Path: "/v1/courier/parcels/{tracking_number}/delivery", Tag: tagCourier,
-		Roles: courierOnly, Summary: "Mark a parcel delivered", Doc: "Only parcels assigned to the calling courier."}, s.deliverParcel)
+		Roles: courierOnly, Errors: []int{conflict}, Summary: "Mark a parcel delivered", Doc: "Only parcels assigned to the calling courier and out for delivery. Marking it again is 409 with reason parcel_already_delivered; retry safely with an Idempotency-Key, which replays the first answer. Delivery is not tied to an entry: a courier refused at the door may still hand the parcel over, and the audit log shows both."}, s.deliverParcel)
 
 	// Audit.
 	register(s, route{ID: "listAudit", Method: get, Path: "/v1/audit", Tag: tagAudit,
 		Roles: everyone, Errors: []int{http.StatusNotFound}, Summary: "List audit entries",
-		Doc: "Newest first. Operators see everything, managers the chains of their buildings, carriers the entries of their carrier, couriers their own."}, s.listAudit)
+		Doc: "Newest first. Operators see everything, managers the chains of their buildings, carriers the entries of their carrier, couriers their own. Carriers and couriers are shown entries without chain, seq, prev_hash and hash, and denial reasons as they were told them."}, s.listAudit)
 	register(s, route{ID: "verifyAudit", Method: get, Path: "/v1/audit/verification", Tag: tagAudit,
 		Roles: operatorOnly, Summary: "Verify the audit chains", Doc: "Checks every hash chain and lists the first break of each broken one."}, s.verifyAudit)
 
