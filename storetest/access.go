@@ -161,11 +161,28 @@ func testRateLimitAtCommit(t *testing.T, open Opener) {
 			t.Fatalf("a refused grant was stored: %v", err)
 		}
 	}
-	// A denial is always recorded, limits or not.
+	// A denial does not use up the door's budget: within the courier's
+	// limit it is recorded though the door's limit is reached.
 	rec := f.deny(doorman.ReasonUnknownParcel, now)
-	rec.CourierLimit, rec.DoorLimit = 1, 1
+	rec.CourierLimit, rec.DoorLimit = 5, 1
 	_, err := f.s.RecordAccess(f.ctx, rec)
 	must(t, err)
+	// Past the courier's limit, a denial is counted, not recorded, and
+	// says when the oldest counted request leaves the window.
+	before := len(f.audit(t, doorman.AuditFilter{DoorID: f.door.ID}))
+	rec = f.deny(doorman.ReasonUnknownParcel, now.Add(time.Second))
+	rec.CourierLimit = 3
+	_, err = f.s.RecordAccess(f.ctx, rec)
+	wantCode(t, err, doorman.ECONFLICT)
+	if doorman.ErrorReason(err) != doorman.ReasonRateLimited {
+		t.Fatalf("denial past the courier's limit: reason %q", doorman.ErrorReason(err))
+	}
+	if after := doorman.ErrorRetryAfter(err); after < doorman.RateWindow-2*time.Second || after > doorman.RateWindow {
+		t.Fatalf("retry after %v; want about the window less the second since the first request", after)
+	}
+	if n := len(f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})); n != before {
+		t.Fatalf("a rate-limited denial was chained: %d entries, want %d", n, before)
+	}
 	f.verifyClean(t)
 }
 
@@ -211,15 +228,17 @@ func testLockdown(t *testing.T, open Opener) {
 		t.Fatalf("lockdown audit entry: %+v", e)
 	}
 
-	// A grant committed after the lockdown is refused, with the reason.
-	_, err = f.s.RecordAccess(f.ctx, f.grant(ps, time.Now()))
-	wantCode(t, err, doorman.ECONFLICT)
-	if r := doorman.ErrorReason(err); r != doorman.ReasonDoorLockedDown {
-		t.Fatalf("refused grant reason %q, want %q", r, doorman.ReasonDoorLockedDown)
-	}
-	// The denial that follows is recorded.
-	_, err = f.s.RecordAccess(f.ctx, f.deny(doorman.ReasonDoorLockedDown, time.Now()))
+	// A grant committed after the lockdown is not written: the entry
+	// records the denial, with the reason, in the same transaction.
+	late := f.grant(ps, time.Now())
+	e, err = f.s.RecordAccess(f.ctx, late)
 	must(t, err)
+	if e.Action != doorman.ActionAccessDenied || e.Reason != doorman.ReasonDoorLockedDown || e.GrantID != "" {
+		t.Fatalf("entry of a grant refused by the lockdown: %+v", e)
+	}
+	if _, err := f.s.Grant(f.ctx, late.Grant.ID); doorman.ErrorCode(err) != doorman.ENOTFOUND {
+		t.Fatalf("a grant refused by the lockdown was stored: %v", err)
+	}
 
 	d, err = f.s.UpdateDoor(ctx, f.door.ID, doorman.DoorUpdate{LockedDown: ptr(false)})
 	must(t, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/sqlite"
 )
 
@@ -20,7 +21,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seeded, err := seedDemo(ctx, store, 0)
+	seeded, err := seedDemo(ctx, app.New(store, app.Config{}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/keyring"
 )
 
 // node returns a Main on dataDir with free ports, not yet opened.
@@ -61,7 +61,7 @@ func keyID(t *testing.T, file string) string {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	s, err := natsbus.LoadOrCreateSigner(file)
+	s, err := keyring.LoadOrCreateSigner(file)
 	if err != nil {
 		t.Fatal(err)
 	}

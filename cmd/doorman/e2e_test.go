@@ -176,6 +176,7 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 	carrier := api(t, base, "POST", "/v1/carriers", operator, map[string]any{"name": "Postal"}, 201)
 	cid := carrier["id"].(string)
 	api(t, base, "PUT", "/v1/buildings/"+bid+"/carriers/"+cid, operator, nil, 204)
+	api(t, base, "PUT", "/v1/buildings/"+other["id"].(string)+"/carriers/"+cid, operator, nil, 204)
 	key := api(t, base, "POST", "/v1/carriers/"+cid+"/api-keys", operator, map[string]any{"name": "e2e"}, 201)["token"].(string)
 
 	// The carrier uploads its courier and manifest and mints a session.
@@ -260,7 +261,7 @@ func TestDemoSmoke(t *testing.T) {
 	if err := run(ctx, []string{"demo", "--smoke", "--log-level", "error"}, &out, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"door opens", "parcel_not_for_building", "carrier_not_allowed", "forged", "every step held"} {
+	for _, want := range []string{"door opens", "parcel_not_for_building", "does not exist for her", "forged", "every step held"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("smoke output lacks %q:\n%s", want, out.String())
 		}
