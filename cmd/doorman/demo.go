@@ -16,8 +16,8 @@ import (
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
-	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/agent/relay"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // demoState is what a demo data dir remembers between runs: the IDs of the
