@@ -1,23 +1,23 @@
 //go:build linux
 
-package relay
+package gpio
 
 import (
 	"fmt"
 
 	"periph.io/x/conn/v3/driver/driverreg"
-	"periph.io/x/conn/v3/gpio"
+	periphgpio "periph.io/x/conn/v3/gpio"
 	"periph.io/x/host/v3/gpioioctl"
 )
 
-// OpenGPIO opens the configured lines on the Linux GPIO character device
+// Open opens the configured lines on the Linux GPIO character device
 // (/dev/gpiochipN) and locks the strike.
-func OpenGPIO(cfg GPIOConfig) (*GPIO, error) {
+func Open(cfg Config) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if _, err := driverreg.Init(); err != nil {
-		return nil, fmt.Errorf("relay: gpio drivers: %w", err)
+		return nil, fmt.Errorf("gpio: drivers: %w", err)
 	}
 	var chip *gpioioctl.GPIOChip
 	for _, c := range gpioioctl.Chips {
@@ -26,19 +26,19 @@ func OpenGPIO(cfg GPIOConfig) (*GPIO, error) {
 		}
 	}
 	if chip == nil {
-		return nil, fmt.Errorf("relay: no GPIO chip %q", cfg.Chip)
+		return nil, fmt.Errorf("gpio: no GPIO chip %q", cfg.Chip)
 	}
 	relayLine := chip.ByNumber(cfg.RelayLine)
 	if relayLine == nil {
-		return nil, fmt.Errorf("relay: %s has no line %d", cfg.Chip, cfg.RelayLine)
+		return nil, fmt.Errorf("gpio: %s has no line %d", cfg.Chip, cfg.RelayLine)
 	}
-	var sensor gpio.PinIn
+	var sensor periphgpio.PinIn
 	if cfg.SensorLine >= 0 {
 		line := chip.ByNumber(cfg.SensorLine)
 		if line == nil {
-			return nil, fmt.Errorf("relay: %s has no line %d", cfg.Chip, cfg.SensorLine)
+			return nil, fmt.Errorf("gpio: %s has no line %d", cfg.Chip, cfg.SensorLine)
 		}
 		sensor = line
 	}
-	return NewGPIO(cfg, relayLine, sensor)
+	return New(cfg, relayLine, sensor)
 }
