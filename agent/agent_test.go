@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -273,12 +274,30 @@ func TestAgent_HeartbeatOnConnect(t *testing.T) {
 	}
 }
 
+// TestAgent_DoorForcedAndHeldOpen: a door opened without an unlock is
+// reported forced, and, left open longer than the door's held-open time
+// (one second here, as enrollment can set it), held open too.
 func TestAgent_DoorForcedAndHeldOpen(t *testing.T) {
 	e := MustEnv(t)
+	e.StopAgent()
+	id, err := agent.LoadIdentity(e.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id.Door.HeldOpenSeconds = 1
+	if err := agent.SaveIdentity(e.DataDir, id); err != nil {
+		t.Fatal(err)
+	}
+	e.StartAgent(t)
 	e.WaitSynced(t)
 	// Opened with no unlock at all: forced.
 	e.Sim.SetOpen(true)
-	e.Events.Wait(t, wire.EventDoorForced, 1)
+	forced := e.Events.Wait(t, wire.EventDoorForced, 1)[0]
+	// Still open a second later: held open.
+	held := e.Events.Wait(t, wire.EventDoorHeldOpen, 1)[0]
+	if held.DoorID != e.DoorID || held.At.Before(forced.At) || !strings.Contains(held.Detail, "1s") {
+		t.Fatalf("door_held_open %+v after door_forced %+v", held, forced)
+	}
 	e.Sim.SetOpen(false)
 	e.Events.Wait(t, wire.EventDoorClosed, 1)
 }
