@@ -26,14 +26,16 @@ type Config struct {
 }
 
 // Driver is an opened relay driver: it drives the strike and reads the
-// door sensor (a driver without a sensor never reports one).
+// door sensor and the tamper switch (a driver configured without either
+// never reports it).
 type Driver interface {
 	relay.Relay
 	relay.DoorSensor
+	relay.TamperSensor
 }
 
 // Open reads hardware.json in the data dir (sim when absent) and opens the
-// relay and door sensor it describes.
+// relay, door sensor and tamper switch it describes.
 func Open(dir string) (Driver, error) {
 	cfg, err := ReadConfig(dir)
 	if err != nil {

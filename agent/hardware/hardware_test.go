@@ -115,6 +115,7 @@ func TestConfig_DocumentedExample(t *testing.T) {
 	}
 	want := hardware.Config{Driver: hardware.DriverGPIO, GPIO: gpio.Config{
 		Chip: "gpiochip0", RelayLine: 17, RelayActiveLow: true, SensorLine: 27, SensorOpenLow: false,
+		TamperLine: 22, TamperActiveLow: false,
 	}}
 	if cfg != want {
 		t.Fatalf("documented example reads as %+v, want %+v", cfg, want)

@@ -51,3 +51,24 @@ func TestSim_Watch(t *testing.T) {
 		t.Fatal("close not reported")
 	}
 }
+
+func TestSim_WatchTamper(t *testing.T) {
+	s := relay.NewSim()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	states := make(chan bool, 8)
+	go s.WatchTamper(ctx, func(tripped bool) { states <- tripped })
+	if <-states {
+		t.Fatal("tamper switch starts tripped")
+	}
+	// A door change is no tamper change: it must not be reported.
+	s.SetOpen(true)
+	s.SetTampered(true)
+	if !<-states || !s.Tampered() {
+		t.Fatal("trip not reported")
+	}
+	s.SetTampered(false)
+	if <-states {
+		t.Fatal("restore not reported")
+	}
+}

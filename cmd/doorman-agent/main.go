@@ -112,7 +112,7 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer hw.Close()
-	a, err := agent.New(agent.Config{DataDir: *dir, Relay: hw, Sensor: hw, Logger: log})
+	a, err := agent.New(agent.Config{DataDir: *dir, Relay: hw, Sensor: hw, Tamper: hw, Logger: log})
 	if err != nil {
 		return err
 	}

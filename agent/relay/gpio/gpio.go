@@ -11,11 +11,13 @@ import (
 	"github.com/doorman-dev/doorman/agent/relay"
 )
 
-// Driver drives a strike relay and reads a door contact on GPIO lines.
+// Driver drives a strike relay and reads a door contact and a tamper
+// switch on GPIO lines.
 type Driver struct {
 	cfg    Config
 	relay  periphgpio.PinOut
-	sensor periphgpio.PinIn // nil without a sensor
+	sensor periphgpio.PinIn // nil without a door contact
+	tamper periphgpio.PinIn // nil without a tamper switch
 
 	mu     sync.Mutex
 	after  afterFunc
@@ -25,21 +27,35 @@ type Driver struct {
 }
 
 var (
-	_ relay.Relay      = (*Driver)(nil)
-	_ relay.DoorSensor = (*Driver)(nil)
+	_ relay.Relay        = (*Driver)(nil)
+	_ relay.DoorSensor   = (*Driver)(nil)
+	_ relay.TamperSensor = (*Driver)(nil)
 )
 
-// New returns a driver over the given pins (sensor may be nil) and locks
-// the strike at once. Open finds the pins on Linux; tests pass periph's
-// gpiotest pins.
-func New(cfg Config, relayPin periphgpio.PinOut, sensorPin periphgpio.PinIn) (*Driver, error) {
-	d := &Driver{cfg: cfg, relay: relayPin, sensor: sensorPin, after: timeAfterFunc}
+// Pins are the lines a Driver works: Relay is required; Sensor (the door
+// contact) and Tamper (the enclosure's tamper switch) may be nil.
+type Pins struct {
+	Relay  periphgpio.PinOut
+	Sensor periphgpio.PinIn
+	Tamper periphgpio.PinIn
+}
+
+// New returns a driver over the given pins and locks the strike at once.
+// Open finds the pins on Linux; tests pass periph's gpiotest pins.
+func New(cfg Config, pins Pins) (*Driver, error) {
+	d := &Driver{cfg: cfg, relay: pins.Relay, sensor: pins.Sensor, tamper: pins.Tamper, after: timeAfterFunc}
 	if err := d.relay.Out(d.level(false)); err != nil {
 		return nil, fmt.Errorf("gpio: lock strike: %w", err)
 	}
-	if d.sensor != nil {
-		if err := d.sensor.In(periphgpio.PullUp, periphgpio.BothEdges); err != nil {
-			return nil, fmt.Errorf("gpio: door sensor: %w", err)
+	for _, in := range []struct {
+		pin  periphgpio.PinIn
+		what string
+	}{{d.sensor, "door sensor"}, {d.tamper, "tamper switch"}} {
+		if in.pin == nil {
+			continue
+		}
+		if err := in.pin.In(periphgpio.PullUp, periphgpio.BothEdges); err != nil {
+			return nil, fmt.Errorf("gpio: %s: %w", in.what, err)
 		}
 	}
 	return d, nil
@@ -97,21 +113,34 @@ func (d *Driver) Close() error {
 // Watch reports the door contact now and on every edge. Without a sensor it
 // returns at once.
 func (d *Driver) Watch(ctx context.Context, fn func(open bool)) error {
-	if d.sensor == nil {
+	return watchLine(ctx, d.sensor, d.cfg.SensorOpenLow, fn)
+}
+
+// WatchTamper reports the tamper switch now and on every edge. Without a
+// tamper switch it returns at once.
+func (d *Driver) WatchTamper(ctx context.Context, fn func(tripped bool)) error {
+	return watchLine(ctx, d.tamper, d.cfg.TamperActiveLow, fn)
+}
+
+// watchLine calls fn with whether the input line is active (low if
+// activeLow, else high) now and after every edge that changed it, until
+// ctx ends. A nil pin has nothing to report.
+func watchLine(ctx context.Context, pin periphgpio.PinIn, activeLow bool, fn func(active bool)) error {
+	if pin == nil {
 		return nil
 	}
-	read := func() bool { return (d.sensor.Read() == periphgpio.Low) == d.cfg.SensorOpenLow }
-	open := read()
-	fn(open)
+	read := func() bool { return (pin.Read() == periphgpio.Low) == activeLow }
+	active := read()
+	fn(active)
 	for ctx.Err() == nil {
-		if !d.sensor.WaitForEdge(250 * time.Millisecond) {
+		if !pin.WaitForEdge(250 * time.Millisecond) {
 			continue
 		}
 		// Let a bouncing contact settle before reading it.
 		time.Sleep(20 * time.Millisecond)
-		if now := read(); now != open {
-			open = now
-			fn(open)
+		if now := read(); now != active {
+			active = now
+			fn(active)
 		}
 	}
 	return nil

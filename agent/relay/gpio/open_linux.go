@@ -16,7 +16,8 @@ func Open(cfg Config) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := driverreg.Init(); err != nil {
+	_, err := driverreg.Init()
+	if err != nil {
 		return nil, fmt.Errorf("gpio: drivers: %w", err)
 	}
 	var chip *gpioioctl.GPIOChip
@@ -32,13 +33,24 @@ func Open(cfg Config) (*Driver, error) {
 	if relayLine == nil {
 		return nil, fmt.Errorf("gpio: %s has no line %d", cfg.Chip, cfg.RelayLine)
 	}
-	var sensor periphgpio.PinIn
-	if cfg.SensorLine >= 0 {
-		line := chip.ByNumber(cfg.SensorLine)
-		if line == nil {
-			return nil, fmt.Errorf("gpio: %s has no line %d", cfg.Chip, cfg.SensorLine)
-		}
-		sensor = line
+	pins := Pins{Relay: relayLine}
+	if pins.Sensor, err = input(chip, cfg.Chip, cfg.SensorLine); err != nil {
+		return nil, err
 	}
-	return New(cfg, relayLine, sensor)
+	if pins.Tamper, err = input(chip, cfg.Chip, cfg.TamperLine); err != nil {
+		return nil, err
+	}
+	return New(cfg, pins)
+}
+
+// input returns the chip's line n as an input, or nil for n = -1.
+func input(chip *gpioioctl.GPIOChip, name string, n int) (periphgpio.PinIn, error) {
+	if n < 0 {
+		return nil, nil
+	}
+	line := chip.ByNumber(n)
+	if line == nil {
+		return nil, fmt.Errorf("gpio: %s has no line %d", name, n)
+	}
+	return line, nil
 }

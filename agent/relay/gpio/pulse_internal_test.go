@@ -42,7 +42,7 @@ func (firedTimer) Stop() bool { return false }
 // relocks.
 func TestDriver_PulseDuringPulse(t *testing.T) {
 	pin := &gpiotest.Pin{N: "relay"}
-	d, err := New(Config{Chip: "gpiochip0", SensorLine: -1}, pin, nil)
+	d, err := New(Config{Chip: "gpiochip0", SensorLine: -1}, Pins{Relay: pin})
 	if err != nil {
 		t.Fatal(err)
 	}
