@@ -5,6 +5,55 @@ import (
 	"time"
 )
 
+// Door is an entry door whose strike relay a device drives.
+type Door struct {
+	ID         string `json:"id"`
+	BuildingID string `json:"building_id"`
+	Name       string `json:"name"`
+
+	// Position of the door, used with Building.MaxDistanceMeters.
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+
+	// PulseMillis is how long the strike relay is released per unlock.
+	PulseMillis int `json:"pulse_millis"`
+
+	// LockedDown refuses every delivery access at once.
+	LockedDown bool `json:"locked_down"`
+
+	// LastSeenAt is when the door's device last reported; nil if never.
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Door pulse limits, in milliseconds.
+const (
+	DefaultPulseMillis = 3000
+	MinPulseMillis     = 200
+	MaxPulseMillis     = 15000
+)
+
+// Validate returns EINVALID if the door breaks a rule.
+func (d *Door) Validate() error {
+	if d.BuildingID == "" {
+		return Errorf(EINVALID, "Door building required.")
+	} else if d.Name == "" {
+		return Errorf(EINVALID, "Door name required.")
+	} else if d.PulseMillis < MinPulseMillis || d.PulseMillis > MaxPulseMillis {
+		return Errorf(EINVALID, "pulse_millis must be between %d and %d.", MinPulseMillis, MaxPulseMillis)
+	} else if (d.Latitude == nil) != (d.Longitude == nil) {
+		return Errorf(EINVALID, "Give both latitude and longitude, or neither.")
+	} else if d.Latitude != nil && !ValidPosition(*d.Latitude, *d.Longitude) {
+		return Errorf(EINVALID, "Door position is out of range.")
+	}
+	return nil
+}
+
+// HasPosition reports whether the door's position is known.
+func (d *Door) HasPosition() bool { return d.Latitude != nil && d.Longitude != nil }
+
 // DoorLink delivers unlock commands to door devices. It is implemented by
 // natsbus; without one, grants are committed but no door is driven.
 type DoorLink interface {

@@ -33,6 +33,8 @@ type Config struct {
 	Relay relay.Relay
 	// Sensor reads the door contact; optional.
 	Sensor relay.DoorSensor
+	// Tamper reads the enclosure's tamper switch; optional.
+	Tamper relay.TamperSensor
 	// Logger receives the agent's log; nil discards it.
 	Logger *slog.Logger
 	// HeartbeatInterval and TimeSyncInterval default to
@@ -65,6 +67,8 @@ type Agent struct {
 	doorKnown    bool
 	doorOpen     bool
 	heldTimer    *time.Timer
+	tamperKnown  bool
+	tampered     bool
 
 	rejectWindow     time.Time // start of the current rejection-report minute
 	rejectReports    int       // reports in that minute
@@ -220,6 +224,16 @@ func (a *Agent) Run(ctx context.Context) error {
 			if err := a.cfg.Sensor.Watch(ctx, a.onDoor); err != nil {
 				a.log.Error("door sensor failed", "err", err)
 				a.report(&wire.Event{Kind: wire.EventTamper, Detail: "door sensor failed: " + err.Error()})
+			}
+		}()
+	}
+	if a.cfg.Tamper != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.cfg.Tamper.WatchTamper(ctx, a.onTamper); err != nil {
+				a.log.Error("tamper switch failed", "err", err)
+				a.report(&wire.Event{Kind: wire.EventTamper, Detail: "tamper switch failed: " + err.Error()})
 			}
 		}()
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func (e *Env) StartBus(tb testing.TB) {
 // StartAgent runs a new agent over the data dir.
 func (e *Env) StartAgent(tb testing.TB, opts ...func(*agent.Config)) {
 	tb.Helper()
-	cfg := agent.Config{DataDir: e.DataDir, Relay: e.Sim, Sensor: e.Sim, HeartbeatInterval: time.Hour}
+	cfg := agent.Config{DataDir: e.DataDir, Relay: e.Sim, Sensor: e.Sim, Tamper: e.Sim, HeartbeatInterval: time.Hour}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -273,20 +274,60 @@ func TestAgent_HeartbeatOnConnect(t *testing.T) {
 	}
 }
 
+// TestAgent_DoorForcedAndHeldOpen: a door opened without an unlock is
+// reported forced, and, left open longer than the door's held-open time
+// (one second here, as enrollment can set it), held open too.
 func TestAgent_DoorForcedAndHeldOpen(t *testing.T) {
 	e := MustEnv(t)
+	e.StopAgent()
+	id, err := agent.LoadIdentity(e.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id.Door.HeldOpenSeconds = 1
+	if err := agent.SaveIdentity(e.DataDir, id); err != nil {
+		t.Fatal(err)
+	}
+	e.StartAgent(t)
 	e.WaitSynced(t)
 	// Opened with no unlock at all: forced.
 	e.Sim.SetOpen(true)
-	e.Events.Wait(t, wire.EventDoorForced, 1)
+	forced := e.Events.Wait(t, wire.EventDoorForced, 1)[0]
+	// Still open a second later: held open.
+	held := e.Events.Wait(t, wire.EventDoorHeldOpen, 1)[0]
+	if held.DoorID != e.DoorID || held.At.Before(forced.At) || !strings.Contains(held.Detail, "1s") {
+		t.Fatalf("door_held_open %+v after door_forced %+v", held, forced)
+	}
 	e.Sim.SetOpen(false)
 	e.Events.Wait(t, wire.EventDoorClosed, 1)
 }
 
+// TestAgent_Tamper: tripping the tamper switch reports a tamper event,
+// restoring it reports another, and an agent that starts with the switch
+// tripped reports it at once.
 func TestAgent_Tamper(t *testing.T) {
 	e := MustEnv(t)
+	// Once synced, the agent watches the switch (as it does the door in
+	// TestAgent_DoorForcedAndHeldOpen): what follows is a change.
+	e.WaitSynced(t)
+	e.Sim.SetTampered(true)
+	if got := e.Events.Wait(t, wire.EventTamper, 1); !strings.HasPrefix(got[0].Detail, "tamper switch tripped:") || got[0].DoorID != e.DoorID {
+		t.Fatalf("tamper %+v, want the switch tripped", got[0])
+	}
+	e.Sim.SetTampered(false)
+	if got := e.Events.Wait(t, wire.EventTamper, 2); !strings.HasPrefix(got[1].Detail, "tamper switch restored") {
+		t.Fatalf("tamper %+v, want the switch restored", got[1])
+	}
+	// The device restarts while the enclosure is open.
+	e.StopAgent()
+	e.Sim.SetTampered(true)
+	e.StartAgent(t)
+	if got := e.Events.Wait(t, wire.EventTamper, 3); !strings.HasPrefix(got[2].Detail, "tamper switch tripped at start") {
+		t.Fatalf("tamper %+v, want the switch tripped at start", got[2])
+	}
+	// Detail given by the caller, for tamper evidence from elsewhere.
 	e.Agent.ReportTamper("enclosure opened")
-	if got := e.Events.Wait(t, wire.EventTamper, 1); got[0].Detail != "enclosure opened" {
-		t.Fatalf("tamper %+v", got[0])
+	if got := e.Events.Wait(t, wire.EventTamper, 4); got[3].Detail != "enclosure opened" {
+		t.Fatalf("tamper %+v", got[3])
 	}
 }

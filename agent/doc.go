@@ -15,5 +15,7 @@
 //
 // This package runs on the device. It must never import natsbus,
 // nats-server, a database driver or any other control-plane package; the
-// device binary's dependency test enforces it.
+// device binary's dependency test enforces it. It must never import a
+// hardware driver either (agent/relay/gpio, periph.io): it speaks to
+// agent/relay's interfaces, and the control plane's demo links it.
 package agent

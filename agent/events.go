@@ -34,7 +34,9 @@ func (a *Agent) report(ev *wire.Event) {
 	}
 }
 
-// ReportTamper queues a tamper event, e.g. from an enclosure switch.
+// ReportTamper queues a tamper event with the given detail, for tamper
+// evidence found outside the tamper switch (Config.Tamper), which the
+// agent watches and reports by itself.
 func (a *Agent) ReportTamper(detail string) {
 	a.report(&wire.Event{Kind: wire.EventTamper, Detail: detail})
 }

@@ -5,10 +5,10 @@ import (
 	"os"
 )
 
-// readPrivateFile reads a file that must not be accessible to group or
-// others: secrets live there, and a leaky mode means someone else could
-// have read or changed them.
-func readPrivateFile(path string) ([]byte, error) {
+// ReadPrivateFile reads a file of the data dir that must not be accessible
+// to group or others: secrets and hardware settings live there, and a
+// leaky mode means someone else could have read or changed them.
+func ReadPrivateFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 const (
 	IdentityFile = "device.json"   // Identity
 	CAFile       = "ca.pem"        // the bus CA pinned at enrollment
-	HardwareFile = "hardware.json" // Hardware (optional; sim when absent)
+	HardwareFile = "hardware.json" // hardware.Config (optional; sim when absent)
 	replayFile   = "replay.log"    // used command token IDs
 	queueDir     = "queue"         // events not yet acknowledged by JetStream
 )
@@ -66,7 +66,7 @@ func (id *Identity) Validate() error {
 // LoadIdentity reads and validates the identity in dir. It refuses files
 // readable by others.
 func LoadIdentity(dir string) (*Identity, error) {
-	data, err := readPrivateFile(filepath.Join(dir, IdentityFile))
+	data, err := ReadPrivateFile(filepath.Join(dir, IdentityFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("agent: %s has no %s: enroll the device first", dir, IdentityFile)
 	} else if err != nil {
@@ -76,7 +76,7 @@ func LoadIdentity(dir string) (*Identity, error) {
 	if err := json.Unmarshal(data, &id); err != nil {
 		return nil, fmt.Errorf("agent: %s: %w", IdentityFile, err)
 	}
-	ca, err := readPrivateFile(filepath.Join(dir, CAFile))
+	ca, err := ReadPrivateFile(filepath.Join(dir, CAFile))
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}

@@ -38,7 +38,7 @@ func testGroupCommit(t *testing.T, open Opener) {
 		ps := f.newParcels(t, "TRK-1")
 		const n = 50
 		release := b.HoldWrites()
-		before := b.Stats()
+		before := b.BatchStats()
 		errs := make(chan error, n)
 		recs := make([]*doorman.AccessRecord, n)
 		for i := range n {
@@ -53,7 +53,7 @@ func testGroupCommit(t *testing.T, open Opener) {
 		for range n {
 			must(t, <-errs)
 		}
-		after := b.Stats()
+		after := b.BatchStats()
 		if w, c := after.Writes-before.Writes, after.Commits-before.Commits; w != n || c != 1 {
 			t.Fatalf("%d held writes took %d writes in %d commits, want %d in 1", n, w, c, n)
 		}
@@ -69,7 +69,7 @@ func testGroupCommit(t *testing.T, open Opener) {
 		b := batching(t, f.s)
 		const n = 10
 		release := b.HoldWrites()
-		before := b.Stats()
+		before := b.BatchStats()
 		errs := make(chan error, n)
 		for i := range n {
 			name := fmt.Sprintf("Carrier %d", i)
@@ -89,7 +89,7 @@ func testGroupCommit(t *testing.T, open Opener) {
 				must(t, err)
 			}
 		}
-		after := b.Stats()
+		after := b.BatchStats()
 		if conflicts != 2 || after.Writes-before.Writes != n-2 || after.Commits-before.Commits != 1 {
 			t.Fatalf("%d conflicts, %d writes, %d commits; want 2, %d, 1",
 				conflicts, after.Writes-before.Writes, after.Commits-before.Commits, n-2)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/sqlstore"
 )
 
 // Bench measures RecordAccess committing grants one caller at a time
@@ -46,18 +45,18 @@ func Bench(b *testing.B, open func(b *testing.B) doorman.Store) {
 	}
 	// report gives grants per second and, for a batching store, how many
 	// writes shared each commit.
-	report := func(b *testing.B, s doorman.Store, before *sqlstore.Stats) {
+	report := func(b *testing.B, s doorman.Store, before *BatchStats) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "grants/s")
 		if bs, ok := s.(Batching); ok && before != nil {
-			after := bs.Stats()
+			after := bs.BatchStats()
 			if c := after.Commits - before.Commits; c > 0 {
 				b.ReportMetric(float64(after.Writes-before.Writes)/float64(c), "writes/commit")
 			}
 		}
 	}
-	stats := func(s doorman.Store) *sqlstore.Stats {
+	stats := func(s doorman.Store) *BatchStats {
 		if bs, ok := s.(Batching); ok {
-			st := bs.Stats()
+			st := bs.BatchStats()
 			return &st
 		}
 		return nil

@@ -7,7 +7,8 @@
 // The sqlite package runs it always and the postgres package whenever
 // DOORMAN_TEST_POSTGRES_DSN is set, so both engines answer alike.
 //
-// This package must never import an engine package (sqlite, postgres) or
-// any other adapter; it sees the store through doorman.Store, the batching
-// hooks of sqlstore, and the raw *sql.DB it is handed for tampering.
+// This package must never import sqlstore, an engine package (sqlite,
+// postgres) or any other adapter; it sees the store through doorman.Store,
+// its own Batching interface (which an engine's test may fill in from
+// sqlstore's hooks), and the raw *sql.DB it is handed for tampering.
 package storetest

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/sqlstore"
 )
 
 // Opener returns a new, empty store for one test, and the database under
@@ -19,10 +18,24 @@ type Opener func(t *testing.T) (doorman.Store, *sql.DB)
 
 // Batching is what a group-committing store offers tests: the writer can
 // be held while writes queue up, and counters show commits were shared.
+// A store that lacks it skips the group-commit tests; an engine's test
+// may wrap its store to offer it.
 type Batching interface {
+	// HoldWrites stops the writer until release is called; writes queue.
 	HoldWrites() (release func())
+	// PendingWrites returns how many writes are queued.
 	PendingWrites() int
-	Stats() sqlstore.Stats
+	// BatchStats returns the counters since the store was opened.
+	BatchStats() BatchStats
+}
+
+// BatchStats is what the suite reads of a group-committing store's work.
+// Writes above Commits means writes shared commits.
+type BatchStats struct {
+	// Writes is the number of writes committed.
+	Writes uint64
+	// Commits is the number of transactions committed.
+	Commits uint64
 }
 
 // Run runs the whole suite against stores from open.

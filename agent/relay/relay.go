@@ -21,3 +21,11 @@ type DoorSensor interface {
 	// until ctx ends or the sensor fails.
 	Watch(ctx context.Context, fn func(open bool)) error
 }
+
+// TamperSensor reports whether the device's tamper switch has tripped: the
+// enclosure was opened or the switch's wire was cut.
+type TamperSensor interface {
+	// WatchTamper calls fn with the switch's state at once and on every
+	// change, until ctx ends or the sensor fails.
+	WatchTamper(ctx context.Context, fn func(tripped bool)) error
+}

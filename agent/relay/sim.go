@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Sim is a simulated strike and door sensor. Tests and demos drive the door
-// with SetOpen and observe pulses; it is safe for concurrent use.
+// Sim is a simulated strike, door sensor and tamper switch. Tests and
+// demos drive the door with SetOpen, trip the tamper switch with
+// SetTampered and observe pulses; it is safe for concurrent use.
 type Sim struct {
 	mu       sync.Mutex
 	pulses   int
@@ -15,6 +16,7 @@ type Sim struct {
 	lastAt   time.Time
 	released bool
 	open     bool
+	tampered bool
 	after    afterFunc
 	timer    stopper
 	gen      uint64        // counts pulses; only the latest one's end relocks
@@ -22,11 +24,13 @@ type Sim struct {
 }
 
 var (
-	_ Relay      = (*Sim)(nil)
-	_ DoorSensor = (*Sim)(nil)
+	_ Relay        = (*Sim)(nil)
+	_ DoorSensor   = (*Sim)(nil)
+	_ TamperSensor = (*Sim)(nil)
 )
 
-// NewSim returns a locked strike on a closed door.
+// NewSim returns a locked strike on a closed door, its tamper switch not
+// tripped.
 func NewSim() *Sim { return &Sim{changed: make(chan struct{}), after: timeAfterFunc} }
 
 // Pulse releases the simulated strike for d. A pulse during a pulse
@@ -126,12 +130,41 @@ func (s *Sim) WaitPulses(ctx context.Context, n int) error {
 	}
 }
 
+// SetTampered trips (true) or restores (false) the simulated tamper
+// switch, as opening and closing the device's enclosure would.
+func (s *Sim) SetTampered(tripped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tampered != tripped {
+		s.tampered = tripped
+		s.notify()
+	}
+}
+
+// Tampered reports whether the simulated tamper switch is tripped.
+func (s *Sim) Tampered() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tampered
+}
+
 // Watch reports the simulated door's state now and on every change.
 func (s *Sim) Watch(ctx context.Context, fn func(open bool)) error {
+	return s.watch(ctx, func() bool { return s.open }, fn)
+}
+
+// WatchTamper reports the simulated tamper switch now and on every change.
+func (s *Sim) WatchTamper(ctx context.Context, fn func(tripped bool)) error {
+	return s.watch(ctx, func() bool { return s.tampered }, fn)
+}
+
+// watch calls fn with read's value now and whenever it changes, until ctx
+// ends; read runs with s.mu held.
+func (s *Sim) watch(ctx context.Context, read func() bool, fn func(bool)) error {
 	s.mu.Lock()
-	open, ch := s.open, s.changed
+	state, ch := read(), s.changed
 	s.mu.Unlock()
-	fn(open)
+	fn(state)
 	for {
 		select {
 		case <-ctx.Done():
@@ -139,12 +172,12 @@ func (s *Sim) Watch(ctx context.Context, fn func(open bool)) error {
 		case <-ch:
 		}
 		s.mu.Lock()
-		now := s.open
+		now := read()
 		ch = s.changed
 		s.mu.Unlock()
-		if now != open {
-			open = now
-			fn(open)
+		if now != state {
+			state = now
+			fn(state)
 		}
 	}
 }

@@ -6,7 +6,8 @@
 //	doorman-agent run [--data-dir DIR]
 //
 // It links no control-plane code: no NATS server, no database driver (see
-// deps_test.go).
+// deps_test.go). It is the only program that links the GPIO driver
+// (agent/hardware opens it).
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/agent/hardware"
 )
 
 // DefaultDataDir is where the agent keeps its identity and state.
@@ -105,12 +107,12 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("bad --log-level %q", *level)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	rel, sensor, err := agent.OpenHardware(*dir)
+	hw, err := hardware.Open(*dir)
 	if err != nil {
 		return err
 	}
-	defer rel.Close()
-	a, err := agent.New(agent.Config{DataDir: *dir, Relay: rel, Sensor: sensor, Logger: log})
+	defer hw.Close()
+	a, err := agent.New(agent.Config{DataDir: *dir, Relay: hw, Sensor: hw, Tamper: hw, Logger: log})
 	if err != nil {
 		return err
 	}

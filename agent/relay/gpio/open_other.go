@@ -1,0 +1,10 @@
+//go:build !linux
+
+package gpio
+
+import "fmt"
+
+// Open is only available on Linux.
+func Open(cfg Config) (*Driver, error) {
+	return nil, fmt.Errorf("gpio: GPIO needs Linux")
+}
