@@ -168,6 +168,20 @@ func writeProblemHuma(ctx huma.Context, p *Problem) {
 	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
 }
 
+// humaUnreadableBody is huma's message when reading a request body fails
+// (other than by timing out); huma gives it status 500.
+const humaUnreadableBody = "cannot read request body"
+
+// unreadableBody is the problem of a request body that cannot be read. The
+// standard library's server fails a body read only when the client broke
+// the body's framing (a malformed chunk, a body that ends before its chunk
+// or Content-Length says) or dropped the connection: the client's fault,
+// so 400, never 500. The handler has not run, so nothing was written.
+func unreadableBody() *Problem {
+	return newProblem(http.StatusBadRequest, doorman.EINVALID,
+		"The request body could not be read: its chunked encoding is malformed or it ended early. Nothing was done; send the request again.")
+}
+
 // humaMessages rewrites huma's own terse messages as sentences.
 var humaMessages = map[string]string{
 	"validation failed":           "The request is not valid.",
@@ -175,7 +189,6 @@ var humaMessages = map[string]string{
 	"unexpected error occurred":   "Internal error.",
 	"unable to marshal response":  "The requested response format is not available.",
 	"request body too large":      "The request body is too large.",
-	"cannot read request body":    "The request body could not be read.",
 	"request body read timeout":   "The request body took too long to arrive.",
 	"unable to unmarshal request": "The request body is not valid JSON.",
 }
@@ -186,6 +199,9 @@ var humaMessages = map[string]string{
 func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 	if status == 0 { // huma asks for an example to document the schema
 		return &Problem{}
+	}
+	if status == http.StatusInternalServerError && msg == humaUnreadableBody {
+		return unreadableBody()
 	}
 	code := statusCode(status)
 	if m, ok := humaMessages[msg]; ok {
