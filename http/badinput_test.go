@@ -308,13 +308,6 @@ func TestBadQuery(t *testing.T) {
 	f.must(200, request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID + "/parcels?status=out_for_delivery", Token: op})
 }
 
-func TestUnknownRoute(t *testing.T) {
-	e := newEnv(t)
-	for _, r := range []request{{Method: "GET", Path: "/v1/nothing"}, {Method: "GET", Path: "/"}, {Method: "POST", Path: "/v1/me"}} {
-		e.expectProblem(404, doorman.ENOTFOUND, r)
-	}
-}
-
 func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := jsonMarshal(v)

@@ -29,18 +29,15 @@ var codeStatus = map[string]int{
 	doorman.EINTERNAL:       http.StatusInternalServerError,
 }
 
-// statusCode is the code of a problem that huma or the mux produced from a
-// bare status (malformed JSON, oversized body, unknown route).
+// statusCode is the code of a problem that huma produced from a bare
+// status (malformed JSON, oversized body).
 func statusCode(status int) string {
 	for code, st := range codeStatus {
 		if st == status && code != doorman.EPRECONDITION {
 			return code
 		}
 	}
-	switch {
-	case status == http.StatusMethodNotAllowed:
-		return doorman.ENOTFOUND
-	case status >= 400 && status < 500:
+	if status >= 400 && status < 500 {
 		return doorman.EINVALID
 	}
 	return doorman.EINTERNAL

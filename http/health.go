@@ -62,15 +62,6 @@ func (s *Server) OpenAPIJSON() ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-// unknownRoute answers every path no route matches.
-func (s *Server) unknownRoute(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if len(path) > 200 {
-		path = path[:200] + "…"
-	}
-	writeProblem(w, problemf(doorman.ENOTFOUND, "There is no %s %s in this API.", r.Method, path))
-}
-
 // writeJSON writes v as a JSON answer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -111,7 +111,7 @@ func NewServer(cfg Config) *Server {
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.authenticate)
 	s.routes()
-	s.handler = s.recoverPanics(s.instrument(s.secureHeaders(s.mux)))
+	s.handler = s.recoverPanics(s.instrument(s.secureHeaders(s.unmatched(s.mux))))
 	return s
 }
 
