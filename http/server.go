@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -37,6 +38,12 @@ type Config struct {
 	// implements it). Without it devices cannot enroll (503) and revoking
 	// a device only marks it revoked in the store.
 	Devices DeviceBus
+	// PublicURL is the base URL clients reach the API at, such as
+	// https://doorman.example behind a reverse proxy; the served OpenAPI
+	// document names it as its server. When empty, the document names the
+	// scheme and Host of each request for it (X-Forwarded-* headers are not
+	// trusted). cmd/doorman checks that it is an absolute http(s) URL.
+	PublicURL string
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
@@ -53,6 +60,8 @@ type Server struct {
 	now     func() time.Time
 	ready   func(context.Context) error
 	pwcost  password.Params
+	// publicURL is Config.PublicURL without a trailing slash.
+	publicURL string
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
@@ -84,6 +93,7 @@ func NewServer(cfg Config) *Server {
 		now:          cfg.Now,
 		ready:        cfg.Ready,
 		pwcost:       cfg.PasswordParams,
+		publicURL:    strings.TrimRight(cfg.PublicURL, "/"),
 		registry:     cfg.Metrics,
 		logins:       newFailureLimiter(loginFailures, loginWindow),
 		enrollByAddr: newFailureLimiter(enrollFailures, enrollWindow),
@@ -118,7 +128,9 @@ func NewServer(cfg Config) *Server {
 // Handler returns the http.Handler serving the whole API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// OpenAPI returns the OpenAPI 3.1 document of the API.
+// OpenAPI returns the OpenAPI 3.1 document of the API, with the default
+// server entry of docs/openapi.json; the served document names the server
+// its client reached instead. Callers must not change it.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
 // secureHeaders sets headers every API response carries: answers hold

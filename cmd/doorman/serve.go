@@ -49,6 +49,9 @@ func NewMain() *Main {
 // deployment's (see loadCommandKey), opens the bus and starts listening.
 // It does not serve yet.
 func (m *Main) Open(ctx context.Context) (err error) {
+	if err := m.Config.checkPublicURL(); err != nil {
+		return err
+	}
 	if m.Store, err = m.Config.OpenStore(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -77,11 +80,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
-		Store:   m.Store,
-		Access:  m.Access,
-		Devices: m.Bus,
-		Logger:  m.Logger,
-		Metrics: reg,
+		Store:     m.Store,
+		Access:    m.Access,
+		Devices:   m.Bus,
+		Logger:    m.Logger,
+		Metrics:   reg,
+		PublicURL: m.Config.PublicURL,
 		Ready: func(ctx context.Context) error {
 			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
 			return err
@@ -165,7 +169,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.Config.logFlags(fs)
 	m.Config.busFlags(fs)
 	m.Config.accessFlags(fs)
-	fs.StringVar(&m.Config.HTTPAddr, "http-addr", m.Config.HTTPAddr, "API listen address (host:port)")
+	m.Config.httpFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
