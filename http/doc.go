@@ -4,8 +4,9 @@
 //
 // It authenticates bearer tokens, authorises every object for the caller's
 // building, carrier or courier scope, honours Idempotency-Key on carrier and
-// courier POSTs, paginates every list by cursor, and exposes /healthz,
-// /readyz and /metrics.
+// courier POSTs, paginates every list by cursor, and exposes /healthz and
+// /readyz. It records Prometheus metrics in a registry it is given but does
+// not serve them: that is for a listener of their own.
 //
 // Other packages import it as doormanhttp. It speaks to the rest of Doorman
 // only through the domain interfaces (doorman.Store, doorman.AccessService)

@@ -12,7 +12,6 @@ import (
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
 
 	const (

@@ -25,8 +25,10 @@ type Config struct {
 	// Logger receives request errors (internal detail is logged, never
 	// shown to callers). Defaults to slog.Default().
 	Logger *slog.Logger
-	// Metrics is the registry the HTTP metrics are registered with and that
-	// /metrics serves. Defaults to a new registry.
+	// Metrics is the registry the HTTP metrics are registered with.
+	// Defaults to a new registry. The API does not serve it: metrics
+	// describe the deployment, so cmd/doorman serves them on a listener of
+	// their own.
 	Metrics *prometheus.Registry
 	// Now is the clock used for token expiry and sessions. Defaults to
 	// time.Now.

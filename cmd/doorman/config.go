@@ -32,6 +32,9 @@ type Config struct {
 	// say); the served OpenAPI document names it. Empty names the address
 	// each request came to.
 	PublicURL string
+	// MetricsAddr is where Prometheus metrics are served (/metrics); empty
+	// serves none. The API listener never serves them.
+	MetricsAddr string
 
 	// CommandKeyFile holds the command signing key; empty means
 	// CommandKeyName in DataDir. Every node of a deployment must use the
@@ -127,9 +130,10 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 	})
 }
 
-// httpFlags registers the flags of the API listener.
+// httpFlags registers the flags of the API and metrics listeners.
 func (c *Config) httpFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (host:port)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address, e.g. 127.0.0.1:9090 (empty: no metrics); never on the API address")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach the API at, e.g. https://doorman.example behind a proxy; the served OpenAPI document names it (empty: the address each request came to)")
 }
 

@@ -34,6 +34,10 @@ type Main struct {
 
 	ln     net.Listener
 	server *http.Server
+	// metricsLn and metricsServer serve /metrics when Config.MetricsAddr
+	// is set; both are nil otherwise.
+	metricsLn     net.Listener
+	metricsServer *http.Server
 
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
@@ -102,14 +106,42 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL())
+	metrics := "off"
+	if m.Config.MetricsAddr != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			m.ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		m.metricsServer = newMetricsServer(reg, m.Logger)
+		metrics = m.MetricsURL() + "/metrics"
+	}
+	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics)
 	return nil
 }
 
-// Serve serves the API until Close; it returns nil after a graceful close.
+// Serve serves the API, and the metrics when MetricsAddr is set, until
+// Close; it returns nil after a graceful close, or the first error of
+// either listener.
 func (m *Main) Serve() error {
-	if err := m.server.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	servers := []*http.Server{m.server}
+	listeners := []net.Listener{m.ln}
+	if m.metricsServer != nil {
+		servers, listeners = append(servers, m.metricsServer), append(listeners, m.metricsLn)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}()
+	}
+	for range servers {
+		if err := <-errc; err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -117,12 +149,24 @@ func (m *Main) Serve() error {
 // URL is the base URL the API is served at.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
+// MetricsURL is the base URL /metrics is served at, or "" when there is
+// no metrics listener.
+func (m *Main) MetricsURL() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return "http://" + m.metricsLn.Addr().String()
+}
+
 // Close stops accepting requests, lets those in flight finish (until ctx
 // ends), and closes the store.
 func (m *Main) Close(ctx context.Context) error {
 	var err error
 	if m.server != nil {
 		err = m.server.Shutdown(ctx)
+	}
+	if m.metricsServer != nil {
+		err = errors.Join(err, m.metricsServer.Shutdown(ctx))
 	}
 	if m.stopEvents != nil {
 		m.stopEvents()

@@ -78,3 +78,54 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsListener checks that Prometheus metrics are served on
+// --metrics-addr only, from the one registry the API's HTTP metrics and the
+// Go runtime's (and the access service's) are in, and that the API does not
+// serve them; without the flag there is no metrics listener.
+func TestMetricsListener(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := DefaultConfig()
+	cfg.httpFlags(fs)
+	if cfg.MetricsAddr != "" {
+		t.Fatalf("metrics listener on by default: %q", cfg.MetricsAddr)
+	}
+	t.Setenv("DOORMAN_METRICS_ADDR", "127.0.0.1:9999")
+	if err := parseFlags(fs, []string{"--metrics-addr", "127.0.0.1:0"}); err != nil || cfg.MetricsAddr != "127.0.0.1:0" {
+		t.Fatalf("--metrics-addr: %q, %v", cfg.MetricsAddr, err)
+	}
+
+	m := node(t, t.TempDir(), "")
+	m.Config.MetricsAddr = "127.0.0.1:0"
+	serving(t, m)
+	if status, body := get(t, m.URL()+"/metrics"); status != http.StatusNotFound {
+		t.Fatalf("the API serves /metrics: %d %s", status, body)
+	}
+	if status, _ := get(t, m.URL()+"/healthz"); status != http.StatusOK {
+		t.Fatalf("/healthz: %d", status)
+	}
+	if m.MetricsURL() == "" || m.MetricsURL() == m.URL() {
+		t.Fatalf("metrics URL %q, API %q", m.MetricsURL(), m.URL())
+	}
+	status, body := get(t, m.MetricsURL()+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("metrics listener: %d %s", status, body)
+	}
+	for _, want := range []string{
+		`doorman_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if status, _ := get(t, m.MetricsURL()+"/v1/openapi.json"); status != http.StatusNotFound {
+		t.Errorf("the metrics listener serves the API: %d", status)
+	}
+
+	off := node(t, t.TempDir(), "")
+	serving(t, off)
+	if off.MetricsURL() != "" {
+		t.Fatalf("metrics listener without --metrics-addr: %s", off.MetricsURL())
+	}
+}
