@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -269,13 +270,33 @@ func sentence(s string) string {
 	return s
 }
 
-func init() {
-	// Two huma settings are package globals and are set here, once. huma builds every error through this hook (and documents the error
-	// schema from its zero value), so replacing it makes all API errors
-	// Doorman problems. The hook is package-global in huma; Doorman has one
-	// API per process, and the replacement is stateless.
-	huma.NewError = newHumaError
-	// Field names are exact: {"Name": …} is an unknown field, not "name".
-	// encoding/json would otherwise fold case and accept it silently.
-	huma.ValidateStrictCasing = true
+// humaHooks installs, once per process, the two huma settings that huma
+// v2.37 has only as package variables (installHumaHooks says why).
+var humaHooks sync.Once
+
+// installHumaHooks makes huma build its own errors as Doorman problems and
+// match field names exactly. NewServer calls it before registering any
+// operation. Both settings are process globals in huma v2.37, with no
+// per-API alternative that does the same:
+//
+//   - huma.NewError builds every error huma itself answers (malformed JSON,
+//     schema violations, oversized or unreadable bodies), and huma documents
+//     each operation's error responses from its zero value. A per-API
+//     Config.Transformers entry could rewrite the bodies, but it runs after
+//     huma has chosen the status, so it could not turn huma's 500 for an
+//     unreadable body into a 400, and the document would still describe
+//     huma's ErrorModel instead of Problem.
+//   - huma.ValidateStrictCasing is read directly by huma's validator; no
+//     Config field or registry option sets it. Without it {"Name": …} is
+//     accepted as "name", and encoding/json would fold the case silently.
+//
+// Both are stateless and every Server wants the same values, so setting them
+// once is safe; the sync.Once keeps servers made concurrently (in tests)
+// from racing on them. Another huma API in the same process would see them
+// too.
+func installHumaHooks() {
+	humaHooks.Do(func() {
+		huma.NewError = newHumaError
+		huma.ValidateStrictCasing = true
+	})
 }

@@ -87,6 +87,7 @@ func NewServer(cfg Config) *Server {
 	if cfg.Store == nil || cfg.Access == nil {
 		panic("doormanhttp: Config.Store and Config.Access are required")
 	}
+	installHumaHooks()
 	s := &Server{
 		store:        cfg.Store,
 		access:       cfg.Access,
