@@ -35,12 +35,15 @@ var importRules = map[string]importRule{
 		Module:     []string{".", "policy"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
-	// Application services (being added in the control-plane refactor):
-	// the domain, policy, access, wire, password, the standard library and
-	// Prometheus; never a store, engine, the bus, http, periph, huma or NATS.
+	// "Imports the domain, policy, access, wire and password; never a
+	// store, bus or HTTP package, nor a driver."
 	"app": {
-		Module:     []string{".", "policy", "access", "wire", "password"},
-		ThirdParty: []string{"github.com/prometheus/client_golang"},
+		Module: []string{".", "policy", "access", "wire", "password"},
+	},
+	// "Imports the domain, wire and internal/durable; never a store, bus
+	// or HTTP package."
+	"keyring": {
+		Module: []string{".", "wire", "internal/durable"},
 	},
 	// "Imports only the standard library and golang.org/x/crypto; it must
 	// never import the doorman domain or any adapter."
@@ -86,12 +89,11 @@ var importRules = map[string]importRule{
 		ThirdParty: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go",
 			"github.com/nats-io/jwt/v2", "github.com/nats-io/nkeys"},
 	},
-	// "Speaks to the rest of Doorman only through the domain interfaces
-	// and its own DeviceBus, and shares the device protocol types of wire;
-	// it must never import a store implementation (sqlite, postgres),
-	// natsbus or cmd."
+	// "A thin adapter over the application services (app); it shares the
+	// device protocol types of wire, and must never import a store,
+	// natsbus, access or cmd."
 	"http": {
-		Module:     []string{".", "wire", "password"},
+		Module:     []string{".", "app", "wire"},
 		ThirdParty: []string{"github.com/danielgtaylor/huma/v2", "github.com/prometheus/client_golang"},
 	},
 	// "Crash-safe file writes ... imports only the standard library."
@@ -125,7 +127,7 @@ var importRules = map[string]importRule{
 	// The control plane wires every server package together, and runs a
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
-		Module: []string{".", "access", "app", "http", "natsbus", "password", "policy", "postgres", "sqlite",
+		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
 			"sqlstore", "wire", "agent", "agent/relay"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
@@ -136,7 +138,7 @@ var importRules = map[string]importRule{
 }
 
 // serverPackages are the control plane's packages (module paths).
-var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "access", "app", "policy",
+var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "access", "app", "keyring", "policy",
 	"password", "storetest", "internal/pgtest", "cmd/..."}
 
 // serverLibraries are the control plane's third-party libraries.

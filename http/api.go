@@ -69,7 +69,8 @@ func apiConfig() huma.Config {
 		"Lists are paginated by cursor: pass `next_cursor` back as `cursor` until it is empty. " +
 		"Authenticated POSTs honour an `Idempotency-Key` header."
 	cfg.Info.License = &huma.License{Name: "Apache 2.0", Identifier: "Apache-2.0"}
-	cfg.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080", Description: "A local `doorman serve`."}}
+	cfg.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080",
+		Description: "The default address of a local `doorman serve`. The document a server serves names the address it was fetched from instead."}}
 	cfg.Tags = tagDescriptions
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		schemeBearer: {

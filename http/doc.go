@@ -2,14 +2,16 @@
 // errors) over the standard library's ServeMux, with huma describing and
 // validating every operation so that code and document stay one truth.
 //
-// It authenticates bearer tokens, authorises every object for the caller's
-// building, carrier or courier scope, honours Idempotency-Key on carrier and
-// courier POSTs, paginates every list by cursor, and exposes /healthz,
-// /readyz and /metrics.
+// It is a thin adapter over the application services (package app): each
+// handler maps its input onto one service call and the answer or error
+// back. The services authenticate tokens and authorise every object for the
+// caller; this package only resolves the bearer token into a principal
+// (through the credentials service), refuses roles an operation does not
+// admit before reading its body, keeps Idempotency-Key answers, maps error
+// codes to statuses in one table, paginates by cursor, and exposes /healthz
+// and /readyz. It records Prometheus metrics in a registry it is given but
+// does not serve them: that is for a listener of their own.
 //
-// Other packages import it as doormanhttp. It speaks to the rest of Doorman
-// only through the domain interfaces (doorman.Store, doorman.AccessService)
-// and its own DeviceBus, and shares the device protocol types of wire; it
-// must never import a store implementation (sqlite, postgres), natsbus or
-// cmd (its tests use the real ones).
+// Other packages import it as doormanhttp. It must never import a store,
+// natsbus, access or cmd (its tests use the real ones).
 package http

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,18 +30,15 @@ var codeStatus = map[string]int{
 	doorman.EINTERNAL:       http.StatusInternalServerError,
 }
 
-// statusCode is the code of a problem that huma or the mux produced from a
-// bare status (malformed JSON, oversized body, unknown route).
+// statusCode is the code of a problem that huma produced from a bare
+// status (malformed JSON, oversized body).
 func statusCode(status int) string {
 	for code, st := range codeStatus {
 		if st == status && code != doorman.EPRECONDITION {
 			return code
 		}
 	}
-	switch {
-	case status == http.StatusMethodNotAllowed:
-		return doorman.ENOTFOUND
-	case status >= 400 && status < 500:
+	if status >= 400 && status < 500 {
 		return doorman.EINVALID
 	}
 	return doorman.EINTERNAL
@@ -175,6 +173,20 @@ func writeProblemHuma(ctx huma.Context, p *Problem) {
 	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
 }
 
+// humaUnreadableBody is huma's message when reading a request body fails
+// (other than by timing out); huma gives it status 500.
+const humaUnreadableBody = "cannot read request body"
+
+// unreadableBody is the problem of a request body that cannot be read. The
+// standard library's server fails a body read only when the client broke
+// the body's framing (a malformed chunk, a body that ends before its chunk
+// or Content-Length says) or dropped the connection: the client's fault,
+// so 400, never 500. The handler has not run, so nothing was written.
+func unreadableBody() *Problem {
+	return newProblem(http.StatusBadRequest, doorman.EINVALID,
+		"The request body could not be read: its chunked encoding is malformed or it ended early. Nothing was done; send the request again.")
+}
+
 // humaMessages rewrites huma's own terse messages as sentences.
 var humaMessages = map[string]string{
 	"validation failed":           "The request is not valid.",
@@ -182,7 +194,6 @@ var humaMessages = map[string]string{
 	"unexpected error occurred":   "Internal error.",
 	"unable to marshal response":  "The requested response format is not available.",
 	"request body too large":      "The request body is too large.",
-	"cannot read request body":    "The request body could not be read.",
 	"request body read timeout":   "The request body took too long to arrive.",
 	"unable to unmarshal request": "The request body is not valid JSON.",
 }
@@ -193,6 +204,9 @@ var humaMessages = map[string]string{
 func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 	if status == 0 { // huma asks for an example to document the schema
 		return &Problem{}
+	}
+	if status == http.StatusInternalServerError && msg == humaUnreadableBody {
+		return unreadableBody()
 	}
 	code := statusCode(status)
 	if m, ok := humaMessages[msg]; ok {
@@ -263,13 +277,33 @@ func sentence(s string) string {
 	return s
 }
 
-func init() {
-	// Two huma settings are package globals and are set here, once. huma builds every error through this hook (and documents the error
-	// schema from its zero value), so replacing it makes all API errors
-	// Doorman problems. The hook is package-global in huma; Doorman has one
-	// API per process, and the replacement is stateless.
-	huma.NewError = newHumaError
-	// Field names are exact: {"Name": …} is an unknown field, not "name".
-	// encoding/json would otherwise fold case and accept it silently.
-	huma.ValidateStrictCasing = true
+// humaHooks installs, once per process, the two huma settings that huma
+// v2.37 has only as package variables (installHumaHooks says why).
+var humaHooks sync.Once
+
+// installHumaHooks makes huma build its own errors as Doorman problems and
+// match field names exactly. NewServer calls it before registering any
+// operation. Both settings are process globals in huma v2.37, with no
+// per-API alternative that does the same:
+//
+//   - huma.NewError builds every error huma itself answers (malformed JSON,
+//     schema violations, oversized or unreadable bodies), and huma documents
+//     each operation's error responses from its zero value. A per-API
+//     Config.Transformers entry could rewrite the bodies, but it runs after
+//     huma has chosen the status, so it could not turn huma's 500 for an
+//     unreadable body into a 400, and the document would still describe
+//     huma's ErrorModel instead of Problem.
+//   - huma.ValidateStrictCasing is read directly by huma's validator; no
+//     Config field or registry option sets it. Without it {"Name": …} is
+//     accepted as "name", and encoding/json would fold the case silently.
+//
+// Both are stateless and every Server wants the same values, so setting them
+// once is safe; the sync.Once keeps servers made concurrently (in tests)
+// from racing on them. Another huma API in the same process would see them
+// too.
+func installHumaHooks() {
+	humaHooks.Do(func() {
+		huma.NewError = newHumaError
+		huma.ValidateStrictCasing = true
+	})
 }

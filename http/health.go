@@ -29,48 +29,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// serveOpenAPI serves the OpenAPI 3.1 document.
-func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	doc, err := s.OpenAPIJSON()
-	if err != nil {
-		s.logger.Error("http: marshal OpenAPI", "err", err)
-		writeProblem(w, newProblem(http.StatusInternalServerError, doorman.EINTERNAL, "Internal error."))
-		return
-	}
-	w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(doc)
-}
-
-// OpenAPIJSON returns the OpenAPI document as indented JSON, the form
-// committed as docs/openapi.json.
-func (s *Server) OpenAPIJSON() ([]byte, error) {
-	raw, err := json.Marshal(s.api.OpenAPI())
-	if err != nil {
-		return nil, err
-	}
-	// Re-encode through a generic value so that keys come out sorted and
-	// the output does not depend on huma's field order.
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
-}
-
-// unknownRoute answers every path no route matches.
-func (s *Server) unknownRoute(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if len(path) > 200 {
-		path = path[:200] + "…"
-	}
-	writeProblem(w, problemf(doorman.ENOTFOUND, "There is no %s %s in this API.", r.Method, path))
-}
-
 // writeJSON writes v as a JSON answer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

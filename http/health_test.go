@@ -2,11 +2,14 @@ package http
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -23,16 +26,25 @@ func TestHealthAndReadiness(t *testing.T) {
 	e.must(200, request{Method: "GET", Path: "/healthz"})
 }
 
+// TestMetrics checks what the server records in its registry, and that the
+// API does not serve it: metrics are for a separate listener (cmd/doorman's
+// --metrics-addr).
 func TestMetrics(t *testing.T) {
 	f := newFixture(t)
+	base := f.listen()
+	if res := call(t, base, "GET", "/metrics"); res.Status != http.StatusNotFound || res.Problem(t).Code != doorman.ENOTFOUND {
+		t.Fatalf("GET /metrics on the API: status %d, want 404; body %s", res.Status, res.Body)
+	}
 	f.must(200, request{Method: "GET", Path: "/v1/buildings/" + f.buildingA.ID, Token: f.tokens[pOperator]})
 	f.do(request{Method: "GET", Path: "/v1/buildings/" + f.buildingB.ID, Token: f.tokens[pManagerA]})
 	f.do(request{Method: "GET", Path: "/v1/no/such/" + f.buildingA.ID})
-	body := string(f.must(200, request{Method: "GET", Path: "/metrics"}).Body)
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(f.registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
 	for _, want := range []string{
 		`doorman_http_request_duration_seconds_count{method="GET",route="/v1/buildings/{building_id}",status="200"} 1`,
 		`doorman_http_request_duration_seconds_count{method="GET",route="/v1/buildings/{building_id}",status="404"} 1`,
-		`doorman_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1`,
+		`doorman_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // httpMetrics are the server's Prometheus metrics.
@@ -64,11 +63,6 @@ func knownMethod(m string) bool {
 		return true
 	}
 	return false
-}
-
-// metricsHandler serves the registry in the Prometheus text format.
-func (s *Server) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
 }
 
 // statusWriter remembers the status a handler wrote.

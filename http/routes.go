@@ -12,9 +12,7 @@ import (
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.mux.HandleFunc("GET /v1/openapi.json", s.serveOpenAPI)
-	s.mux.HandleFunc("/", s.unknownRoute)
 
 	const (
 		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete

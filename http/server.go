@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -27,8 +28,16 @@ type Config struct {
 	// shown to callers). Defaults to slog.Default().
 	Logger *slog.Logger
 	// Metrics is the registry the HTTP metrics are registered with.
-	// Defaults to a new registry.
+	// Defaults to a new registry. The API does not serve it: metrics
+	// describe the deployment, so cmd/doorman serves them on a listener of
+	// their own.
 	Metrics *prometheus.Registry
+	// PublicURL is the base URL clients reach the API at, such as
+	// https://doorman.example behind a reverse proxy; the served OpenAPI
+	// document names it as its server. When empty, the document names the
+	// scheme and Host of each request for it (X-Forwarded-* headers are not
+	// trusted). cmd/doorman checks that it is an absolute http(s) URL.
+	PublicURL string
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
@@ -43,6 +52,8 @@ type Server struct {
 	idem   IdempotencyStore
 	logger *slog.Logger
 	ready  func(context.Context) error
+	// publicURL is Config.PublicURL without a trailing slash.
+	publicURL string
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
@@ -59,13 +70,15 @@ func NewServer(cfg Config) *Server {
 	if cfg.App == nil || cfg.Idempotency == nil {
 		panic("doormanhttp: Config.App and Config.Idempotency are required")
 	}
+	installHumaHooks()
 	s := &Server{
-		app:      cfg.App,
-		idem:     cfg.Idempotency,
-		logger:   cfg.Logger,
-		ready:    cfg.Ready,
-		registry: cfg.Metrics,
-		mux:      http.NewServeMux(),
+		app:       cfg.App,
+		idem:      cfg.Idempotency,
+		logger:    cfg.Logger,
+		ready:     cfg.Ready,
+		registry:  cfg.Metrics,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		mux:       http.NewServeMux(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -81,14 +94,16 @@ func NewServer(cfg Config) *Server {
 	s.api = humago.New(s.mux, apiConfig())
 	s.api.UseMiddleware(s.authenticate)
 	s.routes()
-	s.handler = s.recoverPanics(s.instrument(s.secureHeaders(s.mux)))
+	s.handler = s.recoverPanics(s.instrument(s.secureHeaders(s.unmatched(s.mux))))
 	return s
 }
 
 // Handler returns the http.Handler serving the whole API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// OpenAPI returns the OpenAPI 3.1 document of the API.
+// OpenAPI returns the OpenAPI 3.1 document of the API, with the default
+// server entry of docs/openapi.json; the served document names the server
+// its client reached instead. Callers must not change it.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
 // secureHeaders sets headers every API response carries: answers hold

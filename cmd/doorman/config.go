@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,14 @@ type Config struct {
 	DB        string // PostgreSQL DSN; empty means SQLite in DataDir
 	LogFormat string // "text" or "json"
 	LogLevel  string // "debug", "info", "warn", "error"
+
+	// PublicURL is the base URL clients reach the API at (behind a proxy,
+	// say); the served OpenAPI document names it. Empty names the address
+	// each request came to.
+	PublicURL string
+	// MetricsAddr is where Prometheus metrics are served (/metrics); empty
+	// serves none. The API listener never serves them.
+	MetricsAddr string
 
 	// CommandKeyFile holds the command signing key; empty means
 	// CommandKeyName in DataDir. Every node of a deployment must use the
@@ -104,6 +113,27 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		CommandTimeout:         c.CommandTimeout,
 		Logger:                 logger,
 	})
+}
+
+// httpFlags registers the flags of the API and metrics listeners.
+func (c *Config) httpFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (host:port)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address, e.g. 127.0.0.1:9090 (empty: no metrics); never on the API address")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach the API at, e.g. https://doorman.example behind a proxy; the served OpenAPI document names it (empty: the address each request came to)")
+}
+
+// checkPublicURL returns an error unless PublicURL is empty or an absolute
+// http(s) URL with a host and no credentials, query or fragment.
+func (c *Config) checkPublicURL() error {
+	if c.PublicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(c.PublicURL, "#") {
+		return fmt.Errorf("--public-url %q: give the absolute http(s) URL clients reach the API at, such as https://doorman.example", c.PublicURL)
+	}
+	return nil
 }
 
 // storeFlags registers the flags that locate the store.

@@ -40,6 +40,10 @@ type Main struct {
 
 	ln     net.Listener
 	server *http.Server
+	// metricsLn and metricsServer serve /metrics when Config.MetricsAddr
+	// is set; both are nil otherwise.
+	metricsLn     net.Listener
+	metricsServer *http.Server
 
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
@@ -55,6 +59,9 @@ func NewMain() *Main {
 // deployment's (keyring.Open), opens the bus and starts listening.
 // It does not serve yet.
 func (m *Main) Open(ctx context.Context) (err error) {
+	if err := m.Config.checkPublicURL(); err != nil {
+		return err
+	}
 	if m.Store, err = m.Config.OpenStore(ctx); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -88,6 +95,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Idempotency: m.Store,
 		Logger:      m.Logger,
 		Metrics:     reg,
+		PublicURL:   m.Config.PublicURL,
 		Ready: func(ctx context.Context) error {
 			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
 			return err
@@ -104,14 +112,42 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL())
+	metrics := "off"
+	if m.Config.MetricsAddr != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			m.ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		m.metricsServer = newMetricsServer(reg, m.Logger)
+		metrics = m.MetricsURL() + "/metrics"
+	}
+	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics)
 	return nil
 }
 
-// Serve serves the API until Close; it returns nil after a graceful close.
+// Serve serves the API, and the metrics when MetricsAddr is set, until
+// Close; it returns nil after a graceful close, or the first error of
+// either listener.
 func (m *Main) Serve() error {
-	if err := m.server.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	servers := []*http.Server{m.server}
+	listeners := []net.Listener{m.ln}
+	if m.metricsServer != nil {
+		servers, listeners = append(servers, m.metricsServer), append(listeners, m.metricsLn)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}()
+	}
+	for range servers {
+		if err := <-errc; err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -119,12 +155,24 @@ func (m *Main) Serve() error {
 // URL is the base URL the API is served at.
 func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 
+// MetricsURL is the base URL /metrics is served at, or "" when there is
+// no metrics listener.
+func (m *Main) MetricsURL() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return "http://" + m.metricsLn.Addr().String()
+}
+
 // Close stops accepting requests, lets those in flight finish (until ctx
 // ends), and closes the store.
 func (m *Main) Close(ctx context.Context) error {
 	var err error
 	if m.server != nil {
 		err = m.server.Shutdown(ctx)
+	}
+	if m.metricsServer != nil {
+		err = errors.Join(err, m.metricsServer.Shutdown(ctx))
 	}
 	if m.stopEvents != nil {
 		m.stopEvents()
@@ -174,7 +222,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.Config.logFlags(fs)
 	m.Config.busFlags(fs)
 	m.Config.accessFlags(fs)
-	fs.StringVar(&m.Config.HTTPAddr, "http-addr", m.Config.HTTPAddr, "API listen address (host:port)")
+	m.Config.httpFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// serving opens m and serves it until the test ends.
+func serving(t *testing.T, m *Main) {
+	t.Helper()
+	mustStart(t, m)
+	done := make(chan error, 1)
+	go func() { done <- m.Serve() }()
+	t.Cleanup(func() {
+		m.Close(context.Background())
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
+
+// get fetches url and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(body)
+}
+
+// TestPublicURL checks that --public-url becomes the served OpenAPI
+// document's server, and that serve refuses one that is not an absolute
+// http(s) URL before opening anything.
+func TestPublicURL(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := DefaultConfig()
+	cfg.httpFlags(fs)
+	t.Setenv("DOORMAN_PUBLIC_URL", "https://doorman.example")
+	if err := parseFlags(fs, nil); err != nil || cfg.PublicURL != "https://doorman.example" {
+		t.Fatalf("DOORMAN_PUBLIC_URL: %q, %v", cfg.PublicURL, err)
+	}
+
+	m := node(t, t.TempDir(), "")
+	m.Config.PublicURL = "https://doorman.example/api/"
+	serving(t, m)
+	status, body := get(t, m.URL()+"/v1/openapi.json")
+	var doc struct {
+		Servers []struct{ URL string } `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); status != 200 || err != nil {
+		t.Fatalf("status %d, %v: %s", status, err, body)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "https://doorman.example/api" {
+		t.Fatalf("servers %+v", doc.Servers)
+	}
+
+	for _, bad := range []string{"doorman.example", "ftp://doorman.example", "https://", "https://doorman.example/?x=1", "https://doorman.example/#top", "https://u:p@doorman.example"} {
+		m := node(t, t.TempDir(), "")
+		m.Config.PublicURL = bad
+		err := m.Open(context.Background())
+		m.Close(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "--public-url") {
+			t.Errorf("public URL %q: error %v", bad, err)
+		}
+		if m.Store != nil {
+			t.Errorf("public URL %q: the store was opened", bad)
+		}
+	}
+}
+
+// TestMetricsListener checks that Prometheus metrics are served on
+// --metrics-addr only, from the one registry the API's HTTP metrics and the
+// Go runtime's (and the access service's) are in, and that the API does not
+// serve them; without the flag there is no metrics listener.
+func TestMetricsListener(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := DefaultConfig()
+	cfg.httpFlags(fs)
+	if cfg.MetricsAddr != "" {
+		t.Fatalf("metrics listener on by default: %q", cfg.MetricsAddr)
+	}
+	t.Setenv("DOORMAN_METRICS_ADDR", "127.0.0.1:9999")
+	if err := parseFlags(fs, []string{"--metrics-addr", "127.0.0.1:0"}); err != nil || cfg.MetricsAddr != "127.0.0.1:0" {
+		t.Fatalf("--metrics-addr: %q, %v", cfg.MetricsAddr, err)
+	}
+
+	m := node(t, t.TempDir(), "")
+	m.Config.MetricsAddr = "127.0.0.1:0"
+	serving(t, m)
+	if status, body := get(t, m.URL()+"/metrics"); status != http.StatusNotFound {
+		t.Fatalf("the API serves /metrics: %d %s", status, body)
+	}
+	if status, _ := get(t, m.URL()+"/healthz"); status != http.StatusOK {
+		t.Fatalf("/healthz: %d", status)
+	}
+	if m.MetricsURL() == "" || m.MetricsURL() == m.URL() {
+		t.Fatalf("metrics URL %q, API %q", m.MetricsURL(), m.URL())
+	}
+	status, body := get(t, m.MetricsURL()+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("metrics listener: %d %s", status, body)
+	}
+	for _, want := range []string{
+		`doorman_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if status, _ := get(t, m.MetricsURL()+"/v1/openapi.json"); status != http.StatusNotFound {
+		t.Errorf("the metrics listener serves the API: %d", status)
+	}
+
+	off := node(t, t.TempDir(), "")
+	serving(t, off)
+	if off.MetricsURL() != "" {
+		t.Fatalf("metrics listener without --metrics-addr: %s", off.MetricsURL())
+	}
+}
