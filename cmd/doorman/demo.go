@@ -87,7 +87,7 @@ func StartDemo(ctx context.Context, cfg Config, dir string, logger *slog.Logger)
 		}
 	}
 	d.Relay = relay.NewSim()
-	if d.Agent, err = agent.New(agent.Config{DataDir: agentDir, Relay: d.Relay, Sensor: d.Relay, Logger: logger.With("from", "agent")}); err != nil {
+	if d.Agent, err = agent.New(agent.Config{DataDir: agentDir, Relay: d.Relay, Sensor: d.Relay, Tamper: d.Relay, Logger: logger.With("from", "agent")}); err != nil {
 		return d, err
 	}
 	agentCtx, cancel := context.WithCancel(context.Background())
