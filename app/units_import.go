@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -143,9 +141,9 @@ func parseUnitsCSV(data []byte) ([]csvRow, error) {
 func csvMessage(err error) string {
 	var perr *csv.ParseError
 	if errors.As(err, &perr) {
-		return sentence(perr.Err.Error())
+		return doorman.Sentence(perr.Err.Error())
 	}
-	return sentence(err.Error())
+	return doorman.Sentence(err.Error())
 }
 
 func rowError(line int, msg string) doorman.ErrorItem {
@@ -184,18 +182,4 @@ func (s *Buildings) unitLabels(ctx context.Context, buildingID string) (map[stri
 		}
 		page.After = next
 	}
-}
-
-// sentence capitalises s and ends it with a period.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }

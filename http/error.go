@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
@@ -212,7 +210,7 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 	if m, ok := humaMessages[msg]; ok {
 		msg = m
 	} else {
-		msg = sentence(msg)
+		msg = doorman.Sentence(msg)
 	}
 	if status == http.StatusBadRequest && len(errs) > 0 {
 		msg = "The request body is not valid JSON."
@@ -230,10 +228,10 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		if err == nil {
 			continue
 		}
-		item := &ProblemItem{Message: sentence(err.Error()), Code: code}
+		item := &ProblemItem{Message: doorman.Sentence(err.Error()), Code: code}
 		if d, ok := err.(huma.ErrorDetailer); ok {
 			det := d.ErrorDetail()
-			item.Location, item.Message, item.Value = det.Location, sentence(det.Message), shortValue(det.Value)
+			item.Location, item.Message, item.Value = det.Location, doorman.Sentence(det.Message), shortValue(det.Value)
 			if status == http.StatusBadRequest || status == http.StatusUnsupportedMediaType || secretLocation(det.Location) {
 				item.Value = nil // the whole body, or a secret
 			}
@@ -261,20 +259,6 @@ func shortValue(v any) any {
 		return x
 	}
 	return nil
-}
-
-// sentence capitalises s and ends it with a period.
-func sentence(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	s = string(unicode.ToUpper(r)) + s[n:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 // humaHooks installs, once per process, the two huma settings that huma
