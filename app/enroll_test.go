@@ -38,4 +38,3 @@ func TestEnrollmentCode(t *testing.T) {
 		}
 	}
 }
-
