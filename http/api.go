@@ -244,5 +244,5 @@ type noContent struct{}
 // IdempotencyHeader documents the Idempotency-Key header; the idempotent
 // middleware reads it.
 type IdempotencyHeader struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes a retried POST safe: the same key with the same request replays the first answer; with another request it is refused (422)."`
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Makes a retried POST safe: the same key with the same request and the same bearer token replays the first answer; with another request it is refused (422). Keys are kept per token and path."`
 }

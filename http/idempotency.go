@@ -3,12 +3,17 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
@@ -25,8 +30,8 @@ type IdempotencyStore interface {
 const maxIdempotencyKeyLen = 255
 
 // idempotent is the huma middleware of authenticated POSTs. With an
-// Idempotency-Key header it claims the key (scoped to the caller and the
-// path) before the handler runs and stores the answer after, so that a
+// Idempotency-Key header it claims the key (scoped to the caller's
+// credential and the path) before the handler runs and stores the answer after, so that a
 // retry with the same key and request gets the same answer replayed,
 // another request under the same key is refused (422), and a retry while
 // the first is still running is refused (409). Without the header the
@@ -53,16 +58,19 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 
-	// Keys are namespaced per caller and per concrete path: a key sent to
-	// another carrier's path lands in the caller's own namespace, next to
-	// nothing, and the handler then refuses the path. Nobody learns which
-	// keys someone else used.
+	// Keys are namespaced per credential and per concrete path: a key sent
+	// to another carrier's path lands in the caller's own namespace, next
+	// to nothing, and the handler then refuses the path. Nobody learns which
+	// keys someone else used. Answers are stored sealed with a key derived
+	// from the caller's bearer token (see answerSeal), so the tokens and
+	// codes some answers carry are not readable from the database.
 	u := ctx.URL()
-	caller := p.Actor()
-	if p.Role == doorman.RoleOperator {
-		caller += ":" + p.CredentialID // operators share one actor name
+	scope := p.Actor() + ":" + p.CredentialID + " " + op.Method + " " + u.Path
+	seal, err := answerSeal(ctx.Header("Authorization"))
+	if err != nil {
+		writeProblemHuma(ctx, s.problem(ctx.Context(), op.OperationID, err).(*Problem))
+		return
 	}
-	scope := caller + " " + op.Method + " " + u.Path
 	hash := requestHash(op.Method, u.Path, u.RawQuery, body)
 	stored, err := s.idem.BeginIdempotent(ctx.Context(), scope, key, hash)
 	switch {
@@ -76,6 +84,13 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 		writeProblemHuma(ctx, problemf(doorman.ECONFLICT, "A request with this Idempotency-Key is still being processed; retry later."))
 		return
 	case stored != nil:
+		body, err := openAnswer(seal, stored.Body)
+		if err != nil {
+			s.logger.Error("http: a stored idempotent answer does not open", "op", op.OperationID, "err", err)
+			writeProblemHuma(ctx, newProblem(http.StatusInternalServerError, doorman.EINTERNAL, "Internal error."))
+			return
+		}
+		stored.Body = body
 		replay(ctx, stored)
 		return
 	}
@@ -85,7 +100,7 @@ func (s *Server) idempotent(ctx huma.Context, next func(huma.Context)) {
 	defer func() {
 		// Runs on panics too: a request that produced no answer releases
 		// its key so that it can be retried.
-		status, answer := rec.Status(), rec.out.Bytes()
+		status, answer := rec.Status(), sealAnswer(seal, rec.out.Bytes())
 		if !finished || status >= 500 || status == http.StatusTooManyRequests || status == 0 {
 			status, answer = 0, nil
 		}
@@ -161,3 +176,37 @@ func (c *recordingContext) Unwrap() huma.Context { return c.humaContext }
 // humaContext lets recordingContext embed huma.Context under a name that
 // does not clash with its Context method.
 type humaContext = huma.Context
+
+// answerSeal returns the AEAD stored answers of the caller are sealed
+// with: AES-256-GCM under a key derived from the bearer token of the
+// Authorization header. The store keeps only the token's SHA-256, so
+// whoever reads the database cannot open answers that hold new API keys,
+// session tokens, invitation tokens or enrollment codes; the caller, who
+// retries with the same token, can.
+func answerSeal(authorization string) (cipher.AEAD, error) {
+	_, token, _ := strings.Cut(authorization, " ")
+	key := sha256.Sum256([]byte("doorman idempotent answer v1\x00" + strings.TrimSpace(token)))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// sealAnswer encrypts an answer body: nonce, then ciphertext.
+func sealAnswer(aead cipher.AEAD, body []byte) []byte {
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(body)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("doormanhttp: no randomness: " + err.Error())
+	}
+	return aead.Seal(nonce, nonce, body, nil)
+}
+
+// openAnswer decrypts what sealAnswer made.
+func openAnswer(aead cipher.AEAD, sealed []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("sealed answer too short")
+	}
+	n := aead.NonceSize()
+	return aead.Open(nil, sealed[:n], sealed[n:], nil)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -73,7 +74,11 @@ func TestIdempotencyStillRunning(t *testing.T) {
 	f := newFixture(t)
 	path := "/v1/carriers/" + f.carrierX.ID + "/manifests"
 	body := mustJSON(t, map[string]any{"parcels": []map[string]any{{"tracking_number": "RUN-1", "building_id": f.buildingA.ID, "unit": "4B"}}})
-	scope := "carrier:" + f.carrierX.ID + " POST " + path
+	cred, err := f.store.CredentialByTokenHash(ctxBG, doorman.HashToken(f.tokens[pCarrierX]), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := "carrier:" + f.carrierX.ID + ":" + cred.ID + " POST " + path
 
 	// Another node holds the claim for this exact request.
 	if r, err := f.store.BeginIdempotent(ctxBG, scope, "busy", requestHash("POST", path, "", body)); err != nil || r != nil {
@@ -141,5 +146,38 @@ func TestIdempotentAccessRequest(t *testing.T) {
 	b := decode[doorman.AccessResult](t, f.must(200, req))
 	if !a.Decision.Allowed || a.Grant == nil || b.Grant == nil || a.Grant.ID != b.Grant.ID {
 		t.Fatalf("grants %+v / %+v", a, b)
+	}
+}
+
+// TestIdempotentAnswersSealed: an answer that holds a secret (here a new
+// API key) is replayed to its caller, but the database holds it sealed:
+// whoever reads the idempotency table learns no token.
+func TestIdempotentAnswersSealed(t *testing.T) {
+	f := newFixture(t)
+	req := request{Method: "POST", Path: "/v1/carriers/" + f.carrierX.ID + "/api-keys", Token: f.tokens[pOperator],
+		Body: map[string]any{"name": "sealed"}, Header: map[string]string{"Idempotency-Key": "seal-1"}}
+	first := decode[NewCredential](t, f.must(201, req))
+	again := decode[NewCredential](t, f.must(201, req))
+	if again.Token != first.Token {
+		t.Fatal("the retry was not replayed")
+	}
+	rows, err := f.store.DB().Query(`SELECT body FROM idempotency_keys`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if bytes.Contains(body, []byte(first.Token)) || bytes.Contains(body, []byte(`"token"`)) {
+			t.Fatalf("a stored answer is readable: %q", body)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no stored answer")
 	}
 }
