@@ -96,7 +96,7 @@ func (s *Store) AcceptInvite(ctx context.Context, tokenHash, name, passwordHash 
 		m, err := scanManager(tx.QueryRow(`SELECT `+managerColumns+` FROM managers WHERE email_key = $1`, emailKey(email)))
 		switch {
 		case err == nil && passwordHash != "":
-			return doorman.Errorf(doorman.ECONFLICT, "An account with this email exists; sign in to accept.")
+			return doorman.Errorf(doorman.ECONFLICT, "An account with this email exists: accept the invitation again without a password, and the building is added to that account.")
 		case err == nil:
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
