@@ -35,10 +35,10 @@ var importRules = map[string]importRule{
 		Module:     []string{".", "policy"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
-	// "Imports the domain, policy, access, wire and password; never a
-	// store, bus or HTTP package, nor a driver."
+	// "Imports the domain, wire and password; never a store, bus or HTTP
+	// package, nor a driver."
 	"app": {
-		Module: []string{".", "policy", "access", "wire", "password"},
+		Module: []string{".", "wire", "password"},
 	},
 	// "Imports the domain, wire and internal/durable; never a store, bus
 	// or HTTP package."

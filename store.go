@@ -234,15 +234,11 @@ type AccessStore interface {
 	RecordAccess(ctx context.Context, rec *AccessRecord) (*AuditEntry, error)
 	// Grant returns ENOTFOUND.
 	Grant(ctx context.Context, id string) (*Grant, error)
-	// MarkGrantUsed records that the door executed the grant. Returns
-	// ENOTFOUND, or ECONFLICT if it was already used, revoked or expired.
+	// MarkGrantUsed records that the door executed the grant at the given
+	// time; a grant a lockdown revoked after that time is marked used (and
+	// no longer revoked). Returns ENOTFOUND, or ECONFLICT if it was already
+	// used, revoked before that time, or expired.
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
-	// CountAccessRequests returns how many access requests (granted or
-	// denied) the courier made, and how many grants the door issued, since
-	// the given time. Each count stops at max when max is above zero: the
-	// rate limits only need to know whether a limit is reached, and a
-	// flood must not make counting slower.
-	CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time, max int) (courier, door int, err error)
 }
 
 // AuditStore reads and verifies the audit log. Entries are appended by the

@@ -35,8 +35,11 @@ type Service struct {
 	courierLimit, doorLimit int
 	logger                  *slog.Logger
 
-	// marks tracks grants being marked used after the courier's answer.
-	marks sync.WaitGroup
+	// marks tracks grants being marked used after the courier's answer;
+	// once closed, grants are marked before the answer instead.
+	mu     sync.Mutex
+	closed bool
+	marks  sync.WaitGroup
 
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -197,8 +200,13 @@ func courierOf(ctx context.Context, req doorman.AccessRequest) (string, error) {
 func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) *doorman.AccessResult {
 	start := time.Now()
 	defer func() { s.latency.WithLabelValues("unlock").Observe(time.Since(start).Seconds()) }()
-	// A lockdown may have revoked the grant since it was committed.
-	if current, err := s.store.Grant(ctx, g.ID); err != nil || current.RevokedAt != nil {
+	// A lockdown may have revoked the grant since it was committed. A
+	// grant that cannot be read is not sent either: the door stays shut.
+	current, err := s.store.Grant(ctx, g.ID)
+	if err != nil {
+		s.logger.Error("access: re-reading a grant before sending it", "grant", g.ID, "err", err)
+		return s.unlockFailed(ctx, g, doorman.Deny(doorman.ReasonDoorOffline, "The door could not be reached; try again."))
+	} else if current.RevokedAt != nil {
 		return s.unlockFailed(ctx, g, doorman.Deny(doorman.ReasonDoorLockedDown, "The building manager has locked this door down."))
 	}
 	ack, err := s.link.Unlock(ctx, door, g)
@@ -217,19 +225,47 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		at = s.now()
 	}
 	g.UsedAt = &at
-	s.marks.Add(1)
-	go func() {
-		defer s.marks.Done()
+	mark := func() {
 		err := s.store.MarkGrantUsed(context.WithoutCancel(ctx), g.ID, at)
 		if err != nil && doorman.ErrorCode(err) != doorman.ECONFLICT {
 			s.logger.Warn("access: marking an executed grant used", "grant", g.ID, "err", err)
 		}
-	}()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		mark()
+	} else {
+		s.marks.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.marks.Done()
+			mark()
+		}()
+	}
 	return &doorman.AccessResult{Decision: doorman.Allow(), Grant: g}
 }
 
-// Close waits for grants still being marked used.
-func (s *Service) Close() { s.marks.Wait() }
+// Close waits, until ctx ends, for grants still being marked used; grants
+// executed after it are marked before their answer. A mark that does not
+// finish is not lost: the device's unlock_executed event marks the grant
+// too.
+func (s *Service) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.marks.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // unlockFailed records that a committed grant did not open the door, so
 // the log does not read as if it did, and answers the courier with d. The

@@ -208,7 +208,7 @@ func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 	if res.Grant.UsedAt == nil || !res.Grant.UsedAt.Equal(executed) {
 		t.Fatalf("the answer's grant was used at %v; want the device's execution time %v", res.Grant.UsedAt, executed)
 	}
-	svc.Close() // the grant is marked used after the answer
+	must(t, svc.Close(context.Background())) // the grant is marked used after the answer
 	if g, err := f.store.Grant(context.Background(), res.Grant.ID); err != nil || g.UsedAt == nil || !g.UsedAt.Equal(executed) {
 		t.Fatalf("an acknowledged grant is not marked used at the device's time: %+v %v", g, err)
 	}

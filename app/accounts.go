@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -29,20 +30,25 @@ const (
 // Sign-in guessing limits. None of them lets someone who knows a manager's
 // email keep that manager out: the tight limit counts one address and one
 // email together; the email's own limit, which bounds guessing from many
-// addresses, does not apply from an address the manager signed in from in
-// the last KnownAddressTTL; and argon2id makes every guess slow.
+// addresses, never refuses an address's first attempt for that email nor
+// an address the manager signed in from in the last KnownAddressTTL; and
+// argon2id makes every guess slow. Attempts are counted before the
+// password is checked, so a burst of parallel guesses cannot slip past a
+// limit.
 const (
-	// SignInPairFailures failed sign-ins of one address for one email
-	// within SignInWindow refuse that address for that email.
+	// SignInPairFailures attempts of one address for one email within
+	// SignInWindow, not followed by a success, refuse that address for
+	// that email.
 	SignInPairFailures = 10
-	// SignInAddrFailures failed sign-ins of one address for any email
-	// within SignInWindow refuse that address (spraying many emails).
+	// SignInAddrFailures attempts of one address for any email within
+	// SignInWindow refuse that address (spraying many emails).
 	SignInAddrFailures = 100
 	// SignInWindow is the window of the two limits above.
 	SignInWindow = 15 * time.Minute
 	// SignInEmailFailures failed sign-ins for one email from all
-	// addresses together within SignInEmailWindow refuse that email from
-	// every address the manager has not signed in from lately.
+	// addresses together within SignInEmailWindow leave each address one
+	// attempt per window for that email, except addresses the manager
+	// signed in from lately.
 	SignInEmailFailures = 100
 	SignInEmailWindow   = time.Hour
 )
@@ -51,7 +57,8 @@ var (
 	signInPair  = limit{prefix: "signin:pair:", max: SignInPairFailures, window: SignInWindow}
 	signInAddr  = limit{prefix: "signin:addr:", max: SignInAddrFailures, window: SignInWindow}
 	signInEmail = limit{prefix: "signin:email:", max: SignInEmailFailures, window: SignInEmailWindow}
-	// knownAddr marks an address a manager signed in from.
+	// knownAddr is not a limit: a count of at least one marks an address
+	// a manager signed in from, for KnownAddressTTL.
 	knownAddr = limit{prefix: "signin:known:", max: 1, window: KnownAddressTTL}
 )
 
@@ -69,7 +76,8 @@ type Accounts struct {
 	now         func() time.Time
 	logger      *slog.Logger
 	// dummyHash is verified against when a sign-in names an unknown email,
-	// so that unknown and known emails take the same time.
+	// so that unknown and known emails take the same time (see hashFor).
+	dummyOnce sync.Once
 	dummyHash string
 }
 
@@ -86,11 +94,7 @@ func NewAccounts(store AccountStore, credentials *Credentials, pwcost password.P
 	if logger == nil {
 		logger = slog.Default()
 	}
-	dummy, err := password.HashWith("doorman-dummy-password-for-timing", pwcost)
-	if err != nil {
-		panic("app: cannot hash with the password parameters: " + err.Error())
-	}
-	return &Accounts{scope: scope{store}, store: store, credentials: credentials, pwcost: pwcost, now: now, logger: logger, dummyHash: dummy}
+	return &Accounts{scope: scope{store}, store: store, credentials: credentials, pwcost: pwcost, now: now, logger: logger}
 }
 
 // Me describes the caller.
@@ -135,15 +139,21 @@ func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedI
 	refused := func(until time.Time) error {
 		return tooMany("Too many failed sign-ins; try again later.", now, until)
 	}
-	if over, until, err := signInPair.over(ctx, s.store, pair, now); err != nil {
+	// Count the attempt first: parallel guesses are all counted before any
+	// of them is checked.
+	pairN, pairUntil, err := signInPair.count(ctx, s.store, pair, now)
+	if err != nil {
 		return nil, err
-	} else if over {
-		return nil, refused(until)
 	}
-	if over, until, err := signInAddr.over(ctx, s.store, addr, now); err != nil {
+	addrN, addrUntil, err := signInAddr.count(ctx, s.store, addr, now)
+	if err != nil {
 		return nil, err
-	} else if over {
-		return nil, refused(until)
+	}
+	switch {
+	case addrN > signInAddr.max:
+		return nil, refused(addrUntil)
+	case pairN > signInPair.max:
+		return nil, refused(pairUntil)
 	}
 	m, err := s.store.ManagerByEmail(ctx, email)
 	if err != nil && doorman.ErrorCode(err) != doorman.ENOTFOUND {
@@ -151,7 +161,10 @@ func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedI
 	}
 	if over, until, err := signInEmail.over(ctx, s.store, emailKey, now); err != nil {
 		return nil, err
-	} else if over {
+	} else if over && pairN > 1 {
+		// Past the email's limit an address keeps its first attempt (a
+		// manager typing the right password gets in), and addresses the
+		// manager signed in from keep all of theirs.
 		known := false
 		if m != nil {
 			if known, _, err = knownAddr.over(ctx, s.store, m.ID+"|"+addr, now); err != nil {
@@ -163,34 +176,26 @@ func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedI
 		}
 	}
 
-	hash := s.dummyHash // same work for unknown emails: no user enumeration by timing
-	if m != nil {
-		hash = m.PasswordHash
-	}
+	hash := s.hashFor(m) // the same work for unknown emails: no enumeration by timing
 	match, err := password.Verify(hash, pw)
 	if err != nil && m != nil {
 		s.logger.Error("app: unreadable password hash", "manager", m.ID, "err", err)
 	}
 	if m == nil || !match {
-		for _, l := range []struct {
-			limit
-			key string
-		}{{signInPair, pair}, {signInAddr, addr}, {signInEmail, emailKey}} {
-			if reached, err := l.fail(ctx, s.store, l.key, now); err != nil {
-				return nil, err
-			} else if reached {
-				s.logger.Warn("app: sign-in guessing limit reached", "limit", strings.TrimSuffix(l.prefix, ":"))
-			}
+		if n, _, err := signInEmail.count(ctx, s.store, emailKey, now); err != nil {
+			return nil, err
+		} else if n == signInEmail.max {
+			s.logger.Warn("app: sign-in guessing limit reached for an email; fresh addresses keep one attempt each")
+		}
+		if pairN == signInPair.max {
+			s.logger.Warn("app: sign-in guessing limit reached for an address and email")
 		}
 		return nil, doorman.Errorf(doorman.EUNAUTHORIZED, "Wrong email or password.")
 	}
 	if err := s.store.ThrottleReset(ctx, signInPair.prefix+pair); err != nil {
 		return nil, err
 	}
-	if err := s.store.ThrottleReset(ctx, knownAddr.prefix+m.ID+"|"+addr); err != nil {
-		return nil, err
-	}
-	if _, err := knownAddr.fail(ctx, s.store, m.ID+"|"+addr, now); err != nil {
+	if err := s.markKnown(ctx, m.ID, addr, now); err != nil {
 		return nil, err
 	}
 	if password.NeedsRehash(m.PasswordHash, s.pwcost) {
@@ -201,6 +206,32 @@ func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedI
 		return nil, err
 	}
 	return &SignedIn{Token: token, Credential: cred, Manager: m}, nil
+}
+
+// markKnown notes that the manager signed in from addr, for
+// KnownAddressTTL from now.
+func (s *Accounts) markKnown(ctx context.Context, managerID, addr string, now time.Time) error {
+	key := managerID + "|" + addr
+	if err := s.store.ThrottleReset(ctx, knownAddr.prefix+key); err != nil {
+		return err
+	}
+	_, _, err := knownAddr.count(ctx, s.store, key, now)
+	return err
+}
+
+// hashFor returns the manager's password hash, or, for an unknown email,
+// a hash of a dummy password made once with the current costs.
+func (s *Accounts) hashFor(m *doorman.Manager) string {
+	if m != nil {
+		return m.PasswordHash
+	}
+	s.dummyOnce.Do(func() {
+		var err error
+		if s.dummyHash, err = password.HashWith("doorman-dummy-password-for-timing", s.pwcost); err != nil {
+			s.logger.Error("app: hashing the dummy password", "err", err)
+		}
+	})
+	return s.dummyHash
 }
 
 // rehash stores the manager's password hashed with the current costs. A

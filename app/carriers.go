@@ -220,8 +220,9 @@ func (s *Carriers) CarrierParcel(ctx context.Context, carrierID, tracking string
 }
 
 // UpdateParcel moves the carrier's parcel to another status (transitions
-// are checked) and/or assigns it to one of its couriers. Returns
-// ENOTFOUND, EINVALID or ECONFLICT (a transition not allowed).
+// are checked; delivering a delivered parcel again is ECONFLICT with reason
+// parcel_already_delivered) and/or assigns it to one of its couriers.
+// Returns ENOTFOUND, EINVALID or ECONFLICT (a transition not allowed).
 func (s *Carriers) UpdateParcel(ctx context.Context, carrierID, tracking, status, courierExternalID string) (*doorman.Parcel, error) {
 	if _, err := require(ctx, carriersOnly); err != nil {
 		return nil, err
@@ -250,9 +251,7 @@ func (s *Carriers) UpdateParcel(ctx context.Context, carrierID, tracking, status
 		}
 		courierID = co.ID
 	}
-	if err := doorman.CanTransition(p.Status, status); err != nil {
-		return nil, err
-	}
+	// The store checks the transition in the write.
 	updated, err := s.store.SetParcelStatus(ctx, c.ID, p.TrackingNumber, status, courierID)
 	return updated, scoped(err, "Parcel")
 }

@@ -67,14 +67,8 @@ func (s *Carriers) DeliverParcel(ctx context.Context, tracking string) (*Courier
 	} else if pa.CourierID != p.SubjectID {
 		return nil, notFound("Parcel")
 	}
-	if pa.Status == doorman.ParcelDelivered {
-		e := doorman.Errorf(doorman.ECONFLICT, "Parcel %s is already delivered.", pa.TrackingNumber)
-		e.Reason = doorman.ReasonParcelAlreadyDelivered
-		return nil, e
-	}
-	if err := doorman.CanTransition(pa.Status, doorman.ParcelDelivered); err != nil {
-		return nil, err
-	}
+	// The store checks the transition (and refuses a second delivery) in
+	// the write itself.
 	pa, err = s.store.SetParcelStatus(ctx, p.CarrierID, pa.TrackingNumber, doorman.ParcelDelivered, "")
 	if err != nil {
 		return nil, scoped(err, "Parcel")

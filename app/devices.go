@@ -47,14 +47,15 @@ type VerifyKeys interface {
 	VerifyKeys() []wire.VerifyKey
 }
 
-// Enrollment-code guessing limits: per client address, and for everyone
-// together. The global one bounds guessing by anyone holding many
-// addresses to about 100,000 guesses a day, against codes of 60 random
-// bits that live 15 minutes; its price is that a sustained spray of bad
-// codes delays genuine enrollments (logged). It holds across nodes: the
-// counts are in the store.
+// Enrollment-code guessing limits: per client address (attempts, counted
+// before the code is checked, forgotten after a success), and wrong codes
+// from everyone together. Past the global limit each address keeps its
+// first attempt per window, so a spray of bad codes cannot shut a genuine
+// installer out, and someone holding many addresses gets one guess per
+// address per window against codes of 60 random bits that live 15 minutes.
+// They hold across nodes: the counts are in the store.
 const (
-	EnrollFailures       = 10   // wrong codes per address (IPv4, or IPv6 /64)
+	EnrollFailures       = 10   // attempts per address (IPv4, or IPv6 /64) without a success
 	EnrollGlobalFailures = 1000 // wrong codes from everyone
 	EnrollWindow         = 15 * time.Minute
 	// EnrollGlobalKey is the throttle key of the global limit.

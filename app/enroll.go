@@ -76,7 +76,8 @@ func errBadEnrollmentCode() error {
 //
 //  1. Guessing is limited (per address and overall, counted in the store)
 //     before the code is looked at, and a server without a bus ready to
-//     take devices refuses before the code is used.
+//     take devices refuses before the code is used. Past the global limit
+//     each address keeps one attempt per window.
 //  2. The store consumes the code and registers the device in one
 //     transaction, revoking the door's previous devices.
 //  3. The previous devices are shut out of the bus (failures are logged:
@@ -110,6 +111,11 @@ func (s *Devices) Enroll(ctx context.Context, req wire.EnrollRequest, addr strin
 	} else if err != nil {
 		return nil, err
 	}
+	// An installer enrolling door after door from one address is not
+	// guessing.
+	if err := s.store.ThrottleReset(ctx, enrollByAddr.prefix+addr); err != nil {
+		s.logger.Warn("app: resetting an address's enrollment attempts", "err", err)
+	}
 
 	// The code is used up: finish even if the caller goes away.
 	bg := context.WithoutCancel(ctx)
@@ -128,38 +134,37 @@ func (s *Devices) Enroll(ctx context.Context, req wire.EnrollRequest, addr strin
 	return resp, nil
 }
 
-// enrollAllowed refuses while the address or everyone is over the
-// guessing limit.
+// enrollAllowed counts the attempt against the address's limit, first, so
+// that parallel guesses are all counted before any is checked, and refuses
+// while the address is over its limit, or everyone is over the global one
+// and the address has tried before in its window: past the global limit
+// each address keeps its first attempt, so a spray of bad codes from many
+// addresses cannot shut a genuine installer out.
 func (s *Devices) enrollAllowed(ctx context.Context, addr string, now time.Time) error {
-	overAddr, untilAddr, err := enrollByAddr.over(ctx, s.store, addr, now)
+	n, untilAddr, err := enrollByAddr.count(ctx, s.store, addr, now)
 	if err != nil {
 		return err
+	}
+	if n > enrollByAddr.max {
+		return tooMany("Too many wrong enrollment codes; try again later.", now, untilAddr)
 	}
 	overAll, untilAll, err := enrollGlobal.over(ctx, s.store, "", now)
 	if err != nil {
 		return err
 	}
-	if !overAddr && !overAll {
-		return nil
+	if overAll && n > 1 {
+		return tooMany("Too many wrong enrollment codes; try again later.", now, untilAll)
 	}
-	until := untilAddr
-	if overAll && untilAll.After(until) {
-		until = untilAll
-	}
-	return tooMany("Too many wrong enrollment codes; try again later.", now, until)
+	return nil
 }
 
-// enrollFailed counts a wrong code and returns the one answer to it.
+// enrollFailed counts a wrong code against the global limit and returns
+// the one answer to it.
 func (s *Devices) enrollFailed(ctx context.Context, addr string, now time.Time) error {
-	if reached, err := enrollByAddr.fail(ctx, s.store, addr, now); err != nil {
+	if n, _, err := enrollGlobal.count(ctx, s.store, "", now); err != nil {
 		return err
-	} else if reached {
-		s.logger.Warn("app: enrollment code guessing limit reached for an address", "addr", addr)
-	}
-	if reached, err := enrollGlobal.fail(ctx, s.store, "", now); err != nil {
-		return err
-	} else if reached {
-		s.logger.Warn("app: enrollment code guessing limit reached for everyone; enrollments are refused for a while", "window", enrollGlobal.window)
+	} else if n == enrollGlobal.max {
+		s.logger.Warn("app: enrollment code guessing limit reached for everyone; each address keeps one attempt per window", "window", enrollGlobal.window)
 	}
 	return errBadEnrollmentCode()
 }

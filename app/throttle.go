@@ -34,10 +34,10 @@ func (l limit) over(ctx context.Context, store ThrottleStore, key string, now ti
 	return n >= l.max, until, nil
 }
 
-// fail counts a failure and reports whether it reached the limit.
-func (l limit) fail(ctx context.Context, store ThrottleStore, key string, now time.Time) (bool, error) {
-	n, _, err := store.ThrottleFail(ctx, l.prefix+key, now, l.window)
-	return n == l.max, err
+// count counts one attempt (or failure) for key and returns the count and
+// the window's end after it.
+func (l limit) count(ctx context.Context, store ThrottleStore, key string, now time.Time) (int, time.Time, error) {
+	return store.ThrottleFail(ctx, l.prefix+key, now, l.window)
 }
 
 // tooMany is the refusal of a throttled attempt, saying when to try
@@ -51,8 +51,9 @@ func tooMany(msg string, now, until time.Time) error {
 
 // AddrKey returns the throttle key of a client address: the IPv4 address,
 // or the /64 of an IPv6 one (a single host usually holds a whole /64).
-// Adapters pass the address the client connected from (behind a trusted
-// reverse proxy, the forwarded one).
+// Adapters pass the address the client connected from, or, when that is a
+// reverse proxy they were told to trust, the address the proxy says it
+// forwarded for (see the HTTP server's TrustedProxies).
 func AddrKey(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {

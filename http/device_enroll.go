@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/wire"
 )
@@ -14,19 +13,9 @@ type enrollDeviceInput struct {
 		NKey         string `json:"nkey" minLength:"56" maxLength:"56" example:"UCQGO6UOSULZZCYSQBSNPQUTBBA5U4BBQXQTQ3IOSMGKCR7AVJAWJ5NX" doc:"The public half of the NATS user key the device generated for itself; the private half never leaves the device."`
 		AgentVersion string `json:"agent_version,omitempty" maxLength:"64" doc:"The agent's version, for information."`
 	}
-	// clientAddr keys the guessing limit.
-	clientAddr string
-}
-
-// Resolve implements huma.Resolver: it notes the caller's address. The
-// address is the TCP peer: behind a reverse proxy every caller shares the
-// proxy's key, and the global limit is what remains.
-func (in *enrollDeviceInput) Resolve(ctx huma.Context) []error {
-	in.clientAddr = app.AddrKey(ctx.RemoteAddr())
-	return nil
 }
 
 func (s *Server) enrollDevice(ctx context.Context, in *enrollDeviceInput) (*output[*wire.EnrollResponse], error) {
 	req := wire.EnrollRequest{Code: in.Body.Code, NKey: in.Body.NKey, AgentVersion: in.Body.AgentVersion}
-	return answer(s.app.Devices.Enroll(ctx, req, in.clientAddr))
+	return answer(s.app.Devices.Enroll(ctx, req, app.AddrKey(requestAddr(ctx))))
 }

@@ -2,6 +2,8 @@ package http
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,13 +181,21 @@ func TestLeakSignInLockout(t *testing.T) {
 		t.Fatalf("the manager from another address was kept out: %d %s", r.Status, r.Body)
 	}
 
-	// Guesses from many addresses reach the email's own limit: then only
-	// addresses the manager signed in from lately get through.
+	// Guesses from many addresses reach the email's own limit: then each
+	// address keeps its first attempt (the manager typing the right
+	// password from a new address gets in), and addresses the manager
+	// signed in from lately keep all of theirs.
 	for i := range app.SignInEmailFailures {
 		login("198.18."+strconv.Itoa(i/200)+"."+strconv.Itoa(i%200+1)+":1000", "guess")
 	}
-	if r := login("192.0.2.77:1000", testPassword); r.Status != 429 {
-		t.Fatalf("a fresh address past the email's limit: %d %s", r.Status, r.Body)
+	if r := login("192.0.2.77:1000", testPassword); r.Status != 201 {
+		t.Fatalf("a fresh address's first attempt past the email's limit: %d %s", r.Status, r.Body)
+	}
+	if r := login("192.0.2.78:1000", "guess"); r.Status != 401 {
+		t.Fatalf("a fresh address's first guess: %d %s", r.Status, r.Body)
+	}
+	if r := login("192.0.2.78:1000", testPassword); r.Status != 429 {
+		t.Fatalf("a second attempt past the email's limit: %d %s", r.Status, r.Body)
 	}
 	if r := login(manager, testPassword); r.Status != 201 {
 		t.Fatalf("the manager's known address past the email's limit: %d %s", r.Status, r.Body)
@@ -214,4 +224,41 @@ func TestBuildingClearFields(t *testing.T) {
 		t.Fatalf("null: %+v", b)
 	}
 	f.expectProblem(422, doorman.EINVALID, request{Method: "PATCH", Path: path, Token: m, Body: `{"max_distance_meters": 5, "clear": ["max_distance_meters"]}`})
+}
+
+// withTrustedProxy makes the server believe X-Forwarded-For from
+// 10.0.0.0/8.
+func withTrustedProxy(e *env, cfg *Config) {
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+}
+
+// TestSignInBehindProxy: behind a trusted reverse proxy the guessing limits
+// count the client the proxy forwarded for, not the proxy, so one guesser
+// does not lock everyone behind the proxy out; a forwarded header from an
+// untrusted peer is ignored, so a guesser cannot dodge the limit by
+// writing it.
+func TestSignInBehindProxy(t *testing.T) {
+	f := newFixture(t, withTrustedProxy)
+	login := func(peer, forwarded, pw string) *response {
+		return f.do(request{Method: "POST", Path: "/v1/sessions", RemoteAddr: peer,
+			Header: map[string]string{"X-Forwarded-For": forwarded},
+			Body:   map[string]any{"email": f.managerAEmail, "password": pw}})
+	}
+	const proxy = "10.1.2.3:443"
+	for range app.SignInPairFailures {
+		login(proxy, "203.0.113.66", "guess")
+	}
+	if r := login(proxy, "203.0.113.66", testPassword); r.Status != 429 {
+		t.Fatalf("the guesser behind the proxy: %d %s", r.Status, r.Body)
+	}
+	if r := login(proxy, "198.51.100.20, 10.9.9.9", testPassword); r.Status != 201 {
+		t.Fatalf("the manager behind the proxy (and a second proxy hop): %d %s", r.Status, r.Body)
+	}
+	// An untrusted peer writing the header is counted as itself.
+	for range app.SignInPairFailures {
+		login("203.0.113.99:1", "192.0.2."+strconv.Itoa(rand.IntN(250)+1), "guess")
+	}
+	if r := login("203.0.113.99:1", "192.0.2.251", testPassword); r.Status != 429 {
+		t.Fatalf("a guesser forging X-Forwarded-For: %d %s", r.Status, r.Body)
+	}
 }

@@ -27,7 +27,7 @@ func (s *Server) routes() {
 		Summary: "Describe the caller", Doc: "Returns the role and identity behind the bearer token."}, s.getMe)
 	register(s, route{ID: "createSession", Method: post, Path: "/v1/sessions", Tag: tagSession, Status: created,
 		Errors: []int{http.StatusUnauthorized, tooMany}, Summary: "Log a manager in",
-		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Wrong guesses are limited without handing anyone a way to lock a manager out: 10 failures from one address for one email refuse that address for that email for 15 minutes; 100 failures from one address refuse it for 15 minutes; 100 failures for one email from all addresses within an hour refuse that email except from addresses the manager signed in from in the last 30 days. A refusal is 429 with Retry-After."}, s.createSession)
+		Doc: "Exchanges a manager's email and password for a session token (shown once), valid 12 hours. Guesses are limited without handing anyone a way to lock a manager out: 10 attempts from one address for one email without a success refuse that address for that email for 15 minutes; 100 attempts from one address refuse it for 15 minutes; past 100 failures for one email from all addresses within an hour, each address keeps one attempt per hour for that email, and addresses the manager signed in from in the last 30 days keep all of theirs. A refusal is 429 with Retry-After."}, s.createSession)
 	register(s, route{ID: "deleteCurrentSession", Method: del, Path: "/v1/sessions/current", Tag: tagSession, Status: none,
 		Roles: sessionHolders, Summary: "Log out", Doc: "Revokes the session token used for this request."}, s.deleteCurrentSession)
 	register(s, route{ID: "acceptInvite", Method: post, Path: "/v1/invites/accept", Tag: tagSession, Status: created,
@@ -112,7 +112,7 @@ func (s *Server) routes() {
 	register(s, route{ID: "enrollDevice", Method: post, Path: wire.EnrollPath, Tag: tagDevices, Status: created,
 		MaxBody: wire.MaxEnrollSize, Errors: []int{http.StatusNotFound, conflict, tooMany, unavailable}, Summary: "Enroll a door device",
 		Doc: "Called by the device agent, without a bearer token: it sends an enrollment code and the public half of the NATS key it generated, and gets its bus credentials, the bus's CA and the keys that sign its commands. " +
-			"An unknown, used or expired code is 404, one answer for all three; after 10 wrong codes from one address (or 1000 from everyone) within 15 minutes the answer is 429. " +
+			"An unknown, used or expired code is 404, one answer for all three; after 10 attempts from one address without a success within 15 minutes the answer is 429, and past 1000 wrong codes from everyone each address keeps one attempt per 15 minutes. " +
 			"409 means the key was registered before: the device must make a new one. 503 means the server cannot enroll devices."}, s.enrollDevice)
 	register(s, route{ID: "listDevices", Method: get, Path: "/v1/buildings/{building_id}/devices", Tag: tagDevices,
 		Roles: managers, Summary: "List a building's devices", Doc: "Revoked devices included, with revoked_at."}, s.listDevices)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,6 +39,10 @@ type Config struct {
 	// scheme and Host of each request for it (X-Forwarded-* headers are not
 	// trusted). cmd/doorman checks that it is an absolute http(s) URL.
 	PublicURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
+	// guessing limits believe; requests from anywhere else are counted by
+	// their TCP peer. Empty: the header is ignored.
+	TrustedProxies []netip.Prefix
 	// Ready reports whether the store (and anything else the server needs)
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
@@ -54,6 +59,8 @@ type Server struct {
 	ready  func(context.Context) error
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	// trustedProxies are Config.TrustedProxies.
+	trustedProxies []netip.Prefix
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
@@ -72,13 +79,14 @@ func NewServer(cfg Config) *Server {
 	}
 	installHumaHooks()
 	s := &Server{
-		app:       cfg.App,
-		idem:      cfg.Idempotency,
-		logger:    cfg.Logger,
-		ready:     cfg.Ready,
-		registry:  cfg.Metrics,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		mux:       http.NewServeMux(),
+		app:            cfg.App,
+		idem:           cfg.Idempotency,
+		logger:         cfg.Logger,
+		ready:          cfg.Ready,
+		registry:       cfg.Metrics,
+		publicURL:      strings.TrimRight(cfg.PublicURL, "/"),
+		trustedProxies: cfg.TrustedProxies,
+		mux:            http.NewServeMux(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -92,7 +100,7 @@ func NewServer(cfg Config) *Server {
 	s.metrics = newHTTPMetrics(s.registry)
 
 	s.api = humago.New(s.mux, apiConfig())
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.clientAddress, s.authenticate)
 	s.routes()
 	s.handler = s.recoverPanics(s.instrument(s.secureHeaders(s.unmatched(s.mux))))
 	return s

@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
 )
@@ -17,14 +16,6 @@ type loginInput struct {
 		Email    string `json:"email" maxLength:"254" format:"email" doc:"The manager's email."`
 		Password string `json:"password" maxLength:"1024" doc:"The manager's password."`
 	}
-	clientAddr string
-}
-
-// Resolve implements huma.Resolver: it notes the caller's address, which
-// the sign-in guessing limits count by.
-func (in *loginInput) Resolve(ctx huma.Context) []error {
-	in.clientAddr = app.AddrKey(ctx.RemoteAddr())
-	return nil
 }
 
 // Session is a new session token, shown once.
@@ -35,7 +26,7 @@ type Session struct {
 }
 
 func (s *Server) createSession(ctx context.Context, in *loginInput) (*output[Session], error) {
-	signed, err := s.app.Accounts.SignIn(ctx, in.Body.Email, in.Body.Password, in.clientAddr)
+	signed, err := s.app.Accounts.SignIn(ctx, in.Body.Email, in.Body.Password, app.AddrKey(requestAddr(ctx)))
 	if err != nil {
 		return nil, err
 	}

@@ -206,13 +206,15 @@ func (s *Store) Grant(ctx context.Context, id string) (*doorman.Grant, error) {
 }
 
 // MarkGrantUsed records that the door executed the grant at the given
-// time. Returns ENOTFOUND, or ECONFLICT if it was already used, revoked or
-// expired at that time.
+// time. A grant a lockdown revoked after that time was in fact used before
+// the lockdown reached it: it is marked used and no longer revoked, so the
+// log never reads as if a door that opened stayed shut. Returns ENOTFOUND,
+// or ECONFLICT if it was already used, revoked before at, or had expired.
 func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) error {
 	at = exact(at)
 	return s.write(ctx, "mark grant used", "", func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE grants SET used_at = $1
-			WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1`, micros(at), id)
+		res, err := tx.Exec(`UPDATE grants SET used_at = $1, revoked_at = NULL
+			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1`, micros(at), id)
 		if err != nil {
 			return err
 		}
@@ -226,17 +228,6 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 		}
 		return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
 	})
-}
-
-// CountAccessRequests returns how many access requests (granted or
-// denied) the courier made, and how many grants the door issued, since the
-// given time, each count stopping at max when max is above zero.
-func (s *Store) CountAccessRequests(ctx context.Context, courierID, doorID string, since time.Time, max int) (int, int, error) {
-	courier, door, err := countAccess(ctx, s.rdb, courierID, doorID, since, max, max)
-	if err != nil {
-		return 0, 0, s.translate("count access requests", err)
-	}
-	return courier, door, nil
 }
 
 // countAccess counts a courier's access requests and a door's grants since

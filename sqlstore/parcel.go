@@ -119,6 +119,12 @@ func (s *Store) SetParcelStatus(ctx context.Context, carrierID, tracking, status
 		if err != nil {
 			return err
 		}
+		if p.Status == doorman.ParcelDelivered && status == doorman.ParcelDelivered {
+			// Checked here, in the write, so that two marks at once
+			// cannot both succeed.
+			return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonParcelAlreadyDelivered,
+				Message: "Parcel " + p.TrackingNumber + " is already delivered."}
+		}
 		if err := doorman.CanTransition(p.Status, status); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/doorman-dev/doorman"
@@ -96,6 +97,28 @@ func testParcels(t *testing.T, open Opener) {
 		if e.Action != doorman.ActionParcelDelivered || e.Actor != "courier:"+second.ID ||
 			len(e.ParcelIDs) != 1 || e.ParcelIDs[0] != p.ID || e.CourierID != second.ID || e.CarrierID != f.carrier.ID {
 			t.Fatalf("delivery audit entry: %+v", e)
+		}
+
+		// Delivering twice is a conflict, decided in the write, so two
+		// marks at once cannot both succeed.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		conflicts := 0
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.s.SetParcelStatus(ctx, f.carrier.ID, "TRK-1", doorman.ParcelDelivered, "")
+				if doorman.ErrorReason(err) == doorman.ReasonParcelAlreadyDelivered {
+					mu.Lock()
+					conflicts++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if conflicts != 4 {
+			t.Fatalf("%d of 4 repeated deliveries refused as parcel_already_delivered", conflicts)
 		}
 
 		_, err = f.s.SetParcelStatus(f.ctx, f.carrier.ID, "TRK-1", doorman.ParcelOutForDelivery, "")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,9 @@ type Config struct {
 	// say); the served OpenAPI document names it. Empty names the address
 	// each request came to.
 	PublicURL string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
+	// API believes for its guessing limits.
+	TrustedProxies []netip.Prefix
 	// MetricsAddr is where Prometheus metrics are served (/metrics); empty
 	// serves none. The API listener never serves them.
 	MetricsAddr string
@@ -119,6 +123,21 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 func (c *Config) httpFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (host:port)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address, e.g. 127.0.0.1:9090 (empty: no metrics); never on the API address")
+	fs.Func("trusted-proxy", "a reverse proxy (IP or CIDR) whose X-Forwarded-For the sign-in and enrollment guessing limits believe (repeatable, or comma-separated); without it they count each TCP peer", func(v string) error {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				ip, ierr := netip.ParseAddr(part)
+				if ierr != nil {
+					return fmt.Errorf("%q is neither an IP address nor a CIDR prefix", part)
+				}
+				p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+		return nil
+	})
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients reach the API at, e.g. https://doorman.example behind a proxy; the served OpenAPI document names it (empty: the address each request came to)")
 }
 

@@ -91,11 +91,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
-		App:         m.App,
-		Idempotency: m.Store,
-		Logger:      m.Logger,
-		Metrics:     reg,
-		PublicURL:   m.Config.PublicURL,
+		App:            m.App,
+		Idempotency:    m.Store,
+		Logger:         m.Logger,
+		Metrics:        reg,
+		PublicURL:      m.Config.PublicURL,
+		TrustedProxies: m.Config.TrustedProxies,
 		Ready: func(ctx context.Context) error {
 			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
 			return err
@@ -179,7 +180,7 @@ func (m *Main) Close(ctx context.Context) error {
 		<-m.eventsDone
 	}
 	if m.Access != nil {
-		m.Access.Close()
+		err = errors.Join(err, m.Access.Close(ctx))
 	}
 	if m.Bus != nil {
 		err = errors.Join(err, m.Bus.Close())
