@@ -90,7 +90,11 @@ func (s *Audit) List(ctx context.Context, q AuditQuery, page doorman.Page) ([]*d
 // precise reason of a denial it was told otherwise.
 func redactForCarrier(e *doorman.AuditEntry) {
 	e.Chain, e.Seq, e.PrevHash, e.Hash = "", 0, "", ""
-	e.Reason = doorman.Decision{Reason: e.Reason}.Outward().Reason
+	if e.Reason == doorman.ReasonParcelWrongCarrier {
+		// Entries written before the reason was told as unknown_parcel
+		// say whose parcel it was in their detail.
+		e.Reason, e.Detail = doorman.ReasonUnknownParcel, "A scanned parcel is not known."
+	}
 }
 
 // Verify checks every chain and returns the first break of each broken
