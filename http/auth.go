@@ -30,7 +30,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		writeProblemHuma(ctx, s.problem(ctx.Context(), ctx.Operation().OperationID, err).(*Problem))
 		return
 	}
-	if !slices.Contains(roles, p.Role) {
+	if !slices.Contains(roles, p.Role) && !s.servicesDecideRoles {
 		writeProblemHuma(ctx, problemf(doorman.EFORBIDDEN, "This operation is not available to the %s role.", p.Role))
 		return
 	}

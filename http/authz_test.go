@@ -206,8 +206,18 @@ func expectedStatus(c authzCase, principal string) int {
 
 // TestAuthorizationMatrix calls every operation of the OpenAPI document as
 // every principal and checks who gets through.
-func TestAuthorizationMatrix(t *testing.T) {
-	f := newFixture(t, withBus)
+func TestAuthorizationMatrix(t *testing.T) { authorizationMatrix(t, withBus) }
+
+// TestAuthorizationMatrixServices runs the matrix with the HTTP layer's
+// early role check off: every refusal then comes from the application
+// services, so a service that admitted a role its route does not would
+// show here.
+func TestAuthorizationMatrixServices(t *testing.T) {
+	authorizationMatrix(t, withBus, func(_ *env, cfg *Config) { cfg.servicesDecideRoles = true })
+}
+
+func authorizationMatrix(t *testing.T, opts ...envOption) {
+	f := newFixture(t, opts...)
 	cases := authzCases(f)
 
 	var ops []string

@@ -47,6 +47,10 @@ type Config struct {
 	// is reachable; /readyz answers 503 while it returns an error. Defaults
 	// to always ready.
 	Ready func(context.Context) error
+
+	// servicesDecideRoles, for tests, leaves refusing a role to the
+	// services, so that the role × route matrix checks them too.
+	servicesDecideRoles bool
 }
 
 // Server is Doorman's HTTP API: a thin adapter that maps requests onto
@@ -61,6 +65,8 @@ type Server struct {
 	publicURL string
 	// trustedProxies are Config.TrustedProxies.
 	trustedProxies []netip.Prefix
+	// servicesDecideRoles is Config.servicesDecideRoles.
+	servicesDecideRoles bool
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
@@ -79,14 +85,15 @@ func NewServer(cfg Config) *Server {
 	}
 	installHumaHooks()
 	s := &Server{
-		app:            cfg.App,
-		idem:           cfg.Idempotency,
-		logger:         cfg.Logger,
-		ready:          cfg.Ready,
-		registry:       cfg.Metrics,
-		publicURL:      strings.TrimRight(cfg.PublicURL, "/"),
-		trustedProxies: cfg.TrustedProxies,
-		mux:            http.NewServeMux(),
+		app:                 cfg.App,
+		idem:                cfg.Idempotency,
+		logger:              cfg.Logger,
+		ready:               cfg.Ready,
+		registry:            cfg.Metrics,
+		publicURL:           strings.TrimRight(cfg.PublicURL, "/"),
+		trustedProxies:      cfg.TrustedProxies,
+		servicesDecideRoles: cfg.servicesDecideRoles,
+		mux:                 http.NewServeMux(),
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
