@@ -15,6 +15,7 @@ type CredentialStore interface {
 	CredentialByTokenHash(ctx context.Context, hash string, now time.Time) (*doorman.Credential, error)
 	ListCredentials(ctx context.Context, role, subjectID string, p doorman.Page) ([]*doorman.Credential, string, error)
 	RevokeCredential(ctx context.Context, role, subjectID, id string) error
+	CountCredentials(ctx context.Context, role string) (int, error)
 }
 
 // Credentials mints, lists, revokes and checks bearer tokens: operator
@@ -128,6 +129,23 @@ func (s *Credentials) CreateOperatorToken(ctx context.Context, name string) (str
 		return "", nil, doorman.InvalidField("name", "A name of 1 to 100 characters is required.")
 	}
 	return s.mint(ctx, doorman.RoleOperator, "", "", name, 0)
+}
+
+// FirstOperatorToken mints an operator token named "first start" if the
+// deployment has no active operator credential, and returns it ("" when
+// there is one already): how a fresh install gets its first way in. Only
+// Doorman itself calls it. Several nodes starting at once on an empty
+// store may each mint one; each prints its own.
+func (s *Credentials) FirstOperatorToken(ctx context.Context) (string, error) {
+	if p := caller(ctx); p.Role != doorman.RoleSystem {
+		return "", doorman.Errorf(doorman.EFORBIDDEN, "Only Doorman itself makes the first operator token.")
+	}
+	n, err := s.store.CountCredentials(ctx, doorman.RoleOperator)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	token, _, err := s.mint(ctx, doorman.RoleOperator, "", "", "first start", 0)
+	return token, err
 }
 
 // CreateAPIKey mints an API key for a carrier (operators only). Returns

@@ -201,12 +201,8 @@ func (m *Main) storeName() string {
 // bootstrapOperator creates an operator credential on first start and shows
 // it once.
 func (m *Main) bootstrapOperator(ctx context.Context) error {
-	n, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
-	if err != nil || n > 0 {
-		return err
-	}
-	token, _, err := m.App.Credentials.CreateOperatorToken(systemContext(ctx), "first start")
-	if err != nil {
+	token, err := m.App.Credentials.FirstOperatorToken(systemContext(ctx))
+	if err != nil || token == "" {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "First start: operator token (shown once, keep it secret):\n%s\n", token)
