@@ -59,6 +59,29 @@ func ValidDeviceEventKind(kind string) bool {
 // given kind: ActionDeviceEventPrefix + kind.
 func DeviceEventAction(kind string) string { return ActionDeviceEventPrefix + kind }
 
+// How much of a device's word the store takes when it records an event.
+const (
+	// DeviceEventMaxSkew is how far ahead of its receipt a device may
+	// date an event. Agents correct their clocks against the control
+	// plane's signed time, so their events are behind their receipt by
+	// the network's delay; a minute covers drift between two syncs.
+	DeviceEventMaxSkew = time.Minute
+	// DeviceEventMaxAge is how long before its receipt a device may date
+	// an event. The agent queues events on disk through an outage and
+	// keeps the oldest when its queue is full (10,000 events, about a
+	// week of heartbeats), and the bus keeps undelivered events for 30
+	// days; so an event up to 30 days old may be one a device is only
+	// now able to deliver.
+	DeviceEventMaxAge = 30 * 24 * time.Hour
+	// DeviceEventWindow and DeviceEventBurst are a device's event rate
+	// limit: of each kind of event, the first DeviceEventBurst a device
+	// reports within DeviceEventWindow of the first are chained one by
+	// one; further ones within the window are kept and counted, and the
+	// count is chained once, in an entry of its own, after the window.
+	DeviceEventWindow = time.Minute
+	DeviceEventBurst  = 3
+)
+
 // DeviceEvent is something a device reported. ID is the device's own unique
 // event ID, which makes recording it idempotent. DeviceID is the device
 // that sent it, as the bus authenticated it; At is the device's own time.
