@@ -117,7 +117,15 @@ type DeviceStore interface {
 	// RecordDeviceEvent records a device's event once: a second call with
 	// the same event ID does nothing and reports false. It appends the
 	// event to the building's audit chain, as e.DeviceID's, and updates
-	// the door's last-seen time, in one transaction. A heartbeat only
+	// the door's last-seen time, in one transaction. Beyond
+	// DeviceEventBurst events of one kind from one device within
+	// DeviceEventWindow, an event is kept and counted instead of chained,
+	// and the count is chained in one entry (AuditEntry.Count) after the
+	// window, by the next event of the building; either way it reports
+	// true. A time more than DeviceEventMaxSkew ahead of receipt or more
+	// than DeviceEventMaxAge behind is replaced by the time of receipt,
+	// the claim kept in AuditEntry.ClaimedAt, and the revocation rule
+	// below judges that time. A heartbeat only
 	// moves the last-seen time on: it is neither kept nor audited, and
 	// reports true. e.DeviceID names the device that sent the event (the
 	// bus knows it from the event's subject) and is required. An event of
