@@ -76,6 +76,16 @@ type AuditEntry struct {
 	Reason string `json:"reason,omitempty"`
 	// Detail is free text for humans.
 	Detail string `json:"detail,omitempty"`
+	// ClaimedAt is the time a device gave an event whose time the store
+	// did not believe (too far ahead of its receipt, or older than any
+	// event a device can still be delivering): At is then the time the
+	// store received it. Nil when At is the device's own time.
+	ClaimedAt *time.Time `json:"claimed_at,omitempty" doc:"The time the device gave an event whose time was not believed (too far ahead of its receipt, or too old); at is then when it was received."`
+	// Count, when not zero, says the entry stands for that many events of
+	// its action that one device reported beyond its rate limit within one
+	// window: each was received and kept, and counted here instead of being
+	// chained one by one. At is when the last of them was received.
+	Count int64 `json:"count,omitempty" doc:"When set, the entry stands for this many events of its action one device reported beyond its rate limit, counted instead of chained one by one; at is when the last was received."`
 
 	PrevHash string `json:"prev_hash,omitempty" doc:"Hash of the previous entry of the chain. Not shown to carriers and couriers."`
 	Hash     string `json:"hash,omitempty" doc:"SHA-256 of this entry and prev_hash. Not shown to carriers and couriers."`
@@ -84,6 +94,13 @@ type AuditEntry struct {
 // ComputeHash returns the hex SHA-256 of the entry's content and PrevHash.
 // The encoding is length-prefixed, so no two different entries encode alike,
 // and it does not depend on the store: any engine verifies any chain.
+//
+// The encoding is versioned by its first field. An entry without ClaimedAt
+// and Count is encoded as "doorman-audit-v1", exactly as before those
+// fields existed, so chains written then still verify; an entry with either
+// is encoded as "doorman-audit-v2": the v1 fields followed by both. The
+// version is part of what is hashed, so a v2 entry cannot pass for a v1
+// one by dropping its extra fields, nor the other way round.
 func (e *AuditEntry) ComputeHash() string {
 	h := sha256.New()
 	var n [8]byte
@@ -92,7 +109,12 @@ func (e *AuditEntry) ComputeHash() string {
 		h.Write(n[:])
 		h.Write([]byte(s))
 	}
-	field("doorman-audit-v1")
+	v2 := e.ClaimedAt != nil || e.Count != 0
+	if v2 {
+		field("doorman-audit-v2")
+	} else {
+		field("doorman-audit-v1")
+	}
 	field(e.PrevHash)
 	field(e.ID)
 	field(e.Chain)
@@ -114,6 +136,19 @@ func (e *AuditEntry) ComputeHash() string {
 	}
 	field(e.Reason)
 	field(e.Detail)
+	if v2 {
+		// A nil ClaimedAt is a zero flag byte, a set one a one followed
+		// by its Unix microseconds.
+		if e.ClaimedAt == nil {
+			h.Write([]byte{0})
+		} else {
+			h.Write([]byte{1})
+			binary.BigEndian.PutUint64(n[:], uint64(e.ClaimedAt.UnixMicro()))
+			h.Write(n[:])
+		}
+		binary.BigEndian.PutUint64(n[:], uint64(e.Count))
+		h.Write(n[:])
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -85,3 +85,40 @@ func TestVerifyChain(t *testing.T) {
 		})
 	}
 }
+
+// v1Entry is an entry as chains written before ClaimedAt and Count hold
+// it; v1Hash is its hash then, pinned so that those chains verify forever.
+func v1Entry() *doorman.AuditEntry {
+	return &doorman.AuditEntry{ID: "aud_01", Chain: "bld_x", Seq: 7, At: time.UnixMicro(1_700_000_000_123_456),
+		Action: "device.door_forced", Actor: "device:dev_1", BuildingID: "bld_x", DoorID: "dor_1",
+		GrantID: "grt_1", ParcelIDs: []string{"par_1", "par_2"}, Reason: "r", Detail: "d", PrevHash: "00ff"}
+}
+
+const v1Hash = "8950c6501eeaddf0a0c9818b6d9a963cf1759c5e036796a356982dfa4ffaff81"
+
+func TestComputeHashVersions(t *testing.T) {
+	if got := v1Entry().ComputeHash(); got != v1Hash {
+		t.Fatalf("hash of an entry without claimed time or count = %s, want the v1 hash %s", got, v1Hash)
+	}
+	claimed := time.Date(2020, 3, 1, 12, 0, 0, 0, time.UTC)
+	seen := map[string]string{v1Hash: "v1"}
+	for name, edit := range map[string]func(e *doorman.AuditEntry){
+		"claimed time":        func(e *doorman.AuditEntry) { e.ClaimedAt = &claimed },
+		"count":               func(e *doorman.AuditEntry) { e.Count = 4999 },
+		"both":                func(e *doorman.AuditEntry) { e.ClaimedAt, e.Count = &claimed, 4999 },
+		"claimed time at 0":   func(e *doorman.AuditEntry) { e.ClaimedAt = ptrTime(time.UnixMicro(0)) },
+		"other claimed time":  func(e *doorman.AuditEntry) { e.ClaimedAt = ptrTime(claimed.Add(time.Microsecond)) },
+		"other count":         func(e *doorman.AuditEntry) { e.Count = 4998 },
+		"count, other detail": func(e *doorman.AuditEntry) { e.Count, e.Detail = 4999, "e" },
+	} {
+		e := v1Entry()
+		edit(e)
+		h := e.ComputeHash()
+		if other, ok := seen[h]; ok {
+			t.Errorf("%s hashes like %s", name, other)
+		}
+		seen[h] = name
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }

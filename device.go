@@ -59,6 +59,29 @@ func ValidDeviceEventKind(kind string) bool {
 // given kind: ActionDeviceEventPrefix + kind.
 func DeviceEventAction(kind string) string { return ActionDeviceEventPrefix + kind }
 
+// How much of a device's word the store takes when it records an event.
+const (
+	// DeviceEventMaxSkew is how far ahead of its receipt a device may
+	// date an event. Agents correct their clocks against the control
+	// plane's signed time, so their events are behind their receipt by
+	// the network's delay; a minute covers drift between two syncs.
+	DeviceEventMaxSkew = time.Minute
+	// DeviceEventMaxAge is how long before its receipt a device may date
+	// an event. The agent queues events on disk through an outage and
+	// keeps the oldest when its queue is full (10,000 events, about a
+	// week of heartbeats), and the bus keeps undelivered events for 30
+	// days; so an event up to 30 days old may be one a device is only
+	// now able to deliver.
+	DeviceEventMaxAge = 30 * 24 * time.Hour
+	// DeviceEventWindow and DeviceEventBurst are a device's event rate
+	// limit: of each kind of event, the first DeviceEventBurst a device
+	// reports within DeviceEventWindow of the first are chained one by
+	// one; further ones within the window are kept and counted, and the
+	// count is chained once, in an entry of its own, after the window.
+	DeviceEventWindow = time.Minute
+	DeviceEventBurst  = 3
+)
+
 // DeviceEvent is something a device reported. ID is the device's own unique
 // event ID, which makes recording it idempotent. DeviceID is the device
 // that sent it, as the bus authenticated it; At is the device's own time.
@@ -94,7 +117,15 @@ type DeviceStore interface {
 	// RecordDeviceEvent records a device's event once: a second call with
 	// the same event ID does nothing and reports false. It appends the
 	// event to the building's audit chain, as e.DeviceID's, and updates
-	// the door's last-seen time, in one transaction. A heartbeat only
+	// the door's last-seen time, in one transaction. Beyond
+	// DeviceEventBurst events of one kind from one device within
+	// DeviceEventWindow, an event is kept and counted instead of chained,
+	// and the count is chained in one entry (AuditEntry.Count) after the
+	// window, by the next event of the building; either way it reports
+	// true. A time more than DeviceEventMaxSkew ahead of receipt or more
+	// than DeviceEventMaxAge behind is replaced by the time of receipt,
+	// the claim kept in AuditEntry.ClaimedAt, and the revocation rule
+	// below judges that time. A heartbeat only
 	// moves the last-seen time on: it is neither kept nor audited, and
 	// reports true. e.DeviceID names the device that sent the event (the
 	// bus knows it from the event's subject) and is required. An event of

@@ -19,6 +19,12 @@ func DevicePrincipal(doorID, deviceID string) *doorman.Principal {
 // last-seen time on. An unlock_executed event also marks its grant used,
 // when the grant is of the device's door and not marked yet (the access
 // service marks it when the ack arrives; the event covers a lost mark).
+// The store applies the device's event rate limit (beyond
+// doorman.DeviceEventBurst events of a kind per doorman.DeviceEventWindow,
+// events are kept and counted, and the count is chained once) and
+// replaces a time it cannot believe by the time of receipt, keeping the
+// device's claim (see doorman.DeviceStore.RecordDeviceEvent); a counted
+// unlock_executed still marks its grant used.
 // Returns EFORBIDDEN (not a device; a device revoked before the event, or
 // bound to another door), ENOTFOUND (door or device) or EINVALID: the
 // event is refused for good. Any other error is worth trying again.

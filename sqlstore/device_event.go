@@ -45,46 +45,73 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //   - the door and the device must exist (else ENOTFOUND) and the device
 //     must be bound to e.DoorID (else EFORBIDDEN: a device never speaks
 //     for another door);
+//   - the event's time is the device's, if the store can believe it: not
+//     more than doorman.DeviceEventMaxSkew after the store receives it
+//     and not more than doorman.DeviceEventMaxAge before (the oldest event
+//     a device may still be delivering after an outage). A time up to
+//     the skew ahead is taken as the time of receipt, as a clock a little
+//     ahead; a time beyond either bound is replaced by the time of
+//     receipt, and the device's claim is kept in the audit entry's
+//     ClaimedAt. Everything below that speaks of "the event's time"
+//     means this time; device_events keeps the device's claim as sent;
 //   - an event of the door's active device is recorded as that device's;
 //   - an event of a device revoked since (by a manager, or replaced by a
 //     new enrollment of its door) is still recorded, as that device's, if
-//     the device's time of the event is before the revocation: it
-//     reports what happened while the device was the door's, typically
-//     events it queued through an outage, and the evidence is kept. Dated
-//     at or after the revocation it is refused (EFORBIDDEN) and nothing
-//     is recorded. The time is the device's own claim, so a revoked
-//     device that still reaches the bus (an external NATS account where
-//     revocation is done with NATS tools) could backdate events; they
-//     are still attributed to it, never to its successor, and its
-//     successor's events are never attributed to it. Such an event does
-//     not move the door's last-seen time, which tells whether the door's
-//     current device is heard;
+//     the event's time is before the revocation: it reports what happened
+//     while the device was the door's, typically events it queued through
+//     an outage, and the evidence is kept. Dated at or after the
+//     revocation it is refused (EFORBIDDEN) and nothing is recorded. The
+//     time is the device's own claim, so a revoked device that still
+//     reaches the bus (an external NATS account where revocation is done
+//     with NATS tools) could backdate events, by at most
+//     DeviceEventMaxAge; they are still attributed to it, never to its
+//     successor, and its successor's events are never attributed to it.
+//     Such an event does not move the door's last-seen time, which tells
+//     whether the door's current device is heard;
 //   - the device row is share-locked where the engine needs it, so a
 //     concurrent revocation either waits for the event or is seen by it;
 //   - any event but a heartbeat is inserted into device_events keyed by
 //     its ID (ON CONFLICT DO NOTHING: no row inserted means it was
 //     recorded before, and the call reports false having changed
-//     nothing) and appended to the building's audit chain as action
-//     doorman.DeviceEventAction(kind), actor "device:<id>", with the
-//     event's door, grant, reason and detail;
+//     nothing). This comes first, so a redelivered event is never
+//     counted twice;
+//   - it is then chained or counted, by the device's event rate limit
+//     (the window of the device and the event's kind, in
+//     device_event_windows, locked first): the first
+//     doorman.DeviceEventBurst events of a kind that a device reports
+//     within doorman.DeviceEventWindow of the first (by the time of
+//     receipt, which the device cannot choose) are each appended to the
+//     building's audit chain as action doorman.DeviceEventAction(kind),
+//     actor "device:<id>", with the event's door, grant, reason and
+//     detail; further ones within the window are kept in device_events
+//     without an audit entry and counted in the window. Either way the
+//     event is recorded and the call reports true;
+//   - every event of a building, heartbeats included, first chains the
+//     counts of the building's windows that have closed: one entry per
+//     window, of the action of its kind, with Count set to how many
+//     events it stands for and the time the last of them was received;
+//     those events' rows in device_events then name that entry. So a
+//     flood becomes a handful of entries and a count, and the count
+//     reaches the chain within a minute of the window's end while the
+//     building's devices send their heartbeats; the next event of the
+//     kind after the window is chained one by one again;
 //   - an event of the active device moves the door's last-seen time
-//     forward to the device's time, but never beyond the moment of
-//     recording: a buffered event delivered late shows when the door was
-//     last heard of, and a device with a clock in the future cannot make
-//     itself look online for longer;
-//   - a heartbeat of the active device does only that, and reports true:
-//     heartbeats come every minute and say only "alive", so they are
-//     neither kept nor audited, which keeps the audit chain about what
-//     happened at the door. A repeated heartbeat cannot move the
-//     last-seen time again. A heartbeat of a revoked device dated before
-//     its revocation changes nothing and reports false.
+//     forward to the event's time: a buffered event delivered late shows
+//     when the door was last heard of, and a device with a clock in the
+//     future cannot make itself look online for longer;
+//   - a heartbeat of the active device does only that (and chains closed
+//     counts), and reports true: heartbeats come every minute and say
+//     only "alive", so they are neither kept nor audited, which keeps the
+//     audit chain about what happened at the door. A repeated heartbeat
+//     cannot move the last-seen time again. A heartbeat of a revoked
+//     device dated before its revocation changes nothing and reports
+//     false.
 //
-// The audit entry's time is the device's time of the event (clamped, as
-// above, to the moment of recording), because that is when the door
-// opened or was forced, also for events the device buffered through an
-// outage; the chain's order is its sequence, not its times. The store's
+// The audit entry's time is the event's time, because that is when the
+// door opened or was forced, also for events the device buffered through
+// an outage; the chain's order is its sequence, not its times. The store's
 // own time of recording is kept beside the device's in device_events,
-// with the ID of the audit entry.
+// with the ID of the audit entry that chained or counted it.
 func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (bool, error) {
 	if err := validateDeviceEvent(e); err != nil {
 		return false, err
@@ -96,10 +123,11 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 	if err != nil {
 		return false, s.translate("record device event", notFoundIf(err, "Device"))
 	}
-	at := exact(e.At)
 	var recorded bool
 	err = s.write(ctx, "record device event", chainOf(buildingID), func(tx *sql.Tx) error {
 		recorded = false // the batch may run this again
+		now := s.clock()
+		at, claimed := eventTime(exact(e.At), now)
 		if err := s.exists(tx, `SELECT 1 FROM doors WHERE id = $1`, e.DoorID); err != nil {
 			return notFoundIf(err, "Door")
 		}
@@ -112,15 +140,14 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 			return nil
 		}
 
-		now := s.clock()
-		seen := at
-		if seen.After(now) {
-			seen = now
-		}
-		if e.Kind != doorman.EventHeartbeat {
+		if e.Kind == doorman.EventHeartbeat {
+			if err := s.chainCounts(tx, buildingID, "", now); err != nil {
+				return err
+			}
+		} else {
 			res, err := tx.Exec(`INSERT INTO device_events (id, device_id, door_id, building_id, kind, at, recorded_at,
 				grant_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-				e.ID, e.DeviceID, e.DoorID, buildingID, e.Kind, micros(at), micros(now), e.GrantID, e.Reason, e.Detail)
+				e.ID, e.DeviceID, e.DoorID, buildingID, e.Kind, micros(exact(e.At)), micros(now), e.GrantID, e.Reason, e.Detail)
 			if err != nil {
 				return err
 			}
@@ -129,19 +156,25 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 			} else if n == 0 {
 				return nil // recorded before: change nothing
 			}
-			a := &doorman.AuditEntry{Chain: chainOf(buildingID), At: seen, Action: doorman.DeviceEventAction(e.Kind),
-				Actor: deviceActor(e.DeviceID), BuildingID: buildingID, DoorID: e.DoorID, GrantID: e.GrantID,
-				Reason: e.Reason, Detail: e.Detail}
-			if err := s.appendAudit(tx, a); err != nil {
+			chain, err := s.takeEventWindow(tx, e, buildingID, now)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`UPDATE device_events SET audit_id = $1 WHERE id = $2`, a.ID, e.ID); err != nil {
-				return err
+			if chain {
+				a := &doorman.AuditEntry{Chain: chainOf(buildingID), At: at, ClaimedAt: claimed,
+					Action: doorman.DeviceEventAction(e.Kind), Actor: deviceActor(e.DeviceID), BuildingID: buildingID,
+					DoorID: e.DoorID, GrantID: e.GrantID, Reason: e.Reason, Detail: e.Detail}
+				if err := s.appendAudit(tx, a); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(`UPDATE device_events SET audit_id = $1 WHERE id = $2`, a.ID, e.ID); err != nil {
+					return err
+				}
 			}
 		}
 		if active {
 			if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
-				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(seen), e.DoorID); err != nil {
+				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(at), e.DoorID); err != nil {
 				return err
 			}
 		}
@@ -154,8 +187,23 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 	return recorded, nil
 }
 
-// eventDevice checks that e.DeviceID may report e, an event the device
-// dates at, and returns the device's building and whether it is the
+// eventTime returns the time to record for an event a device dates
+// claimed and the store receives at now, and the device's claim when the
+// store does not believe it: a claim more than DeviceEventMaxSkew ahead or
+// DeviceEventMaxAge behind is replaced by now and returned; one a little
+// ahead is taken as now.
+func eventTime(claimed, now time.Time) (time.Time, *time.Time) {
+	switch {
+	case claimed.After(now.Add(doorman.DeviceEventMaxSkew)) || claimed.Before(now.Add(-doorman.DeviceEventMaxAge)):
+		return now, &claimed
+	case claimed.After(now):
+		return now, nil
+	}
+	return claimed, nil
+}
+
+// eventDevice checks that e.DeviceID may report e, an event of time at
+// (see eventTime), and returns the device's building and whether it is the
 // door's active device. The row is share-locked where the dialect asks for
 // it, so that a concurrent revocation waits for the event or is seen by
 // it. Returns ENOTFOUND for an unknown device and EFORBIDDEN for one of
