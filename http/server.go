@@ -38,9 +38,10 @@ type Config struct {
 	// scheme and Host of each request for it (X-Forwarded-* headers are not
 	// trusted). cmd/doorman checks that it is an absolute http(s) URL.
 	PublicURL string
-	// Ready reports whether the store (and anything else the server needs)
-	// is reachable; /readyz answers 503 while it returns an error. Defaults
-	// to always ready.
+	// Ready reports whether the server can do its work (cmd/doorman: the
+	// store commits, the bus is connected); /readyz answers 503 while it
+	// returns an error, with the message and reason of an EUNAVAILABLE
+	// *doorman.Error. Defaults to always ready.
 	Ready func(context.Context) error
 }
 
