@@ -170,12 +170,20 @@ func (b *Bus) startEmbedded() error {
 		// less than the account asks for on a nearly full disk.
 		JetStreamMaxStore: b.cfg.StoreMax,
 		SyncAlways:        true, // fsync every JetStream write
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{certs.server},
-		},
-		TLSTimeout:  2,
-		AllowNonTLS: false,
+		TLSConfig:         serverTLSConfig(certs.server),
+		TLSTimeout:        2,
+		AllowNonTLS:       false,
+		// The INFO line a NATS server sends names its version and Go's,
+		// and nats-server v2.15 has no option to leave them out (Info is
+		// filled in server.NewServer from VERSION and runtime.Version()).
+		// What it can do is wait for the TLS handshake first, so that
+		// INFO travels encrypted; clients that wait for INFO before TLS
+		// (the agent today, the NATS tools without --tlsfirst) get it in
+		// clear after the fallback delay.
+		TLSHandshakeFirst: true,
+	}
+	if b.cfg.TLSFirstFallback > 0 {
+		opts.TLSHandshakeFirstFallback = b.cfg.TLSFirstFallback
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -216,7 +224,8 @@ func (b *Bus) startEmbedded() error {
 	pool.AddCert(certs.caCert)
 	return b.connect("tls://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(realPort)),
 		nats.UserJWTAndSeed(svcJWT, string(svcSeed)),
-		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}))
+		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "127.0.0.1"}),
+		nats.TLSHandshakeFirst())
 }
 
 // connectExternal connects to an external NATS deployment with the

@@ -28,6 +28,10 @@ const (
 	// plane long before, which keeps them in the audit chain). The
 	// embedded server's stream takes half of StoreMax instead.
 	DefaultEventMaxBytes = 1 << 30
+	// DefaultTLSFirstFallback is how long the embedded server waits for a
+	// client's TLS handshake before it sends its INFO line in clear, for
+	// clients that wait for INFO first (see Config.TLSFirstFallback).
+	DefaultTLSFirstFallback = 500 * time.Millisecond
 	// DefaultStoreMax is the embedded JetStream's file storage: enough for
 	// half a gigabyte of device events on a small box.
 	DefaultStoreMax = 1 << 30
@@ -63,6 +67,15 @@ type Config struct {
 	// start when the disk holding DataDir has less free than StoreMax minus
 	// what the store already holds. Default DefaultStoreMax.
 	StoreMax int64
+
+	// TLSFirstFallback is how long the embedded server waits for a client
+	// to start TLS before sending it the INFO line in clear anyway. NATS
+	// cannot leave its version and Go's out of INFO, so the server expects
+	// TLS first (the control plane's own connection starts TLS at once)
+	// and sends INFO in clear only to clients that wait for it, which
+	// today's agent does. Negative: never (every client must start TLS at
+	// once). Default DefaultTLSFirstFallback.
+	TLSFirstFallback time.Duration
 
 	// URL selects external mode: comma-separated NATS URLs.
 	URL string
@@ -131,6 +144,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DuplicateWindow > c.EventMaxAge {
 		c.DuplicateWindow = c.EventMaxAge
+	}
+	if c.TLSFirstFallback == 0 {
+		c.TLSFirstFallback = DefaultTLSFirstFallback
 	}
 	if c.StoreMax <= 0 {
 		c.StoreMax = DefaultStoreMax
