@@ -111,6 +111,7 @@ type Store interface {
 	DeviceStore
 	CommandKeyStore
 	ThrottleStore
+	ProbeStore
 	// Close releases the store's resources.
 	Close() error
 }
@@ -338,4 +339,13 @@ type ThrottleStore interface {
 	// ThrottleReset forgets key. Forgetting an unknown key is not an
 	// error. Returns EINVALID for an empty key.
 	ThrottleReset(ctx context.Context, key string) error
+}
+
+// ProbeStore tells whether the store can commit, for readiness checks.
+type ProbeStore interface {
+	// ProbeWrite durably commits one write, as RecordAccess commits a
+	// grant, to a table of one row (it leaves nothing else behind). It
+	// fails when a grant could not be committed: a full disk, a read-only
+	// or lost database. Returns EUNAVAILABLE or EINTERNAL.
+	ProbeWrite(ctx context.Context) error
 }

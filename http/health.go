@@ -17,13 +17,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when the store is reachable, 503 otherwise.
+// readyz answers 200 when the readiness check passes, 503 otherwise. A
+// check that fails with an EUNAVAILABLE application error (the store
+// cannot commit, the bus is down) is answered with its message and
+// reason; any other error only as "Not ready."; the detail is logged.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		s.logger.Warn("http: not ready", "err", err)
-		writeProblem(w, problemf(doorman.EUNAVAILABLE, "Not ready: the store is not reachable."))
+		p := problemf(doorman.EUNAVAILABLE, "Not ready.")
+		if doorman.ErrorCode(err) == doorman.EUNAVAILABLE {
+			p = problemf(doorman.EUNAVAILABLE, "%s", doorman.ErrorMessage(err)).withReason(doorman.ErrorReason(err))
+		}
+		writeProblem(w, p)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,6 +25,33 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatal("readiness problem shows internal detail")
 	}
 	e.must(200, request{Method: "GET", Path: "/healthz"})
+}
+
+// TestReadinessSaysWhy: a readiness check that fails with an application
+// error (the store cannot commit, the bus is down) is answered 503 with
+// its message and stable reason, so a load balancer's log or an operator
+// with curl sees which dependency is missing; its internal detail stays
+// in the server's log.
+func TestReadinessSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	notReady := &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: "store_not_writable",
+		Message: "Not ready: the store cannot commit a write."}
+	e.mu.Lock()
+	e.ready = fmt.Errorf("%w: disk I/O error: database or disk is full (secret detail)", notReady)
+	e.mu.Unlock()
+	p := e.expectProblem(503, doorman.EUNAVAILABLE, request{Method: "GET", Path: "/readyz"})
+	if p.Reason != "store_not_writable" || p.Detail != notReady.Message {
+		t.Fatalf("problem %+v, want reason store_not_writable and %q", p, notReady.Message)
+	}
+	if strings.Contains(p.Detail, "secret") {
+		t.Fatal("readiness problem shows internal detail")
+	}
+	e.mu.Lock()
+	logged := e.logs.String()
+	e.mu.Unlock()
+	if !strings.Contains(logged, "database or disk is full") {
+		t.Fatalf("the detail was not logged: %q", logged)
+	}
 }
 
 // TestMetrics checks what the server records in its registry, and that the

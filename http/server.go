@@ -43,9 +43,10 @@ type Config struct {
 	// guessing limits believe; requests from anywhere else are counted by
 	// their TCP peer. Empty: the header is ignored.
 	TrustedProxies []netip.Prefix
-	// Ready reports whether the store (and anything else the server needs)
-	// is reachable; /readyz answers 503 while it returns an error. Defaults
-	// to always ready.
+	// Ready reports whether the server can do its work (cmd/doorman: the
+	// store commits, the bus is connected); /readyz answers 503 while it
+	// returns an error, with the message and reason of an EUNAVAILABLE
+	// *doorman.Error. Defaults to always ready.
 	Ready func(context.Context) error
 
 	// servicesDecideRoles, for tests, leaves refusing a role to the

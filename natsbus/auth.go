@@ -106,7 +106,7 @@ func serviceClaims(accPub, servicePub string) *jwt.UserClaims {
 // validUserKey reports whether s is a public NATS user key.
 func validUserKey(s string) bool { return nkeys.IsValidPublicUserKey(s) }
 
-// accountDiskLimit is the embedded account's JetStream file storage: room
-// for the event stream twice over (consumer state, a stream resized
-// while full).
-func (b *Bus) accountDiskLimit() int64 { return 2 * b.cfg.EventMaxBytes }
+// accountDiskLimit is the embedded account's JetStream file storage: the
+// whole store, which holds the event stream twice over (consumer state, a
+// stream resized while full; Config.validate checks it fits).
+func (b *Bus) accountDiskLimit() int64 { return b.cfg.StoreMax }

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
@@ -30,9 +32,10 @@ type Bus struct {
 	cfg Config
 	log *slog.Logger
 
-	srv      *server.Server // nil in external mode
-	resolver *server.MemAccResolver
-	keys     *authKeys // nil in external mode
+	srv       *server.Server // nil in external mode
+	serverLog *serverLogger  // nil in external mode
+	resolver  *server.MemAccResolver
+	keys      *authKeys // nil in external mode
 
 	accPub  string        // the account devices and the service live in
 	signing nkeys.KeyPair // issues user JWTs; nil if unavailable
@@ -72,6 +75,11 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, err
 	}
 	if err := b.ensureStream(ctx); err != nil {
+		if msg := b.serverError(); msg != "" {
+			// JetStream refusing the account, say, shows here only as
+			// "no responders"; its reason is in the server's log.
+			err = fmt.Errorf("%w (embedded NATS: %s)", err, msg)
+		}
 		b.Close()
 		return nil, err
 	}
@@ -144,6 +152,10 @@ func (b *Bus) startEmbedded() error {
 	if port == 0 {
 		port = server.RANDOM_PORT // nats-server reads 0 as its default 4222
 	}
+	storeDir := filepath.Join(dir, "jetstream")
+	if err := checkStoreSpace(storeDir, b.cfg.StoreMax); err != nil {
+		return err
+	}
 	opts := &server.Options{
 		ServerName:       "doorman",
 		Host:             host,
@@ -153,20 +165,32 @@ func (b *Bus) startEmbedded() error {
 		AccountResolver:  resolver,
 		SystemAccount:    sysPub,
 		JetStream:        true,
-		StoreDir:         dir + "/jetstream",
-		SyncAlways:       true, // fsync every JetStream write
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{certs.server},
-		},
-		TLSTimeout:  2,
-		AllowNonTLS: false,
+		StoreDir:         storeDir,
+		// Without it NATS takes 75% of the disk's free space at start,
+		// less than the account asks for on a nearly full disk.
+		JetStreamMaxStore: b.cfg.StoreMax,
+		SyncAlways:        true, // fsync every JetStream write
+		TLSConfig:         serverTLSConfig(certs.server),
+		TLSTimeout:        2,
+		AllowNonTLS:       false,
+		// The INFO line a NATS server sends names its version and Go's,
+		// and nats-server v2.15 has no option to leave them out (Info is
+		// filled in server.NewServer from VERSION and runtime.Version()).
+		// What it can do is wait for the TLS handshake first, so that
+		// INFO travels encrypted; clients that wait for INFO before TLS
+		// (the agent today, the NATS tools without --tlsfirst) get it in
+		// clear after the fallback delay.
+		TLSHandshakeFirst: true,
+	}
+	if b.cfg.TLSFirstFallback > 0 {
+		opts.TLSHandshakeFirstFallback = b.cfg.TLSFirstFallback
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("natsbus: server: %w", err)
 	}
-	srv.SetLoggerV2(serverLogger{b.log}, false, false, false)
+	b.serverLog = &serverLogger{log: b.log}
+	srv.SetLoggerV2(b.serverLog, false, false, false)
 	go srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
@@ -200,7 +224,8 @@ func (b *Bus) startEmbedded() error {
 	pool.AddCert(certs.caCert)
 	return b.connect("tls://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(realPort)),
 		nats.UserJWTAndSeed(svcJWT, string(svcSeed)),
-		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}))
+		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: "127.0.0.1"}),
+		nats.TLSHandshakeFirst())
 }
 
 // connectExternal connects to an external NATS deployment with the
@@ -327,14 +352,35 @@ func (b *Bus) Close() error {
 	return nil
 }
 
-// serverLogger sends the embedded server's log to slog.
-type serverLogger struct{ log *slog.Logger }
+// serverError returns the embedded server's last error log line, or "".
+func (b *Bus) serverError() string {
+	if b.serverLog == nil {
+		return ""
+	}
+	if p := b.serverLog.lastError.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// serverLogger sends the embedded server's log to slog, and keeps its last
+// error so that a start-up failure can name it.
+type serverLogger struct {
+	log       *slog.Logger
+	lastError atomic.Pointer[string]
+}
+
+func (l *serverLogger) error(f string, v ...any) {
+	msg := fmt.Sprintf(f, v...)
+	l.lastError.Store(&msg)
+	l.log.Error(msg, "from", "nats")
+}
 
 // Noticef carries the embedded server's start-up banner and routine notices:
 // debug, so the operator token printed at first start does not scroll away.
-func (l serverLogger) Noticef(f string, v ...any) { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
-func (l serverLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...), "from", "nats") }
-func (l serverLogger) Fatalf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
-func (l serverLogger) Errorf(f string, v ...any)  { l.log.Error(fmt.Sprintf(f, v...), "from", "nats") }
-func (l serverLogger) Debugf(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
-func (l serverLogger) Tracef(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
+func (l *serverLogger) Noticef(f string, v ...any) { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
+func (l *serverLogger) Warnf(f string, v ...any)   { l.log.Warn(fmt.Sprintf(f, v...), "from", "nats") }
+func (l *serverLogger) Fatalf(f string, v ...any)  { l.error(f, v...) }
+func (l *serverLogger) Errorf(f string, v ...any)  { l.error(f, v...) }
+func (l *serverLogger) Debugf(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }
+func (l *serverLogger) Tracef(f string, v ...any)  { l.log.Debug(fmt.Sprintf(f, v...), "from", "nats") }

@@ -23,10 +23,18 @@ const (
 	// an event a device publishes again after an outage of up to this long
 	// is stored once.
 	DefaultDuplicateWindow = 24 * time.Hour
-	// DefaultEventMaxBytes bounds the event stream on disk; past it the
-	// oldest events go (they were handed to the control plane long
-	// before, which keeps them in the audit chain).
+	// DefaultEventMaxBytes bounds the event stream on disk in external
+	// mode; past it the oldest events go (they were handed to the control
+	// plane long before, which keeps them in the audit chain). The
+	// embedded server's stream takes half of StoreMax instead.
 	DefaultEventMaxBytes = 1 << 30
+	// DefaultTLSFirstFallback is how long the embedded server waits for a
+	// client's TLS handshake before it sends its INFO line in clear, for
+	// clients that wait for INFO first (see Config.TLSFirstFallback).
+	DefaultTLSFirstFallback = 500 * time.Millisecond
+	// DefaultStoreMax is the embedded JetStream's file storage: enough for
+	// half a gigabyte of device events on a small box.
+	DefaultStoreMax = 1 << 30
 	// DefaultEventMaxPerSubject bounds the events the stream keeps of one
 	// kind from one device (an event subject names its door, its device
 	// and its kind); past it that device's oldest events of that kind go.
@@ -54,6 +62,21 @@ type Config struct {
 	// AdvertiseURLs are the bus URLs handed to devices at enrollment.
 	AdvertiseURLs []string
 
+	// StoreMax is the embedded JetStream's file storage limit (NATS's
+	// max_file_store) and the Doorman account's disk limit. Open refuses to
+	// start when the disk holding DataDir has less free than StoreMax minus
+	// what the store already holds. Default DefaultStoreMax.
+	StoreMax int64
+
+	// TLSFirstFallback is how long the embedded server waits for a client
+	// to start TLS before sending it the INFO line in clear anyway. NATS
+	// cannot leave its version and Go's out of INFO, so the server expects
+	// TLS first (the control plane's own connection starts TLS at once)
+	// and sends INFO in clear only to clients that wait for it, which
+	// today's agent does. Negative: never (every client must start TLS at
+	// once). Default DefaultTLSFirstFallback.
+	TLSFirstFallback time.Duration
+
 	// URL selects external mode: comma-separated NATS URLs.
 	URL string
 	// CredsFile is the control plane's NATS user credentials (external mode).
@@ -78,8 +101,9 @@ type Config struct {
 	CommandTimeout time.Duration
 	// EventStream, EventMaxAge, DuplicateWindow, EventMaxBytes and
 	// EventMaxPerSubject configure the device event stream; defaults above.
-	// In embedded mode the account's JetStream disk limit is twice
-	// EventMaxBytes.
+	// In embedded mode EventMaxBytes defaults to half of StoreMax and may
+	// be at most that, leaving the other half for consumer state and a
+	// stream resized while full.
 	EventStream        string
 	EventMaxAge        time.Duration
 	DuplicateWindow    time.Duration
@@ -95,6 +119,9 @@ type Config struct {
 func (c *Config) validate() error {
 	if c.CommandTimeout < time.Second || c.CommandTimeout > wire.MaxCommandTTL {
 		return fmt.Errorf("natsbus: command timeout %s must be between 1s and %s: it is also the commands' lifetime", c.CommandTimeout, wire.MaxCommandTTL)
+	}
+	if c.URL == "" && c.EventMaxBytes > c.StoreMax/2 {
+		return fmt.Errorf("natsbus: the event stream (%d bytes) must fit twice into the embedded JetStream store (%d bytes)", c.EventMaxBytes, c.StoreMax)
 	}
 	return nil
 }
@@ -118,8 +145,17 @@ func (c *Config) setDefaults() {
 	if c.DuplicateWindow > c.EventMaxAge {
 		c.DuplicateWindow = c.EventMaxAge
 	}
+	if c.TLSFirstFallback == 0 {
+		c.TLSFirstFallback = DefaultTLSFirstFallback
+	}
+	if c.StoreMax <= 0 {
+		c.StoreMax = DefaultStoreMax
+	}
 	if c.EventMaxBytes <= 0 {
 		c.EventMaxBytes = DefaultEventMaxBytes
+		if c.URL == "" {
+			c.EventMaxBytes = c.StoreMax / 2
+		}
 	}
 	if c.EventMaxPerSubject <= 0 {
 		c.EventMaxPerSubject = DefaultEventMaxPerSubject

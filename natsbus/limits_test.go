@@ -20,6 +20,7 @@ func TestAttack_EventFlood(t *testing.T) {
 	const perSubject = 5
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
 		DataDir: t.TempDir(), Listen: "127.0.0.1:0", EventMaxPerSubject: perSubject, EventMaxBytes: 8 << 20,
+		StoreMax: 16 << 20,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestAttack_EventFlood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc.Limits.MaxStore != 2*(8<<20) || acc.Limits.MaxMemory <= 0 {
+	if acc.Limits.MaxStore != 16<<20 || acc.Limits.MaxMemory <= 0 {
 		t.Errorf("account limits %+v, want bounded storage", acc.Limits)
 	}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "UNBOUNDED", Subjects: []string{"unbounded.>"}}); err == nil {
@@ -82,7 +83,8 @@ func TestAttack_EventFlood(t *testing.T) {
 	}
 }
 
-// TestOpen_DefaultEventLimits: the defaults apply when nothing is set.
+// TestOpen_DefaultEventLimits: the defaults apply when nothing is set; the
+// embedded server's stream takes half of its store.
 func TestOpen_DefaultEventLimits(t *testing.T) {
 	b := MustOpenBus(t, t.TempDir(), nil)
 	js, _ := jetstream.New(b.Conn())
@@ -91,7 +93,7 @@ func TestOpen_DefaultEventLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := stream.CachedInfo().Config
-	if cfg.MaxBytes != natsbus.DefaultEventMaxBytes || cfg.MaxMsgsPerSubject != natsbus.DefaultEventMaxPerSubject {
+	if cfg.MaxBytes != natsbus.DefaultStoreMax/2 || cfg.MaxMsgsPerSubject != natsbus.DefaultEventMaxPerSubject {
 		t.Fatalf("stream limits %d bytes, %d per subject", cfg.MaxBytes, cfg.MaxMsgsPerSubject)
 	}
 }

@@ -43,6 +43,26 @@ type busTLS struct {
 	server tls.Certificate
 }
 
+// serverTLSConfig returns the embedded server's TLS settings: TLS 1.3, or
+// TLS 1.2 with ECDHE and an AEAD cipher (AES-GCM, ChaCha20-Poly1305) only.
+// Go's defaults would also accept TLS 1.2's CBC suites with SHA-1 MACs.
+// The agent (Go, crypto/tls) negotiates TLS 1.3; TLS 1.2 stays for other
+// NATS clients, such as the NATS tools built against older libraries.
+func serverTLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{ // TLS 1.2 only; TLS 1.3's are all AEAD
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+}
+
 // loadOrCreateTLS returns the TLS material in dir, creating the CA on first
 // start and (re)issuing the server certificate for hosts when needed.
 func loadOrCreateTLS(dir string, hosts []string, now time.Time) (*busTLS, error) {

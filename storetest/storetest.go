@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Device", func(t *testing.T) { testDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeys(t, open) })
 	t.Run("Throttle", func(t *testing.T) { testThrottles(t, open) })
+	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
 }
 
 // operator returns a context acting as the platform operator.

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +56,7 @@ type Config struct {
 	NATSCreds       string   // external: the control plane's credentials file
 	NATSCA          string   // external: CA of the servers' TLS certificates
 	NATSAccountSeed string   // external: account signing seed file for device credentials
+	NATSStoreMax    int64    // embedded: JetStream file storage in bytes; half goes to device events
 	CommandTimeout  time.Duration
 
 	// Rate limits per minute; 0 keeps the defaults.
@@ -63,7 +67,7 @@ type Config struct {
 // DefaultConfig returns the configuration of a single machine install.
 func DefaultConfig() Config {
 	return Config{DataDir: "./doorman-data", HTTPAddr: "127.0.0.1:8080", LogFormat: "text", LogLevel: "info",
-		NATSListen: "127.0.0.1:4222", CommandTimeout: natsbus.DefaultCommandTimeout}
+		NATSListen: "127.0.0.1:4222", NATSStoreMax: natsbus.DefaultStoreMax, CommandTimeout: natsbus.DefaultCommandTimeout}
 }
 
 // accessFlags registers the flags of the access decision.
@@ -83,6 +87,7 @@ func (c *Config) busFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "external NATS: the control plane's credentials file")
 	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "external NATS: PEM CA of the servers' certificates")
 	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
+	fs.Var((*byteSize)(&c.NATSStoreMax), "nats-store-max", "embedded NATS: JetStream disk storage (e.g. 1GiB, 512MiB, or bytes); the data disk must have it free; device events take up to half")
 	fs.StringVar(&c.CommandKeyFile, "command-key", c.CommandKeyFile, "command signing key file (every node must have the same); empty uses "+CommandKeyName+" in --data-dir")
 	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long to wait for a door to acknowledge an unlock before answering door_offline")
 }
@@ -105,7 +110,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return natsbus.Open(ctx, natsbus.Config{
+	b, err := natsbus.Open(ctx, natsbus.Config{
 		DataDir:                filepath.Join(c.DataDir, "nats"),
 		Listen:                 c.NATSListen,
 		Hosts:                  c.NATSHosts,
@@ -114,9 +119,50 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		CAFile:                 c.NATSCA,
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		Signer:                 signer,
+		StoreMax:               c.NATSStoreMax,
 		CommandTimeout:         c.CommandTimeout,
 		Logger:                 logger,
 	})
+	var space *natsbus.SpaceError
+	if errors.As(err, &space) {
+		space.Hint = "lower --nats-store-max (now " + byteSize(c.NATSStoreMax).String() + ") or free space"
+	}
+	return b, err
+}
+
+// byteSize is a flag value of bytes, written as a number with an optional
+// binary unit: 1GiB, 512MiB, 1073741824.
+type byteSize int64
+
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}}
+
+// Set parses s.
+func (b *byteSize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	for _, u := range byteUnits {
+		if num, ok := strings.CutSuffix(t, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n <= 0 || n > math.MaxInt64/u.n {
+				return fmt.Errorf("%q: give a positive size such as 1GiB, 512MiB or a number of bytes", s)
+			}
+			*b = byteSize(n * u.n)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: give a size such as 1GiB", s)
+}
+
+// String writes the size in the largest unit that divides it.
+func (b byteSize) String() string {
+	for _, u := range byteUnits {
+		if u.n > 1 && b != 0 && int64(b)%u.n == 0 {
+			return strconv.FormatInt(int64(b)/u.n, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
 }
 
 // httpFlags registers the flags of the API and metrics listeners.

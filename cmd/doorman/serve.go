@@ -97,10 +97,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Metrics:        reg,
 		PublicURL:      m.Config.PublicURL,
 		TrustedProxies: m.Config.TrustedProxies,
-		Ready: func(ctx context.Context) error {
-			_, err := m.Store.CountCredentials(ctx, doorman.RoleOperator)
-			return err
-		},
+		Ready:          m.ready,
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
 		return err
@@ -190,6 +187,21 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	return err
 }
+
+// ready reports whether a grant can be committed and its command sent:
+// the store commits a write (doorman.ProbeStore; a store that still reads
+// on a full disk is not ready) and the bus is connected with JetStream
+// answering. Its errors are EUNAVAILABLE with a reason /readyz shows.
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.Store.ProbeWrite(ctx); err != nil {
+		return fmt.Errorf("%w: %w", &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: ReasonStoreNotWritable,
+			Message: "Not ready: the store cannot commit a write."}, err)
+	}
+	return m.Bus.Ready(ctx)
+}
+
+// ReasonStoreNotWritable is /readyz's reason when the store cannot commit.
+const ReasonStoreNotWritable = "store_not_writable"
 
 func (m *Main) storeName() string {
 	if m.Config.DB != "" {
