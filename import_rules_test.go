@@ -38,7 +38,8 @@ var importRules = map[string]importRule{
 	// "Imports the domain, policy, access, wire and password; never a
 	// store, bus or HTTP package, nor a driver."
 	"app": {
-		Module: []string{".", "policy", "access", "wire", "password"},
+		Module:     []string{".", "policy", "access", "wire", "password", "auditlog"},
+		ThirdParty: []string{"golang.org/x/mod/sumdb/note"},
 	},
 	// "Imports the domain, wire and internal/durable; never a store, bus
 	// or HTTP package."
@@ -136,7 +137,7 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
 	// The device binary "links no control-plane code".

@@ -108,7 +108,7 @@ func auditKey(skey string) (*AuditKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a signed-note private key: %w", err)
 	}
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5) // the key's base64 may hold "+"
 	if len(parts) != 5 {
 		return nil, errors.New("not a signed-note private key")
 	}
