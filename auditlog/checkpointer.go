@@ -60,7 +60,8 @@ type chainState struct {
 	broken   error          // why the chain is no longer signed
 }
 
-// Run signs every Interval until ctx ends, then once more.
+// Run signs every Interval until ctx ends, then once more. It logs an
+// error when it first sees it, not at every pass.
 func (c *Checkpointer) Run(ctx context.Context) {
 	interval := c.Interval
 	if interval <= 0 {
@@ -68,17 +69,24 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	last := ""
+	pass := func(ctx context.Context) {
+		err := c.Checkpoint(ctx)
+		if err != nil && err.Error() != last {
+			c.logger().Error("audit checkpoint", "err", err)
+		}
+		last = ""
+		if err != nil {
+			last = err.Error()
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			if err := c.Checkpoint(context.WithoutCancel(ctx)); err != nil {
-				c.logger().Error("audit checkpoint", "err", err)
-			}
+			pass(context.WithoutCancel(ctx))
 			return
 		case <-tick.C:
-			if err := c.Checkpoint(ctx); err != nil {
-				c.logger().Error("audit checkpoint", "err", err)
-			}
+			pass(ctx)
 		}
 	}
 }
