@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
@@ -70,6 +71,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if checkpoints == nil {
 		fmt.Fprintln(stdout, "no audit checkpoint key: checking the hash chains only")
+	} else if files, _ := filepath.Glob(filepath.Join(checkpoints.Dir, "*.log")); len(files) == 0 {
+		// The database's copies are checked, but the database can delete
+		// them: say so rather than pass quietly.
+		fmt.Fprintf(stdout, "no checkpoint files in %s: checking against the database's copies of the checkpoints only\n", checkpoints.Dir)
+	} else {
+		fmt.Fprintf(stdout, "checking against %d checkpoint files in %s\n", len(files), checkpoints.Dir)
 	}
 	breaks, err := app.New(store, app.Config{AuditCheckpoints: checkpoints}).Audit.Verify(systemContext(ctx))
 	if err != nil {
