@@ -14,7 +14,7 @@ require (
 	github.com/transparency-dev/formats v0.1.1
 	github.com/transparency-dev/merkle v0.0.2
 	golang.org/x/crypto v0.58.0
-	golang.org/x/mod v0.43.0
+	golang.org/x/mod v0.42.0
 	modernc.org/sqlite v1.61.1
 	periph.io/x/conn/v3 v3.7.3
 	periph.io/x/host/v3 v3.8.5
