@@ -15,8 +15,11 @@ const (
 	// acknowledge the command (door_offline), refused it (door_rejected), or
 	// was locked down before it was sent (door_locked_down): the courier was
 	// told the door stayed shut.
-	ActionUnlockFailed     = "access.unlock_failed"
-	ActionParcelDelivered  = "parcel.delivered"
+	ActionUnlockFailed    = "access.unlock_failed"
+	ActionParcelDelivered = "parcel.delivered"
+	// ActionGrantUsed records that a grant was marked used: the door
+	// acknowledged the command, or its device reported the unlock.
+	ActionGrantUsed        = "grant.used"
 	ActionDoorCreated      = "door.created"
 	ActionDoorUpdated      = "door.updated"
 	ActionDoorLockdown     = "door.lockdown"
@@ -89,11 +92,15 @@ type AuditEntry struct {
 
 	PrevHash string `json:"prev_hash,omitempty" doc:"Hash of the previous entry of the chain. Not shown to carriers and couriers."`
 	Hash     string `json:"hash,omitempty" doc:"SHA-256 of this entry and prev_hash. Not shown to carriers and couriers."`
+	// Seal is the audit checkpoint key's signature over Hash, made by the
+	// node that appended the entry (see package auditlog): an entry that
+	// someone appended through the database alone has none. It is not
+	// covered by Hash.
+	Seal string `json:"seal,omitempty" doc:"Signature of the audit checkpoint key over hash. Not shown to carriers and couriers."`
 }
 
-// ComputeHash returns the hex SHA-256 of the entry's content and PrevHash.
-// The encoding is length-prefixed, so no two different entries encode alike,
-// and it does not depend on the store: any engine verifies any chain.
+// ComputeHash returns the hex SHA-256 of the entry's canonical encoding
+// (Encode), which covers its content and PrevHash.
 //
 // The encoding is versioned by its first field. An entry without ClaimedAt
 // and Count is encoded as "doorman-audit-v1", exactly as before those
@@ -102,12 +109,19 @@ type AuditEntry struct {
 // version is part of what is hashed, so a v2 entry cannot pass for a v1
 // one by dropping its extra fields, nor the other way round.
 func (e *AuditEntry) ComputeHash() string {
-	h := sha256.New()
-	var n [8]byte
+	sum := sha256.Sum256(e.Encode())
+	return hex.EncodeToString(sum[:])
+}
+
+// Encode returns the entry's canonical encoding: every field that Hash
+// covers, PrevHash included, length-prefixed, so no two different entries
+// encode alike, and independent of the store, so any engine verifies any
+// chain. It is also the entry's leaf in the Merkle tree of its chain.
+func (e *AuditEntry) Encode() []byte {
+	var b []byte
 	field := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
 	v2 := e.ClaimedAt != nil || e.Count != 0
 	if v2 {
@@ -118,10 +132,8 @@ func (e *AuditEntry) ComputeHash() string {
 	field(e.PrevHash)
 	field(e.ID)
 	field(e.Chain)
-	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
-	h.Write(n[:])
-	binary.BigEndian.PutUint64(n[:], uint64(e.At.UnixMicro()))
-	h.Write(n[:])
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Seq))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.At.UnixMicro()))
 	field(e.Action)
 	field(e.Actor)
 	field(e.BuildingID)
@@ -129,8 +141,7 @@ func (e *AuditEntry) ComputeHash() string {
 	field(e.CarrierID)
 	field(e.CourierID)
 	field(e.GrantID)
-	binary.BigEndian.PutUint64(n[:], uint64(len(e.ParcelIDs)))
-	h.Write(n[:])
+	b = binary.BigEndian.AppendUint64(b, uint64(len(e.ParcelIDs)))
 	for _, p := range e.ParcelIDs {
 		field(p)
 	}
@@ -140,16 +151,14 @@ func (e *AuditEntry) ComputeHash() string {
 		// A nil ClaimedAt is a zero flag byte, a set one a one followed
 		// by its Unix microseconds.
 		if e.ClaimedAt == nil {
-			h.Write([]byte{0})
+			b = append(b, 0)
 		} else {
-			h.Write([]byte{1})
-			binary.BigEndian.PutUint64(n[:], uint64(e.ClaimedAt.UnixMicro()))
-			h.Write(n[:])
+			b = append(b, 1)
+			b = binary.BigEndian.AppendUint64(b, uint64(e.ClaimedAt.UnixMicro()))
 		}
-		binary.BigEndian.PutUint64(n[:], uint64(e.Count))
-		h.Write(n[:])
+		b = binary.BigEndian.AppendUint64(b, uint64(e.Count))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return b
 }
 
 // ChainBreak is the first broken link found in one audit chain.

@@ -38,12 +38,21 @@ var importRules = map[string]importRule{
 	// "Imports the domain, wire and password; never a store, bus or HTTP
 	// package, nor a driver."
 	"app": {
-		Module: []string{".", "wire", "password"},
+		Module:     []string{".", "wire", "password", "auditlog"},
+		ThirdParty: []string{"golang.org/x/mod/sumdb/note"},
 	},
 	// "Imports the domain, wire and internal/durable; never a store, bus
 	// or HTTP package."
+	// "It imports the domain, internal/durable, transparency-dev/merkle,
+	// transparency-dev/formats and golang.org/x/mod/sumdb/note; never a
+	// store, bus or HTTP package."
+	"auditlog": {
+		Module:     []string{".", "internal/durable"},
+		ThirdParty: []string{"github.com/transparency-dev/merkle", "github.com/transparency-dev/formats", "golang.org/x/mod/sumdb/note"},
+	},
 	"keyring": {
-		Module: []string{".", "wire", "internal/durable"},
+		Module:     []string{".", "wire", "internal/durable"},
+		ThirdParty: []string{"golang.org/x/mod/sumdb/note"},
 	},
 	// "Imports only the standard library and golang.org/x/crypto; it must
 	// never import the doorman domain or any adapter."
@@ -71,8 +80,8 @@ var importRules = map[string]importRule{
 	// "Must never import sqlstore, an engine package (sqlite, postgres) or
 	// any other adapter." nkeys makes device keys for the device tests.
 	"storetest": {
-		Module:     []string{"."},
-		ThirdParty: []string{"github.com/nats-io/nkeys"},
+		Module:     []string{".", "auditlog"},
+		ThirdParty: []string{"github.com/nats-io/nkeys", "golang.org/x/mod/sumdb/note"},
 	},
 	// "Must never import nats-server, a database driver, net/http servers
 	// or any control-plane package. It imports only the domain root, the
@@ -128,7 +137,7 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
 	// The device binary "links no control-plane code".

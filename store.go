@@ -107,6 +107,7 @@ type Store interface {
 	ParcelStore
 	AccessStore
 	AuditStore
+	AuditLogStore
 	AuthStore
 	DeviceStore
 	CommandKeyStore

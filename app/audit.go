@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/auditlog"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // AuditStore is what the Audit service uses of the store.
@@ -12,16 +14,29 @@ type AuditStore interface {
 	scopeStore
 	ListAudit(ctx context.Context, f doorman.AuditFilter, p doorman.Page) ([]*doorman.AuditEntry, string, error)
 	VerifyAudit(ctx context.Context) ([]doorman.ChainBreak, error)
+	doorman.AuditLogStore
 }
 
 // Audit reads and verifies the audit log, scoped to the caller.
 type Audit struct {
 	scope
 	store AuditStore
+	// checkpoints are where and with which key this node publishes the
+	// audit checkpoints; without them Verify checks the hash chains only.
+	checkpoints *AuditCheckpoints
 }
 
-// NewAudit returns the Audit service over store.
-func NewAudit(store AuditStore) *Audit { return &Audit{scope: scope{store}, store: store} }
+// AuditCheckpoints names the checkpoint files of this node and the key
+// that verifies them.
+type AuditCheckpoints struct {
+	Dir      string
+	Verifier note.Verifier
+}
+
+// NewAudit returns the Audit service over store; checkpoints may be nil.
+func NewAudit(store AuditStore, checkpoints *AuditCheckpoints) *Audit {
+	return &Audit{scope: scope{store}, store: store, checkpoints: checkpoints}
+}
 
 // AuditQuery narrows a listing; empty fields match everything.
 type AuditQuery struct {
@@ -89,7 +104,7 @@ func (s *Audit) List(ctx context.Context, q AuditQuery, page doorman.Page) ([]*d
 // its own entry: where the entry sits in a building's chain, and the
 // precise reason of a denial it was told otherwise.
 func redactForCarrier(e *doorman.AuditEntry) {
-	e.Chain, e.Seq, e.PrevHash, e.Hash = "", 0, "", ""
+	e.Chain, e.Seq, e.PrevHash, e.Hash, e.Seal = "", 0, "", "", ""
 	if e.Reason == doorman.ReasonParcelWrongCarrier {
 		// Entries written before the reason was told as unknown_parcel
 		// say whose parcel it was in their detail.
@@ -97,11 +112,30 @@ func redactForCarrier(e *doorman.AuditEntry) {
 	}
 }
 
-// Verify checks every chain and returns the first break of each broken
-// one (operators only).
+// Verify checks every chain's hash links and, when the service was given
+// the checkpoints, the chains against them (auditlog.Verify), and returns
+// the first break of each broken chain, hash links first (operators
+// only).
 func (s *Audit) Verify(ctx context.Context) ([]doorman.ChainBreak, error) {
 	if _, err := require(ctx, operators); err != nil {
 		return nil, err
 	}
-	return s.store.VerifyAudit(ctx)
+	breaks, err := s.store.VerifyAudit(ctx)
+	if err != nil || s.checkpoints == nil {
+		return breaks, err
+	}
+	more, err := auditlog.Verify(ctx, s.store, s.checkpoints.Dir, s.checkpoints.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, b := range breaks {
+		seen[b.Chain] = true
+	}
+	for _, b := range more {
+		if !seen[b.Chain] {
+			breaks = append(breaks, b)
+		}
+	}
+	return breaks, nil
 }

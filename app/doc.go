@@ -12,6 +12,7 @@
 // use. An object outside the caller's scope is answered exactly like one
 // that does not exist (ENOTFOUND), so that IDs cannot be probed.
 //
-// It imports the domain, wire and password; never a store, bus or HTTP
-// package, nor a driver (those are given to it as interfaces).
+// It imports the domain, wire, password, auditlog and
+// golang.org/x/mod/sumdb/note; never a store, bus or HTTP package, nor a
+// driver (those are given to it as interfaces).
 package app

@@ -32,6 +32,9 @@ type Config struct {
 	Keys VerifyKeys
 	// PasswordParams are the argon2id costs of new manager passwords.
 	PasswordParams password.Params
+	// AuditCheckpoints are this node's audit checkpoint files and key;
+	// nil: verification checks the hash chains only.
+	AuditCheckpoints *AuditCheckpoints
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -47,6 +50,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Credentials: creds,
 		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
 		Devices:     NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger),
-		Audit:       NewAudit(store),
+		Audit:       NewAudit(store, cfg.AuditCheckpoints),
 	}
 }

@@ -37,3 +37,45 @@ func (s *Server) verifyAudit(ctx context.Context, _ *struct{}) (*output[AuditVer
 	}
 	return ok(AuditVerification{Intact: len(breaks) == 0, Breaks: breaks}), nil
 }
+
+type auditChainInput struct {
+	Chain string `path:"chain" maxLength:"64" doc:"A building ID, or \"platform\"."`
+}
+
+// AuditCheckpoint is a chain's latest signed checkpoint.
+type AuditCheckpoint = doorman.AuditCheckpoint
+
+func (s *Server) getAuditCheckpoint(ctx context.Context, in *auditChainInput) (*output[*AuditCheckpoint], error) {
+	cp, err := s.app.Audit.Checkpoint(ctx, in.Chain)
+	if err != nil {
+		return nil, err
+	}
+	return ok(cp), nil
+}
+
+type auditInclusionInput struct {
+	EntryID string `path:"entry_id" maxLength:"64"`
+	Size    uint64 `query:"size" doc:"The size of the tree to prove inclusion in; 0 or absent: the latest checkpoint's."`
+}
+
+func (s *Server) getAuditInclusion(ctx context.Context, in *auditInclusionInput) (*output[*app.InclusionProof], error) {
+	p, err := s.app.Audit.InclusionProof(ctx, in.EntryID, in.Size)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}
+
+type auditConsistencyInput struct {
+	Chain string `path:"chain" maxLength:"64" doc:"A building ID, or \"platform\"."`
+	From  uint64 `query:"from" required:"true" minimum:"1" doc:"The smaller tree size."`
+	To    uint64 `query:"to" doc:"The larger tree size; 0 or absent: the latest checkpoint's."`
+}
+
+func (s *Server) getAuditConsistency(ctx context.Context, in *auditConsistencyInput) (*output[*app.ConsistencyProof], error) {
+	p, err := s.app.Audit.ConsistencyProof(ctx, in.Chain, in.From, in.To)
+	if err != nil {
+		return nil, err
+	}
+	return ok(p), nil
+}

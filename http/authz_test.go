@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -186,6 +187,23 @@ func authzCases(f *fixture) map[string]authzCase {
 
 		"listAudit":   {roles: rolesAll, allow: all, req: get("/v1/audit")},
 		"verifyAudit": {roles: rolesOperator, allow: []string{pOperator}, req: get("/v1/audit/verification")},
+		"getAuditCheckpoint": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			// The service serves what the store holds; signatures are checked by the reader.
+			if err := f.store.AddAuditCheckpoint(context.Background(), &doorman.AuditCheckpoint{Chain: f.buildingA.ID, Size: 1, Note: "test"}); err != nil {
+				f.t.Fatal(err)
+			}
+			return request{Method: "GET", Path: "/v1/audit/chains/" + f.buildingA.ID + "/checkpoint"}
+		}},
+		"getAuditConsistency": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "GET", Path: "/v1/audit/chains/" + f.buildingA.ID + "/consistency?from=1&to=1"}
+		}},
+		"getAuditInclusion": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			entries, err := f.store.AuditChain(context.Background(), f.buildingA.ID, 0, 1)
+			if err != nil || len(entries) != 1 {
+				f.t.Fatalf("first entry of building A: %v", err)
+			}
+			return request{Method: "GET", Path: "/v1/audit/entries/" + entries[0].ID + "/inclusion?size=1"}
+		}},
 	}
 }
 

@@ -206,22 +206,27 @@ func (s *Store) Grant(ctx context.Context, id string) (*doorman.Grant, error) {
 }
 
 // MarkGrantUsed records that the door executed the grant at the given
-// time. A grant a lockdown revoked after that time was in fact used before
-// the lockdown reached it: it is marked used and no longer revoked, so the
-// log never reads as if a door that opened stayed shut. Returns ENOTFOUND,
-// or ECONFLICT if it was already used, revoked before at, or had expired.
+// time, and appends a grant.used entry to the building's audit chain in
+// the same transaction (Detail: the execution time), so that the outcome
+// of every grant is in the log. A grant a lockdown revoked after that time
+// was in fact used before the lockdown reached it: it is marked used and no
+// longer revoked, so the log never reads as if a door that opened stayed
+// shut. Returns ENOTFOUND, or ECONFLICT if it was already used, revoked
+// before at, or had expired.
 func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) error {
 	at = exact(at)
+	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	return s.write(ctx, "mark grant used", "", func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE grants SET used_at = $1, revoked_at = NULL
-			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1`, micros(at), id)
-		if err != nil {
+		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
+			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
+			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
+			Scan(&e.BuildingID, &e.DoorID, &e.CarrierID, &e.CourierID)
+		if err == nil {
+			e.Chain, e.GrantID = chainOf(e.BuildingID), id
+			e.Detail = "executed at " + at.UTC().Format(time.RFC3339Nano)
+			return s.appendAudit(tx, e)
+		} else if err != sql.ErrNoRows {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			return nil
 		}
 		if err := s.exists(tx, `SELECT 1 FROM grants WHERE id = $1`, id); err != nil {
 			return notFoundIf(err, "Grant")

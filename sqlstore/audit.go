@@ -8,7 +8,7 @@ import (
 )
 
 const auditColumns = `id, chain, seq, at, action, actor, building_id, door_id,
-	carrier_id, courier_id, grant_id, parcel_ids, reason, detail, claimed_at, event_count, prev_hash, hash`
+	carrier_id, courier_id, grant_id, parcel_ids, reason, detail, claimed_at, event_count, prev_hash, hash, seal`
 
 func scanAudit(sc scanner) (*doorman.AuditEntry, error) {
 	var e doorman.AuditEntry
@@ -17,7 +17,7 @@ func scanAudit(sc scanner) (*doorman.AuditEntry, error) {
 	var claimed sql.NullInt64
 	if err := sc.Scan(&e.ID, &e.Chain, &e.Seq, &at, &e.Action, &e.Actor, &e.BuildingID, &e.DoorID,
 		&e.CarrierID, &e.CourierID, &e.GrantID, &parcels, &e.Reason, &e.Detail, &claimed, &e.Count,
-		&e.PrevHash, &e.Hash); err != nil {
+		&e.PrevHash, &e.Hash, &e.Seal); err != nil {
 		return nil, err
 	}
 	e.At = fromMicros(at)
@@ -61,10 +61,16 @@ func (s *Store) appendAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
 	e.At = exact(e.At)
 	e.ClaimedAt = exactPtr(e.ClaimedAt)
 	e.Hash = e.ComputeHash()
+	if seal := s.sealer.Load(); seal != nil {
+		var err error
+		if e.Seal, err = (*seal)(e.Hash); err != nil {
+			return err
+		}
+	}
 	if _, err := s.stmts.exec(tx, sqlInsertAudit,
 		e.ID, e.Chain, e.Seq, micros(e.At), e.Action, e.Actor, e.BuildingID, e.DoorID,
 		e.CarrierID, e.CourierID, e.GrantID, encodeIDs(e.ParcelIDs), e.Reason, e.Detail,
-		nullMicros(e.ClaimedAt), e.Count, e.PrevHash, e.Hash); err != nil {
+		nullMicros(e.ClaimedAt), e.Count, e.PrevHash, e.Hash, e.Seal); err != nil {
 		return err
 	}
 	_, err := s.stmts.exec(tx, sqlSetHeadHash, e.Hash, e.Chain)
@@ -81,7 +87,7 @@ const (
 	sqlBumpHead = `INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 1, '')
 		ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash`
 	sqlInsertAudit = `INSERT INTO audit_entries (` + auditColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 	sqlSetHeadHash = `UPDATE audit_heads SET hash = $1 WHERE chain = $2`
 )
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -40,6 +41,9 @@ type Store struct {
 
 	// now is the store's clock, for timestamps it sets itself.
 	now func() time.Time
+
+	// sealer seals each audit entry it appends (SetAuditSealer).
+	sealer atomic.Pointer[func(hash string) (string, error)]
 }
 
 // Open migrates the database and returns a store over it. On error it

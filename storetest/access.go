@@ -185,17 +185,17 @@ func testLockdown(t *testing.T, open Opener) {
 		t.Fatal("lockdown revoked a used or expired grant, or a grant of another door")
 	}
 	wantCode(t, f.s.MarkGrantUsed(f.ctx, pending.Grant.ID, now.Add(time.Second)), doorman.ECONFLICT)
-	// The device executed it before the lockdown reached it (the mark
-	// comes after the courier's answer): it was used, not revoked.
-	must(t, f.s.MarkGrantUsed(f.ctx, pending.Grant.ID, now))
-	if g, err := f.s.Grant(f.ctx, pending.Grant.ID); err != nil || g.UsedAt == nil || g.RevokedAt != nil {
-		t.Fatalf("a grant executed before the lockdown: %+v, %v", g, err)
-	}
 	must(t, f.s.MarkGrantUsed(f.ctx, elsewhere.Grant.ID, now.Add(time.Second)))
 
 	e := f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})[0]
 	if e.Action != doorman.ActionDoorLockdown || e.Actor != doorman.ActorFromContext(ctx) {
 		t.Fatalf("lockdown audit entry: %+v", e)
+	}
+	// The device executed it before the lockdown reached it (the mark
+	// comes after the courier's answer): it was used, not revoked.
+	must(t, f.s.MarkGrantUsed(f.ctx, pending.Grant.ID, now))
+	if g, err := f.s.Grant(f.ctx, pending.Grant.ID); err != nil || g.UsedAt == nil || g.RevokedAt != nil {
+		t.Fatalf("a grant executed before the lockdown: %+v, %v", g, err)
 	}
 
 	// A grant committed after the lockdown is not written: the entry

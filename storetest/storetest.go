@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RateLimitAtCommit", func(t *testing.T) { testRateLimitAtCommit(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, open) })
+	t.Run("AuditRewrite", func(t *testing.T) { testAuditRewrite(t, open) })
 	t.Run("Credential", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("Invite", func(t *testing.T) { testInvites(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })

@@ -6,9 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
+	"github.com/doorman-dev/doorman/keyring"
 )
 
 // runAdmin runs operator tasks against the store directly, for when there is
@@ -39,23 +43,51 @@ func systemContext(ctx context.Context) context.Context {
 	return doorman.NewContextWithPrincipal(ctx, doorman.System())
 }
 
-// runAudit verifies the audit log's hash chains and fails if any is broken.
+// runAudit verifies the audit log's hash chains and, against the signed
+// checkpoints, its history, and fails if any chain is broken.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: doorman audit verify [--data-dir DIR | --db DSN]")
+		fmt.Fprintln(stderr, "usage: doorman audit verify [--data-dir DIR | --db DSN] [--checkpoints DIR] [--checkpoint-key FILE | --checkpoint-vkey KEY]")
 		return flag.ErrHelp
 	}
-	store, err := openStoreWithFlags(ctx, flag.NewFlagSet("audit verify", flag.ContinueOnError), args[1:], stderr)
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	dirFlag := fs.String("checkpoints", "", "directory of checkpoint files to verify against; empty uses "+CheckpointDirName+" in --data-dir")
+	keyFlag := fs.String("checkpoint-key", "", "audit checkpoint key file; empty uses "+AuditKeyName+" in --data-dir")
+	vkeyFlag := fs.String("checkpoint-vkey", "", "audit checkpoint verifier key (name+hash+key), instead of the key file")
+	cfg := DefaultConfig()
+	fs.SetOutput(stderr)
+	cfg.storeFlags(fs)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	store, err := cfg.OpenStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	breaks, err := app.New(store, app.Config{}).Audit.Verify(systemContext(ctx))
+	checkpoints, err := auditCheckpoints(ctx, store, &cfg, *dirFlag, *keyFlag, *vkeyFlag)
+	if err != nil {
+		return err
+	}
+	if checkpoints == nil {
+		fmt.Fprintln(stdout, "no audit checkpoint key: checking the hash chains only")
+	} else if files, _ := filepath.Glob(filepath.Join(checkpoints.Dir, "*.log")); len(files) == 0 {
+		// The database's copies are checked, but the database can delete
+		// them: say so rather than pass quietly.
+		fmt.Fprintf(stdout, "no checkpoint files in %s: checking against the database's copies of the checkpoints only\n", checkpoints.Dir)
+	} else {
+		fmt.Fprintf(stdout, "checking against %d checkpoint files in %s\n", len(files), checkpoints.Dir)
+	}
+	breaks, err := app.New(store, app.Config{AuditCheckpoints: checkpoints}).Audit.Verify(systemContext(ctx))
 	if err != nil {
 		return err
 	}
 	if len(breaks) == 0 {
-		fmt.Fprintln(stdout, "audit log intact: every chain verifies")
+		if checkpoints != nil {
+			fmt.Fprintln(stdout, "audit log intact: every chain verifies, and matches its signed checkpoints")
+		} else {
+			fmt.Fprintln(stdout, "audit log intact: every chain verifies")
+		}
 		return nil
 	}
 	for _, b := range breaks {
@@ -66,6 +98,43 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, ": %s\n", b.Problem)
 	}
 	return errors.New("audit log does not verify")
+}
+
+// auditCheckpoints returns the checkpoints to verify against: the files
+// in dir (default: the data dir's) with the verifier key given, or that of
+// the key file (default: the data dir's). Without a key it returns nil
+// for a deployment that never signed checkpoints, and an error for one
+// that did, so that a missing key file never passes for an intact log.
+func auditCheckpoints(ctx context.Context, store doorman.Store, cfg *Config, dir, keyFile, vkey string) (*app.AuditCheckpoints, error) {
+	if dir == "" {
+		dir = cfg.CheckpointDir()
+	}
+	if vkey != "" {
+		v, err := keyring.AuditVerifier(vkey)
+		if err != nil {
+			return nil, err
+		}
+		return &app.AuditCheckpoints{Dir: dir, Verifier: v}, nil
+	}
+	if keyFile == "" {
+		keyFile = cfg.AuditKeyPath()
+	}
+	if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
+		registered, err := store.AuditKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(registered) > 0 {
+			return nil, fmt.Errorf("this deployment signs audit checkpoints with key %s, and %s does not exist: "+
+				"give --checkpoint-key or --checkpoint-vkey", registered[0], keyFile)
+		}
+		return nil, nil
+	}
+	k, err := keyring.LoadOrCreateAuditKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &app.AuditCheckpoints{Dir: dir, Verifier: k.Verifier}, nil
 }
 
 // openStoreWithFlags adds the store flags to fs, parses args and opens the

@@ -127,7 +127,8 @@ func TestCommandKeyPinnedInStore(t *testing.T) {
 // TestCommandKeySharedPostgres runs nodes on one PostgreSQL database with
 // data dirs of their own, as a multi-machine deployment does: while the
 // first runs, a second node with no key or another key refuses to start,
-// and starts once the first node's key is copied into its data dir.
+// and starts once the first node's keys (command and audit checkpoint) are
+// copied into its data dir.
 func TestCommandKeySharedPostgres(t *testing.T) {
 	dsn := postgresSchema(t)
 	dir := t.TempDir()
@@ -145,8 +146,17 @@ func TestCommandKeySharedPostgres(t *testing.T) {
 	keyID(t, third.Config.CommandKeyPath()) // a key of its own
 	wantRefused(t, third, kid)
 
+	// The command key alone is not enough: the audit checkpoint key is
+	// the deployment's too.
 	second = node(t, second.Config.DataDir, dsn)
 	copyKey(t, first.Config.CommandKeyPath(), second.Config.CommandKeyPath())
+	err := second.Open(context.Background())
+	second.Close(context.Background())
+	if err == nil || !strings.Contains(err.Error(), AuditKeyName) {
+		t.Fatalf("a node without the audit checkpoint key: %v", err)
+	}
+	second = node(t, second.Config.DataDir, dsn)
+	copyKey(t, first.Config.AuditKeyPath(), second.Config.AuditKeyPath())
 	mustStart(t, second)
 }
 

@@ -45,6 +45,9 @@ type Main struct {
 	metricsLn     net.Listener
 	metricsServer *http.Server
 
+	// auditLog signs and publishes the audit checkpoints.
+	auditLog *auditLog
+
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
 }
@@ -69,6 +72,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Logger.Info("command signing key", "kid", m.Keys.KeyID(), "file", m.Config.CommandKeyPath())
+	if err := m.openAuditLog(ctx); err != nil {
+		return err
+	}
 	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer()); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
@@ -76,7 +82,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
-	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger})
+	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
+		AuditCheckpoints: m.auditLog.checkpoints()})
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
@@ -179,6 +186,7 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.Access != nil {
 		err = errors.Join(err, m.Access.Close(ctx))
 	}
+	m.auditLog.close()
 	if m.Bus != nil {
 		err = errors.Join(err, m.Bus.Close())
 	}
