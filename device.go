@@ -86,6 +86,10 @@ type DeviceStore interface {
 	EnrollDevice(ctx context.Context, codeHash string, d *Device, now time.Time) (revoked []*Device, err error)
 	// Device returns ENOTFOUND.
 	Device(ctx context.Context, id string) (*Device, error)
+	// ActiveDevice returns the door's active device (enrolled, not
+	// revoked; a door has at most one), whose key must sign the door's
+	// acknowledgements. Returns ENOTFOUND when the door has none.
+	ActiveDevice(ctx context.Context, doorID string) (*Device, error)
 	// ListDevices lists a building's devices, revoked ones included.
 	ListDevices(ctx context.Context, buildingID string, p Page) ([]*Device, string, error)
 	// RevokeDevice returns ENOTFOUND unless the device is in the building.
