@@ -1,10 +1,12 @@
 package natsbus
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -67,6 +69,11 @@ type Config struct {
 	// external mode.
 	AccountSigningSeedFile string
 
+	// Devices names the device whose key must sign a door's
+	// acknowledgements: the door's active device, from the store. The bus
+	// believes no ack without it, so every door answers door_offline.
+	Devices Devices
+
 	// Signer signs unlock commands (Unlock) and time replies (the time
 	// service). Without it only SendUnlock of ready-made tokens works and
 	// devices get no time.
@@ -89,6 +96,14 @@ type Config struct {
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
 	Logger *slog.Logger
+}
+
+// Devices tells the bus which device serves a door. The store implements
+// it.
+type Devices interface {
+	// ActiveDevice returns the door's active device: enrolled and not
+	// revoked. Returns ENOTFOUND when the door has none.
+	ActiveDevice(ctx context.Context, doorID string) (*doorman.Device, error)
 }
 
 // validate returns an error for settings Open cannot work with.

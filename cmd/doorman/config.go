@@ -96,8 +96,9 @@ func (c *Config) CommandKeyPath() string {
 }
 
 // OpenBus opens the bus the configuration names, signing commands with
-// signer.
-func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer) (*natsbus.Bus, error) {
+// signer and believing only acknowledgements signed by the device that
+// devices (the store) names active for the door.
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer, devices natsbus.Devices) (*natsbus.Bus, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -110,6 +111,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		CAFile:                 c.NATSCA,
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		Signer:                 signer,
+		Devices:                devices,
 		CommandTimeout:         c.CommandTimeout,
 		Logger:                 logger,
 	})

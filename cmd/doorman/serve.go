@@ -69,7 +69,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Logger.Info("command signing key", "kid", m.Keys.KeyID(), "file", m.Config.CommandKeyPath())
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer()); err != nil {
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
