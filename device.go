@@ -30,6 +30,11 @@ type Enrollment struct {
 	UsedAt     *time.Time `json:"used_at,omitempty"`
 }
 
+// ActionDeviceDuplicateConnection is the audit action of a device whose bus
+// credentials were in use on more than one connection at once; the detail
+// names the device and the connections.
+const ActionDeviceDuplicateConnection = "device.duplicate_connection"
+
 // EnrollmentTTL is how long an enrollment code may be used.
 const EnrollmentTTL = 15 * time.Minute
 

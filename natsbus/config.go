@@ -93,6 +93,16 @@ type Config struct {
 	EventMaxBytes      int64
 	EventMaxPerSubject int64
 
+	// OnDuplicateConnection is told about every device key found on more
+	// than one connection at once (see DuplicateConnection), once per new
+	// connection; nil turns the watch off. It is called from one
+	// goroutine, one call at a time.
+	OnDuplicateConnection func(ctx context.Context, d DuplicateConnection)
+	// DuplicateCheckInterval is how often the account's connections are
+	// listed; default DefaultDuplicateCheckInterval. The embedded server
+	// also triggers a check at every connection.
+	DuplicateCheckInterval time.Duration
+
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
 	Logger *slog.Logger
@@ -138,6 +148,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.EventMaxPerSubject <= 0 {
 		c.EventMaxPerSubject = DefaultEventMaxPerSubject
+	}
+	if c.DuplicateCheckInterval <= 0 {
+		c.DuplicateCheckInterval = DefaultDuplicateCheckInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

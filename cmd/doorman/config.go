@@ -96,9 +96,11 @@ func (c *Config) CommandKeyPath() string {
 }
 
 // OpenBus opens the bus the configuration names, signing commands with
-// signer and believing only acknowledgements signed by the device that
-// devices (the store) names active for the door.
-func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer, devices natsbus.Devices) (*natsbus.Bus, error) {
+// signer, believing only acknowledgements signed by the device that
+// devices (the store) names active for the door, and telling onDuplicate
+// about devices connected twice.
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer, devices natsbus.Devices,
+	onDuplicate func(context.Context, natsbus.DuplicateConnection)) (*natsbus.Bus, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -112,6 +114,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		Signer:                 signer,
 		Devices:                devices,
+		OnDuplicateConnection:  onDuplicate,
 		CommandTimeout:         c.CommandTimeout,
 		Logger:                 logger,
 	})

@@ -69,7 +69,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Logger.Info("command signing key", "kid", m.Keys.KeyID(), "file", m.Config.CommandKeyPath())
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store); err != nil {
+	duplicates := newDuplicateFlagger(m.Logger)
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store, duplicates.flag); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
@@ -77,6 +78,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger})
+	duplicates.set(m.App.Devices)
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
