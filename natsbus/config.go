@@ -95,8 +95,9 @@ type Config struct {
 
 	// OnDuplicateConnection is told about every device key found on more
 	// than one connection at once (see DuplicateConnection), once per new
-	// connection; nil turns the watch off. It is called from one
-	// goroutine, one call at a time.
+	// connection and at most once in 10 minutes per device (a thief
+	// reconnecting in a loop must not fill the audit log); nil turns the
+	// watch off. It is called from one goroutine, one call at a time.
 	OnDuplicateConnection func(ctx context.Context, d DuplicateConnection)
 	// DuplicateCheckInterval is how often the account's connections are
 	// listed; default DefaultDuplicateCheckInterval. The embedded server

@@ -113,3 +113,30 @@ func TestSecondConnection_External(t *testing.T) {
 	case <-time.After(500 * time.Millisecond):
 	}
 }
+
+// TestSecondConnection_ReportedOnceInAWhile: a thief reconnecting in a loop
+// is reported once, not once per connection.
+func TestSecondConnection_ReportedOnceInAWhile(t *testing.T) {
+	dups := make(chan natsbus.DuplicateConnection, 64)
+	b, err := natsbus.Open(context.Background(), natsbus.Config{
+		DataDir: t.TempDir(), Listen: "127.0.0.1:0", DuplicateCheckInterval: 100 * time.Millisecond,
+		OnDuplicateConnection: func(_ context.Context, d natsbus.DuplicateConnection) { dups <- d },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	victim := MustDevice(t, b)
+	for range 5 {
+		rival, err := victim.Connect(b, nats.MaxReconnects(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1200 * time.Millisecond) // past the gap between checks
+		rival.Close()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(dups); n != 1 {
+		t.Fatalf("reported %d times, want once", n)
+	}
+}

@@ -29,7 +29,8 @@ import (
 // on the embedded server, at every connection to the account too (the
 // system account's CONNECT advisory, which the bus subscribes to with a
 // system user of its own). A device key seen on two connections at once is
-// handed to Config.OnDuplicateConnection, once per new connection.
+// handed to Config.OnDuplicateConnection, once per new connection and at
+// most once per duplicateReportGap for one device.
 //
 // Acknowledgements and events are signed by the device, so a second
 // connection cannot speak for the door anyway (see send and
@@ -39,6 +40,16 @@ import (
 // DefaultDuplicateCheckInterval is how often the bus lists the account's
 // connections to find a device connected twice.
 const DefaultDuplicateCheckInterval = 30 * time.Second
+
+// Bounds on the watch, so that a thief reconnecting in a loop can neither
+// keep the bus listing connections nor fill the building's audit log:
+// checks are at least minDuplicateCheckGap apart, and one device is
+// reported at most once per duplicateReportGap (later duplicates within it
+// are logged only).
+const (
+	minDuplicateCheckGap = time.Second
+	duplicateReportGap   = 10 * time.Minute
+)
 
 // DuplicateConnection is a device key on more than one connection at once.
 type DuplicateConnection struct {
@@ -74,7 +85,12 @@ func (d DuplicateConnection) String() string {
 func (b *Bus) watchDuplicates(wake <-chan struct{}, done <-chan struct{}) {
 	t := time.NewTicker(b.cfg.DuplicateCheckInterval)
 	defer t.Stop()
-	flagged := map[string]uint64{} // device key -> newest connection ID handed on
+	type report struct {
+		newest uint64 // newest connection ID seen in a duplicate
+		at     time.Time
+	}
+	reported := map[string]report{} // by device key
+	var last time.Time
 	for {
 		select {
 		case <-done:
@@ -82,6 +98,14 @@ func (b *Bus) watchDuplicates(wake <-chan struct{}, done <-chan struct{}) {
 		case <-t.C:
 		case <-wake:
 		}
+		if gap := minDuplicateCheckGap - time.Since(last); gap > 0 {
+			select {
+			case <-done:
+				return
+			case <-time.After(gap):
+			}
+		}
+		last = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		dups, err := b.DuplicateConnections(ctx)
 		cancel()
@@ -90,13 +114,18 @@ func (b *Bus) watchDuplicates(wake <-chan struct{}, done <-chan struct{}) {
 			continue
 		}
 		for _, d := range dups {
-			newest := d.Conns[len(d.Conns)-1].ID
-			if flagged[d.PublicKey] >= newest {
-				continue
+			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmpUint(a.ID, b.ID) }).ID
+			r := reported[d.PublicKey]
+			if r.newest >= newest {
+				continue // reported already
 			}
-			flagged[d.PublicKey] = newest
 			b.log.Warn("natsbus: a device is connected more than once; its credentials were copied or it reconnected over a dead connection",
 				"device", d.DeviceID, "detail", d.String())
+			if time.Since(r.at) < duplicateReportGap {
+				reported[d.PublicKey] = report{newest: newest, at: r.at}
+				continue
+			}
+			reported[d.PublicKey] = report{newest: newest, at: time.Now()}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			b.cfg.OnDuplicateConnection(ctx, d)
 			cancel()
@@ -138,6 +167,16 @@ func (b *Bus) DuplicateConnections(ctx context.Context) ([]DuplicateConnection, 
 	}
 	slices.SortFunc(out, func(a, b DuplicateConnection) int { return cmpString(a.DeviceID, b.DeviceID) })
 	return out, nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func cmpString(a, b string) int {

@@ -21,7 +21,8 @@ import (
 func TestAttack_ForgedAcks(t *testing.T) {
 	signer := MustSigner(t)
 	b := MustOpenBus(t, t.TempDir(), signer)
-	d := MustDevice(t, b)
+	replaced := MustDevice(t, b)
+	d := MustDeviceOf(t, b, replaced.DoorID) // the door's active device now
 	ctx := context.Background()
 	stranger, _ := nkeys.CreateUser()
 	otherDoor := MustDevice(t, b)
@@ -47,6 +48,9 @@ func TestAttack_ForgedAcks(t *testing.T) {
 		},
 		"OPEN signed by another door's device": func(grant, jti string) *nats.Msg {
 			return &nats.Msg{Data: otherDoor.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
+		},
+		"OPEN signed by the door's replaced device": func(grant, jti string) *nats.Msg {
+			return &nats.Msg{Data: replaced.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
 		},
 		"the device's OPEN of another command": func(grant, _ string) *nats.Msg {
 			return &nats.Msg{Data: d.Ack(t, &wire.Ack{GrantID: grant, JTI: "cmd_earlier", ExecutedAt: time.Now()})}

@@ -13,11 +13,13 @@ import (
 
 // SendUnlock sends a signed unlock command to a door and waits up to
 // timeout (0 means the configured CommandTimeout) for its acknowledgement.
-// It returns the ack when the door pulsed its relay. Returns EINVALID for a
-// bad door ID or a token not for that door; EUNAVAILABLE with reason
-// door_offline when no device listens or none answers in time (or ctx
-// ends); EFORBIDDEN with reason door_rejected, and the ack, when the device
-// refused the command; EINTERNAL for a malformed or mismatched answer.
+// It returns the ack when the door pulsed its relay. Only an ack of this
+// command signed by the door's active device counts (see send). Returns
+// EINVALID for a bad door ID or a token not for that door; EUNAVAILABLE
+// with reason door_offline when no device sends such an ack in time (or
+// ctx ends); EFORBIDDEN with reason door_rejected, and the ack, when the
+// device refused the command; EINTERNAL when the device's signed ack names
+// another grant.
 func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time.Duration) (*wire.Ack, error) {
 	if !wire.ValidDoorID(doorID) {
 		return nil, doorman.Errorf(doorman.EINVALID, "Invalid door ID.")
