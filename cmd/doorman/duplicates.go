@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/natsbus"
@@ -40,4 +42,15 @@ func (f *duplicateFlagger) flag(ctx context.Context, d natsbus.DuplicateConnecti
 	if err := f.devices.FlagDuplicateConnection(ctx, d.DeviceID, d.PublicKey, d.String()); err != nil {
 		f.logger.Error("device connected twice, not audited", "device", d.DeviceID, "detail", d.String(), "err", err)
 	}
+}
+
+// unverifiedAcksMetric counts the answers to unlock commands the bus
+// ignored because they were not acks of that command signed by the door's
+// active device: a rival connection, a broker injecting, or a device
+// enrolled before acks were signed.
+func unverifiedAcksMetric(bus *natsbus.Bus) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "doorman_bus_unverified_acks_total",
+		Help: "Answers to unlock commands ignored because they were not signed by the door's active device for that command.",
+	}, func() float64 { return float64(bus.UnverifiedAcks()) })
 }

@@ -74,7 +74,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		unverifiedAcksMetric(m.Bus))
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger})
