@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,12 +111,12 @@ func TestAgent_SignsAcksAndEvents(t *testing.T) {
 	if err != nil || !ack.Executed() || ack.JTI != jti {
 		t.Fatalf("ack %+v, err %v", ack, err)
 	}
-	if err := ack.Verify(e.DoorID, e.DevPub); err != nil {
+	if err := ack.Verify(e.DoorID, []byte(tok), e.DevPub); err != nil {
 		t.Fatalf("ack signature: %v", err)
 	}
 	// A rejection names the command too, and is signed.
 	ack, err = e.Unlock(t, tok)
-	if doorman.ErrorReason(err) != doorman.ReasonDoorRejected || ack.JTI != jti || ack.Verify(e.DoorID, e.DevPub) != nil {
+	if doorman.ErrorReason(err) != doorman.ReasonDoorRejected || ack.JTI != jti || ack.Verify(e.DoorID, []byte(tok), e.DevPub) != nil {
 		t.Fatalf("replayed: ack %+v, err %v; want a signed rejection naming the command", ack, err)
 	}
 	for _, kind := range []string{wire.EventUnlockExecuted, wire.EventCommandRejected} {
@@ -122,5 +124,46 @@ func TestAgent_SignsAcksAndEvents(t *testing.T) {
 		if err := ev.Verify(e.DeviceID, e.DevPub); err != nil {
 			t.Errorf("%s event: %v", kind, err)
 		}
+	}
+}
+
+// TestAttack_SignedRefusalOfAnotherCommand: whoever can put a command on
+// the door's subject (the broker, or an account user with wide
+// permissions) sends the device a copy of a pending command with its
+// signature broken: same token ID, refused as bad_signature, and the
+// refusal is signed by the device. Handed to the control plane as the
+// answer to the real command, it must not count: it answers another
+// command, whatever token ID it names.
+func TestAttack_SignedRefusalOfAnotherCommand(t *testing.T) {
+	e := MustEnv(t)
+	e.WaitSynced(t)
+	real := e.Sign(t, "gnt_real")
+	i := strings.LastIndex(real, ".") // the footer
+	body, _ := base64.RawURLEncoding.DecodeString(real[len("v4.public."):i])
+	body[len(body)-1] ^= 1 // the signature's last byte
+	copyWithBrokenSig := "v4.public." + base64.RawURLEncoding.EncodeToString(body) + real[i:]
+	refusal := rawCommand(t, e, []byte(copyWithBrokenSig))
+	_, _, jti, _ := wire.PeekCommand(real)
+	if refusal.Rejected != wire.RejectBadSignature || refusal.JTI != jti {
+		t.Fatalf("the device's answer to the copy: %+v", refusal)
+	}
+
+	// The attacker answers the real command with that refusal at once; the
+	// device answers it too, after its replay log is on disk.
+	forged, _ := wire.Encode(refusal, wire.MaxMessageSize)
+	nc := e.Bus.Conn()
+	sub, err := nc.Subscribe(wire.CommandSubject(e.DoorID), func(m *nats.Msg) {
+		if m.Reply != "" && string(m.Data) == real {
+			nc.Publish(m.Reply, forged)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	nc.Flush()
+	ack, err := e.Unlock(t, real)
+	if err != nil || !ack.Executed() {
+		t.Fatalf("courier told %v (%+v); the relay pulsed %d times", err, ack, e.Sim.Pulses())
 	}
 }

@@ -11,11 +11,11 @@ import (
 // every ack and event the device sends (see wire.Ack.Sign).
 func (id *Identity) key() (nkeys.KeyPair, error) { return nkeys.FromSeed([]byte(id.NKeySeed)) }
 
-// encodeAck binds ack to the command it answers and signs it. A rejection
-// of a command the verifier could not accept still names the command's
-// token ID when it can be read, so the control plane can tell the answer
-// to its command from any other; a rejection without one is believed by
-// nobody and only stops the control plane from waiting in vain.
+// encodeAck names the command's token ID in ack when it can be read (a
+// rejection of a command the verifier could not accept, for the log and
+// the control plane's matching) and signs ack as the answer to exactly
+// these command bytes, so it cannot pass for the answer to another command,
+// even one with the same token ID.
 func (a *Agent) encodeAck(ack *wire.Ack, command []byte) ([]byte, error) {
 	if ack.JTI == "" {
 		if _, grant, jti, err := wire.PeekCommand(string(command)); err == nil && len(jti) <= 64 && len(grant) <= 64 {
@@ -26,7 +26,7 @@ func (a *Agent) encodeAck(ack *wire.Ack, command []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ack.Sign(a.id.DoorID, kp); err != nil {
+	if err := ack.Sign(a.id.DoorID, command, kp); err != nil {
 		return nil, err
 	}
 	return wire.Encode(ack, wire.MaxMessageSize)

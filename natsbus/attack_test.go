@@ -100,7 +100,7 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	if _, err := victim.NC.Subscribe(wire.CommandSubject(victim.DoorID), func(m *nats.Msg) {
 		received <- string(m.Data)
 		_, grant, jti, _ := wire.PeekCommand(string(m.Data))
-		m.Respond(victim.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
+		m.Respond(victim.Ack(t, m.Data, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
 	}); err != nil {
 		t.Fatal(err)
 	}

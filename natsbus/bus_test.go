@@ -115,14 +115,15 @@ func MustDeviceOf(tb testing.TB, b *natsbus.Bus, door string) *Device {
 	return d
 }
 
-// Ack returns ack signed with the device's key, encoded.
-func (d *Device) Ack(tb testing.TB, ack *wire.Ack) []byte {
+// Ack returns ack, signed with the device's key as the answer to command,
+// encoded.
+func (d *Device) Ack(tb testing.TB, command []byte, ack *wire.Ack) []byte {
 	tb.Helper()
 	kp, err := nkeys.FromSeed([]byte(d.Seed))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := ack.Sign(d.DoorID, kp); err != nil {
+	if err := ack.Sign(d.DoorID, command, kp); err != nil {
 		tb.Fatal(err)
 	}
 	data, err := wire.Encode(ack, wire.MaxMessageSize)
@@ -269,7 +270,7 @@ func TestSendUnlock(t *testing.T) {
 			} else {
 				ack = wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: time.Now()}
 			}
-			m.Respond(d.Ack(t, &ack))
+			m.Respond(d.Ack(t, m.Data, &ack))
 		})
 		if err != nil {
 			t.Fatal(err)

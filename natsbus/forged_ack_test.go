@@ -27,38 +27,43 @@ func TestAttack_ForgedAcks(t *testing.T) {
 	stranger, _ := nkeys.CreateUser()
 	otherDoor := MustDevice(t, b)
 
-	forgeries := map[string]func(grant, jti string) *nats.Msg{
-		"unsigned OPEN": func(grant, jti string) *nats.Msg {
+	forgeries := map[string]func(cmd []byte, grant, jti string) *nats.Msg{
+		"unsigned OPEN": func(cmd []byte, grant, jti string) *nats.Msg {
 			data, _ := wire.Encode(&wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}, wire.MaxMessageSize)
 			return &nats.Msg{Data: data}
 		},
-		"unsigned rejection": func(grant, jti string) *nats.Msg {
+		"unsigned rejection": func(cmd []byte, grant, jti string) *nats.Msg {
 			data, _ := wire.Encode(&wire.Ack{JTI: jti, Rejected: wire.RejectBadSignature}, wire.MaxMessageSize)
 			return &nats.Msg{Data: data}
 		},
-		"rejection naming no command": func(string, string) *nats.Msg {
+		"rejection naming no command": func([]byte, string, string) *nats.Msg {
 			data, _ := wire.Encode(&wire.Ack{Rejected: wire.RejectMalformed}, wire.MaxMessageSize)
 			return &nats.Msg{Data: data}
 		},
-		"OPEN signed by another key": func(grant, jti string) *nats.Msg {
+		"OPEN signed by another key": func(cmd []byte, grant, jti string) *nats.Msg {
 			a := &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}
-			a.Sign(d.DoorID, stranger)
+			a.Sign(d.DoorID, cmd, stranger)
 			data, _ := wire.Encode(a, wire.MaxMessageSize)
 			return &nats.Msg{Data: data}
 		},
-		"OPEN signed by another door's device": func(grant, jti string) *nats.Msg {
-			return &nats.Msg{Data: otherDoor.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
+		"OPEN signed by another door's device": func(cmd []byte, grant, jti string) *nats.Msg {
+			return &nats.Msg{Data: otherDoor.Ack(t, cmd, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
 		},
-		"OPEN signed by the door's replaced device": func(grant, jti string) *nats.Msg {
-			return &nats.Msg{Data: replaced.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
+		"OPEN signed by the door's replaced device": func(cmd []byte, grant, jti string) *nats.Msg {
+			return &nats.Msg{Data: replaced.Ack(t, cmd, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()})}
 		},
-		"the device's OPEN of another command": func(grant, _ string) *nats.Msg {
-			return &nats.Msg{Data: d.Ack(t, &wire.Ack{GrantID: grant, JTI: "cmd_earlier", ExecutedAt: time.Now()})}
+		"the device's refusal of another token with this token ID": func(_ []byte, grant, jti string) *nats.Msg {
+			return &nats.Msg{Data: d.Ack(t, []byte("a copy with a broken signature"), &wire.Ack{GrantID: grant, JTI: jti, Rejected: wire.RejectBadSignature})}
 		},
-		"no responders status": func(string, string) *nats.Msg {
+		"the device's OPEN of another command": func(cmd []byte, grant, _ string) *nats.Msg {
+			return &nats.Msg{Data: d.Ack(t, []byte("an earlier command"), &wire.Ack{GrantID: grant, JTI: "cmd_earlier", ExecutedAt: time.Now()})}
+		},
+		"no responders status": func([]byte, string, string) *nats.Msg {
 			return &nats.Msg{Header: nats.Header{"Status": []string{"503"}}}
 		},
-		"garbage": func(string, string) *nats.Msg { return &nats.Msg{Data: []byte(`{"stream":"DOORMAN_EVENTS","seq":1}`)} },
+		"garbage": func([]byte, string, string) *nats.Msg {
+			return &nats.Msg{Data: []byte(`{"stream":"DOORMAN_EVENTS","seq":1}`)}
+		},
 	}
 	rival, err := d.Connect(b, nats.MaxReconnects(0))
 	if err != nil {
@@ -71,7 +76,7 @@ func TestAttack_ForgedAcks(t *testing.T) {
 			// The rival answers at once; the real device, if any, later.
 			rs, err := rival.Subscribe(wire.CommandSubject(d.DoorID), func(m *nats.Msg) {
 				_, grant, jti, _ := wire.PeekCommand(string(m.Data))
-				f := forge(grant, jti)
+				f := forge(m.Data, grant, jti)
 				f.Subject = m.Reply
 				rival.PublishMsg(f)
 			})
@@ -96,7 +101,7 @@ func TestAttack_ForgedAcks(t *testing.T) {
 			ds, err := d.NC.Subscribe(wire.CommandSubject(d.DoorID), func(m *nats.Msg) {
 				_, grant, jti, _ := wire.PeekCommand(string(m.Data))
 				time.Sleep(300 * time.Millisecond)
-				m.Respond(d.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
+				m.Respond(d.Ack(t, m.Data, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +127,7 @@ func TestUnlock_NoDeviceLookup(t *testing.T) {
 	testDevices.mu.Unlock()
 	if _, err := d.NC.Subscribe(wire.CommandSubject(d.DoorID), func(m *nats.Msg) {
 		_, grant, jti, _ := wire.PeekCommand(string(m.Data))
-		m.Respond(d.Ack(t, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
+		m.Respond(d.Ack(t, m.Data, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,8 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 
 // send delivers a signed command whose grant and token IDs the caller
 // knows and waits for the door's answer: the first acknowledgement signed
-// by the door's active device for this very command (its JTI). Anything
+// by the door's active device as the answer to this very token (and naming
+// its JTI). Anything
 // else on the reply subject — an unsigned or badly signed ack, one for
 // another command, a "no responders" status, which a rival subscriber can
 // forge as easily as an ack — is no answer: it is logged (and counted in
@@ -69,7 +70,7 @@ func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, time
 		} else if err != nil {
 			return nil, offline()
 		}
-		ack, why := b.verifyAck(ctx, doorID, jti, msg, &devicePub)
+		ack, why := b.verifyAck(ctx, doorID, token, jti, msg, &devicePub)
 		if why != "" {
 			b.unverifiedAcks.Add(1)
 			b.log.Warn("unverified answer to an unlock command ignored", "door", doorID, "jti", jti, "why", why)
@@ -90,11 +91,11 @@ func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, time
 	}
 }
 
-// verifyAck reads one answer to the command jti sent to door doorID and
-// returns it if it is an ack of that command signed by the door's active
-// device (whose key it looks up once, into *devicePub); otherwise it says
-// why not.
-func (b *Bus) verifyAck(ctx context.Context, doorID, jti string, msg *nats.Msg, devicePub *string) (*wire.Ack, string) {
+// verifyAck reads one answer to the command token (token ID jti) sent to
+// door doorID and returns it if it is an ack of that very token signed by
+// the door's active device (whose key it looks up once, into *devicePub);
+// otherwise it says why not.
+func (b *Bus) verifyAck(ctx context.Context, doorID, token, jti string, msg *nats.Msg, devicePub *string) (*wire.Ack, string) {
 	if len(msg.Data) == 0 && msg.Header.Get("Status") != "" {
 		return nil, "status " + msg.Header.Get("Status") + " (no responders?)"
 	}
@@ -118,7 +119,7 @@ func (b *Bus) verifyAck(ctx context.Context, doorID, jti string, msg *nats.Msg, 
 		}
 		*devicePub = d.PublicKey
 	}
-	if err := ack.Verify(doorID, *devicePub); err != nil {
+	if err := ack.Verify(doorID, []byte(token), *devicePub); err != nil {
 		return nil, doorman.ErrorMessage(err)
 	}
 	return &ack, ""

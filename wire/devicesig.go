@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 
 	"github.com/nats-io/nkeys"
@@ -16,13 +18,16 @@ import (
 // messages, or a server-generated reply aimed at the control plane could
 // otherwise answer for the door. The signature binds:
 //
-//   - an Ack to the door it answers for and, through its JTI, to the one
-//     command it answers (the control plane accepts only an ack naming the
-//     token ID it sent);
+//   - an Ack to the door it answers for and to the exact command it answers
+//     (the SHA-256 of the command's bytes as the device received them):
+//     a token ID is not enough, since whoever can put a message on the
+//     door's command subject could send the device a copy of a pending
+//     command with a broken signature and get a signed refusal naming the
+//     real command's token ID;
 //   - an Event to the device that reports it (the subject names it) and to
 //     its whole content, ID included.
 //
-// What is signed is a purpose string, the binding ID and the message's
+// What is signed is a purpose string, the binding and the message's
 // JSON with Sig empty. Sign first puts the message in the form a receiver
 // decodes (invalid UTF-8 replaced, no monotonic clock reading); the JSON
 // encoding of that form is deterministic and survives a decode and
@@ -44,8 +49,9 @@ type DeviceKey interface {
 	Sign(input []byte) ([]byte, error)
 }
 
-// Sign signs a for the door doorID with the device's key.
-func (a *Ack) Sign(doorID string, key DeviceKey) error {
+// Sign signs a, the answer to command (the bytes received on the door's
+// command subject), for the door doorID with the device's key.
+func (a *Ack) Sign(doorID string, command []byte, key DeviceKey) error {
 	if !ValidDoorID(doorID) {
 		return doorman.Errorf(doorman.EINVALID, "An ack is signed for a valid door ID.")
 	}
@@ -53,7 +59,7 @@ func (a *Ack) Sign(doorID string, key DeviceKey) error {
 	if err := canonical(a); err != nil {
 		return err
 	}
-	data, err := signedBytes(purposeAck, doorID, a)
+	data, err := signedBytes(purposeAck, ackBinding(doorID, command), a)
 	if err != nil {
 		return err
 	}
@@ -65,16 +71,24 @@ func (a *Ack) Sign(doorID string, key DeviceKey) error {
 	return nil
 }
 
-// Verify checks that a was signed, for the door doorID, by the device
-// whose public NATS user key is devicePub. Returns EFORBIDDEN for a
-// missing or bad signature and EINVALID for a malformed key.
-func (a *Ack) Verify(doorID, devicePub string) error {
+// Verify checks that a was signed, as the answer to command (the bytes
+// sent) for the door doorID, by the device whose public NATS user key is
+// devicePub. Returns EFORBIDDEN for a missing or bad signature and
+// EINVALID for a malformed key.
+func (a *Ack) Verify(doorID string, command []byte, devicePub string) error {
 	if !ValidDoorID(doorID) {
 		return doorman.Errorf(doorman.EINVALID, "An ack is verified for a valid door ID.")
 	}
 	c := *a
 	c.Sig = ""
-	return verifyDevice(purposeAck, doorID, &c, a.Sig, devicePub)
+	return verifyDevice(purposeAck, ackBinding(doorID, command), &c, a.Sig, devicePub)
+}
+
+// ackBinding is what an ack is bound to: the door and the hex SHA-256 of
+// the command answered.
+func ackBinding(doorID string, command []byte) string {
+	sum := sha256.Sum256(command)
+	return doorID + " " + hex.EncodeToString(sum[:])
 }
 
 // Sign signs e, as reported by the device deviceID, with that device's key.
@@ -128,8 +142,9 @@ func canonical[T any](m *T) error {
 }
 
 // signedBytes returns what a device signs: the purpose, a zero byte, the
-// binding ID, a zero byte, and the message's JSON (with Sig empty). IDs
-// are checked to be door or device IDs first, so they hold no zero byte.
+// binding, a zero byte, and the message's JSON (with Sig empty). The
+// binding is a device ID, or a door ID, a space and a hex digest, checked
+// or built first, so it holds no zero byte.
 func signedBytes(purpose []byte, bind string, m any) ([]byte, error) {
 	body, err := json.Marshal(m)
 	if err != nil {

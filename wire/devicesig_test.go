@@ -27,9 +27,10 @@ func TestAck_Signature(t *testing.T) {
 	kp, pub := mustUserKey(t)
 	_, otherPub := mustUserKey(t)
 	door := doorman.NewID(doorman.PrefixDoor)
+	cmd := []byte("v4.public.the-command-as-sent")
 	signed := func(a wire.Ack) *wire.Ack {
 		t.Helper()
-		if err := a.Sign(door, kp); err != nil {
+		if err := a.Sign(door, cmd, kp); err != nil {
 			t.Fatal(err)
 		}
 		// Through the wire and back, as the control plane reads it.
@@ -44,11 +45,11 @@ func TestAck_Signature(t *testing.T) {
 		return &got
 	}
 	executed := wire.Ack{GrantID: "gnt_1", JTI: "cmd_1", ExecutedAt: time.Now().UTC()}
-	if err := signed(executed).Verify(door, pub); err != nil {
+	if err := signed(executed).Verify(door, cmd, pub); err != nil {
 		t.Fatalf("executed ack: %v", err)
 	}
 	rejected := wire.Ack{JTI: "cmd_1", Rejected: wire.RejectExpired}
-	if err := signed(rejected).Verify(door, pub); err != nil {
+	if err := signed(rejected).Verify(door, cmd, pub); err != nil {
 		t.Fatalf("rejection: %v", err)
 	}
 
@@ -79,11 +80,11 @@ func TestAck_Signature(t *testing.T) {
 			return &a
 		}(), door, pub},
 	} {
-		if err := c.ack.Verify(c.door, c.pub); doorman.ErrorCode(err) != doorman.EFORBIDDEN {
+		if err := c.ack.Verify(c.door, cmd, c.pub); doorman.ErrorCode(err) != doorman.EFORBIDDEN {
 			t.Errorf("%s: err = %v, want EFORBIDDEN", name, err)
 		}
 	}
-	if err := signed(executed).Verify(door, "not a key"); doorman.ErrorCode(err) != doorman.EINVALID {
+	if err := signed(executed).Verify(door, cmd, "not a key"); doorman.ErrorCode(err) != doorman.EINVALID {
 		t.Errorf("malformed key: err = %v, want EINVALID", err)
 	}
 }
