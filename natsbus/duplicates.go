@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -32,9 +33,10 @@ import (
 // handed to Config.OnDuplicateConnection, once per new connection and at
 // most once per duplicateReportGap for one device.
 //
-// Acknowledgements and events are signed by the device, so a second
-// connection cannot speak for the door anyway (see send and
-// app.Devices.RecordEvent); what it means is that the device's bus
+// Acknowledgements and events are signed by the device (see send and
+// app.Devices.RecordEvent), so a second connection made with a copied JWT
+// alone cannot speak for the door; one made with a copy of the whole
+// device.json, seed included, can sign too. Either way the device's
 // credentials were copied, which the building's manager must hear about.
 
 // DefaultDuplicateCheckInterval is how often the bus lists the account's
@@ -114,7 +116,7 @@ func (b *Bus) watchDuplicates(wake <-chan struct{}, done <-chan struct{}) {
 			continue
 		}
 		for _, d := range dups {
-			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmpUint(a.ID, b.ID) }).ID
+			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmp.Compare(a.ID, b.ID) }).ID
 			r := reported[d.PublicKey]
 			if r.newest >= newest {
 				continue // reported already
@@ -165,28 +167,8 @@ func (b *Bus) DuplicateConnections(ctx context.Context) ([]DuplicateConnection, 
 			out = append(out, *d)
 		}
 	}
-	slices.SortFunc(out, func(a, b DuplicateConnection) int { return cmpString(a.DeviceID, b.DeviceID) })
+	slices.SortFunc(out, func(a, b DuplicateConnection) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
 	return out, nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // accountConns asks every server for the bus account's open client

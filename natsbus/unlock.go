@@ -33,15 +33,14 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 
 // send delivers a signed command whose grant and token IDs the caller
 // knows and waits for the door's answer: the first acknowledgement signed
-// by the door's active device as the answer to this very token (and naming
-// its JTI). Anything
-// else on the reply subject — an unsigned or badly signed ack, one for
-// another command, a "no responders" status, which a rival subscriber can
-// forge as easily as an ack — is no answer: it is logged (and counted in
-// UnverifiedAcks, but for the status) and the wait goes on, so a rival that answers first
-// cannot speak for the door, and the real device's answer still counts
-// when it comes. A door that sends no verified answer within the timeout
-// is offline.
+// by the door's active device as the answer to this very token (and
+// naming its JTI). Anything else on the reply subject (an unsigned or
+// badly signed ack, the answer to another command, a "no responders"
+// status, which a rival subscriber can forge as easily as an ack) is no
+// answer: it is logged, counted in UnverifiedAcks (but for the status),
+// and the wait goes on. So a rival that answers first cannot speak for the
+// door, and the real device's answer still counts when it comes. A door
+// that sends no verified answer within the timeout is offline.
 func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, timeout time.Duration) (*wire.Ack, error) {
 	if timeout <= 0 {
 		timeout = b.cfg.CommandTimeout
