@@ -30,6 +30,11 @@ type Enrollment struct {
 	UsedAt     *time.Time `json:"used_at,omitempty"`
 }
 
+// ActionDeviceDuplicateConnection is the audit action of a device whose bus
+// credentials were in use on more than one connection at once; the detail
+// names the device and the connections.
+const ActionDeviceDuplicateConnection = "device.duplicate_connection"
+
 // EnrollmentTTL is how long an enrollment code may be used.
 const EnrollmentTTL = 15 * time.Minute
 
@@ -109,6 +114,10 @@ type DeviceStore interface {
 	EnrollDevice(ctx context.Context, codeHash string, d *Device, now time.Time) (revoked []*Device, err error)
 	// Device returns ENOTFOUND.
 	Device(ctx context.Context, id string) (*Device, error)
+	// ActiveDevice returns the door's active device (enrolled, not
+	// revoked; a door has at most one), whose key must sign the door's
+	// acknowledgements. Returns ENOTFOUND when the door has none.
+	ActiveDevice(ctx context.Context, doorID string) (*Device, error)
 	// ListDevices lists a building's devices, revoked ones included.
 	ListDevices(ctx context.Context, buildingID string, p Page) ([]*Device, string, error)
 	// RevokeDevice returns ENOTFOUND unless the device is in the building.

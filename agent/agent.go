@@ -273,10 +273,10 @@ func (a *Agent) onCommand(m *nats.Msg) {
 		return
 	}
 	ack, ev := a.handleCommand(m.Data)
-	if data, err := wire.Encode(ack, wire.MaxMessageSize); err == nil {
-		if err := m.Respond(data); err != nil {
-			a.log.Warn("ack not sent", "err", err)
-		}
+	if data, err := a.encodeAck(ack, m.Data); err != nil {
+		a.log.Error("ack not signed", "err", err)
+	} else if err := m.Respond(data); err != nil {
+		a.log.Warn("ack not sent", "err", err)
 	}
 	if ev.Kind == wire.EventCommandRejected && !a.admitRejectReport(ev) {
 		return

@@ -83,7 +83,7 @@ func MustEnv(tb testing.TB, opts ...func(*agent.Config)) *Env {
 // StartBus (re)starts the bus and its event consumer.
 func (e *Env) StartBus(tb testing.TB) {
 	tb.Helper()
-	cfg := natsbus.Config{DataDir: e.BusDir, Listen: e.Listen, Signer: e.Signer, CommandTimeout: e.CommandTimeout}
+	cfg := natsbus.Config{DataDir: e.BusDir, Listen: e.Listen, Signer: e.Signer, CommandTimeout: e.CommandTimeout, Devices: envDevices{e}}
 	if e.NoTime {
 		cfg.Signer = nil
 	}

@@ -56,6 +56,11 @@ func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online 
 			failed = true
 		}
 		for _, ev := range evs {
+			if err := a.signEvent(ev); err != nil {
+				a.log.Error("event not signed", "event", ev.ID, "err", err)
+				failed = true
+				break
+			}
 			data, err := wire.Encode(ev, wire.MaxMessageSize)
 			if err != nil {
 				_ = a.queue.Done(ev.ID)

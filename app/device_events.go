@@ -19,18 +19,27 @@ func DevicePrincipal(doorID, deviceID string) *doorman.Principal {
 // last-seen time on. An unlock_executed event also marks its grant used,
 // when the grant is of the device's door and not marked yet (the access
 // service marks it when the ack arrives; the event covers a lost mark).
-// The store applies the device's event rate limit (beyond
+// Before anything is recorded, the event must be signed by the device the
+// caller names, with the key it registered at enrollment (wire.Event.Sign):
+// the bus authenticates connections, not messages, so a second connection
+// with a door's credentials could otherwise write the door's history.
+// Unsigned events are refused too: agents and control plane ship together.
+// The store then applies the device's event rate limit (beyond
 // doorman.DeviceEventBurst events of a kind per doorman.DeviceEventWindow,
 // events are kept and counted, and the count is chained once) and
 // replaces a time it cannot believe by the time of receipt, keeping the
 // device's claim (see doorman.DeviceStore.RecordDeviceEvent); a counted
 // unlock_executed still marks its grant used.
-// Returns EFORBIDDEN (not a device; a device revoked before the event, or
-// bound to another door), ENOTFOUND (door or device) or EINVALID: the
-// event is refused for good. Any other error is worth trying again.
+// Returns EFORBIDDEN (not a device; not signed by it; a device revoked
+// before the event, or bound to another door), ENOTFOUND (door or device)
+// or EINVALID: the event is refused for good. Any other error is worth
+// trying again.
 func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	p, err := require(ctx, devicesOnly)
 	if err != nil {
+		return err
+	}
+	if err := s.verifyEvent(ctx, p.SubjectID, ev); err != nil {
 		return err
 	}
 	if _, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
@@ -64,6 +73,20 @@ func (s *Devices) markGrantUsed(ctx context.Context, doorID string, ev *wire.Eve
 	}
 	if err := s.store.MarkGrantUsed(ctx, g.ID, ev.At); doorman.ErrorCode(err) == doorman.EINTERNAL {
 		return err
+	}
+	return nil
+}
+
+// verifyEvent checks that ev is signed by the device deviceID with its
+// registered key. Returns ENOTFOUND (device) or EFORBIDDEN.
+func (s *Devices) verifyEvent(ctx context.Context, deviceID string, ev *wire.Event) error {
+	d, err := s.store.Device(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	if err := ev.Verify(deviceID, d.PublicKey); err != nil {
+		s.logger.Warn("app: device event not signed by its device; refused", "device", deviceID, "door", d.DoorID, "event", ev.ID, "kind", ev.Kind, "err", doorman.ErrorMessage(err))
+		return doorman.Errorf(doorman.EFORBIDDEN, "The event is not signed by the device that reports it.")
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ type DeviceStore interface {
 	EnrollDevice(ctx context.Context, codeHash string, d *doorman.Device, now time.Time) ([]*doorman.Device, error)
 	ListDevices(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Device, string, error)
 	RevokeDevice(ctx context.Context, buildingID, id string, now time.Time) (*doorman.Device, error)
+	Device(ctx context.Context, id string) (*doorman.Device, error)
+	AppendAudit(ctx context.Context, e *doorman.AuditEntry) error
 	RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (bool, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error

@@ -99,10 +99,8 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	received := make(chan string, 16)
 	if _, err := victim.NC.Subscribe(wire.CommandSubject(victim.DoorID), func(m *nats.Msg) {
 		received <- string(m.Data)
-		_, _, jti, _ := wire.PeekCommand(string(m.Data))
-		_, grant, _, _ := wire.PeekCommand(string(m.Data))
-		ack, _ := wire.Encode(&wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}, wire.MaxMessageSize)
-		m.Respond(ack)
+		_, grant, jti, _ := wire.PeekCommand(string(m.Data))
+		m.Respond(victim.Ack(t, m.Data, &wire.Ack{GrantID: grant, JTI: jti, ExecutedAt: time.Now()}))
 	}); err != nil {
 		t.Fatal(err)
 	}

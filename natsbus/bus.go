@@ -46,6 +46,12 @@ type Bus struct {
 	caPEM      []byte
 	deviceURLs []string
 
+	unverifiedAcks atomic.Int64
+
+	caCert     *x509.Certificate // embedded mode: the CA the bus created
+	advisories *nats.Conn        // embedded mode: the system user watching connects
+	stop       chan struct{}     // closed by Close
+
 	mu          sync.Mutex
 	revocations map[string]int64
 	timeSub     *nats.Subscription
@@ -63,7 +69,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	b := &Bus{cfg: cfg, log: cfg.Logger}
+	b := &Bus{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
 	var err error
 	if cfg.URL == "" {
 		err = b.startEmbedded()
@@ -82,6 +88,21 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		}
 		b.Close()
 		return nil, err
+	}
+	if cfg.OnDuplicateConnection != nil {
+		wake := make(chan struct{}, 1)
+		if b.srv != nil {
+			nc, err := b.watchConnects(b.caCert, wake)
+			if err != nil {
+				b.Close()
+				return nil, fmt.Errorf("natsbus: connect advisories: %w", err)
+			}
+			b.advisories = nc
+		}
+		go b.watchDuplicates(wake, b.stop)
+	}
+	if cfg.Signer != nil && cfg.Devices == nil {
+		b.log.Warn("natsbus: no device lookup configured: no acknowledgement can be verified, every door will answer door_offline")
 	}
 	if cfg.Signer != nil {
 		if err := b.serveTime(); err != nil {
@@ -198,7 +219,7 @@ func (b *Bus) startEmbedded() error {
 	}
 	b.srv, b.resolver, b.keys = srv, resolver, keys
 	b.accPub, b.signing, b.revocations = accPub, keys.accountSigning, revs
-	b.caPEM = certs.caPEM
+	b.caPEM, b.caCert = certs.caPEM, certs.caCert
 	realPort := srv.Addr().(*net.TCPAddr).Port
 	b.deviceURLs = b.cfg.AdvertiseURLs
 	if len(b.deviceURLs) == 0 {
@@ -339,8 +360,12 @@ func (b *Bus) Close() error {
 	consumers := b.consumers
 	b.consumers = nil
 	b.mu.Unlock()
+	close(b.stop)
 	for _, c := range consumers {
 		c.Stop()
+	}
+	if b.advisories != nil {
+		b.advisories.Close()
 	}
 	if b.nc != nil {
 		b.nc.Close()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,11 +37,37 @@ func MustSigner(tb testing.TB) *wire.Signer {
 	return s
 }
 
+// activeDevices stands in for the store's record of each door's active
+// device: the device MustDeviceOf enrolled last for the door.
+type activeDevices struct {
+	mu     sync.Mutex
+	byDoor map[string]*doorman.Device
+}
+
+var testDevices = &activeDevices{byDoor: map[string]*doorman.Device{}}
+
+func (a *activeDevices) set(d *doorman.Device) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.byDoor[d.DoorID] = d
+}
+
+// ActiveDevice implements natsbus.Devices.
+func (a *activeDevices) ActiveDevice(_ context.Context, doorID string) (*doorman.Device, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.byDoor[doorID]; ok {
+		return d, nil
+	}
+	return nil, doorman.Errorf(doorman.ENOTFOUND, "No active device.")
+}
+
 // MustOpenBus starts an embedded bus in dir on a free loopback port.
 func MustOpenBus(tb testing.TB, dir string, signer *wire.Signer) *natsbus.Bus {
 	tb.Helper()
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
 		DataDir: dir, Listen: "127.0.0.1:0", Signer: signer, CommandTimeout: 2 * time.Second,
+		Devices: testDevices,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -78,6 +105,7 @@ func MustDeviceOf(tb testing.TB, b *natsbus.Bus, door string) *Device {
 		tb.Fatal(err)
 	}
 	d := &Device{DoorID: door, DeviceID: dev, Pub: pub, Seed: string(seed), JWT: token, Errs: make(chan error, 64)}
+	testDevices.set(&doorman.Device{ID: dev, DoorID: door, PublicKey: pub})
 	nc, err := d.Connect(b, nats.MaxReconnects(0))
 	if err != nil {
 		tb.Fatal(err)
@@ -85,6 +113,24 @@ func MustDeviceOf(tb testing.TB, b *natsbus.Bus, door string) *Device {
 	d.NC = nc
 	tb.Cleanup(nc.Close)
 	return d
+}
+
+// Ack returns ack, signed with the device's key as the answer to command,
+// encoded.
+func (d *Device) Ack(tb testing.TB, command []byte, ack *wire.Ack) []byte {
+	tb.Helper()
+	kp, err := nkeys.FromSeed([]byte(d.Seed))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := ack.Sign(d.DoorID, command, kp); err != nil {
+		tb.Fatal(err)
+	}
+	data, err := wire.Encode(ack, wire.MaxMessageSize)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }
 
 // Connect opens another connection with the device's credentials.
@@ -217,14 +263,14 @@ func TestSendUnlock(t *testing.T) {
 			t.Fatal(err)
 		}
 		sub, err := d.NC.Subscribe(wire.CommandSubject(d.DoorID), func(m *nats.Msg) {
-			ack := wire.Ack{}
+			_, grant, jti, _ := wire.PeekCommand(string(m.Data))
+			ack := wire.Ack{GrantID: grant, JTI: jti}
 			if cmd, err := v.Verify(m.Data); err != nil {
 				ack.Rejected = err.(*wire.Rejection).Reason
 			} else {
 				ack = wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: time.Now()}
 			}
-			data, _ := wire.Encode(&ack, wire.MaxMessageSize)
-			m.Respond(data)
+			m.Respond(d.Ack(t, m.Data, &ack))
 		})
 		if err != nil {
 			t.Fatal(err)

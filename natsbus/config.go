@@ -1,10 +1,12 @@
 package natsbus
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -90,6 +92,11 @@ type Config struct {
 	// external mode.
 	AccountSigningSeedFile string
 
+	// Devices names the device whose key must sign a door's
+	// acknowledgements: the door's active device, from the store. The bus
+	// believes no ack without it, so every door answers door_offline.
+	Devices Devices
+
 	// Signer signs unlock commands (Unlock) and time replies (the time
 	// service). Without it only SendUnlock of ready-made tokens works and
 	// devices get no time.
@@ -110,9 +117,28 @@ type Config struct {
 	EventMaxBytes      int64
 	EventMaxPerSubject int64
 
+	// OnDuplicateConnection is told about every device key found on more
+	// than one connection at once (see DuplicateConnection), once per new
+	// connection and at most once in 10 minutes per device (a thief
+	// reconnecting in a loop must not fill the audit log); nil turns the
+	// watch off. It is called from one goroutine, one call at a time.
+	OnDuplicateConnection func(ctx context.Context, d DuplicateConnection)
+	// DuplicateCheckInterval is how often the account's connections are
+	// listed; default DefaultDuplicateCheckInterval. The embedded server
+	// also triggers a check at every connection.
+	DuplicateCheckInterval time.Duration
+
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
 	Logger *slog.Logger
+}
+
+// Devices tells the bus which device serves a door. The store implements
+// it.
+type Devices interface {
+	// ActiveDevice returns the door's active device: enrolled and not
+	// revoked. Returns ENOTFOUND when the door has none.
+	ActiveDevice(ctx context.Context, doorID string) (*doorman.Device, error)
 }
 
 // validate returns an error for settings Open cannot work with.
@@ -159,6 +185,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.EventMaxPerSubject <= 0 {
 		c.EventMaxPerSubject = DefaultEventMaxPerSubject
+	}
+	if c.DuplicateCheckInterval <= 0 {
+		c.DuplicateCheckInterval = DefaultDuplicateCheckInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

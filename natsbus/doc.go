@@ -5,9 +5,11 @@
 //
 // It issues each device a NATS user JWT that allows only that door's
 // subjects (see wire's subject scheme), revokes devices in the running
-// server, sends signed unlock commands by request/reply and reports a door
-// that does not answer as offline, serves signed time to devices, and hands
-// device events from a durable JetStream consumer to a callback.
+// server, sends signed unlock commands by request/reply and believes only
+// acknowledgements signed by the door's active device (reporting a door
+// without one in time as offline), serves signed time to devices, hands
+// device events from a durable JetStream consumer to a callback, and
+// reports a device connected more than once.
 //
 // Auth design: decentralized JWT auth (operator, system account, one
 // Doorman account with a signing key) rather than the auth callout. Device

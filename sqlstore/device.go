@@ -158,6 +158,17 @@ func (s *Store) Device(ctx context.Context, id string) (*doorman.Device, error) 
 	return d, nil
 }
 
+// ActiveDevice returns the door's active device. Returns ENOTFOUND when
+// the door has none (or does not exist).
+func (s *Store) ActiveDevice(ctx context.Context, doorID string) (*doorman.Device, error) {
+	d, err := scanDevice(s.rdb.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices
+		WHERE door_id = $1 AND revoked_at IS NULL`, doorID))
+	if err != nil {
+		return nil, s.translate("active device", notFoundIf(err, "Active device"))
+	}
+	return d, nil
+}
+
 // ListDevices lists a building's devices, revoked ones included, in
 // enrollment order.
 func (s *Store) ListDevices(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Device, string, error) {

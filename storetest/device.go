@@ -297,9 +297,14 @@ func testDevices(t *testing.T, open Opener) {
 		_, err = f.s.EnrollDevice(f.ctx, hash, &doorman.Device{PublicKey: first.PublicKey}, now)
 		wantCode(t, err, doorman.ECONFLICT)
 
+		_, err = f.s.ActiveDevice(f.ctx, f.door.ID)
+		wantCode(t, err, doorman.ENOTFOUND)
 		fresh := &doorman.Device{PublicKey: newDeviceKey(t)}
 		_, err = f.s.EnrollDevice(f.ctx, hash, fresh, now)
 		must(t, err)
+		active, err := f.s.ActiveDevice(f.ctx, f.door.ID)
+		must(t, err)
+		equal(t, "active device", active, fresh)
 		list, _, err := f.s.ListDevices(f.ctx, f.building.ID, doorman.Page{})
 		must(t, err)
 		equal(t, "devices", len(list), 2)

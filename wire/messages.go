@@ -8,12 +8,16 @@ import (
 
 // Ack is a device's answer to an unlock command. A device answers every
 // command it can parse enough to reply to: with ExecutedAt when it pulsed
-// the relay, or with Rejected (a Reject* reason) when it refused.
+// the relay, or with Rejected (a Reject* reason) when it refused. JTI names
+// the command answered (a rejection of a command whose token ID could not
+// be read has none), and Sig is the device's signature (see Ack.Sign): the
+// control plane believes only a signed ack naming the command it sent.
 type Ack struct {
 	GrantID    string    `json:"grant_id,omitempty"`
 	JTI        string    `json:"jti,omitempty"`
 	ExecutedAt time.Time `json:"executed_at,omitzero"`
 	Rejected   string    `json:"rejected,omitempty"`
+	Sig        string    `json:"sig,omitempty"`
 }
 
 // Executed reports whether the device pulsed the relay.
@@ -31,6 +35,8 @@ func (a *Ack) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "An executed ack needs grant ID, token ID and time.")
 	case len(a.GrantID) > 64 || len(a.JTI) > 64:
 		return doorman.Errorf(doorman.EINVALID, "Ack IDs are too long.")
+	case len(a.Sig) > maxSigLength:
+		return doorman.Errorf(doorman.EINVALID, "Ack signature is too long.")
 	}
 	return nil
 }
@@ -97,6 +103,10 @@ type Event struct {
 	Dropped int64 `json:"dropped,omitempty"`
 	// ClockOffsetMillis is the device's correction to its own clock.
 	ClockOffsetMillis int64 `json:"clock_offset_ms,omitempty"`
+	// Sig is the device's signature over the event (see Event.Sign); the
+	// control plane records only events signed by the device their
+	// subject names.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Validate returns EINVALID if the event breaks a rule.
@@ -118,6 +128,8 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Event detail is longer than %d bytes.", MaxDetailLength)
 	case e.Dropped < 0:
 		return doorman.Errorf(doorman.EINVALID, "Dropped count must not be negative.")
+	case len(e.Sig) > maxSigLength:
+		return doorman.Errorf(doorman.EINVALID, "Event signature is too long.")
 	}
 	return nil
 }

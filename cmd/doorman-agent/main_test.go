@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 func TestEnrollAndRun(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, _ := wire.NewSigner(priv)
-	bus, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:-1", Signer: signer})
+	devices := &enrolledDevices{}
+	bus, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:-1", Signer: signer, Devices: devices})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +40,7 @@ func TestEnrollAndRun(t *testing.T) {
 		}
 		device := doorman.NewID(doorman.PrefixDevice)
 		userJWT, _ := bus.IssueDeviceCredentials(door, device, req.NKey)
+		devices.set(&doorman.Device{ID: device, DoorID: door, PublicKey: req.NKey})
 		json.NewEncoder(w).Encode(wire.EnrollResponse{
 			DeviceID: device, DoorID: door, NATSURLs: bus.DeviceURLs(),
 			UserJWT: userJWT, CACertPEM: string(bus.CACertPEM()),
@@ -78,4 +81,22 @@ func TestEnrollAndRun(t *testing.T) {
 	if code := Run(context.Background(), []string{"bogus"}, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("unknown command exit %d", code)
 	}
+}
+
+// enrolledDevices is the stand-in's record of the device it enrolled, which
+// the bus checks acknowledgements against.
+type enrolledDevices struct {
+	mu sync.Mutex
+	d  *doorman.Device
+}
+
+func (e *enrolledDevices) set(d *doorman.Device) { e.mu.Lock(); e.d = d; e.mu.Unlock() }
+
+func (e *enrolledDevices) ActiveDevice(_ context.Context, doorID string) (*doorman.Device, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.d == nil || e.d.DoorID != doorID {
+		return nil, doorman.Errorf(doorman.ENOTFOUND, "No active device.")
+	}
+	return e.d, nil
 }

@@ -105,8 +105,11 @@ func (c *Config) CommandKeyPath() string {
 }
 
 // OpenBus opens the bus the configuration names, signing commands with
-// signer.
-func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer) (*natsbus.Bus, error) {
+// signer, believing only acknowledgements signed by the device that
+// devices (the store) names active for the door, and telling onDuplicate
+// about devices connected twice.
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer, devices natsbus.Devices,
+	onDuplicate func(context.Context, natsbus.DuplicateConnection)) (*natsbus.Bus, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -120,6 +123,8 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		Signer:                 signer,
 		StoreMax:               c.NATSStoreMax,
+		Devices:                devices,
+		OnDuplicateConnection:  onDuplicate,
 		CommandTimeout:         c.CommandTimeout,
 		Logger:                 logger,
 	})

@@ -22,6 +22,7 @@ import (
 // connected with raw NATS so that the test chooses what it publishes.
 type busDevice struct {
 	dev  *doorman.Device
+	key  nkeys.KeyPair // signs its events
 	nc   *nats.Conn
 	errs chan error
 }
@@ -49,7 +50,7 @@ func enrollOnBus(t *testing.T, ctx context.Context, m *Main, doorID string) *bus
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(m.Bus.CACertPEM())
-	bd := &busDevice{dev: d, errs: make(chan error, 16)}
+	bd := &busDevice{dev: d, key: kp, errs: make(chan error, 16)}
 	bd.nc, err = nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(userJWT, string(seed)),
 		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.MaxReconnects(0), nats.CustomInboxPrefix(wire.InboxPrefix(doorID)),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { bd.errs <- err }))
@@ -60,10 +61,14 @@ func enrollOnBus(t *testing.T, ctx context.Context, m *Main, doorID string) *bus
 	return bd
 }
 
-// publish sends an event of the device's door, dated at, on subject and
+// publish sends an event of the device's door, dated at and signed by the
+// device, on subject and
 // waits for JetStream to store it; it reports whether the bus took it.
 func (bd *busDevice) publish(ctx context.Context, subject, kind, detail string, at time.Time) (*wire.Event, error) {
 	ev := &wire.Event{ID: wire.NewEventID(), Kind: kind, DoorID: bd.dev.DoorID, At: at.UTC(), Detail: detail}
+	if err := ev.Sign(bd.dev.ID, bd.key); err != nil {
+		return nil, err
+	}
 	data, err := wire.Encode(ev, wire.MaxMessageSize)
 	if err != nil {
 		return nil, err

@@ -75,15 +75,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openAuditLog(ctx); err != nil {
 		return err
 	}
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer()); err != nil {
+	duplicates := newDuplicateFlagger(m.Logger)
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store, duplicates.flag); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		unverifiedAcksMetric(m.Bus))
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
+	duplicates.set(m.App.Devices)
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}

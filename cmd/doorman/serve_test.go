@@ -114,6 +114,7 @@ func TestMetricsListener(t *testing.T) {
 	for _, want := range []string{
 		`doorman_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`,
 		`go_goroutines`,
+		`doorman_bus_unverified_acks_total 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -1,0 +1,257 @@
+package natsbus
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// A device's credentials are meant to be on one board, which holds one
+// connection. NATS cannot refuse a second one: a user JWT has no
+// connection limit (jwt.UserLimits holds source networks and times only;
+// the account's limit counts all devices together). So the bus watches for
+// it instead, with what every account can ask of the server in both modes:
+// the account's connection list ($SYS.REQ.ACCOUNT.PING.CONNZ, imported into
+// every account by the server). It asks every DuplicateCheckInterval and,
+// on the embedded server, at every connection to the account too (the
+// system account's CONNECT advisory, which the bus subscribes to with a
+// system user of its own). A device key seen on two connections at once is
+// handed to Config.OnDuplicateConnection, once per new connection and at
+// most once per duplicateReportGap for one device.
+//
+// Acknowledgements and events are signed by the device (see send and
+// app.Devices.RecordEvent), so a second connection made with a copied JWT
+// alone cannot speak for the door; one made with a copy of the whole
+// device.json, seed included, can sign too. Either way the device's
+// credentials were copied, which the building's manager must hear about.
+
+// DefaultDuplicateCheckInterval is how often the bus lists the account's
+// connections to find a device connected twice.
+const DefaultDuplicateCheckInterval = 30 * time.Second
+
+// Bounds on the watch, so that a thief reconnecting in a loop can neither
+// keep the bus listing connections nor fill the building's audit log:
+// checks are at least minDuplicateCheckGap apart, and one device is
+// reported at most once per duplicateReportGap (later duplicates within it
+// are logged only).
+const (
+	minDuplicateCheckGap = time.Second
+	duplicateReportGap   = 10 * time.Minute
+)
+
+// DuplicateConnection is a device key on more than one connection at once.
+type DuplicateConnection struct {
+	// DeviceID is the device the key's user JWT was issued to.
+	DeviceID string
+	// PublicKey is the device's NATS user key.
+	PublicKey string
+	// Conns are the key's connections, oldest first.
+	Conns []Conn
+}
+
+// Conn describes one client connection as the server reports it.
+type Conn struct {
+	ID           uint64
+	Addr         string // remote IP:port
+	Name         string // as the client named itself
+	Start        time.Time
+	LastActivity time.Time
+}
+
+// String describes the connections for people.
+func (d DuplicateConnection) String() string {
+	s := fmt.Sprintf("%d connections with device %s's credentials:", len(d.Conns), d.DeviceID)
+	for _, c := range d.Conns {
+		s += fmt.Sprintf(" [%d from %s since %s, last active %s]", c.ID, c.Addr,
+			c.Start.UTC().Format(time.RFC3339), c.LastActivity.UTC().Format(time.RFC3339))
+	}
+	return s
+}
+
+// watchDuplicates runs until the bus closes: it checks the account's
+// connections every interval and whenever wake says a client connected.
+func (b *Bus) watchDuplicates(wake <-chan struct{}, done <-chan struct{}) {
+	t := time.NewTicker(b.cfg.DuplicateCheckInterval)
+	defer t.Stop()
+	type report struct {
+		newest uint64 // newest connection ID seen in a duplicate
+		at     time.Time
+	}
+	reported := map[string]report{} // by device key
+	var last time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		case <-wake:
+		}
+		if gap := minDuplicateCheckGap - time.Since(last); gap > 0 {
+			select {
+			case <-done:
+				return
+			case <-time.After(gap):
+			}
+		}
+		last = time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		dups, err := b.DuplicateConnections(ctx)
+		cancel()
+		if err != nil {
+			b.log.Warn("natsbus: could not list the account's connections", "err", err)
+			continue
+		}
+		for _, d := range dups {
+			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmp.Compare(a.ID, b.ID) }).ID
+			r := reported[d.PublicKey]
+			if r.newest >= newest {
+				continue // reported already
+			}
+			b.log.Warn("natsbus: a device is connected more than once; its credentials were copied or it reconnected over a dead connection",
+				"device", d.DeviceID, "detail", d.String())
+			if time.Since(r.at) < duplicateReportGap {
+				reported[d.PublicKey] = report{newest: newest, at: r.at}
+				continue
+			}
+			reported[d.PublicKey] = report{newest: newest, at: time.Now()}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			b.cfg.OnDuplicateConnection(ctx, d)
+			cancel()
+		}
+	}
+}
+
+// DuplicateConnections lists the device keys that are on more than one
+// connection now, on every server of the account that answers within a
+// second or two.
+func (b *Bus) DuplicateConnections(ctx context.Context) ([]DuplicateConnection, error) {
+	conns, err := b.accountConns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]*DuplicateConnection{}
+	for _, c := range conns {
+		if c.JWT == "" || !nkeys.IsValidPublicUserKey(c.AuthorizedUser) {
+			continue
+		}
+		uc, err := jwt.DecodeUserClaims(c.JWT)
+		if err != nil || uc.Subject != c.AuthorizedUser || !wire.ValidDeviceID(uc.Name) {
+			continue // the control plane's own users, or not ours
+		}
+		d := byKey[uc.Subject]
+		if d == nil {
+			d = &DuplicateConnection{DeviceID: uc.Name, PublicKey: uc.Subject}
+			byKey[uc.Subject] = d
+		}
+		d.Conns = append(d.Conns, Conn{ID: c.Cid, Addr: net.JoinHostPort(c.IP, strconv.Itoa(c.Port)),
+			Name: c.Name, Start: c.Start, LastActivity: c.LastActivity})
+	}
+	var out []DuplicateConnection
+	for _, d := range byKey {
+		if len(d.Conns) > 1 {
+			slices.SortFunc(d.Conns, func(a, b Conn) int { return a.Start.Compare(b.Start) })
+			out = append(out, *d)
+		}
+	}
+	slices.SortFunc(out, func(a, b DuplicateConnection) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
+	return out, nil
+}
+
+// accountConns asks every server for the bus account's open client
+// connections, with their users and JWTs. The first answer is awaited up to
+// two seconds, each further one (other servers of a cluster) 250 ms.
+func (b *Bus) accountConns(ctx context.Context) ([]*server.ConnInfo, error) {
+	req, _ := json.Marshal(server.ConnzEventOptions{ConnzOptions: server.ConnzOptions{
+		Username: true, State: server.ConnOpen, Limit: 1 << 20,
+	}})
+	inbox := b.nc.NewRespInbox()
+	sub, err := b.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe()
+	if err := b.nc.PublishRequest("$SYS.REQ.ACCOUNT.PING.CONNZ", inbox, req); err != nil {
+		return nil, err
+	}
+	var conns []*server.ConnInfo
+	wait := 2 * time.Second
+	for answers := 0; ; answers++ {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		msg, err := sub.NextMsgWithContext(wctx)
+		cancel()
+		if err != nil {
+			if answers == 0 {
+				return nil, fmt.Errorf("no server answered the connection list request: %w", err)
+			}
+			return conns, nil
+		}
+		var resp struct {
+			Data  *server.Connz `json:"data"`
+			Error *struct {
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(msg.Data, &resp); err != nil {
+			return nil, fmt.Errorf("connection list: %w", err)
+		} else if resp.Error != nil {
+			return nil, fmt.Errorf("connection list: %s", resp.Error.Description)
+		} else if resp.Data != nil {
+			conns = append(conns, resp.Data.Conns...)
+		}
+		if b.srv != nil {
+			return conns, nil // the embedded server is the only one
+		}
+		wait = 250 * time.Millisecond
+	}
+}
+
+// watchConnects subscribes, as a system user of the embedded server, to the
+// bus account's connect advisories and wakes the duplicate watcher at each.
+func (b *Bus) watchConnects(caCert *x509.Certificate, wake chan<- struct{}) (*nats.Conn, error) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, err
+	}
+	pub, _ := kp.PublicKey()
+	uc := jwt.NewUserClaims(pub)
+	uc.Name = serviceName + "-advisories"
+	uc.Sub.Allow.Add(fmt.Sprintf("$SYS.ACCOUNT.%s.CONNECT", b.accPub))
+	uc.Pub.Deny.Add(">")
+	token, err := uc.Encode(b.keys.systemAccount)
+	if err != nil {
+		return nil, err
+	}
+	seed, _ := kp.Seed()
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	nc, err := nats.Connect(b.ClientURL(), nats.UserJWTAndSeed(token, string(seed)), nats.Name(uc.Name),
+		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}),
+		nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Subscribe(fmt.Sprintf("$SYS.ACCOUNT.%s.CONNECT", b.accPub), func(*nats.Msg) {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return nc, nc.Flush()
+}
