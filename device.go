@@ -71,6 +71,9 @@ type DeviceEvent struct {
 	GrantID  string    `json:"grant_id,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// ClockSynced is a heartbeat's report that the device has synced its
+	// clock since it started (see Door.ClockSynced).
+	ClockSynced bool `json:"clock_synced,omitempty"`
 }
 
 // DeviceStore keeps devices and their enrollments.

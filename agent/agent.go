@@ -37,10 +37,12 @@ type Config struct {
 	Tamper relay.TamperSensor
 	// Logger receives the agent's log; nil discards it.
 	Logger *slog.Logger
-	// HeartbeatInterval and TimeSyncInterval default to
-	// DefaultHeartbeatInterval and DefaultTimeSyncInterval.
+	// HeartbeatInterval, TimeSyncInterval and TimeSyncRetry default to
+	// DefaultHeartbeatInterval, DefaultTimeSyncInterval and
+	// DefaultTimeSyncRetry.
 	HeartbeatInterval time.Duration
 	TimeSyncInterval  time.Duration
+	TimeSyncRetry     time.Duration
 	// QueueLimit bounds the event queue; default DefaultQueueLimit.
 	QueueLimit int
 	// Now is the device's own wall clock; nil means time.Now. Tests use it
@@ -102,6 +104,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.TimeSyncInterval <= 0 {
 		cfg.TimeSyncInterval = DefaultTimeSyncInterval
 	}
+	if cfg.TimeSyncRetry <= 0 {
+		cfg.TimeSyncRetry = DefaultTimeSyncRetry
+	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = DefaultQueueLimit
 	}
@@ -122,8 +127,11 @@ func New(cfg Config) (*Agent, error) {
 		a.replay.Close()
 		return nil, err
 	}
+	// The verifier judges on the synced clock only: before the first sync
+	// it sees the zero time, so nothing is ever in its window even if the
+	// check in handleCommand were bypassed.
 	a.verifier, err = wire.NewVerifier(wire.VerifierConfig{
-		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: a.replay, Now: a.clock.Now,
+		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: a.replay, Now: a.clock.SyncedNow,
 	})
 	if err != nil {
 		a.replay.Close()
@@ -215,7 +223,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	beatWake := make(chan struct{}, 1)
 	wg.Add(3)
 	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
-	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake) }()
+	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake, beatWake) }()
 	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, beatWake) }()
 	if a.cfg.Sensor != nil {
 		wg.Add(1)
@@ -309,6 +317,11 @@ func (a *Agent) admitRejectReport(ev *wire.Event) bool {
 // returns the ack to send and the event to report. Nothing about the input
 // can make it panic or pulse the relay unless the verifier accepted it.
 func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
+	if !a.clock.Synced() {
+		a.log.Warn("command rejected", "reason", wire.RejectClockUnsynced)
+		return &wire.Ack{Rejected: wire.RejectClockUnsynced},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectClockUnsynced, Detail: "no signed time sync since the agent started"}
+	}
 	cmd, err := a.verifier.Verify(data)
 	if err != nil {
 		var rej *wire.Rejection
@@ -333,10 +346,18 @@ func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
 		&wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
 }
 
-// timeLoop syncs the clock at every (re)connect and periodically.
-func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{}) {
-	t := time.NewTicker(a.cfg.TimeSyncInterval)
+// timeLoop syncs the clock at every (re)connect and every
+// TimeSyncInterval; after a failure it tries again after TimeSyncRetry,
+// doubling the wait with every further failure (see nextTimeSync), so
+// that a device whose first sync was lost opens for couriers within
+// seconds, not an interval later.
+//
+// The first successful sync wakes the heartbeat (beat), so that the door's
+// status shows at once that the device accepts commands.
+func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{}, beat chan<- struct{}) {
+	t := time.NewTimer(a.cfg.TimeSyncInterval)
 	defer t.Stop()
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -344,9 +365,24 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 		case <-wake:
 		case <-t.C:
 		}
-		if err := a.syncTime(ctx, nc); err != nil && ctx.Err() == nil {
-			a.log.Warn("time sync failed", "err", err)
+		was := a.clock.Synced()
+		if err := a.syncTime(ctx, nc); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			a.log.Warn("time sync failed", "err", err, "failures", failures)
+		} else {
+			failures = 0
+			if !was {
+				select {
+				case beat <- struct{}{}:
+				default:
+				}
+			}
 		}
+		t.Stop()
+		t.Reset(nextTimeSync(failures, a.cfg.TimeSyncRetry, a.cfg.TimeSyncInterval))
 	}
 }
 
@@ -367,7 +403,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan 
 		if !nc.IsConnected() {
 			continue
 		}
-		off, _ := a.clock.Offset()
-		a.report(&wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds()})
+		off, synced := a.clock.Offset()
+		a.report(&wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(), ClockSynced: synced})
 	}
 }

@@ -61,6 +61,9 @@ func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { a.Close() })
+	// As if a signed time sync had succeeded: the agent refuses every
+	// command before one.
+	a.clock.set(time.Now(), time.Now())
 	return a, sim, signer
 }
 

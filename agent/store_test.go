@@ -168,3 +168,36 @@ func TestReplayStore_ForgetsNothingUntilTrusted(t *testing.T) {
 		t.Fatalf("replay log has %d lines after compaction", lines)
 	}
 }
+
+// TestReplayStore_NeverForgetsByCount: however many tokens are spent
+// after it (more than compaction's bound of appended entries), a token
+// that has not expired by the trusted clock stays spent, also after a
+// reopen.
+func TestReplayStore_NeverForgetsByCount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	now := time.Now()
+	s, err := agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.Use("cmd_captured", now.Add(time.Minute)); !fresh || err != nil {
+		t.Fatalf("first use: %v %v", fresh, err)
+	}
+	for i := 0; i < 3000; i++ {
+		if fresh, err := s.Use(doorman.NewID("cmd"), now.Add(time.Minute)); !fresh || err != nil {
+			t.Fatalf("use %d: %v %v", i, fresh, err)
+		}
+	}
+	if fresh, _ := s.Use("cmd_captured", now.Add(time.Minute)); fresh {
+		t.Fatal("an unexpired token was forgotten after 3000 later ones")
+	}
+	s.Close()
+	s, err = agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fresh, _ := s.Use("cmd_captured", now.Add(time.Minute)); fresh {
+		t.Fatal("an unexpired token was forgotten after a reopen")
+	}
+}

@@ -72,7 +72,9 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //     recording: a buffered event delivered late shows when the door was
 //     last heard of, and a device with a clock in the future cannot make
 //     itself look online for longer;
-//   - a heartbeat of the active device does only that, and reports true:
+//   - a heartbeat of the active device does only that, and sets the
+//     door's device status (clock_synced) unless a later heartbeat set it
+//     already, and reports true:
 //     heartbeats come every minute and say only "alive", so they are
 //     neither kept nor audited, which keeps the audit chain about what
 //     happened at the door. A repeated heartbeat cannot move the
@@ -142,6 +144,15 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		if active {
 			if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
 				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(seen), e.DoorID); err != nil {
+				return err
+			}
+		}
+		if active && e.Kind == doorman.EventHeartbeat {
+			// The door shows the device's state as its latest heartbeat
+			// said; a heartbeat delivered late does not overwrite it.
+			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, device_status_at = $2
+				WHERE id = $3 AND (device_status_at IS NULL OR device_status_at <= $2)`,
+				e.ClockSynced, micros(seen), e.DoorID); err != nil {
 				return err
 			}
 		}

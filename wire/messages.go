@@ -38,7 +38,7 @@ func (a *Ack) Validate() error {
 func validRejection(r string) bool {
 	switch r {
 	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
-		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal:
+		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced:
 		return true
 	}
 	return false
@@ -97,6 +97,10 @@ type Event struct {
 	Dropped int64 `json:"dropped,omitempty"`
 	// ClockOffsetMillis is the device's correction to its own clock.
 	ClockOffsetMillis int64 `json:"clock_offset_ms,omitempty"`
+	// ClockSynced says, in a heartbeat, whether a signed time sync has
+	// succeeded since the agent started; until one has, the device
+	// refuses every command (RejectClockUnsynced).
+	ClockSynced bool `json:"clock_synced,omitempty"`
 }
 
 // Validate returns EINVALID if the event breaks a rule.
