@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -78,6 +79,24 @@ type Agent struct {
 
 	ignored  atomic.Int64       // messages on the command subject that were no command
 	eventIDs doorman.IDSequence // orders queued events (file names sort by ID)
+}
+
+// Reconnect backoff: the first retry after reconnectWait, doubling with
+// each failed attempt up to maxReconnectWait, plus up to a second of
+// jitter so that a building's devices do not all knock at once.
+const (
+	reconnectWait    = time.Second
+	maxReconnectWait = time.Minute
+)
+
+// reconnectDelay returns how long to wait before reconnect attempt n
+// (counted from 1 within one outage).
+func reconnectDelay(attempts int) time.Duration {
+	d := reconnectWait
+	for i := 1; i < attempts && d < maxReconnectWait; i++ {
+		d *= 2
+	}
+	return min(d, maxReconnectWait) + rand.N(time.Second)
 }
 
 // MaxRejectReportsPerMinute bounds command_rejected events, so that a flood
@@ -182,15 +201,28 @@ func (a *Agent) Run(ctx context.Context) error {
 		default:
 		}
 	}
+	closed := make(chan struct{})
 	nc, err := nats.Connect(strings.Join(a.id.NATSURLs, ","),
 		nats.UserJWTAndSeed(a.id.UserJWT, a.id.NKeySeed),
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
 		nats.CustomInboxPrefix(wire.InboxPrefix(a.id.DoorID)),
 		nats.Name(a.id.DeviceID),
+		// Reconnecting never ends, also after authorization errors:
+		// nats.go by default gives up after two in a row and closes the
+		// connection, which left the agent running but deaf, so its
+		// supervisor never restarted it. We keep retrying, with backoff,
+		// rather than exit non-zero for systemd to restart us: a refused
+		// login is often passing (a restarted server whose account is not
+		// loaded yet, an external account pushed late, a revocation
+		// undone), a restart would fix nothing that retrying does not,
+		// and systemd stops restarting a unit that fails five times in
+		// ten seconds (StartLimitBurst). A revoked device costs the
+		// server one refused login a minute. Should the connection still
+		// close, Run returns an error, so the binary exits non-zero.
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.ReconnectJitter(500*time.Millisecond, time.Second),
+		nats.IgnoreAuthErrorAbort(),
+		nats.CustomReconnectDelay(reconnectDelay),
 		nats.ConnectHandler(func(*nats.Conn) { a.log.Info("connected"); signal() }),
 		nats.ReconnectHandler(func(*nats.Conn) { a.log.Info("reconnected"); signal() }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -199,6 +231,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { a.log.Warn("bus error", "err", err) }),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 	)
 	if err != nil {
 		return fmt.Errorf("agent: connect: %w", err)
@@ -252,6 +285,16 @@ func (a *Agent) Run(ctx context.Context) error {
 			nc.Close()
 			wg.Wait()
 			return nil
+		case <-closed:
+			// Not our doing (that is ctx): the client gave up. Exit, so
+			// that the supervisor starts the agent again.
+			stopped := ctx.Err() != nil
+			cancel()
+			wg.Wait()
+			if stopped {
+				return nil
+			}
+			return fmt.Errorf("agent: bus connection closed: %v", nc.LastError())
 		case <-online:
 			for _, ch := range []chan struct{}{publishWake, timeWake, beatWake} {
 				select {

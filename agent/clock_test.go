@@ -71,3 +71,16 @@ func TestClock_UnsyncedJudgesNothing(t *testing.T) {
 		t.Fatal("a synced clock hands out no time")
 	}
 }
+
+// TestReconnectDelay: reconnecting backs off from a second to a minute,
+// with less than a second of jitter, and never stops (see Run).
+func TestReconnectDelay(t *testing.T) {
+	for _, tt := range []struct {
+		attempts int
+		want     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {4, 8 * time.Second}, {7, time.Minute}, {1 << 20, time.Minute}} {
+		if got := reconnectDelay(tt.attempts); got < tt.want || got >= tt.want+time.Second {
+			t.Errorf("attempt %d: %s, want %s plus under a second", tt.attempts, got, tt.want)
+		}
+	}
+}
