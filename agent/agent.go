@@ -46,6 +46,9 @@ type Config struct {
 	TimeSyncRetry     time.Duration
 	// QueueLimit bounds the event queue; default DefaultQueueLimit.
 	QueueLimit int
+	// FS is the file system of the replay log and the event queue; nil
+	// means the real one (OSFS). Tests give one that fills up.
+	FS FS
 	// Now is the device's own wall clock; nil means time.Now. Tests use it
 	// to simulate a device whose clock is off or is stepped. Once synced,
 	// the agent measures elapsed time on Go's monotonic clock instead.
@@ -117,6 +120,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.FS == nil {
+		cfg.FS = OSFS{}
+	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeatInterval
 	}
@@ -139,7 +145,7 @@ func New(cfg Config) (*Agent, error) {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
 	}
 	// The replay log forgets by the synced clock only (see ReplayStore).
-	if a.replay, err = OpenReplayStore(filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
+	if a.replay, err = OpenReplayStoreFS(cfg.FS, filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
 		return nil, err
 	}
 	if a.queue, err = OpenQueue(filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
