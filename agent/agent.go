@@ -82,6 +82,10 @@ type Agent struct {
 
 	ignored  atomic.Int64       // messages on the command subject that were no command
 	eventIDs doorman.IDSequence // orders queued events (file names sort by ID)
+
+	storageFault atomic.Bool   // the last write to the replay log or queue failed
+	replayFailed atomic.Bool   // the replay log's last write failed (read by handleCommand)
+	beatWake     chan struct{} // asks for a heartbeat now (the device's state changed)
 }
 
 // Reconnect backoff: the first retry after reconnectWait, doubling with
@@ -139,7 +143,8 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now}}
+	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now},
+		beatWake: make(chan struct{}, 1)}
 	a.heldOpen = DefaultHeldOpen
 	if id.Door.HeldOpenSeconds > 0 {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
@@ -148,7 +153,7 @@ func New(cfg Config) (*Agent, error) {
 	if a.replay, err = OpenReplayStoreFS(cfg.FS, filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
 		return nil, err
 	}
-	if a.queue, err = OpenQueue(filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
+	if a.queue, err = OpenQueueFS(cfg.FS, filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
 		a.replay.Close()
 		return nil, err
 	}
@@ -156,7 +161,7 @@ func New(cfg Config) (*Agent, error) {
 	// it sees the zero time, so nothing is ever in its window even if the
 	// check in handleCommand were bypassed.
 	a.verifier, err = wire.NewVerifier(wire.VerifierConfig{
-		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: a.replay, Now: a.clock.SyncedNow,
+		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: replayGuard{a}, Now: a.clock.SyncedNow,
 	})
 	if err != nil {
 		a.replay.Close()
@@ -259,11 +264,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	publishWake := make(chan struct{}, 1)
 	timeWake := make(chan struct{}, 1)
-	beatWake := make(chan struct{}, 1)
+	beatWake := a.beatWake
 	wg.Add(3)
 	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
 	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake, beatWake) }()
-	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, beatWake) }()
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, js, beatWake) }()
 	if a.cfg.Sensor != nil {
 		wg.Add(1)
 		go func() {
@@ -335,6 +340,9 @@ func (a *Agent) onCommand(m *nats.Msg) {
 			a.log.Warn("ack not sent", "err", err)
 		}
 	}
+	if ev == nil { // queued already
+		return
+	}
 	if ev.Kind == wire.EventCommandRejected && !a.admitRejectReport(ev) {
 		return
 	}
@@ -363,8 +371,17 @@ func (a *Agent) admitRejectReport(ev *wire.Event) bool {
 }
 
 // handleCommand judges one command and, if it passes, pulses the relay. It
-// returns the ack to send and the event to report. Nothing about the input
-// can make it panic or pulse the relay unless the verifier accepted it.
+// returns the ack to send and the event to report (nil when it queued the
+// event itself). Nothing about the input can make it panic or pulse the
+// relay unless the verifier accepted it.
+//
+// The relay moves only once its evidence is on disk: the token ID in the
+// replay log (by the verifier) and then the unlock_executed event in the
+// event queue, each fsynced. If either cannot be written (a full disk),
+// the command is refused with storage_fault and the device reports a
+// storage fault in its heartbeats: a door that opens without a record of
+// it would leave the audit blind, and one that cannot record its token
+// could be opened twice with it.
 func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
 	if !a.clock.Synced() {
 		a.log.Warn("command rejected", "reason", wire.RejectClockUnsynced)
@@ -377,22 +394,74 @@ func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
 		if !errors.As(err, &rej) {
 			rej = &wire.Rejection{Reason: wire.RejectInternal, Detail: err.Error()}
 		}
+		if a.replayFailed.Swap(false) && rej.Reason == wire.RejectInternal {
+			rej = &wire.Rejection{Reason: wire.RejectStorageFault, Detail: rej.Detail}
+		}
 		a.log.Warn("command rejected", "reason", rej.Reason, "detail", rej.Detail)
 		return &wire.Ack{Rejected: rej.Reason},
 			&wire.Event{Kind: wire.EventCommandRejected, Reason: rej.Reason, Detail: rej.Detail}
 	}
+	executed := &wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
+	if err := a.queueEvent(executed); err != nil {
+		a.log.Error("command refused: its unlock_executed event could not be stored", "grant", cmd.GrantID, "err", err)
+		return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, Rejected: wire.RejectStorageFault},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectStorageFault, GrantID: cmd.GrantID, JTI: cmd.JTI, Detail: "event queue: " + err.Error()}
+	}
 	if err := a.relay.Pulse(cmd.Pulse); err != nil {
 		a.log.Error("relay failed", "err", err)
+		// The door did not move: withdraw the event, unless it was sent
+		// already (then the command_rejected below follows it).
+		if err := a.queue.Done(executed.ID); err != nil {
+			a.log.Error("withdraw unlock_executed", "err", err)
+		}
 		return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, Rejected: wire.RejectInternal},
 			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectInternal, GrantID: cmd.GrantID, JTI: cmd.JTI, Detail: "relay: " + err.Error()}
 	}
-	now := a.clock.Now().UTC()
+	now := executed.At
 	a.mu.Lock()
 	a.lastGrant, a.lastPulseEnd = cmd.GrantID, now.Add(cmd.Pulse)
 	a.mu.Unlock()
 	a.log.Info("unlocked", "grant", cmd.GrantID, "pulse", cmd.Pulse)
-	return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: now},
-		&wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
+	return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: now}, nil
+}
+
+// replayGuard is the replay log as the verifier sees it: it notes whether
+// the log could be written (see noteStorage), and whether this command's
+// write failed, which handleCommand turns into storage_fault.
+type replayGuard struct{ a *Agent }
+
+func (g replayGuard) Use(jti string, until time.Time) (bool, error) {
+	fresh, err := g.a.replay.Use(jti, until)
+	g.a.noteStorage(err)
+	g.a.replayFailed.Store(errors.Is(err, errStorage))
+	return fresh, err
+}
+
+// StorageFault reports whether the last write to the replay log or the
+// event queue failed.
+func (a *Agent) StorageFault() bool { return a.storageFault.Load() }
+
+// noteStorage records the outcome of a write to the replay log or the
+// event queue: an errStorage sets the storage fault, success clears it,
+// other errors (an invalid event) say nothing about the disk. A change
+// asks for a heartbeat at once, so that the door's status shows it.
+func (a *Agent) noteStorage(err error) {
+	fault := errors.Is(err, errStorage)
+	if err != nil && !fault {
+		return
+	}
+	if a.storageFault.Swap(fault) == fault {
+		return
+	}
+	if fault {
+		a.log.Error("storage fault: the device refuses commands it cannot record", "err", err)
+	} else {
+		a.log.Info("storage works again")
+	}
+	select {
+	case a.beatWake <- struct{}{}:
+	default:
+	}
 }
 
 // timeLoop syncs the clock at every (re)connect and every
@@ -439,7 +508,10 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 // (online), so that the door shows online at once rather than an interval
 // later, and then every interval. Heartbeats are not queued during an
 // outage: they say "alive now", which a late one cannot.
-func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan struct{}) {
+//
+// A heartbeat that cannot be queued (a full disk: exactly when it must
+// report the storage fault) is published straight to JetStream instead.
+func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, online <-chan struct{}) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
@@ -453,6 +525,10 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan 
 			continue
 		}
 		off, synced := a.clock.Offset()
-		a.report(&wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(), ClockSynced: synced})
+		hb := &wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(),
+			ClockSynced: synced, StorageFault: a.storageFault.Load()}
+		if err := a.queueEvent(hb); err != nil {
+			a.publishNow(ctx, js, hb)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,6 +32,11 @@ type File interface {
 	Truncate(size int64) error
 	Close() error
 }
+
+// errStorage marks errors of writing the replay log or the event queue
+// (a full disk, an I/O error, a full queue): the device cannot record
+// what it does, so it does not act.
+var errStorage = errors.New("storage fault")
 
 // OSFS is the real file system.
 type OSFS struct{}

@@ -52,3 +52,44 @@ func TestAttack_FullDiskTornReplayLog(t *testing.T) {
 		t.Fatalf("relay pulsed %d times, want 2", n)
 	}
 }
+
+// TestAttack_FullDiskNoEvidence: with the disk so full that the replay
+// record fits but the unlock_executed event does not, the relay must not
+// move: the command is refused with storage_fault, and the door reports
+// the storage fault in its heartbeat, sent straight to the bus because
+// the queue has no room. Once space returns, the door opens again and
+// reports the fault cleared.
+func TestAttack_FullDiskNoEvidence(t *testing.T) {
+	disk := agent.NewFullDisk()
+	e := MustEnv(t, func(c *agent.Config) { c.FS = disk })
+	e.WaitSynced(t)
+	e.Events.Wait(t, wire.EventHeartbeat, 1)
+
+	disk.SetFree(100) // a replay record fits, an event file does not
+	ack := rawCommandWhenListening(t, e, signLong(t, e, "gnt_no_evidence"))
+	if ack.Executed() || ack.Rejected != wire.RejectStorageFault {
+		t.Fatalf("a command whose unlock_executed event could not be stored: %+v, want storage_fault", ack)
+	}
+	if n := e.Sim.Pulses(); n != 0 {
+		t.Fatalf("relay pulsed %d times without evidence on disk", n)
+	}
+	for n := 1; ; n++ {
+		if hb := e.Events.Wait(t, wire.EventHeartbeat, n); hb[n-1].StorageFault {
+			break
+		}
+	}
+
+	disk.SetFree(-1) // space returns
+	if ack := rawCommand(t, e, signLong(t, e, "gnt_space_back")); !ack.Executed() {
+		t.Fatalf("command after space returned: %+v", ack)
+	}
+	if got := e.Events.Wait(t, wire.EventUnlockExecuted, 1); got[0].GrantID != "gnt_space_back" {
+		t.Fatalf("unlock_executed %+v", got[0])
+	}
+	// The fault is reported cleared once a write succeeded again.
+	for n := 2; ; n++ {
+		if hb := e.Events.Wait(t, wire.EventHeartbeat, n); !hb[n-1].StorageFault && hb[n-2].StorageFault {
+			break
+		}
+	}
+}

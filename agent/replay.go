@@ -122,7 +122,7 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 	}
 	if s.torn {
 		if err := s.truncateLocked(); err != nil {
-			return false, fmt.Errorf("cut torn record: %w", err)
+			return false, fmt.Errorf("%w: replay log: cut torn record: %w", errStorage, err)
 		}
 	}
 	// Round up, so the entry never expires before the token does.
@@ -140,7 +140,7 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 		// next append, so that no record lands behind it.
 		s.torn = true
 		_ = s.truncateLocked()
-		return false, err
+		return false, fmt.Errorf("%w: replay log: %w", errStorage, err)
 	}
 	s.size += int64(len(rec))
 	s.seen[jti] = time.Unix(sec, 0)

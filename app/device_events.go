@@ -37,7 +37,8 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		Reason:   ev.Reason,
 		Detail:   ev.Detail,
 		// The device's state a heartbeat reports, shown in door status.
-		ClockSynced: ev.ClockSynced,
+		ClockSynced:  ev.ClockSynced,
+		StorageFault: ev.StorageFault,
 	}); err != nil {
 		return err
 	}

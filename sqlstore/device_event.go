@@ -73,7 +73,7 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //     last heard of, and a device with a clock in the future cannot make
 //     itself look online for longer;
 //   - a heartbeat of the active device does only that, and sets the
-//     door's device status (clock_synced) unless a later heartbeat set it
+//     door's device status (clock_synced, storage_fault) unless a later heartbeat set it
 //     already, and reports true:
 //     heartbeats come every minute and say only "alive", so they are
 //     neither kept nor audited, which keeps the audit chain about what
@@ -150,9 +150,9 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		if active && e.Kind == doorman.EventHeartbeat {
 			// The door shows the device's state as its latest heartbeat
 			// said; a heartbeat delivered late does not overwrite it.
-			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, device_status_at = $2
-				WHERE id = $3 AND (device_status_at IS NULL OR device_status_at <= $2)`,
-				e.ClockSynced, micros(seen), e.DoorID); err != nil {
+			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, storage_fault = $2, device_status_at = $3
+				WHERE id = $4 AND (device_status_at IS NULL OR device_status_at <= $3)`,
+				e.ClockSynced, e.StorageFault, micros(seen), e.DoorID); err != nil {
 				return err
 			}
 		}

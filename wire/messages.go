@@ -38,7 +38,7 @@ func (a *Ack) Validate() error {
 func validRejection(r string) bool {
 	switch r {
 	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
-		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced:
+		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault:
 		return true
 	}
 	return false
@@ -101,6 +101,11 @@ type Event struct {
 	// succeeded since the agent started; until one has, the device
 	// refuses every command (RejectClockUnsynced).
 	ClockSynced bool `json:"clock_synced,omitempty"`
+	// StorageFault says, in a heartbeat, that the device's last attempt
+	// to write its replay log or event queue failed (a full disk): it
+	// refuses every command it cannot record (RejectStorageFault). Such a
+	// heartbeat may reach the bus without passing the queue.
+	StorageFault bool `json:"storage_fault,omitempty"`
 }
 
 // Validate returns EINVALID if the event breaks a rule.
