@@ -99,6 +99,12 @@ type DeviceEvent struct {
 	GrantID  string    `json:"grant_id,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// ClockSynced is a heartbeat's report that the device has synced its
+	// clock since it started (see Door.ClockSynced).
+	ClockSynced bool `json:"clock_synced,omitempty"`
+	// StorageFault is a heartbeat's report that the device could not write
+	// its records (see Door.StorageFault).
+	StorageFault bool `json:"storage_fault,omitempty"`
 }
 
 // DeviceStore keeps devices and their enrollments.

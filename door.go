@@ -24,6 +24,18 @@ type Door struct {
 	// LastSeenAt is when the door's device last reported; nil if never.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 
+	// ClockSynced is what the door's device said in its last heartbeat:
+	// whether a signed time sync has succeeded since it started. Until
+	// one has, the device refuses every command (clock_unsynced). False
+	// before any heartbeat, and for agents too old to report it.
+	ClockSynced bool `json:"clock_synced" doc:"Whether the door's device, by its latest heartbeat, has synced its clock with the control plane since it started; until it has, it refuses every command (clock_unsynced). False before any heartbeat."`
+
+	// StorageFault is what the door's device said in its last heartbeat:
+	// whether its last write to its replay log or event queue failed
+	// (typically a full disk). It refuses every command it cannot record
+	// (storage_fault), so the door stays shut until that is fixed.
+	StorageFault bool `json:"storage_fault" doc:"Whether the door's device, by its latest heartbeat, could not write its records (typically a full disk); it refuses every command it cannot record (storage_fault)."`
+
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,12 +38,17 @@ type Config struct {
 	Tamper relay.TamperSensor
 	// Logger receives the agent's log; nil discards it.
 	Logger *slog.Logger
-	// HeartbeatInterval and TimeSyncInterval default to
-	// DefaultHeartbeatInterval and DefaultTimeSyncInterval.
+	// HeartbeatInterval, TimeSyncInterval and TimeSyncRetry default to
+	// DefaultHeartbeatInterval, DefaultTimeSyncInterval and
+	// DefaultTimeSyncRetry.
 	HeartbeatInterval time.Duration
 	TimeSyncInterval  time.Duration
+	TimeSyncRetry     time.Duration
 	// QueueLimit bounds the event queue; default DefaultQueueLimit.
 	QueueLimit int
+	// FS is the file system of the replay log and the event queue; nil
+	// means the real one (OSFS). Tests give one that fills up.
+	FS FS
 	// Now is the device's own wall clock; nil means time.Now. Tests use it
 	// to simulate a device whose clock is off or is stepped. Once synced,
 	// the agent measures elapsed time on Go's monotonic clock instead.
@@ -76,6 +82,28 @@ type Agent struct {
 
 	ignored  atomic.Int64       // messages on the command subject that were no command
 	eventIDs doorman.IDSequence // orders queued events (file names sort by ID)
+
+	storageFault atomic.Bool   // the last write to the replay log or queue failed
+	replayFailed atomic.Bool   // the replay log's last write failed (read by handleCommand)
+	beatWake     chan struct{} // asks for a heartbeat now (the device's state changed)
+}
+
+// Reconnect backoff: the first retry after reconnectWait, doubling with
+// each failed attempt up to maxReconnectWait, plus up to a second of
+// jitter so that a building's devices do not all knock at once.
+const (
+	reconnectWait    = time.Second
+	maxReconnectWait = time.Minute
+)
+
+// reconnectDelay returns how long to wait before reconnect attempt n
+// (counted from 1 within one outage).
+func reconnectDelay(attempts int) time.Duration {
+	d := reconnectWait
+	for i := 1; i < attempts && d < maxReconnectWait; i++ {
+		d *= 2
+	}
+	return min(d, maxReconnectWait) + rand.N(time.Second)
 }
 
 // MaxRejectReportsPerMinute bounds command_rejected events, so that a flood
@@ -96,11 +124,17 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.FS == nil {
+		cfg.FS = OSFS{}
+	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	if cfg.TimeSyncInterval <= 0 {
 		cfg.TimeSyncInterval = DefaultTimeSyncInterval
+	}
+	if cfg.TimeSyncRetry <= 0 {
+		cfg.TimeSyncRetry = DefaultTimeSyncRetry
 	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = DefaultQueueLimit
@@ -109,21 +143,25 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now}}
+	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now},
+		beatWake: make(chan struct{}, 1)}
 	a.heldOpen = DefaultHeldOpen
 	if id.Door.HeldOpenSeconds > 0 {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
 	}
 	// The replay log forgets by the synced clock only (see ReplayStore).
-	if a.replay, err = OpenReplayStore(filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
+	if a.replay, err = OpenReplayStoreFS(cfg.FS, filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
 		return nil, err
 	}
-	if a.queue, err = OpenQueue(filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
+	if a.queue, err = OpenQueueFS(cfg.FS, filepath.Join(cfg.DataDir, queueDir), cfg.QueueLimit); err != nil {
 		a.replay.Close()
 		return nil, err
 	}
+	// The verifier judges on the synced clock only: before the first sync
+	// it sees the zero time, so nothing is ever in its window even if the
+	// check in handleCommand were bypassed.
 	a.verifier, err = wire.NewVerifier(wire.VerifierConfig{
-		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: a.replay, Now: a.clock.Now,
+		DoorID: id.DoorID, Keys: id.CommandKeys, Replay: replayGuard{a}, Now: a.clock.SyncedNow,
 	})
 	if err != nil {
 		a.replay.Close()
@@ -174,15 +212,28 @@ func (a *Agent) Run(ctx context.Context) error {
 		default:
 		}
 	}
+	closed := make(chan struct{})
 	nc, err := nats.Connect(strings.Join(a.id.NATSURLs, ","),
 		nats.UserJWTAndSeed(a.id.UserJWT, a.id.NKeySeed),
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
 		nats.CustomInboxPrefix(wire.InboxPrefix(a.id.DoorID)),
 		nats.Name(a.id.DeviceID),
+		// Reconnecting never ends, also after authorization errors:
+		// nats.go by default gives up after two in a row and closes the
+		// connection, which left the agent running but deaf, so its
+		// supervisor never restarted it. We keep retrying, with backoff,
+		// rather than exit non-zero for systemd to restart us: a refused
+		// login is often passing (a restarted server whose account is not
+		// loaded yet, an external account pushed late, a revocation
+		// undone), a restart would fix nothing that retrying does not,
+		// and systemd stops restarting a unit that fails five times in
+		// ten seconds (StartLimitBurst). A revoked device costs the
+		// server one refused login a minute. Should the connection still
+		// close, Run returns an error, so the binary exits non-zero.
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
-		nats.ReconnectJitter(500*time.Millisecond, time.Second),
+		nats.IgnoreAuthErrorAbort(),
+		nats.CustomReconnectDelay(reconnectDelay),
 		nats.ConnectHandler(func(*nats.Conn) { a.log.Info("connected"); signal() }),
 		nats.ReconnectHandler(func(*nats.Conn) { a.log.Info("reconnected"); signal() }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -191,6 +242,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { a.log.Warn("bus error", "err", err) }),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 	)
 	if err != nil {
 		return fmt.Errorf("agent: connect: %w", err)
@@ -212,11 +264,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	publishWake := make(chan struct{}, 1)
 	timeWake := make(chan struct{}, 1)
-	beatWake := make(chan struct{}, 1)
+	beatWake := a.beatWake
 	wg.Add(3)
 	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
-	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake) }()
-	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, beatWake) }()
+	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake, beatWake) }()
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, js, beatWake) }()
 	if a.cfg.Sensor != nil {
 		wg.Add(1)
 		go func() {
@@ -244,6 +296,16 @@ func (a *Agent) Run(ctx context.Context) error {
 			nc.Close()
 			wg.Wait()
 			return nil
+		case <-closed:
+			// Not our doing (that is ctx): the client gave up. Exit, so
+			// that the supervisor starts the agent again.
+			stopped := ctx.Err() != nil
+			cancel()
+			wg.Wait()
+			if stopped {
+				return nil
+			}
+			return fmt.Errorf("agent: bus connection closed: %v", nc.LastError())
 		case <-online:
 			for _, ch := range []chan struct{}{publishWake, timeWake, beatWake} {
 				select {
@@ -278,6 +340,9 @@ func (a *Agent) onCommand(m *nats.Msg) {
 	} else if err := m.Respond(data); err != nil {
 		a.log.Warn("ack not sent", "err", err)
 	}
+	if ev == nil { // queued already
+		return
+	}
 	if ev.Kind == wire.EventCommandRejected && !a.admitRejectReport(ev) {
 		return
 	}
@@ -306,37 +371,111 @@ func (a *Agent) admitRejectReport(ev *wire.Event) bool {
 }
 
 // handleCommand judges one command and, if it passes, pulses the relay. It
-// returns the ack to send and the event to report. Nothing about the input
-// can make it panic or pulse the relay unless the verifier accepted it.
+// returns the ack to send and the event to report (nil when it queued the
+// event itself). Nothing about the input can make it panic or pulse the
+// relay unless the verifier accepted it.
+//
+// The relay moves only once its evidence is on disk: the token ID in the
+// replay log (by the verifier) and then the unlock_executed event in the
+// event queue, each fsynced. If either cannot be written (a full disk),
+// the command is refused with storage_fault and the device reports a
+// storage fault in its heartbeats: a door that opens without a record of
+// it would leave the audit blind, and one that cannot record its token
+// could be opened twice with it.
 func (a *Agent) handleCommand(data []byte) (*wire.Ack, *wire.Event) {
+	if !a.clock.Synced() {
+		a.log.Warn("command rejected", "reason", wire.RejectClockUnsynced)
+		return &wire.Ack{Rejected: wire.RejectClockUnsynced},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectClockUnsynced, Detail: "no signed time sync since the agent started"}
+	}
 	cmd, err := a.verifier.Verify(data)
 	if err != nil {
 		var rej *wire.Rejection
 		if !errors.As(err, &rej) {
 			rej = &wire.Rejection{Reason: wire.RejectInternal, Detail: err.Error()}
 		}
+		if a.replayFailed.Swap(false) && rej.Reason == wire.RejectInternal {
+			rej = &wire.Rejection{Reason: wire.RejectStorageFault, Detail: rej.Detail}
+		}
 		a.log.Warn("command rejected", "reason", rej.Reason, "detail", rej.Detail)
 		return &wire.Ack{Rejected: rej.Reason},
 			&wire.Event{Kind: wire.EventCommandRejected, Reason: rej.Reason, Detail: rej.Detail}
 	}
+	executed := &wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
+	if err := a.queueEvent(executed); err != nil {
+		a.log.Error("command refused: its unlock_executed event could not be stored", "grant", cmd.GrantID, "err", err)
+		return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, Rejected: wire.RejectStorageFault},
+			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectStorageFault, GrantID: cmd.GrantID, JTI: cmd.JTI, Detail: "event queue: " + err.Error()}
+	}
 	if err := a.relay.Pulse(cmd.Pulse); err != nil {
 		a.log.Error("relay failed", "err", err)
+		// The door did not move: withdraw the event, unless it was sent
+		// already (then the command_rejected below follows it).
+		if err := a.queue.Done(executed.ID); err != nil {
+			a.log.Error("withdraw unlock_executed", "err", err)
+		}
 		return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, Rejected: wire.RejectInternal},
 			&wire.Event{Kind: wire.EventCommandRejected, Reason: wire.RejectInternal, GrantID: cmd.GrantID, JTI: cmd.JTI, Detail: "relay: " + err.Error()}
 	}
-	now := a.clock.Now().UTC()
+	now := executed.At
 	a.mu.Lock()
 	a.lastGrant, a.lastPulseEnd = cmd.GrantID, now.Add(cmd.Pulse)
 	a.mu.Unlock()
 	a.log.Info("unlocked", "grant", cmd.GrantID, "pulse", cmd.Pulse)
-	return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: now},
-		&wire.Event{Kind: wire.EventUnlockExecuted, GrantID: cmd.GrantID, JTI: cmd.JTI}
+	return &wire.Ack{GrantID: cmd.GrantID, JTI: cmd.JTI, ExecutedAt: now}, nil
 }
 
-// timeLoop syncs the clock at every (re)connect and periodically.
-func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{}) {
-	t := time.NewTicker(a.cfg.TimeSyncInterval)
+// replayGuard is the replay log as the verifier sees it: it notes whether
+// the log could be written (see noteStorage), and whether this command's
+// write failed, which handleCommand turns into storage_fault.
+type replayGuard struct{ a *Agent }
+
+func (g replayGuard) Use(jti string, until time.Time) (bool, error) {
+	fresh, err := g.a.replay.Use(jti, until)
+	g.a.noteStorage(err)
+	g.a.replayFailed.Store(errors.Is(err, errStorage))
+	return fresh, err
+}
+
+// StorageFault reports whether the last write to the replay log or the
+// event queue failed.
+func (a *Agent) StorageFault() bool { return a.storageFault.Load() }
+
+// noteStorage records the outcome of a write to the replay log or the
+// event queue: an errStorage sets the storage fault, success clears it,
+// other errors (an invalid event) say nothing about the disk. A change
+// asks for a heartbeat at once, so that the door's status shows it.
+func (a *Agent) noteStorage(err error) {
+	fault := errors.Is(err, errStorage)
+	if err != nil && !fault {
+		return
+	}
+	if a.storageFault.Swap(fault) == fault {
+		return
+	}
+	if fault {
+		a.log.Error("storage fault: the device refuses commands it cannot record", "err", err)
+	} else {
+		a.log.Info("storage works again")
+	}
+	select {
+	case a.beatWake <- struct{}{}:
+	default:
+	}
+}
+
+// timeLoop syncs the clock at every (re)connect and every
+// TimeSyncInterval; after a failure it tries again after TimeSyncRetry,
+// doubling the wait with every further failure (see nextTimeSync), so
+// that a device whose first sync was lost opens for couriers within
+// seconds, not an interval later.
+//
+// The first successful sync wakes the heartbeat (beat), so that the door's
+// status shows at once that the device accepts commands.
+func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{}, beat chan<- struct{}) {
+	t := time.NewTimer(a.cfg.TimeSyncInterval)
 	defer t.Stop()
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -344,9 +483,24 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 		case <-wake:
 		case <-t.C:
 		}
-		if err := a.syncTime(ctx, nc); err != nil && ctx.Err() == nil {
-			a.log.Warn("time sync failed", "err", err)
+		was := a.clock.Synced()
+		if err := a.syncTime(ctx, nc); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			a.log.Warn("time sync failed", "err", err, "failures", failures)
+		} else {
+			failures = 0
+			if !was {
+				select {
+				case beat <- struct{}{}:
+				default:
+				}
+			}
 		}
+		t.Stop()
+		t.Reset(nextTimeSync(failures, a.cfg.TimeSyncRetry, a.cfg.TimeSyncInterval))
 	}
 }
 
@@ -354,7 +508,10 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 // (online), so that the door shows online at once rather than an interval
 // later, and then every interval. Heartbeats are not queued during an
 // outage: they say "alive now", which a late one cannot.
-func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan struct{}) {
+//
+// A heartbeat that cannot be queued (a full disk: exactly when it must
+// report the storage fault) is published straight to JetStream instead.
+func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, online <-chan struct{}) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
@@ -367,7 +524,11 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan 
 		if !nc.IsConnected() {
 			continue
 		}
-		off, _ := a.clock.Offset()
-		a.report(&wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds()})
+		off, synced := a.clock.Offset()
+		hb := &wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(),
+			ClockSynced: synced, StorageFault: a.storageFault.Load()}
+		if err := a.queueEvent(hb); err != nil {
+			a.publishNow(ctx, js, hb)
+		}
 	}
 }

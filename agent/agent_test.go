@@ -148,9 +148,11 @@ func (e *Env) Sign(tb testing.TB, grant string) string {
 	return tok
 }
 
-// Unlock sends a token and waits for the agent to be listening first.
+// Unlock sends a token once the agent has synced its clock (it refuses
+// every command before) and is listening.
 func (e *Env) Unlock(tb testing.TB, token string) (*wire.Ack, error) {
 	tb.Helper()
+	e.WaitSynced(tb)
 	deadline := time.Now().Add(testWait)
 	for {
 		ack, err := e.Bus.SendUnlock(context.Background(), e.DoorID, token, 0)

@@ -132,17 +132,12 @@ func TestAttack_ReplayAfterRestart(t *testing.T) {
 // and accepts them after.
 func TestAgent_ClockSkew(t *testing.T) {
 	e := MustEnv(t)
-	e.StopAgent()
 	off := func(cfg *agent.Config) { cfg.Now = func() time.Time { return time.Now().Add(time.Hour) } }
-	// No time service: the skewed clock rules.
-	e.Bus.Close()
-	e.NoTime = true
-	e.StartBus(t)
-	e.NoTime = false
+	// No time service: the device refuses everything.
+	restartWithoutTimeService(t, e)
 	e.StartAgent(t, off)
-	ack, err := e.Unlock(t, e.Sign(t, "gnt_skewed"))
-	if ack == nil || ack.Rejected != wire.RejectExpired {
-		t.Fatalf("command to a device an hour ahead: %+v %v, want expired", ack, err)
+	if ack := rawCommandWhenListening(t, e, []byte(e.Sign(t, "gnt_skewed"))); ack.Rejected != wire.RejectClockUnsynced {
+		t.Fatalf("command to a device an hour ahead, never synced: %+v, want %s", ack, wire.RejectClockUnsynced)
 	}
 	e.StopAgent()
 	e.Bus.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,8 +16,15 @@ import (
 // Time sync limits.
 const (
 	// DefaultTimeSyncInterval is how often the agent asks for the control
-	// plane's time (and at every (re)connect).
+	// plane's time once synced (and at every (re)connect).
 	DefaultTimeSyncInterval = 5 * time.Minute
+	// DefaultTimeSyncRetry is how soon the agent asks again after a failed
+	// time sync; each further failure doubles the wait, up to
+	// maxTimeSyncRetry (or the sync interval, if shorter). Until a sync
+	// succeeds the door refuses every command, so it must not wait the
+	// whole interval.
+	DefaultTimeSyncRetry = time.Second
+	maxTimeSyncRetry     = time.Minute
 	// maxSyncRoundTrip discards time replies that took longer than this:
 	// the round trip bounds the error of the estimate.
 	maxSyncRoundTrip   = 2 * time.Second
@@ -24,9 +32,11 @@ const (
 )
 
 // clock is the device's clock corrected to the control plane's, learned
-// from signed time replies. Commands are judged on it, so a device without
-// a real-time clock (which boots in 1970) refuses every command until its
-// first sync.
+// from signed time replies. Commands are judged on it, and only once it
+// has synced since the agent started: before that the agent refuses every
+// command (fail-secure), because the device's own clock may be stale or
+// set by whoever controls its network (spoofed NTP), and a clock behind
+// would let a command held back past its expiry open the door.
 //
 // Once synced, the corrected time is the control plane's time at the last
 // sync plus the time elapsed since on Go's monotonic clock, not the wall
@@ -50,6 +60,13 @@ func (c *clock) Now() time.Time {
 		return c.raw()
 	}
 	return c.base.Add(time.Since(c.at))
+}
+
+// Synced reports whether a signed time sync has succeeded since start.
+func (c *clock) Synced() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.synced
 }
 
 // SyncedNow returns the corrected time once a sync succeeded and the zero
@@ -113,7 +130,7 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	}
 	rtt := t1.Sub(t0)
 	if rtt > maxSyncRoundTrip {
-		return nil
+		return fmt.Errorf("time reply took %s, over %s", rtt, maxSyncRoundTrip)
 	}
 	// The reply was signed somewhere within the round trip: assume the
 	// middle, which errs by at most half of it.
@@ -121,4 +138,19 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	off, _ := a.clock.Offset()
 	a.log.Debug("clock synced", "offset", off, "rtt", rtt)
 	return nil
+}
+
+// nextTimeSync returns how long to wait before the next time sync: the
+// interval after a success, and after the n-th failure in a row (n >= 1)
+// the retry doubled n-1 times, at most maxTimeSyncRetry or the interval.
+func nextTimeSync(failures int, retry, interval time.Duration) time.Duration {
+	if failures == 0 {
+		return interval
+	}
+	limit := min(maxTimeSyncRetry, interval)
+	d := retry
+	for i := 1; i < failures && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
 }

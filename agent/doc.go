@@ -8,7 +8,13 @@
 //
 // Whatever arrives on the bus (garbage, truncated, oversized, forged,
 // replayed, expired or foreign commands) the door stays shut, the agent
-// keeps running and a command_rejected event is reported. Messages on the
+// keeps running and a command_rejected event is reported. It also stays
+// shut before the first signed time sync since the agent started
+// (clock_unsynced), and when the token ID or the unlock_executed event
+// cannot be made durable (storage_fault): the relay never moves without
+// both on disk. The replay log is a checksummed record log whose torn
+// tail is cut off before anything is appended; both it and the event
+// queue write through FS, which tests replace with a disk that fills up. Messages on the
 // command subject without a reply subject are no commands (the server
 // sends those on behalf of whoever named the subject as a reply) and are
 // ignored without a report.

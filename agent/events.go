@@ -25,12 +25,39 @@ const (
 // IDs come from one sequence, so events queue (and are sent) in the order
 // they were reported, also within one millisecond.
 func (a *Agent) report(ev *wire.Event) {
+	if err := a.queueEvent(ev); err != nil {
+		a.log.Error("event not queued", "kind", ev.Kind, "err", err)
+	}
+}
+
+// queueEvent gives ev its ID, door and time and stores it durably; it
+// notes whether the disk took it (see noteStorage).
+func (a *Agent) queueEvent(ev *wire.Event) error {
 	ev.ID = a.eventIDs.Next(wire.PrefixEvent)
 	ev.DoorID = a.id.DoorID
 	ev.At = a.clock.Now().UTC()
 	ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
-	if err := a.queue.Add(ev); err != nil {
-		a.log.Error("event not queued", "kind", ev.Kind, "err", err)
+	err := a.queue.Add(ev)
+	a.noteStorage(err)
+	return err
+}
+
+// publishNow sends ev to JetStream without the queue, for a heartbeat the
+// full disk would not take. It is sent once; a lost one is not missed,
+// the next heartbeat says the same.
+func (a *Agent) publishNow(ctx context.Context, js jetstream.JetStream, ev *wire.Event) {
+	if err := a.signEvent(ev); err != nil {
+		a.log.Error("heartbeat not signed", "err", err)
+		return
+	}
+	data, err := wire.Encode(ev, wire.MaxMessageSize)
+	if err != nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	if _, err := js.Publish(pctx, wire.EventSubject(ev.DoorID, a.id.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+		a.log.Warn("heartbeat not sent", "err", err)
 	}
 }
 

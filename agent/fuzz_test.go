@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -9,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -61,6 +64,9 @@ func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { a.Close() })
+	// As if a signed time sync had succeeded: the agent refuses every
+	// command before one.
+	a.clock.set(time.Now(), time.Now())
 	return a, sim, signer
 }
 
@@ -101,6 +107,12 @@ func FuzzHandleCommand(f *testing.F) {
 		if b, err := wire.Encode(ack, wire.MaxMessageSize); err != nil || len(b) > wire.MaxMessageSize {
 			t.Fatalf("ack does not encode: %v", err)
 		}
+		if ack.Executed() != (ev == nil) {
+			t.Fatalf("ack %+v with event %+v: an execution queues its event itself, a refusal hands it back", ack, ev)
+		}
+		if ev == nil {
+			return
+		}
 		ev.ID, ev.DoorID, ev.At = wire.NewEventID(), a.id.DoorID, time.Now()
 		ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
 		b, err := wire.Encode(ev, wire.MaxMessageSize)
@@ -112,4 +124,77 @@ func FuzzHandleCommand(f *testing.F) {
 			t.Fatalf("event does not survive the round trip: %v", err)
 		}
 	})
+}
+
+// FuzzHandleCommandFullDisk runs a signed command on a disk with little
+// room left, then again once space returns, then again after a restart:
+// the relay pulses at most once, and only when the token ID and the
+// unlock_executed event are both on disk; a refusal for want of room is
+// storage_fault. The seeds run in every go test.
+func FuzzHandleCommandFullDisk(f *testing.F) {
+	for _, free := range []uint16{0, 1, 20, 45, 46, 47, 100, 300, 500, 700, 2000} {
+		f.Add(free)
+	}
+	f.Fuzz(func(t *testing.T, free uint16) {
+		disk := NewFullDisk()
+		a, sim, signer := newOfflineAgent(t, func(c *Config) { c.FS = disk })
+		tok, _, err := signer.SignUnlock(wire.Unlock{DoorID: a.id.DoorID, GrantID: "gnt_fuzz", TTL: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		disk.SetFree(int64(free % 2048))
+		ack, _ := a.handleCommand([]byte(tok))
+		if ack.Executed() {
+			if sim.Pulses() != 1 {
+				t.Fatalf("executed with %d pulses", sim.Pulses())
+			}
+			if !queuedUnlock(t, a.cfg.DataDir, ack.JTI) {
+				t.Fatalf("executed on a disk with %d bytes free, and no unlock_executed on disk", free)
+			}
+			if data, _ := os.ReadFile(filepath.Join(a.cfg.DataDir, replayFile)); !bytes.Contains(data, []byte(ack.JTI)) {
+				t.Fatalf("executed, and the token ID is not in the replay log")
+			}
+		} else if sim.Pulses() != 0 || ack.Rejected != wire.RejectStorageFault {
+			t.Fatalf("on a disk with %d bytes free: ack %+v, %d pulses; want storage_fault and none", free, ack, sim.Pulses())
+		} else if !a.StorageFault() {
+			t.Fatal("refused for want of room, and no storage fault reported")
+		}
+
+		disk.SetFree(-1)
+		again, _ := a.handleCommand([]byte(tok))
+		if ack.Executed() && again.Executed() {
+			t.Fatal("the same command opened twice")
+		}
+		pulses := sim.Pulses()
+		a.Close()
+		b, err := New(Config{DataDir: a.cfg.DataDir, Relay: sim})
+		if err != nil {
+			t.Fatalf("restart: %v", err)
+		}
+		defer b.Close()
+		b.clock.set(time.Now(), time.Now())
+		if ack, _ := b.handleCommand([]byte(tok)); ack.Executed() || pulses > 1 || sim.Pulses() != pulses {
+			t.Fatalf("after a restart: ack %+v, %d pulses before; want one pulse at most", ack, pulses)
+		}
+	})
+}
+
+// queuedUnlock reports whether the queue in dataDir holds the
+// unlock_executed event of token jti.
+func queuedUnlock(t *testing.T, dataDir, jti string) bool {
+	t.Helper()
+	q, err := OpenQueue(filepath.Join(dataDir, queueDir), DefaultQueueLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := q.Next(DefaultQueueLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Kind == wire.EventUnlockExecuted && ev.JTI == jti {
+			return true
+		}
+	}
+	return false
 }

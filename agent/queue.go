@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -18,8 +17,12 @@ const DefaultQueueLimit = 10000
 
 // Queue is the device's durable outbox of events: one fsynced file per
 // event, named by its time-ordered event ID, removed only after JetStream
-// acknowledged it.
+// acknowledged it. It is no append log: each event file is written to a
+// temporary file, fsynced and renamed into place, so a full disk or a
+// crash leaves either the whole event or none (and a temporary file that
+// the next open removes).
 type Queue struct {
+	fs    FS
 	dir   string
 	limit int
 
@@ -31,14 +34,24 @@ type Queue struct {
 
 // OpenQueue opens (or creates) the queue directory.
 func OpenQueue(dir string, limit int) (*Queue, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	return OpenQueueFS(OSFS{}, dir, limit)
+}
+
+// OpenQueueFS is OpenQueue on the file system fsys.
+func OpenQueueFS(fsys FS, dir string, limit int) (*Queue, error) {
+	if err := fsys.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("agent: queue: %w", err)
 	}
-	q := &Queue{dir: dir, limit: limit, wake: make(chan struct{}, 1)}
-	// Temp files of writes a crash interrupted were never events.
-	if tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(tmps) > 0 {
-		for _, t := range tmps {
-			os.Remove(t)
+	q := &Queue{fs: fsys, dir: dir, limit: limit, wake: make(chan struct{}, 1)}
+	// Temp files of writes a crash or a full disk interrupted were never
+	// events: an event file appears only by rename, whole and fsynced.
+	entries, err := fsys.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("agent: queue: %w", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			fsys.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 	names, err := q.list()
@@ -61,15 +74,20 @@ func (q *Queue) Add(ev *wire.Event) error {
 	if q.count >= q.limit {
 		q.dropped++
 		q.mu.Unlock()
-		return fmt.Errorf("agent: event queue full, %s dropped", ev.Kind)
+		return fmt.Errorf("agent: %w: event queue full, %s dropped", errStorage, ev.Kind)
 	}
 	q.count++
 	q.mu.Unlock()
-	if err := durable.WriteFile(filepath.Join(q.dir, ev.ID+".json"), data, 0o600); err != nil {
+	path := filepath.Join(q.dir, ev.ID+".json")
+	if err := writeFileAtomic(q.fs, path, data, 0o600); err != nil {
+		// The rename may have happened before the directory's fsync
+		// failed: an event the caller was told is not stored must not be
+		// sent (an unlock_executed whose relay never moved).
+		q.fs.Remove(path)
 		q.mu.Lock()
 		q.count--
 		q.mu.Unlock()
-		return fmt.Errorf("agent: queue event: %w", err)
+		return fmt.Errorf("agent: %w: queue event: %w", errStorage, err)
 	}
 	select {
 	case q.wake <- struct{}{}:
@@ -90,7 +108,7 @@ func (q *Queue) Next(n int) ([]*wire.Event, error) {
 		if len(out) == n {
 			break
 		}
-		data, err := os.ReadFile(filepath.Join(q.dir, name))
+		data, err := q.fs.ReadFile(filepath.Join(q.dir, name))
 		var ev wire.Event
 		if err == nil {
 			err = wire.Decode(data, wire.MaxMessageSize, &ev)
@@ -125,7 +143,7 @@ func (q *Queue) Dropped() int64 {
 func (q *Queue) Wake() <-chan struct{} { return q.wake }
 
 func (q *Queue) remove(name string) error {
-	if err := os.Remove(filepath.Join(q.dir, name)); os.IsNotExist(err) {
+	if err := q.fs.Remove(filepath.Join(q.dir, name)); os.IsNotExist(err) {
 		return nil
 	} else if err != nil {
 		return err
@@ -133,11 +151,11 @@ func (q *Queue) remove(name string) error {
 	q.mu.Lock()
 	q.count--
 	q.mu.Unlock()
-	return durable.SyncDir(q.dir)
+	return syncDir(q.fs, q.dir)
 }
 
 func (q *Queue) list() ([]string, error) {
-	entries, err := os.ReadDir(q.dir)
+	entries, err := q.fs.ReadDir(q.dir)
 	if err != nil {
 		return nil, fmt.Errorf("agent: queue: %w", err)
 	}

@@ -1,28 +1,32 @@
 package agent
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/doorman-dev/doorman/internal/durable"
 	"github.com/doorman-dev/doorman/wire"
 )
 
 // compactAfter is how many appended entries the replay log may hold beyond
-// its live ones before it is rewritten.
+// its live ones before it is rewritten. It only decides when expired
+// entries are dropped, never which: an entry is forgotten only once its
+// token has expired by the trusted clock.
 const compactAfter = 1024
 
 // ReplayStore is the device's durable memory of used command token IDs: an
-// append-only file of "<forget-after unix seconds> <jti>" lines, fsynced
-// before a token is accepted (so a crash right after a pulse cannot forget
-// it), and compacted by rewriting only the entries still needed. An entry
-// is kept until a second past the token's expiry, after which the verifier
-// refuses the token as expired anyway.
+// append-only log of records (see replaylog.go: length, CRC-32C, forget-
+// after time, token ID), each fsynced before a token is accepted, so a
+// crash right after a pulse cannot forget it, and compacted by rewriting
+// only the entries still needed. An entry is kept until a second past the
+// token's expiry, after which the verifier refuses the token as expired
+// anyway.
+//
+// A write the disk cut short (full disk, crash) leaves a torn record at
+// the end; it is cut off before anything else is appended — at open, and
+// at once after a failed append — so no later record is ever written
+// behind it and lost.
 //
 // Entries are only ever forgotten by a trusted clock: the store's clock
 // returns the zero time while it cannot be trusted (the agent's, before its
@@ -31,8 +35,11 @@ const compactAfter = 1024
 // forget the tokens it spent.
 type ReplayStore struct {
 	mu       sync.Mutex
+	fs       FS
 	path     string
-	f        *os.File
+	f        File
+	size     int64 // bytes of whole records in the file; a torn tail lies beyond
+	torn     bool  // an append failed and its bytes may still lie beyond size
 	now      func() time.Time
 	seen     map[string]time.Time
 	appended int
@@ -42,36 +49,63 @@ var _ wire.ReplayGuard = (*ReplayStore)(nil)
 
 // OpenReplayStore opens (or creates) the replay log at path. now is the
 // clock entries are forgotten by; it returns the zero time while it cannot
-// be trusted, and then nothing is forgotten. A torn last line, as a crash
-// mid-append leaves, is dropped: its token was never acted on, because
-// acting waits for the fsync.
+// be trusted, and then nothing is forgotten. A torn last record, as a
+// crash or a full disk mid-append leaves, is cut off: its token was never
+// acted on, because acting waits for the fsync. A log in the old line
+// format is read once and rewritten in the record format.
 func OpenReplayStore(path string, now func() time.Time) (*ReplayStore, error) {
-	s := &ReplayStore{path: path, now: now, seen: map[string]time.Time{}}
-	data, err := os.ReadFile(path)
+	return OpenReplayStoreFS(OSFS{}, path, now)
+}
+
+// OpenReplayStoreFS is OpenReplayStore on the file system fsys.
+func OpenReplayStoreFS(fsys FS, path string, now func() time.Time) (*ReplayStore, error) {
+	s := &ReplayStore{fs: fsys, path: path, now: now, seen: map[string]time.Time{}}
+	data, err := fsys.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("agent: replay log: %w", err)
 	}
+	entries, valid, format := parseReplayLog(data)
 	t := now()
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		exp, jti, ok := bytes.Cut(line, []byte(" "))
-		if !ok || !validJTI(string(jti)) {
-			continue
-		}
-		sec, err := strconv.ParseInt(string(exp), 10, 64)
-		if err != nil {
-			continue
-		}
-		if until := time.Unix(sec, 0); t.IsZero() || until.After(t) {
-			s.seen[string(jti)] = until
+	for _, e := range entries {
+		if t.IsZero() || e.until.After(t) {
+			if cur, ok := s.seen[e.jti]; !ok || e.until.After(cur) {
+				s.seen[e.jti] = e.until
+			}
 		}
 	}
-	if err := s.compact(); err != nil {
-		return nil, err
+	if format != replayFormatRecords || valid == 0 {
+		// A new log (or a torn start of one), or one in the old format:
+		// write it whole in the record format before anything is
+		// appended.
+		if err := s.compact(); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("agent: replay log: %w", err)
+	}
+	s.f, s.size = f, int64(valid)
+	if valid < len(data) {
+		// Cut the torn tail off (this frees space, so it works on a full
+		// disk) before anything is appended behind it.
+		if err := s.truncateLocked(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("agent: replay log: cut torn record: %w", err)
+		}
+	}
+	if len(entries) > len(s.seen) && !t.IsZero() {
+		// Some entries expired: drop them. Best effort, the log as it is
+		// stays valid (a full disk has no room for the rewrite).
+		_ = s.compact()
 	}
 	return s, nil
 }
 
 // Use records jti until the given time and reports whether it was unused.
+// It returns only once the record is on disk; if it cannot be written
+// (a full disk), it returns an error, and the torn bytes are cut off.
 func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 	if !validJTI(jti) {
 		return false, fmt.Errorf("token ID is not storable")
@@ -86,17 +120,29 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 			return false, nil
 		}
 	}
+	if s.torn {
+		if err := s.truncateLocked(); err != nil {
+			return false, fmt.Errorf("%w: replay log: cut torn record: %w", errStorage, err)
+		}
+	}
 	// Round up, so the entry never expires before the token does.
 	sec := until.Unix()
 	if until.Nanosecond() > 0 {
 		sec++
 	}
-	if _, err := fmt.Fprintf(s.f, "%d %s\n", sec, jti); err != nil {
-		return false, err
+	rec := appendReplayRecord(nil, sec, jti)
+	_, err := s.f.Write(rec)
+	if err == nil {
+		err = s.f.Sync()
 	}
-	if err := s.f.Sync(); err != nil {
-		return false, err
+	if err != nil {
+		// Part of the record may be on disk: cut it off now, or at the
+		// next append, so that no record lands behind it.
+		s.torn = true
+		_ = s.truncateLocked()
+		return false, fmt.Errorf("%w: replay log: %w", errStorage, err)
 	}
+	s.size += int64(len(rec))
 	s.seen[jti] = time.Unix(sec, 0)
 	s.appended++
 	// Compaction forgets by the clock; while it is untrusted it could only
@@ -107,6 +153,18 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// truncateLocked cuts the file back to its whole records and syncs it.
+func (s *ReplayStore) truncateLocked() error {
+	if err := s.f.Truncate(s.size); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return err
+	}
+	s.torn = false
+	return nil
 }
 
 // Close closes the log.
@@ -128,36 +186,42 @@ func (s *ReplayStore) compact() error {
 }
 
 // compactLocked rewrites the log with the entries still needed (all of
-// them while the clock is untrusted) and reopens it for appending.
+// them while the clock is untrusted), atomically, and reopens it for
+// appending.
 func (s *ReplayStore) compactLocked() error {
 	t := s.now()
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
+	buf := []byte(replayMagic)
 	for jti, until := range s.seen {
 		if !t.IsZero() && !until.After(t) {
-			delete(s.seen, jti)
 			continue
 		}
-		fmt.Fprintf(w, "%d %s\n", until.Unix(), jti)
+		buf = appendReplayRecord(buf, until.Unix(), jti)
 	}
-	w.Flush()
-	if err := durable.WriteFile(s.path, buf.Bytes(), 0o600); err != nil {
+	if err := writeFileAtomic(s.fs, s.path, buf, 0o600); err != nil {
 		return fmt.Errorf("agent: replay log: %w", err)
 	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := s.fs.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("agent: replay log: %w", err)
+	}
+	if !t.IsZero() {
+		for jti, until := range s.seen {
+			if !until.After(t) {
+				delete(s.seen, jti)
+			}
+		}
 	}
 	if s.f != nil {
 		s.f.Close()
 	}
-	s.f, s.appended = f, 0
+	s.f, s.size, s.torn, s.appended = f, int64(len(buf)), false, 0
 	return nil
 }
 
-// validJTI reports whether a token ID can be written as one log field.
+// validJTI reports whether a token ID can be stored: 1 to 64 printable
+// ASCII characters without spaces (the old line format needed that).
 func validJTI(jti string) bool {
-	if jti == "" || len(jti) > 64 {
+	if jti == "" || len(jti) > maxJTILength {
 		return false
 	}
 	for i := 0; i < len(jti); i++ {

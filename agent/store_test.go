@@ -1,8 +1,10 @@
 package agent_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +45,8 @@ func TestReplayStore_SurvivesReopenAndTornWrite(t *testing.T) {
 		t.Fatal("used token accepted after reopening")
 	}
 	data, _ := os.ReadFile(path)
-	if strings.Contains(string(data), "cmd_old") || strings.Contains(string(data), "17999\n") {
-		t.Fatalf("compaction kept expired or torn entries:\n%s", data)
+	if strings.Contains(string(data), "cmd_old") || strings.Contains(string(data), "17999") || agent.ReplayLogRecords(path) != 1 {
+		t.Fatalf("compaction kept expired or torn entries:\n%q", data)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v", fi.Mode().Perm())
@@ -68,9 +70,8 @@ func TestReplayStore_Compacts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	data, _ := os.ReadFile(path)
-	if lines := strings.Count(string(data), "\n"); lines > 1100 {
-		t.Fatalf("replay log has %d lines after 3000 short-lived tokens", lines)
+	if n := agent.ReplayLogRecords(path); n > 1100 {
+		t.Fatalf("replay log has %d records after 3000 short-lived tokens", n)
 	}
 }
 
@@ -164,7 +165,77 @@ func TestReplayStore_ForgetsNothingUntilTrusted(t *testing.T) {
 	if strings.Contains(string(data), "cmd_spent") {
 		t.Fatal("expired entry kept after compaction with a trusted clock")
 	}
-	if lines := strings.Count(string(data), "\n"); lines > 1100 {
-		t.Fatalf("replay log has %d lines after compaction", lines)
+	if n := agent.ReplayLogRecords(path); n > 1100 {
+		t.Fatalf("replay log has %d records after compaction", n)
+	}
+}
+
+// TestReplayStore_NeverForgetsByCount: however many tokens are spent
+// after it (more than compaction's bound of appended entries), a token
+// that has not expired by the trusted clock stays spent, also after a
+// reopen.
+func TestReplayStore_NeverForgetsByCount(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	now := time.Now()
+	s, err := agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.Use("cmd_captured", now.Add(time.Minute)); !fresh || err != nil {
+		t.Fatalf("first use: %v %v", fresh, err)
+	}
+	for i := 0; i < 3000; i++ {
+		if fresh, err := s.Use(doorman.NewID("cmd"), now.Add(time.Minute)); !fresh || err != nil {
+			t.Fatalf("use %d: %v %v", i, fresh, err)
+		}
+	}
+	if fresh, _ := s.Use("cmd_captured", now.Add(time.Minute)); fresh {
+		t.Fatal("an unexpired token was forgotten after 3000 later ones")
+	}
+	s.Close()
+	s, err = agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fresh, _ := s.Use("cmd_captured", now.Add(time.Minute)); fresh {
+		t.Fatal("an unexpired token was forgotten after a reopen")
+	}
+}
+
+// TestReplayStore_MigratesOldFormat: an enrolled device's replay.log in
+// the old line format is read once and rewritten in the record format,
+// and the tokens it spent stay spent — also the one the old format lost
+// behind a fragment a full disk left.
+func TestReplayStore_MigratesOldFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replay.log")
+	now := time.Now()
+	until := now.Add(time.Minute).Unix()
+	old := fmt.Sprintf("%d cmd_spent\n%d cmd_torn_by_full_di%d cmd_behind_fragment\n", until, until, until)
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, jti := range []string{"cmd_spent", "cmd_behind_fragment"} {
+		if fresh, _ := s.Use(jti, now.Add(time.Minute)); fresh {
+			t.Fatalf("%s accepted after the migration", jti)
+		}
+	}
+	s.Close()
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "\n"+strconv.FormatInt(until, 10)) || !strings.HasPrefix(string(data), "doorman replay log v2\n") {
+		t.Fatalf("replay log not rewritten in the record format:\n%q", data)
+	}
+	// Reopened, in the new format, the tokens are still spent.
+	s, err = agent.OpenReplayStore(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fresh, _ := s.Use("cmd_spent", now.Add(time.Minute)); fresh {
+		t.Fatal("token accepted after the second open")
 	}
 }

@@ -51,6 +51,9 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		GrantID:  ev.GrantID,
 		Reason:   ev.Reason,
 		Detail:   ev.Detail,
+		// The device's state a heartbeat reports, shown in door status.
+		ClockSynced:  ev.ClockSynced,
+		StorageFault: ev.StorageFault,
 	}); err != nil {
 		return err
 	}

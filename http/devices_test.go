@@ -574,6 +574,81 @@ func TestDoorOnline(t *testing.T) {
 	}
 }
 
+// TestDoorClockSynced: a door shows whether its device has synced its
+// clock (and so accepts commands), as the device's latest heartbeat said;
+// a heartbeat delivered late does not overwrite a newer one.
+func TestDoorClockSynced(t *testing.T) {
+	f := newFixture(t)
+	path := "/v1/buildings/" + f.buildingA.ID + "/doors/" + f.doorA.ID
+	get := func() app.Door {
+		t.Helper()
+		res := f.must(200, request{Method: "GET", Path: path, Token: f.tokens[pManagerA]})
+		if !bytes.Contains(res.Body, []byte(`"clock_synced":`)) {
+			t.Fatalf("no clock_synced field: %s", res.Body)
+		}
+		var d app.Door
+		res.JSON(t, &d)
+		return d
+	}
+	if d := get(); d.ClockSynced {
+		t.Fatalf("a door that never reported: %+v", d)
+	}
+	dev := f.freshDevice(f.doorA.ID)
+	beat := func(id string, at time.Time, synced bool) {
+		t.Helper()
+		if _, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: id, DeviceID: dev.ID, DoorID: f.doorA.ID,
+			Kind: doorman.EventHeartbeat, At: at, ClockSynced: synced}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := f.clock.Now()
+	beat("hb-unsynced", at.Add(-2*time.Second), false)
+	if d := get(); d.ClockSynced || !d.Online {
+		t.Fatalf("after a heartbeat of an unsynced device: %+v", d)
+	}
+	beat("hb-synced", at, true)
+	if d := get(); !d.ClockSynced {
+		t.Fatalf("after a heartbeat of a synced device: %+v", d)
+	}
+	beat("hb-late", at.Add(-time.Second), false)
+	if d := get(); !d.ClockSynced {
+		t.Fatalf("a heartbeat delivered late overwrote a newer one: %+v", d)
+	}
+}
+
+// TestDoorStorageFault: a door shows that its device cannot write its
+// records (a full disk), as its latest heartbeat said, and that it can
+// again.
+func TestDoorStorageFault(t *testing.T) {
+	f := newFixture(t)
+	path := "/v1/buildings/" + f.buildingA.ID + "/doors/" + f.doorA.ID
+	get := func() app.Door {
+		t.Helper()
+		res := f.must(200, request{Method: "GET", Path: path, Token: f.tokens[pManagerA]})
+		if !bytes.Contains(res.Body, []byte(`"storage_fault":`)) {
+			t.Fatalf("no storage_fault field: %s", res.Body)
+		}
+		var d app.Door
+		res.JSON(t, &d)
+		return d
+	}
+	if d := get(); d.StorageFault {
+		t.Fatalf("a door that never reported: %+v", d)
+	}
+	dev := f.freshDevice(f.doorA.ID)
+	at := f.clock.Now()
+	for i, fault := range []bool{true, false} {
+		if _, err := f.store.RecordDeviceEvent(ctxBG, &doorman.DeviceEvent{ID: fmt.Sprintf("hb-%d", i), DeviceID: dev.ID,
+			DoorID: f.doorA.ID, Kind: doorman.EventHeartbeat, At: at.Add(time.Duration(i) * time.Second),
+			ClockSynced: true, StorageFault: fault}); err != nil {
+			t.Fatal(err)
+		}
+		if d := get(); d.StorageFault != fault || !d.ClockSynced {
+			t.Fatalf("after a heartbeat with storage_fault %v: %+v", fault, d)
+		}
+	}
+}
+
 // logText returns what the server logged so far.
 func (e *env) logText() string {
 	e.mu.Lock()

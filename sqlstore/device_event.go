@@ -96,16 +96,18 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //     building's devices send their heartbeats; the next event of the
 //     kind after the window is chained one by one again;
 //   - an event of the active device moves the door's last-seen time
-//     forward to the event's time: a buffered event delivered late shows
-//     when the door was last heard of, and a device with a clock in the
-//     future cannot make itself look online for longer;
+//     forward to the device's time, but never beyond the moment of
+//     recording: a buffered event delivered late shows when the door was
+//     last heard of, and a device with a clock in the future cannot make
+//     itself look online for longer;
 //   - a heartbeat of the active device does only that (and chains closed
-//     counts), and reports true: heartbeats come every minute and say
-//     only "alive", so they are neither kept nor audited, which keeps the
-//     audit chain about what happened at the door. A repeated heartbeat
-//     cannot move the last-seen time again. A heartbeat of a revoked
-//     device dated before its revocation changes nothing and reports
-//     false.
+//     counts), sets the door's device status (clock_synced,
+//     storage_fault) unless a later heartbeat set it already, and reports
+//     true: heartbeats come every minute and say only "alive", so they are
+//     neither kept nor audited, which keeps the audit chain about what
+//     happened at the door. A repeated heartbeat cannot move the
+//     last-seen time again. A heartbeat of a revoked device dated before
+//     its revocation changes nothing and reports false.
 //
 // The audit entry's time is the event's time, because that is when the
 // door opened or was forced, also for events the device buffered through
@@ -175,6 +177,15 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		if active {
 			if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
 				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(at), e.DoorID); err != nil {
+				return err
+			}
+		}
+		if active && e.Kind == doorman.EventHeartbeat {
+			// The door shows the device's state as its latest heartbeat
+			// said; a heartbeat delivered late does not overwrite it.
+			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, storage_fault = $2, device_status_at = $3
+				WHERE id = $4 AND (device_status_at IS NULL OR device_status_at <= $3)`,
+				e.ClockSynced, e.StorageFault, micros(at), e.DoorID); err != nil {
 				return err
 			}
 		}

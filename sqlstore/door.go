@@ -8,14 +8,14 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
-const doorColumns = `id, building_id, name, latitude, longitude, pulse_millis, locked_down, last_seen_at, created_at, updated_at`
+const doorColumns = `id, building_id, name, latitude, longitude, pulse_millis, locked_down, last_seen_at, created_at, updated_at, clock_synced, storage_fault`
 
 func scanDoor(sc scanner) (*doorman.Door, error) {
 	var d doorman.Door
 	var lat, lng sql.NullFloat64
 	var seen sql.NullInt64
 	var created, updated int64
-	if err := sc.Scan(&d.ID, &d.BuildingID, &d.Name, &lat, &lng, &d.PulseMillis, &d.LockedDown, &seen, &created, &updated); err != nil {
+	if err := sc.Scan(&d.ID, &d.BuildingID, &d.Name, &lat, &lng, &d.PulseMillis, &d.LockedDown, &seen, &created, &updated, &d.ClockSynced, &d.StorageFault); err != nil {
 		return nil, err
 	}
 	d.Latitude, d.Longitude = floatPtr(lat), floatPtr(lng)
@@ -43,9 +43,9 @@ func (s *Store) CreateDoor(ctx context.Context, d *doorman.Door) error {
 		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, d.BuildingID); err != nil {
 			return notFoundIf(err, "Building")
 		}
-		if _, err := tx.Exec(`INSERT INTO doors (`+doorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
+		if _, err := tx.Exec(`INSERT INTO doors (`+doorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
 			id, d.BuildingID, d.Name, nullFloat(d.Latitude), nullFloat(d.Longitude), d.PulseMillis, d.LockedDown,
-			nullMicros(d.LastSeenAt), micros(now)); err != nil {
+			nullMicros(d.LastSeenAt), micros(now), d.ClockSynced, d.StorageFault); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, e)

@@ -44,7 +44,7 @@ func (a *Ack) Validate() error {
 func validRejection(r string) bool {
 	switch r {
 	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
-		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal:
+		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault:
 		return true
 	}
 	return false
@@ -103,6 +103,15 @@ type Event struct {
 	Dropped int64 `json:"dropped,omitempty"`
 	// ClockOffsetMillis is the device's correction to its own clock.
 	ClockOffsetMillis int64 `json:"clock_offset_ms,omitempty"`
+	// ClockSynced says, in a heartbeat, whether a signed time sync has
+	// succeeded since the agent started; until one has, the device
+	// refuses every command (RejectClockUnsynced).
+	ClockSynced bool `json:"clock_synced,omitempty"`
+	// StorageFault says, in a heartbeat, that the device's last attempt
+	// to write its replay log or event queue failed (a full disk): it
+	// refuses every command it cannot record (RejectStorageFault). Such a
+	// heartbeat may reach the bus without passing the queue.
+	StorageFault bool `json:"storage_fault,omitempty"`
 	// Sig is the device's signature over the event (see Event.Sign); the
 	// control plane records only events signed by the device their
 	// subject names.

@@ -13,6 +13,14 @@ const (
 	RejectNotYetValid  = "not_yet_valid" // before its not-before (or issued-at) minus the allowed skew
 	RejectReplayed     = "replayed"      // its token ID was used before
 	RejectInternal     = "internal"      // the device could not record the token ID; it fails shut
+	// RejectClockUnsynced: the device has had no signed time sync since it
+	// started, so it cannot judge a command's time window; it fails shut.
+	RejectClockUnsynced = "clock_unsynced"
+	// RejectStorageFault: the device could not make its records durable
+	// (the token ID in its replay log, or the unlock_executed event in its
+	// event queue), typically because its disk is full; the relay never
+	// moves without them.
+	RejectStorageFault = "storage_fault"
 )
 
 // Rejection is why a device refused a command. Verify returns it as the
