@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/doorman-dev/doorman/internal/durable"
 )
 
 // The checkpoint files: dir/<chain>.log holds a chain's checkpoints, in
@@ -53,18 +55,9 @@ func appendFile(dir, chain, msg string) error {
 		return err
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
-		return syncDir(dir)
+		return durable.SyncDir(dir)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // readFile returns the signed notes in chain's file in dir (none if there

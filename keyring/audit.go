@@ -89,10 +89,8 @@ func LoadOrCreateAuditKey(path string) (*AuditKey, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	} else if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("keyring: %s is accessible by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	if err := checkPrivate(path); err != nil {
+		return nil, err
 	}
 	k, err := auditKey(strings.TrimSpace(string(data)))
 	if err != nil {

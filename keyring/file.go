@@ -35,10 +35,8 @@ func LoadOrCreateSigner(path string) (*wire.Signer, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("keyring: %w", err)
-	} else if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("keyring: %s is accessible by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	if err := checkPrivate(path); err != nil {
+		return nil, err
 	}
 	enc, ok := strings.CutPrefix(strings.TrimSpace(string(data)), paserkSecret)
 	if !ok {
@@ -49,4 +47,15 @@ func LoadOrCreateSigner(path string) (*wire.Signer, error) {
 		return nil, fmt.Errorf("keyring: %s is not a valid Ed25519 key", path)
 	}
 	return wire.NewSigner(ed25519.PrivateKey(priv))
+}
+
+// checkPrivate refuses a key file that group or others can read.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("keyring: %s is accessible by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	return nil
 }
