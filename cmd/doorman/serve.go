@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -50,6 +51,11 @@ type Main struct {
 
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
+
+	// readyMu guards the last readiness probe (see ready).
+	readyMu  sync.Mutex
+	readyAt  time.Time
+	readyErr error
 }
 
 // NewMain returns a Main with the default configuration.
@@ -203,7 +209,26 @@ func (m *Main) Close(ctx context.Context) error {
 // the store commits a write (doorman.ProbeStore; a store that still reads
 // on a full disk is not ready) and the bus is connected with JetStream
 // answering. Its errors are EUNAVAILABLE with a reason /readyz shows.
+//
+// /readyz is public and each probe is a durable write, so probes are
+// shared: callers within readyFor of the last probe get its answer, and
+// concurrent callers wait for one probe instead of each making their own.
 func (m *Main) ready(ctx context.Context) error {
+	m.readyMu.Lock()
+	defer m.readyMu.Unlock()
+	if !m.readyAt.IsZero() && time.Since(m.readyAt) < readyFor {
+		return m.readyErr
+	}
+	m.readyErr = m.probeReady(ctx)
+	m.readyAt = time.Now()
+	return m.readyErr
+}
+
+// readyFor is how long one readiness probe answers for.
+const readyFor = time.Second
+
+// probeReady makes one readiness probe.
+func (m *Main) probeReady(ctx context.Context) error {
 	if err := m.Store.ProbeWrite(ctx); err != nil {
 		return fmt.Errorf("%w: %w", &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: ReasonStoreNotWritable,
 			Message: "Not ready: the store cannot commit a write."}, err)
