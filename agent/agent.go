@@ -213,7 +213,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 	closed := make(chan struct{})
-	nc, err := nats.Connect(strings.Join(a.id.NATSURLs, ","),
+	opts := []nats.Option{
 		nats.UserJWTAndSeed(a.id.UserJWT, a.id.NKeySeed),
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
 		nats.CustomInboxPrefix(wire.InboxPrefix(a.id.DoorID)),
@@ -243,7 +243,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { a.log.Warn("bus error", "err", err) }),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	)
+	}
+	if a.id.TLSFirst {
+		// The bus sends nothing in clear, not even its INFO line.
+		opts = append(opts, nats.TLSHandshakeFirst())
+	}
+	nc, err := nats.Connect(strings.Join(a.id.NATSURLs, ","), opts...)
 	if err != nil {
 		return fmt.Errorf("agent: connect: %w", err)
 	}

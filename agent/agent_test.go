@@ -69,7 +69,7 @@ func MustEnv(tb testing.TB, opts ...func(*agent.Config)) *Env {
 	id := &agent.Identity{
 		DeviceID: e.DeviceID, DoorID: e.DoorID, NATSURLs: e.Bus.DeviceURLs(),
 		UserJWT: userJWT, NKeySeed: string(seed), CommandKeys: []wire.VerifyKey{signer.VerifyKey()},
-		Door: wire.DoorConfig{PulseMillis: 1000}, CACertPEM: string(e.Bus.CACertPEM()),
+		Door: wire.DoorConfig{PulseMillis: 1000}, CACertPEM: string(e.Bus.CACertPEM()), TLSFirst: e.Bus.TLSFirst(),
 	}
 	if err := agent.SaveIdentity(e.DataDir, id); err != nil {
 		tb.Fatal(err)

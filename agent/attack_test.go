@@ -209,7 +209,7 @@ func TestAttack_ReflectedAck(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(e.Bus.CACertPEM())
 	nc, err := nats.Connect(e.Bus.DeviceURLs()[0], nats.UserJWTAndSeed(userJWT, string(seed)),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.MaxReconnects(0))
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,9 @@ type Identity struct {
 	NKeySeed    string           `json:"nkey_seed"`
 	CommandKeys []wire.VerifyKey `json:"command_keys"`
 	Door        wire.DoorConfig  `json:"door"`
+	// TLSFirst makes the agent start TLS before the bus's INFO line
+	// (wire.EnrollResponse.TLSFirst).
+	TLSFirst bool `json:"tls_first,omitempty"`
 	// CACertPEM is kept in CAFile, not in device.json.
 	CACertPEM string `json:"-"`
 }

@@ -40,7 +40,7 @@ func rival(t *testing.T, e *Env, answer func(grant, jti string) *wire.Ack) *nats
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM([]byte(id.CACertPEM))
 	nc, err := nats.Connect(e.Bus.DeviceURLs()[0], nats.UserJWTAndSeed(id.UserJWT, id.NKeySeed),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(),
 		nats.CustomInboxPrefix(wire.InboxPrefix(id.DoorID)), nats.MaxReconnects(0))
 	if err != nil {
 		t.Fatalf("the bus refused a second connection with the device's credentials: %v", err)

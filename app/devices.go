@@ -41,6 +41,9 @@ type DeviceBus interface {
 	DeviceURLs() []string
 	// CACertPEM is the CA of the bus's TLS certificate, pinned by devices.
 	CACertPEM() []byte
+	// TLSFirst reports whether devices must start TLS before the bus's
+	// INFO line.
+	TLSFirst() bool
 }
 
 // VerifyKeys gives the keys devices verify unlock commands and time

@@ -217,6 +217,7 @@ func (s *Devices) enrollAnswer(deviceID, doorID, userJWT string, pulseMillis int
 		CACertPEM:   string(s.bus.CACertPEM()),
 		CommandKeys: keys,
 		Door:        wire.DoorConfig{PulseMillis: pulseMillis},
+		TLSFirst:    s.bus.TLSFirst(),
 	}
 }
 

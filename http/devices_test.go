@@ -104,7 +104,7 @@ func connect(id *agent.Identity, opts ...nats.Option) (*nats.Conn, error) {
 	pool.AppendCertsFromPEM([]byte(id.CACertPEM))
 	return nats.Connect(strings.Join(id.NATSURLs, ","), append([]nats.Option{
 		nats.UserJWTAndSeed(id.UserJWT, id.NKeySeed),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(),
 		nats.CustomInboxPrefix(wire.InboxPrefix(id.DoorID)),
 		nats.MaxReconnects(0),
 		// Revocations close the connection; tests watch ClosedHandler.

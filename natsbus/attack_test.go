@@ -23,7 +23,7 @@ func TestAttack_Connect(t *testing.T) {
 	url := b.DeviceURLs()[0]
 
 	t.Run("anonymous", func(t *testing.T) {
-		if nc, err := nats.Connect(url, nats.Secure(tlsTo(b)), nats.MaxReconnects(0)); err == nil {
+		if nc, err := nats.Connect(url, nats.Secure(tlsTo(b)), nats.TLSHandshakeFirst(), nats.MaxReconnects(0)); err == nil {
 			nc.Close()
 			t.Fatal("anonymous connection accepted")
 		}
@@ -39,7 +39,7 @@ func TestAttack_Connect(t *testing.T) {
 	t.Run("untrusted server", func(t *testing.T) {
 		// A device pinning another CA refuses this server.
 		other := MustOpenBus(t, t.TempDir(), nil)
-		nc, err := nats.Connect(url, nats.UserJWTAndSeed(d.JWT, d.Seed), nats.Secure(tlsTo(other)), nats.MaxReconnects(0))
+		nc, err := nats.Connect(url, nats.UserJWTAndSeed(d.JWT, d.Seed), nats.Secure(tlsTo(other)), nats.TLSHandshakeFirst(), nats.MaxReconnects(0))
 		if err == nil {
 			nc.Close()
 			t.Fatal("connected through a server signed by an unpinned CA")
@@ -48,7 +48,7 @@ func TestAttack_Connect(t *testing.T) {
 	t.Run("stolen JWT without the key", func(t *testing.T) {
 		thief, _ := nkeys.CreateUser()
 		seed, _ := thief.Seed()
-		nc, err := nats.Connect(url, nats.UserJWTAndSeed(d.JWT, string(seed)), nats.Secure(tlsTo(b)), nats.MaxReconnects(0))
+		nc, err := nats.Connect(url, nats.UserJWTAndSeed(d.JWT, string(seed)), nats.Secure(tlsTo(b)), nats.TLSHandshakeFirst(), nats.MaxReconnects(0))
 		if err == nil {
 			nc.Close()
 			t.Fatal("stolen JWT accepted with another key")
@@ -63,7 +63,7 @@ func TestAttack_Connect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nc, err := nats.Connect(url, nats.UserJWTAndSeed(foreign, string(seed)), nats.Secure(tlsTo(b)), nats.MaxReconnects(0))
+		nc, err := nats.Connect(url, nats.UserJWTAndSeed(foreign, string(seed)), nats.Secure(tlsTo(b)), nats.TLSHandshakeFirst(), nats.MaxReconnects(0))
 		if err == nil {
 			nc.Close()
 			t.Fatal("JWT signed by another bus accepted")

@@ -200,7 +200,9 @@ func (b *Bus) startEmbedded() error {
 		// What it can do is wait for the TLS handshake first, so that
 		// INFO travels encrypted; clients that wait for INFO before TLS
 		// (the agent today, the NATS tools without --tlsfirst) get it in
-		// clear after the fallback delay.
+		// clear after the fallback delay, if there is one (none by
+		// default: devices enrolled here connect TLS-first, and the NATS
+		// tools do with --tlsfirst).
 		TLSHandshakeFirst: true,
 	}
 	if b.cfg.TLSFirstFallback > 0 {
@@ -286,6 +288,9 @@ func (b *Bus) connectExternal() error {
 		b.signing = kp
 	}
 	opts := []nats.Option{nats.UserCredentials(b.cfg.CredsFile)}
+	if b.cfg.ExternalTLSFirst {
+		opts = append(opts, nats.TLSHandshakeFirst())
+	}
 	if b.cfg.CAFile != "" {
 		pem, err := os.ReadFile(b.cfg.CAFile)
 		if err != nil {
@@ -331,6 +336,11 @@ func (b *Bus) connect(url string, opts ...nats.Option) error {
 // Conn returns the control plane's own bus connection, for health checks
 // and tests. It has the whole account's permissions: do not hand it out.
 func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// TLSFirst reports whether devices must start TLS before the server's
+// INFO line: the embedded server expects it; an external one is the
+// operator's (Config.ExternalTLSFirst).
+func (b *Bus) TLSFirst() bool { return b.srv != nil || b.cfg.ExternalTLSFirst }
 
 // DeviceURLs returns the bus URLs to hand devices at enrollment.
 func (b *Bus) DeviceURLs() []string { return slices.Clone(b.deviceURLs) }

@@ -137,7 +137,7 @@ func (d *Device) Ack(tb testing.TB, command []byte, ack *wire.Ack) []byte {
 func (d *Device) Connect(b *natsbus.Bus, opts ...nats.Option) (*nats.Conn, error) {
 	opts = append([]nats.Option{
 		nats.UserJWTAndSeed(d.JWT, d.Seed),
-		nats.Secure(tlsTo(b)),
+		nats.Secure(tlsTo(b)), nats.TLSHandshakeFirst(),
 		nats.CustomInboxPrefix(wire.InboxPrefix(d.DoorID)),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {

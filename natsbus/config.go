@@ -30,10 +30,6 @@ const (
 	// plane long before, which keeps them in the audit chain). The
 	// embedded server's stream takes half of StoreMax instead.
 	DefaultEventMaxBytes = 1 << 30
-	// DefaultTLSFirstFallback is how long the embedded server waits for a
-	// client's TLS handshake before it sends its INFO line in clear, for
-	// clients that wait for INFO first (see Config.TLSFirstFallback).
-	DefaultTLSFirstFallback = 500 * time.Millisecond
 	// DefaultStoreMax is the embedded JetStream's file storage: enough for
 	// half a gigabyte of device events on a small box.
 	DefaultStoreMax = 1 << 30
@@ -73,11 +69,15 @@ type Config struct {
 	// TLSFirstFallback is how long the embedded server waits for a client
 	// to start TLS before sending it the INFO line in clear anyway. NATS
 	// cannot leave its version and Go's out of INFO, so the server expects
-	// TLS first (the control plane's own connection starts TLS at once)
-	// and sends INFO in clear only to clients that wait for it, which
-	// today's agent does. Negative: never (every client must start TLS at
-	// once). Default DefaultTLSFirstFallback.
+	// TLS first: the control plane's connection and devices enrolled here
+	// start TLS at once (the NATS tools do with --tlsfirst). Zero, the
+	// default: never send INFO in clear. A positive delay lets clients
+	// that wait for INFO connect, and shows them the versions.
 	TLSFirstFallback time.Duration
+	// ExternalTLSFirst, in external mode, says the servers expect the TLS
+	// handshake first (handshake_first in their TLS block), so devices
+	// are told to start TLS at once.
+	ExternalTLSFirst bool
 
 	// URL selects external mode: comma-separated NATS URLs.
 	URL string
@@ -170,9 +170,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.DuplicateWindow > c.EventMaxAge {
 		c.DuplicateWindow = c.EventMaxAge
-	}
-	if c.TLSFirstFallback == 0 {
-		c.TLSFirstFallback = DefaultTLSFirstFallback
 	}
 	if c.StoreMax <= 0 {
 		c.StoreMax = DefaultStoreMax

@@ -84,7 +84,7 @@ func TestSecondConnection_External(t *testing.T) {
 	credsFile, seedFile := ExternalCreds(t, dir)
 	dups := make(chan natsbus.DuplicateConnection, 16)
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"),
+		URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true,
 		AccountSigningSeedFile: seedFile, DuplicateCheckInterval: 100 * time.Millisecond,
 		OnDuplicateConnection: func(_ context.Context, d natsbus.DuplicateConnection) { dups <- d },
 	})

@@ -238,7 +238,7 @@ func (b *Bus) watchConnects(caCert *x509.Certificate, wake chan<- struct{}) (*na
 	seed, _ := kp.Seed()
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	nc, err := nats.Connect(b.ClientURL(), nats.UserJWTAndSeed(token, string(seed)), nats.Name(uc.Name),
+	nc, err := nats.Connect(b.ClientURL(), nats.UserJWTAndSeed(token, string(seed)), nats.Name(uc.Name), nats.TLSHandshakeFirst(),
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}),
 		nats.MaxReconnects(-1))
 	if err != nil {

@@ -59,7 +59,7 @@ func TestExternalMode(t *testing.T) {
 	credsFile, seedFile := ExternalCreds(t, dir)
 
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"),
+		URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true,
 		AccountSigningSeedFile: seedFile, Signer: signer,
 	})
 	if err != nil {
@@ -82,7 +82,7 @@ func TestExternalMode(t *testing.T) {
 		t.Fatalf("external revoke: err = %v, want EUNAVAILABLE", err)
 	}
 	// Without a signing key the external node cannot issue credentials.
-	b2, err := natsbus.Open(context.Background(), natsbus.Config{URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem")})
+	b2, err := natsbus.Open(context.Background(), natsbus.Config{URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestUnlock_NotBufferedWhileReconnecting(t *testing.T) {
 	credsFile, _ := ExternalCreds(t, dir)
 	proxy := StartProxy(t, embedded.ClientURL()[len("tls://"):])
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"),
+		URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true,
 		Signer: signer, CommandTimeout: time.Second,
 	})
 	if err != nil {

@@ -87,7 +87,7 @@ func TestReady(t *testing.T) {
 
 	credsFile, _ := ExternalCreds(t, dir)
 	proxy := StartProxy(t, embedded.ClientURL()[len("tls://"):])
-	b, err := natsbus.Open(ctx, natsbus.Config{URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem")})
+	b, err := natsbus.Open(ctx, natsbus.Config{URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,10 @@ type EnrollResponse struct {
 	// CommandKeys verify unlock commands and time replies.
 	CommandKeys []VerifyKey `json:"command_keys"`
 	Door        DoorConfig  `json:"door"`
+	// TLSFirst says the bus expects the TLS handshake before it sends its
+	// INFO line (which names server and Go versions): the device must
+	// connect TLS-first.
+	TLSFirst bool `json:"tls_first,omitempty"`
 }
 
 // Validate returns EINVALID if the response breaks a rule.

@@ -44,7 +44,7 @@ func TestEnrollAndRun(t *testing.T) {
 		json.NewEncoder(w).Encode(wire.EnrollResponse{
 			DeviceID: device, DoorID: door, NATSURLs: bus.DeviceURLs(),
 			UserJWT: userJWT, CACertPEM: string(bus.CACertPEM()),
-			CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000},
+			CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000}, TLSFirst: bus.TLSFirst(),
 		})
 	}))
 	defer srv.Close()

@@ -56,6 +56,7 @@ type Config struct {
 	NATSCreds       string   // external: the control plane's credentials file
 	NATSCA          string   // external: CA of the servers' TLS certificates
 	NATSAccountSeed string   // external: account signing seed file for device credentials
+	NATSTLSFirst    bool     // external: the servers expect TLS before INFO
 	NATSStoreMax    int64    // embedded: JetStream file storage in bytes; half goes to device events
 	CommandTimeout  time.Duration
 
@@ -87,6 +88,7 @@ func (c *Config) busFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "external NATS: the control plane's credentials file")
 	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "external NATS: PEM CA of the servers' certificates")
 	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
+	fs.BoolVar(&c.NATSTLSFirst, "nats-tls-first", c.NATSTLSFirst, "external NATS: the servers expect the TLS handshake first (handshake_first), so the control plane and devices start TLS at once")
 	fs.Var((*byteSize)(&c.NATSStoreMax), "nats-store-max", "embedded NATS: JetStream disk storage (e.g. 1GiB, 512MiB, or bytes); the data disk must have it free; device events take up to half")
 	fs.StringVar(&c.CommandKeyFile, "command-key", c.CommandKeyFile, "command signing key file (every node must have the same); empty uses "+CommandKeyName+" in --data-dir")
 	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long to wait for a door to acknowledge an unlock before answering door_offline")
@@ -121,6 +123,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		CredsFile:              c.NATSCreds,
 		CAFile:                 c.NATSCA,
 		AccountSigningSeedFile: c.NATSAccountSeed,
+		ExternalTLSFirst:       c.NATSTLSFirst,
 		Signer:                 signer,
 		StoreMax:               c.NATSStoreMax,
 		Devices:                devices,

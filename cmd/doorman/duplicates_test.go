@@ -52,7 +52,7 @@ func TestDeviceConnectedTwiceIsAudited(t *testing.T) {
 	pool.AppendCertsFromPEM(m.Bus.CACertPEM())
 	connect := func() *nats.Conn {
 		nc, err := nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(userJWT, string(seed)),
-			nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.MaxReconnects(0),
+			nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0),
 			nats.CustomInboxPrefix(wire.InboxPrefix(door)))
 		if err != nil {
 			t.Fatal(err)

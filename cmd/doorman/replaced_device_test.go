@@ -52,7 +52,7 @@ func enrollOnBus(t *testing.T, ctx context.Context, m *Main, doorID string) *bus
 	pool.AppendCertsFromPEM(m.Bus.CACertPEM())
 	bd := &busDevice{dev: d, key: kp, errs: make(chan error, 16)}
 	bd.nc, err = nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(userJWT, string(seed)),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.MaxReconnects(0), nats.CustomInboxPrefix(wire.InboxPrefix(doorID)),
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0), nats.CustomInboxPrefix(wire.InboxPrefix(doorID)),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { bd.errs <- err }))
 	if err != nil {
 		t.Fatal(err)
