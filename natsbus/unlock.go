@@ -28,7 +28,7 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 	if err != nil || aud != doorID {
 		return nil, doorman.Errorf(doorman.EINVALID, "The token is not an unlock command for this door.")
 	}
-	return b.send(ctx, doorID, token, grantID, jti, timeout)
+	return b.send(ctx, doorID, token, grantID, jti, timeout, false)
 }
 
 // send delivers a signed command whose grant and token IDs the caller
@@ -41,7 +41,12 @@ func (b *Bus) SendUnlock(ctx context.Context, doorID, token string, timeout time
 // and the wait goes on. So a rival that answers first cannot speak for the
 // door, and the real device's answer still counts when it comes. A door
 // that sends no verified answer within the timeout is offline.
-func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, timeout time.Duration) (*wire.Ack, error) {
+//
+// fresh says the command was just signed and sent once: a signed
+// "replayed" refusal of it can then only answer a copy a broker delivered
+// again, while the device executed the first; it is not the answer, and
+// the wait goes on.
+func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, timeout time.Duration, fresh bool) (*wire.Ack, error) {
 	if timeout <= 0 {
 		timeout = b.cfg.CommandTimeout
 	}
@@ -73,6 +78,10 @@ func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, time
 		if why != "" {
 			b.unverifiedAcks.Add(1)
 			b.log.Warn("unverified answer to an unlock command ignored", "door", doorID, "jti", jti, "why", why)
+			continue
+		}
+		if fresh && ack.Rejected == wire.RejectReplayed {
+			b.log.Warn("the door refused a copy of a command sent once (a broker delivered it again); waiting for its answer to the first", "door", doorID, "jti", jti)
 			continue
 		}
 		if ack.Rejected != "" {
@@ -145,7 +154,7 @@ func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Gra
 	if err != nil {
 		return nil, err
 	}
-	ack, err := b.send(ctx, door.ID, token, cmd.GrantID, cmd.JTI, 0)
+	ack, err := b.send(ctx, door.ID, token, cmd.GrantID, cmd.JTI, 0, true)
 	if err != nil {
 		return nil, err
 	}

@@ -47,13 +47,14 @@ func systemContext(ctx context.Context) context.Context {
 // checkpoints, its history, and fails if any chain is broken.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: doorman audit verify [--data-dir DIR | --db DSN] [--checkpoints DIR] [--checkpoint-key FILE | --checkpoint-vkey KEY]")
+		fmt.Fprintln(stderr, "usage: doorman audit verify [--data-dir DIR | --db DSN] [--checkpoints DIR] [--checkpoint-key FILE | --checkpoint-vkey KEY | --chains-only]")
 		return flag.ErrHelp
 	}
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	dirFlag := fs.String("checkpoints", "", "directory of checkpoint files to verify against; empty uses "+CheckpointDirName+" in --data-dir")
 	keyFlag := fs.String("checkpoint-key", "", "audit checkpoint key file; empty uses "+AuditKeyName+" in --data-dir")
 	vkeyFlag := fs.String("checkpoint-vkey", "", "audit checkpoint verifier key (name+hash+key), instead of the key file")
+	chainsOnly := fs.Bool("chains-only", false, "with no checkpoint key at hand, check the hash chains alone and exit 0 if they hold (they do not stop whoever can write the database)")
 	cfg := DefaultConfig()
 	fs.SetOutput(stderr)
 	cfg.storeFlags(fs)
@@ -69,8 +70,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if checkpoints == nil {
-		fmt.Fprintln(stdout, "no audit checkpoint key: checking the hash chains only")
+	if checkpoints == nil && !*chainsOnly {
+		// No key file and none registered: a store whose audit_keys were
+		// emptied must not pass as one that never had checkpoints.
+		return fmt.Errorf("no audit checkpoint key: %s does not exist and the store names none, so the log cannot be "+
+			"checked against its checkpoints; give --checkpoint-key or --checkpoint-vkey (the deployment's key is in "+
+			"its data dir), or --chains-only to check the hash chains alone", cfg.AuditKeyPath())
+	} else if checkpoints == nil {
+		fmt.Fprintln(stdout, "no audit checkpoint key: checking the hash chains only (--chains-only)")
 	} else if files, _ := filepath.Glob(filepath.Join(checkpoints.Dir, "*.log")); len(files) == 0 {
 		// The database's copies are checked, but the database can delete
 		// them: say so rather than pass quietly.

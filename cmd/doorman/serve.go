@@ -219,13 +219,21 @@ func (m *Main) ready(ctx context.Context) error {
 	if !m.readyAt.IsZero() && time.Since(m.readyAt) < readyFor {
 		return m.readyErr
 	}
-	m.readyErr = m.probeReady(ctx)
+	// The probe is not the caller's: a client hanging up must neither cut
+	// a write out of a batch nor leave a failure behind for others.
+	probe, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyProbeTimeout)
+	defer cancel()
+	m.readyErr = m.probeReady(probe)
 	m.readyAt = time.Now()
 	return m.readyErr
 }
 
-// readyFor is how long one readiness probe answers for.
-const readyFor = time.Second
+// readyFor is how long one readiness probe answers for, and
+// readyProbeTimeout how long it may take.
+const (
+	readyFor          = time.Second
+	readyProbeTimeout = 2 * time.Second
+)
 
 // probeReady makes one readiness probe.
 func (m *Main) probeReady(ctx context.Context) error {
