@@ -176,10 +176,10 @@ type recordingLink struct {
 	t       *testing.T
 	store   doorman.Store
 	offline bool
-	// executedAt is the device's time of execution in its acks.
-	executedAt time.Time
-	mu         sync.Mutex
-	grants     []string
+	// executed is the device's time of execution in its last ack.
+	executed time.Time
+	mu       sync.Mutex
+	grants   []string
 }
 
 func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) (*doorman.UnlockAck, error) {
@@ -192,19 +192,20 @@ func (l *recordingLink) Unlock(ctx context.Context, door *doorman.Door, g *doorm
 	if l.offline {
 		return nil, &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: doorman.ReasonDoorOffline, Message: "The door did not answer."}
 	}
-	return &doorman.UnlockAck{ExecutedAt: l.executedAt}, nil
+	l.executed = time.Now().UTC().Truncate(time.Microsecond)
+	return &doorman.UnlockAck{ExecutedAt: l.executed}, nil
 }
 
 func TestRequestAccessDrivesDoorAfterCommit(t *testing.T) {
 	f := newFixture(t)
-	executed := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
-	link := &recordingLink{t: t, store: f.store, executedAt: executed}
+	link := &recordingLink{t: t, store: f.store}
 	svc := access.NewService(f.store, access.WithDoorLink(link))
 	res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if !res.Decision.Allowed || len(link.grants) != 1 || link.grants[0] != res.Grant.ID {
 		t.Fatalf("result %+v, link saw %v", res, link.grants)
 	}
+	executed := link.executed
 	if res.Grant.UsedAt == nil || !res.Grant.UsedAt.Equal(executed) {
 		t.Fatalf("the answer's grant was used at %v; want the device's execution time %v", res.Grant.UsedAt, executed)
 	}

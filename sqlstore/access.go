@@ -211,12 +211,27 @@ func (s *Store) Grant(ctx context.Context, id string) (*doorman.Grant, error) {
 // of every grant is in the log. A grant a lockdown revoked after that time
 // was in fact used before the lockdown reached it: it is marked used and no
 // longer revoked, so the log never reads as if a door that opened stayed
-// shut. Returns ENOTFOUND, or ECONFLICT if it was already used, revoked
-// before at, or had expired.
+// shut. at is the device's word, so it is held within the grant's life so
+// far: never before the grant was issued, never after now. Returns
+// ENOTFOUND, or ECONFLICT if it was already used, revoked before at, or had
+// expired.
 func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) error {
+	var buildingID string
+	var issued int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT building_id, issued_at FROM grants WHERE id = $1`, id).Scan(&buildingID, &issued)
+	if err != nil {
+		return s.translate("mark grant used", notFoundIf(err, "Grant"))
+	}
+	if now := s.clock(); at.After(now) {
+		at = now
+	}
+	if from := fromMicros(issued); at.Before(from) {
+		at = from
+	}
 	at = exact(at)
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
-	return s.write(ctx, "mark grant used", "", func(tx *sql.Tx) error {
+	// The write is keyed by the chain it appends to, like every append.
+	return s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *sql.Tx) error {
 		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
 			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
 			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).

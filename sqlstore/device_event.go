@@ -174,13 +174,19 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 				}
 			}
 		}
-		if active {
+		// Heartbeats are not kept, so nothing stops a broker replaying an
+		// old one: one whose time the store does not believe (claimed !=
+		// nil) says nothing about when the door was last heard of, and must
+		// not bring a dead door back to life. Other events are recorded
+		// once by ID, so a replay changes nothing.
+		believed := claimed == nil || e.Kind != doorman.EventHeartbeat
+		if active && believed {
 			if _, err := tx.Exec(`UPDATE doors SET last_seen_at = $1
 				WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)`, micros(at), e.DoorID); err != nil {
 				return err
 			}
 		}
-		if active && e.Kind == doorman.EventHeartbeat {
+		if active && believed && e.Kind == doorman.EventHeartbeat {
 			// The door shows the device's state as its latest heartbeat
 			// said; a heartbeat delivered late does not overwrite it.
 			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, storage_fault = $2, device_status_at = $3

@@ -442,6 +442,13 @@ func testDeviceEvents(t *testing.T, open Opener) {
 	if a := f.audit(t, doorman.AuditFilter{Chain: f.building.ID})[0]; a.At.After(time.Now()) {
 		t.Fatalf("audit entry dated in the future: %+v", a)
 	}
+	// A heartbeat is not kept, so a broker can replay an old one: one
+	// dated beyond what the store believes moves nothing.
+	seenBefore := lastSeen()
+	_, err = f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID,
+		DoorID: f.door.ID, Kind: doorman.EventHeartbeat, At: time.Now().Add(-40 * 24 * time.Hour)})
+	must(t, err)
+	equal(t, "last seen after a replayed old heartbeat", lastSeen(), seenBefore)
 
 	// Refused: what a device may not say, and who is not there.
 	seen, now := lastSeen(), time.Now()

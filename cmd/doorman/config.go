@@ -57,8 +57,11 @@ type Config struct {
 	NATSCA          string   // external: CA of the servers' TLS certificates
 	NATSAccountSeed string   // external: account signing seed file for device credentials
 	NATSTLSFirst    bool     // external: the servers expect TLS before INFO
-	NATSStoreMax    int64    // embedded: JetStream file storage in bytes; half goes to device events
-	CommandTimeout  time.Duration
+	// NATSTLSFirstFallback: how long the embedded server waits before
+	// sending INFO in clear to a client that has not started TLS (0: never).
+	NATSTLSFirstFallback time.Duration
+	NATSStoreMax         int64 // embedded: JetStream file storage in bytes; half goes to device events
+	CommandTimeout       time.Duration
 
 	// Rate limits per minute; 0 keeps the defaults.
 	CourierRateLimit int
@@ -88,6 +91,7 @@ func (c *Config) busFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSCreds, "nats-creds", c.NATSCreds, "external NATS: the control plane's credentials file")
 	fs.StringVar(&c.NATSCA, "nats-ca", c.NATSCA, "external NATS: PEM CA of the servers' certificates")
 	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
+	fs.DurationVar(&c.NATSTLSFirstFallback, "nats-tls-first-fallback", c.NATSTLSFirstFallback, "embedded NATS: send INFO (which names the NATS and Go versions) in clear to clients that have not started TLS after this long, for devices enrolled before devices were told to start TLS first; 0 never does")
 	fs.BoolVar(&c.NATSTLSFirst, "nats-tls-first", c.NATSTLSFirst, "external NATS: the servers expect the TLS handshake first (handshake_first), so the control plane and devices start TLS at once")
 	fs.Var((*byteSize)(&c.NATSStoreMax), "nats-store-max", "embedded NATS: JetStream disk storage (e.g. 1GiB, 512MiB, or bytes); the data disk must have it free; device events take up to half")
 	fs.StringVar(&c.CommandKeyFile, "command-key", c.CommandKeyFile, "command signing key file (every node must have the same); empty uses "+CommandKeyName+" in --data-dir")
@@ -124,6 +128,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		CAFile:                 c.NATSCA,
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		ExternalTLSFirst:       c.NATSTLSFirst,
+		TLSFirstFallback:       c.NATSTLSFirstFallback,
 		Signer:                 signer,
 		StoreMax:               c.NATSStoreMax,
 		Devices:                devices,

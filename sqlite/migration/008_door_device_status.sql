@@ -1,6 +1,6 @@
 -- The door's device status as its latest heartbeat reported it (see
 -- doorman.Door.ClockSynced and StorageFault). Keep in step with
--- postgres/migration/005_door_device_status.sql.
+-- postgres/migration/008_door_device_status.sql.
 --
 -- device_status_at is the time of the heartbeat that set the status (Unix
 -- microseconds, clamped to when it was recorded), so that a heartbeat
