@@ -21,6 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
+// The bus sends door devices their building's audit checkpoints.
+var _ app.WitnessBus = (*natsbus.Bus)(nil)
+
 // Main is the running control plane: store, bus, the application
 // services and the API over them. Tests start the real program through it
 // on ":0" ports and temporary dirs. It parses nothing and decides nothing:

@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/auditlog"
+	"github.com/doorman-dev/doorman/wire"
+)
+
+// WitnessBus sends a door's device its building's audit checkpoints.
+// natsbus.Bus implements it; a DeviceBus without it sends none.
+type WitnessBus interface {
+	// SendAuditCheckpoint sends cp to the device of door doorID (on
+	// wire.AuditSubject). Returns EINVALID or EUNAVAILABLE.
+	SendAuditCheckpoint(doorID string, cp *wire.AuditCheckpoint) error
+}
+
+// sendCheckpoint sends the door's device, which reported witnessing a
+// checkpoint of size witnessed, the latest checkpoint of its building's
+// chain with a consistency proof from that size, when the latest is
+// larger. The proof is computed from the database, which the device does
+// not trust: it checks the proof against the checkpoint it keeps.
+// Failures are logged: the next heartbeat tries again.
+func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed int64) {
+	wb, ok := s.bus.(WitnessBus)
+	if !ok {
+		return
+	}
+	door, err := s.store.Door(ctx, doorID)
+	if err != nil {
+		s.logger.Warn("app: audit checkpoint for a witness", "door", doorID, "err", err)
+		return
+	}
+	chain := door.BuildingID
+	latest, err := s.store.LatestAuditCheckpoint(ctx, chain)
+	if doorman.ErrorCode(err) == doorman.ENOTFOUND {
+		return
+	} else if err != nil {
+		s.logger.Warn("app: audit checkpoint for a witness", "door", doorID, "err", err)
+		return
+	}
+	if latest.Size <= witnessed {
+		return
+	}
+	msg := &wire.AuditCheckpoint{Note: latest.Note}
+	if witnessed > 0 {
+		entries, err := s.store.AuditChain(ctx, chain, 0, latest.Size)
+		if err != nil {
+			s.logger.Warn("app: audit proof for a witness", "door", doorID, "err", err)
+			return
+		}
+		if msg.Proof, err = auditlog.NewTree(entries).ConsistencyProof(uint64(witnessed), uint64(latest.Size)); err != nil {
+			s.logger.Warn("app: audit proof for a witness", "door", doorID, "err", err)
+			return
+		}
+	}
+	if err := wb.SendAuditCheckpoint(doorID, msg); err != nil {
+		s.logger.Warn("app: sending an audit checkpoint", "door", doorID, "err", err)
+	}
+}
