@@ -30,7 +30,8 @@ type AuditCheckpoint struct {
 // AuditWitness is the latest checkpoint of a building's chain that the
 // building's door device reported witnessing (its heartbeats carry the
 // size and root hash of the checkpoint it keeps; see wire.AuditSubject).
-// The store keeps the largest one reported per door. A database writer
+// The store keeps the largest one reported per door; Size 0 (Root nil) is
+// a witness that keeps none yet. A database writer
 // can change it as much as anything else, but the device reports what it
 // keeps again in its next heartbeat.
 type AuditWitness struct {

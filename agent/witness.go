@@ -68,13 +68,22 @@ func (wt *witness) kept() (int64, []byte) {
 // update checks cp against the checkpoint kept and, when it is newer and
 // consistent, keeps it on disk (crash-safe) before it is reported. It
 // returns the reason of a refusal (wire.AuditForged or wire.AuditFork)
-// with the error, or whether the kept checkpoint changed.
+// with the error, or whether the kept checkpoint changed. A checkpoint
+// with a good signature whose proof starts from another size than the
+// one kept crossed a heartbeat: it is ignored, neither kept nor reported.
 func (wt *witness) update(cp *wire.AuditCheckpoint) (changed bool, reason string, err error) {
 	wt.mu.Lock()
 	defer wt.mu.Unlock()
 	prev := wt.w.Latest
 	if _, err := auditlog.Open(cp.Note, wt.w.Chain, wt.w.Verifier); err != nil {
 		return false, wire.AuditForged, err
+	}
+	keptSize := uint64(0)
+	if prev != nil {
+		keptSize = prev.Size
+	}
+	if uint64(cp.From) != keptSize {
+		return false, "", nil
 	}
 	if err := wt.w.Update(cp.Note, cp.Proof); err != nil {
 		return false, wire.AuditFork, err

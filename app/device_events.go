@@ -58,6 +58,7 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		// The device's state a heartbeat reports, shown in door status.
 		ClockSynced:  ev.ClockSynced,
 		StorageFault: ev.StorageFault,
+		AuditWitness: ev.AuditWitness,
 		AuditSize:    ev.AuditSize,
 		AuditRoot:    root,
 	}); err != nil {

@@ -24,6 +24,7 @@ type DeviceStore interface {
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)
 	AuditChain(ctx context.Context, chain string, after, upTo int64) ([]*doorman.AuditEntry, error)
+	AuditWitnesses(ctx context.Context, chain string) ([]*doorman.AuditWitness, error)
 }
 
 // DeviceBus issues and revokes door devices' bus credentials and tells

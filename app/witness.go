@@ -43,7 +43,7 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 	if latest.Size <= witnessed {
 		return
 	}
-	msg := &wire.AuditCheckpoint{Note: latest.Note}
+	msg := &wire.AuditCheckpoint{Note: latest.Note, From: witnessed}
 	if witnessed > 0 {
 		entries, err := s.store.AuditChain(ctx, chain, 0, latest.Size)
 		if err != nil {
@@ -57,5 +57,49 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 	}
 	if err := wb.SendAuditCheckpoint(doorID, msg); err != nil {
 		s.logger.Warn("app: sending an audit checkpoint", "door", doorID, "err", err)
+	}
+}
+
+// PublishCheckpoint sends a checkpoint of chain, just signed, to the
+// devices of the building's doors whose last report (store
+// AuditWitnesses) is of a smaller checkpoint, each with a consistency
+// proof from the size it reported, so that the doors witness each
+// checkpoint as it is signed rather than at their next heartbeat. The
+// auditlog.Checkpointer calls it (OnPublish). Failures are logged: the
+// next heartbeat brings the device the latest checkpoint anyway.
+func (s *Devices) PublishCheckpoint(ctx context.Context, chain string, size int64, note string) {
+	wb, ok := s.bus.(WitnessBus)
+	if !ok || chain == doorman.PlatformChain {
+		return
+	}
+	ws, err := s.store.AuditWitnesses(ctx, chain)
+	if err != nil {
+		s.logger.Warn("app: audit witnesses", "chain", chain, "err", err)
+		return
+	}
+	var tree *auditlog.Tree
+	for _, w := range ws {
+		if w.Size >= size {
+			continue
+		}
+		if tree == nil {
+			entries, err := s.store.AuditChain(ctx, chain, 0, size)
+			if err != nil {
+				s.logger.Warn("app: audit proof for witnesses", "chain", chain, "err", err)
+				return
+			}
+			tree = auditlog.NewTree(entries)
+		}
+		var p [][]byte
+		if w.Size > 0 {
+			p, err = tree.ConsistencyProof(uint64(w.Size), uint64(size))
+		}
+		if err != nil {
+			s.logger.Warn("app: audit proof for a witness", "door", w.DoorID, "err", err)
+			continue
+		}
+		if err := wb.SendAuditCheckpoint(w.DoorID, &wire.AuditCheckpoint{Note: note, From: w.Size, Proof: p}); err != nil {
+			s.logger.Warn("app: sending an audit checkpoint", "door", w.DoorID, "err", err)
+		}
 	}
 }

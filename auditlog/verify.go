@@ -109,7 +109,7 @@ func verifyChain(ctx context.Context, store doorman.AuditLogStore, dir, chain st
 	if err != nil {
 		return nil, err
 	}
-	if len(all) == 0 && len(witnesses) == 0 {
+	if len(all) == 0 && !slices.ContainsFunc(witnesses, func(w *doorman.AuditWitness) bool { return w.Size > 0 }) {
 		return nil, nil
 	}
 
@@ -141,6 +141,9 @@ func verifyChain(ctx context.Context, store doorman.AuditLogStore, dir, chain st
 	// still named when a door saw the original.
 	for _, w := range witnesses {
 		size := uint64(w.Size)
+		if size == 0 {
+			continue // a witness that keeps nothing yet
+		}
 		if size > tree.Size() {
 			return broken(int64(tree.Size())+1, "door %s's device witnessed a checkpoint of %d entries, but the database holds %d: entries removed",
 				w.DoorID, w.Size, tree.Size())

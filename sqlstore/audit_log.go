@@ -166,7 +166,9 @@ func (s *Store) AuditWitnesses(ctx context.Context, chain string) ([]*doorman.Au
 			}
 			w.At = fromMicros(at)
 			// A root that does not decode stays nil, which matches no tree.
-			w.Root, _ = base64.StdEncoding.DecodeString(root)
+			if root != "" {
+				w.Root, _ = base64.StdEncoding.DecodeString(root)
+			}
 			return w, nil
 		})
 	if err != nil {

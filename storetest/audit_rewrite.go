@@ -155,14 +155,21 @@ func testAuditRewrite(t *testing.T, open Opener) {
 		must(t, err)
 		beat := func(size int64, root []byte) {
 			_, err := f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID, DoorID: f.door.ID,
-				Kind: doorman.EventHeartbeat, At: time.Now(), AuditSize: size, AuditRoot: root})
+				Kind: doorman.EventHeartbeat, At: time.Now(), AuditWitness: true, AuditSize: size, AuditRoot: root})
 			must(t, err)
 		}
+		beat(0, nil) // a witness that keeps nothing yet
+		ws, err := f.s.AuditWitnesses(f.ctx, f.building.ID)
+		must(t, err)
+		if len(ws) != 1 || ws[0].Size != 0 || ws[0].Root != nil {
+			t.Fatalf("witness before its first checkpoint: %+v", ws)
+		}
+		p.verifyClean(t)
 		beat(int64(tree.Size()), root)
 		small, err := tree.Root(2)
 		must(t, err)
 		beat(2, small) // a smaller report (a device enrolled anew) does not lower it
-		ws, err := f.s.AuditWitnesses(f.ctx, f.building.ID)
+		ws, err = f.s.AuditWitnesses(f.ctx, f.building.ID)
 		must(t, err)
 		equal(t, "witnessed checkpoints", ws, []*doorman.AuditWitness{{Chain: f.building.ID, DoorID: f.door.ID, DeviceID: d.ID,
 			Size: int64(tree.Size()), Root: root, At: ws[0].At}})

@@ -12,7 +12,8 @@ import (
 // (Event.AuditWitness, AuditSize, AuditRoot). When a heartbeat reports a
 // size below the chain's latest checkpoint, the control plane sends the
 // device that checkpoint with a consistency proof from the reported size,
-// on the door's AuditSubject. The subject lies under the door's reply
+// on the door's AuditSubject; it also sends each new checkpoint, as it is
+// signed, to the devices whose last report it holds. The subject lies under the door's reply
 // inbox, which every device already subscribes to, so devices enrolled
 // before witnesses existed need no new credentials (they have no audit
 // key, though, and witness nothing until they enroll again).
@@ -35,10 +36,14 @@ const MaxAuditProof = 128
 func AuditSubject(doorID string) string { return InboxPrefix(doorID) + ".audit" }
 
 // AuditCheckpoint is a signed checkpoint of a building's audit chain (a
-// C2SP signed note) and the consistency proof from the size the device
-// last reported to the checkpoint's size (RFC 6962, hashes in order).
+// C2SP signed note) and the consistency proof from the size From, the
+// size of the checkpoint the control plane last knew the device to keep,
+// to the checkpoint's size (RFC 6962, hashes in order). A device that
+// keeps another size ignores the message (it crossed a heartbeat; the
+// next heartbeat brings a proof from the right size).
 type AuditCheckpoint struct {
 	Note  string   `json:"note"`
+	From  int64    `json:"from"`
 	Proof [][]byte `json:"proof,omitempty"`
 }
 
@@ -47,6 +52,8 @@ func (c *AuditCheckpoint) Validate() error {
 	switch {
 	case c.Note == "" || len(c.Note) > 4096:
 		return doorman.Errorf(doorman.EINVALID, "An audit checkpoint needs a note of at most 4096 bytes.")
+	case c.From < 0:
+		return doorman.Errorf(doorman.EINVALID, "An audit consistency proof starts at a size of 0 or more.")
 	case len(c.Proof) > MaxAuditProof:
 		return doorman.Errorf(doorman.EINVALID, "An audit consistency proof has at most %d hashes.", MaxAuditProof)
 	}

@@ -51,12 +51,13 @@ func TestAuditWitness_Validate(t *testing.T) {
 		cp wire.AuditCheckpoint
 		ok bool
 	}{
-		"note":       {wire.AuditCheckpoint{Note: "n"}, true},
-		"with proof": {wire.AuditCheckpoint{Note: "n", Proof: [][]byte{root, root}}, true},
-		"no note":    {wire.AuditCheckpoint{Proof: [][]byte{root}}, false},
-		"short hash": {wire.AuditCheckpoint{Note: "n", Proof: [][]byte{root[:5]}}, false},
-		"long proof": {wire.AuditCheckpoint{Note: "n", Proof: make([][]byte, wire.MaxAuditProof+1)}, false},
-		"huge note":  {wire.AuditCheckpoint{Note: string(make([]byte, 5000))}, false},
+		"note":          {wire.AuditCheckpoint{Note: "n"}, true},
+		"with proof":    {wire.AuditCheckpoint{Note: "n", Proof: [][]byte{root, root}}, true},
+		"no note":       {wire.AuditCheckpoint{Proof: [][]byte{root}}, false},
+		"negative from": {wire.AuditCheckpoint{Note: "n", From: -1}, false},
+		"short hash":    {wire.AuditCheckpoint{Note: "n", Proof: [][]byte{root[:5]}}, false},
+		"long proof":    {wire.AuditCheckpoint{Note: "n", Proof: make([][]byte, wire.MaxAuditProof+1)}, false},
+		"huge note":     {wire.AuditCheckpoint{Note: string(make([]byte, 5000))}, false},
 	} {
 		if err := tt.cp.Validate(); (err == nil) != tt.ok {
 			t.Errorf("%s: Validate = %v, want ok %v", name, err, tt.ok)

@@ -204,11 +204,11 @@ func TestWitnessRefusesCheckpoints(t *testing.T) {
 		cp           wire.AuditCheckpoint
 	}{
 		// The real history, one step on, signed by someone else.
-		{"another key", wire.AuditForged, wire.AuditCheckpoint{Note: sign(other, ftree, n+2), Proof: fp}},
+		{"another key", wire.AuditForged, wire.AuditCheckpoint{Note: sign(other, ftree, n+2), From: keptSize, Proof: fp}},
 		// The forked history at the witnessed size.
-		{"fork at the same size", wire.AuditFork, wire.AuditCheckpoint{Note: sign(key.Signer, ftree, n)}},
+		{"fork at the same size", wire.AuditFork, wire.AuditCheckpoint{Note: sign(key.Signer, ftree, n), From: keptSize}},
 		// The forked history, longer, with its own (valid for it) proof.
-		{"fork with a proof", wire.AuditFork, wire.AuditCheckpoint{Note: sign(key.Signer, ftree, n+2), Proof: fp}},
+		{"fork with a proof", wire.AuditFork, wire.AuditCheckpoint{Note: sign(key.Signer, ftree, n+2), From: keptSize, Proof: fp}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := tamperReports(t, ctx, d, c.reason)
@@ -246,4 +246,54 @@ func tamperReports(t *testing.T, ctx context.Context, d *Demo, reason string) in
 		}
 	}
 	return n
+}
+
+// TestWitnessFollowsCheckpoints: with the demo's own agent, which beats
+// once a minute, each new checkpoint of the building's chain reaches the
+// door's device as it is signed, with a proof from what the device last
+// reported, and the device keeps it.
+func TestWitnessFollowsCheckpoints(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:"+freePort(t)
+	d, err := StartDemo(ctx, cfg, t.TempDir(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	chain := d.State.BuildingID
+	// The device's first heartbeat (on connecting) registered it as a
+	// witness.
+	waitUntil(t, ctx, func() bool {
+		ws, err := d.Main.Store.AuditWitnesses(ctx, chain)
+		return err == nil && len(ws) == 1
+	})
+	for round := range 3 {
+		if err := d.Main.Store.AppendAudit(ctx, &doorman.AuditEntry{Action: "test.witness", Actor: "system", BuildingID: chain}); err != nil {
+			t.Fatal(err)
+		}
+		heads, err := d.Main.Store.AuditHeads(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var size int64
+		for _, h := range heads {
+			if h.Chain == chain {
+				size = h.Seq
+			}
+		}
+		deadline := time.Now().Add(20 * time.Second) // well within the minute between heartbeats
+		waitUntil(t, ctx, func() bool {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the device did not witness size %d in time", round, size)
+			}
+			got, _, _ := d.Agent.AuditWitnessed()
+			return got >= size
+		})
+	}
+	if n := tamperReports(t, ctx, d, wire.AuditFork) + tamperReports(t, ctx, d, wire.AuditForged); n != 0 {
+		t.Fatalf("%d checkpoints refused on an honest log", n)
+	}
 }
