@@ -115,8 +115,8 @@ func (a *Agent) onAuditCheckpoint(m *nats.Msg) {
 		a.report(&wire.Event{Kind: wire.EventTamper, Reason: reason, Detail: "audit checkpoint refused: " + err.Error()})
 		return
 	case err != nil:
+		// Not kept, so not reported: the next checkpoint tries again.
 		a.log.Error("audit checkpoint not kept", "err", err)
-		a.noteStorage(err)
 		return
 	case !changed:
 		return
