@@ -27,6 +27,22 @@ type AuditCheckpoint struct {
 	SignedAt time.Time `json:"signed_at"`
 }
 
+// AuditWitness is the latest checkpoint of a building's chain that the
+// building's door device reported witnessing (its heartbeats carry the
+// size and root hash of the checkpoint it keeps; see wire.AuditSubject).
+// The store keeps the largest one reported per door; Size 0 (Root nil) is
+// a witness that keeps none yet. A database writer
+// can change it as much as anything else, but the device reports what it
+// keeps again in its next heartbeat.
+type AuditWitness struct {
+	Chain    string
+	DoorID   string
+	DeviceID string
+	Size     int64
+	Root     []byte
+	At       time.Time
+}
+
 // AuditLogStore is what the verifiable audit log (package auditlog) needs
 // of the store beyond AuditStore: the chains' entries in order, and the
 // checkpoints published of them.
@@ -53,4 +69,8 @@ type AuditLogStore interface {
 	InitAuditKey(ctx context.Context, vkey string) ([]string, error)
 	// AuditKeys lists the registered checkpoint verifier keys.
 	AuditKeys(ctx context.Context) ([]string, error)
+	// AuditWitnesses lists the checkpoints of chain that the doors of the
+	// building of that ID reported witnessing, by door (none for the
+	// platform chain).
+	AuditWitnesses(ctx context.Context, chain string) ([]*AuditWitness, error)
 }

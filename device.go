@@ -105,6 +105,13 @@ type DeviceEvent struct {
 	// StorageFault is a heartbeat's report that the device could not write
 	// its records (see Door.StorageFault).
 	StorageFault bool `json:"storage_fault,omitempty"`
+	// AuditWitness says, in a heartbeat, that the device witnesses its
+	// building's audit chain, and AuditSize and AuditRoot are the size and
+	// root hash of the checkpoint of it the device keeps (see
+	// AuditWitness; 0 and nil before its first).
+	AuditWitness bool   `json:"audit_witness,omitempty"`
+	AuditSize    int64  `json:"audit_size,omitempty"`
+	AuditRoot    []byte `json:"audit_root,omitempty"`
 }
 
 // DeviceStore keeps devices and their enrollments.

@@ -115,8 +115,9 @@ var importRules = map[string]importRule{
 	// The device agent: "must never import natsbus, nats-server, a database
 	// driver or any other control-plane package", nor a hardware driver.
 	"agent": {
-		Module:     []string{".", "wire", "agent/relay", "internal/durable"},
-		ThirdParty: []string{"github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2", "github.com/nats-io/nkeys"},
+		Module: []string{".", "wire", "agent/relay", "internal/durable", "auditlog"},
+		ThirdParty: []string{"github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2", "github.com/nats-io/nkeys",
+			"golang.org/x/mod/sumdb/note"},
 	},
 	// "Imports only the standard library. It must never import periph.io
 	// or any other hardware library, the bus, the agent or any server

@@ -86,6 +86,7 @@ type Agent struct {
 	storageFault atomic.Bool   // the last write to the replay log or queue failed
 	replayFailed atomic.Bool   // the replay log's last write failed (read by handleCommand)
 	beatWake     chan struct{} // asks for a heartbeat now (the device's state changed)
+	witness      *witness      // nil: enrolled without an audit key, witnesses nothing
 }
 
 // Reconnect backoff: the first retry after reconnectWait, doubling with
@@ -148,6 +149,9 @@ func New(cfg Config) (*Agent, error) {
 	a.heldOpen = DefaultHeldOpen
 	if id.Door.HeldOpenSeconds > 0 {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
+	}
+	if a.witness, err = openWitness(cfg.DataDir, id); err != nil {
+		return nil, err
 	}
 	// The replay log forgets by the synced clock only (see ReplayStore).
 	if a.replay, err = OpenReplayStoreFS(cfg.FS, filepath.Join(cfg.DataDir, replayFile), a.clock.SyncedNow); err != nil {
@@ -255,6 +259,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer nc.Close()
 	if _, err := nc.Subscribe(wire.CommandSubject(a.id.DoorID), a.onCommand); err != nil {
 		return fmt.Errorf("agent: subscribe: %w", err)
+	}
+	if a.witness != nil {
+		if _, err := nc.Subscribe(wire.AuditSubject(a.id.DoorID), a.onAuditCheckpoint); err != nil {
+			return fmt.Errorf("agent: subscribe: %w", err)
+		}
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -532,6 +541,12 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.J
 		off, synced := a.clock.Offset()
 		hb := &wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(),
 			ClockSynced: synced, StorageFault: a.storageFault.Load()}
+		if size, root, ok := a.AuditWitnessed(); ok {
+			hb.AuditWitness, hb.AuditSize = true, size
+			if size > 0 {
+				hb.AuditRoot = wire.EncodeAuditRoot(root)
+			}
+		}
 		if err := a.queueEvent(hb); err != nil {
 			a.publishNow(ctx, js, hb)
 		}

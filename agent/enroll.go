@@ -95,7 +95,7 @@ func Enroll(ctx context.Context, opt EnrollOptions) (*Identity, error) {
 	id := &Identity{
 		DeviceID: resp.DeviceID, DoorID: resp.DoorID, NATSURLs: resp.NATSURLs,
 		UserJWT: resp.UserJWT, NKeySeed: string(seed), CommandKeys: resp.CommandKeys,
-		Door: resp.Door, CACertPEM: resp.CACertPEM, TLSFirst: resp.TLSFirst,
+		Door: resp.Door, CACertPEM: resp.CACertPEM, TLSFirst: resp.TLSFirst, AuditKey: resp.AuditKey, AuditChain: resp.AuditChain,
 	}
 	if err := SaveIdentity(opt.DataDir, id); err != nil {
 		return nil, err

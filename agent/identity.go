@@ -37,6 +37,11 @@ type Identity struct {
 	// TLSFirst makes the agent start TLS before the bus's INFO line
 	// (wire.EnrollResponse.TLSFirst).
 	TLSFirst bool `json:"tls_first,omitempty"`
+	// AuditKey and AuditChain let the device witness its building's audit
+	// log (see wire.EnrollResponse); empty for a device enrolled before
+	// witnesses existed, which witnesses nothing.
+	AuditKey   string `json:"audit_key,omitempty"`
+	AuditChain string `json:"audit_chain,omitempty"`
 	// CACertPEM is kept in CAFile, not in device.json.
 	CACertPEM string `json:"-"`
 }
@@ -47,6 +52,7 @@ func (id *Identity) Validate() error {
 	resp := wire.EnrollResponse{
 		DeviceID: id.DeviceID, DoorID: id.DoorID, NATSURLs: id.NATSURLs, UserJWT: id.UserJWT,
 		CACertPEM: id.CACertPEM, CommandKeys: id.CommandKeys, Door: id.Door,
+		AuditKey: id.AuditKey, AuditChain: id.AuditChain,
 	}
 	if err := resp.Validate(); err != nil {
 		return err

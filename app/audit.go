@@ -31,6 +31,10 @@ type Audit struct {
 type AuditCheckpoints struct {
 	Dir      string
 	Verifier note.Verifier
+	// VKey is Verifier's key in signed-note form, which enrolling devices
+	// pin to witness their building's chain; empty: devices are not made
+	// witnesses.
+	VKey string
 }
 
 // NewAudit returns the Audit service over store; checkpoints may be nil.

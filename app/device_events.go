@@ -42,6 +42,10 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	if err := s.verifyEvent(ctx, p.SubjectID, ev); err != nil {
 		return err
 	}
+	root, err := wire.DecodeAuditRoot(ev.AuditRoot)
+	if err != nil {
+		return err
+	}
 	if _, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
 		ID:       ev.ID,
 		DeviceID: p.SubjectID,
@@ -54,8 +58,14 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		// The device's state a heartbeat reports, shown in door status.
 		ClockSynced:  ev.ClockSynced,
 		StorageFault: ev.StorageFault,
+		AuditWitness: ev.AuditWitness,
+		AuditSize:    ev.AuditSize,
+		AuditRoot:    root,
 	}); err != nil {
 		return err
+	}
+	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness {
+		s.sendCheckpoint(ctx, p.DoorID, ev.AuditSize)
 	}
 	if ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
 		return s.markGrantUsed(ctx, p.DoorID, ev)

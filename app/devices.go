@@ -22,6 +22,9 @@ type DeviceStore interface {
 	RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (bool, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
+	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)
+	AuditChain(ctx context.Context, chain string, after, upTo int64) ([]*doorman.AuditEntry, error)
+	AuditWitnesses(ctx context.Context, chain string) ([]*doorman.AuditWitness, error)
 }
 
 // DeviceBus issues and revokes door devices' bus credentials and tells
@@ -76,11 +79,15 @@ var (
 // enrollment, listing, revocation, and what their events mean.
 type Devices struct {
 	scope
-	store  DeviceStore
-	bus    DeviceBus // nil: devices cannot enroll
-	keys   VerifyKeys
-	now    func() time.Time
-	logger *slog.Logger
+	store DeviceStore
+	bus   DeviceBus // nil: devices cannot enroll
+	keys  VerifyKeys
+	// auditKey is the audit checkpoint verifier key (signed-note form)
+	// enrolling devices pin to witness their building's chain; empty:
+	// devices are not made witnesses.
+	auditKey string
+	now      func() time.Time
+	logger   *slog.Logger
 }
 
 // NewDevices returns the Devices service. Without a bus, devices cannot

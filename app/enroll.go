@@ -196,6 +196,9 @@ func (s *Devices) enrollResponse(ctx context.Context, d *doorman.Device) (*wire.
 		return nil, err
 	}
 	resp := s.enrollAnswer(d.ID, d.DoorID, userJWT, door.PulseMillis)
+	if s.auditKey != "" {
+		resp.AuditKey, resp.AuditChain = s.auditKey, door.BuildingID
+	}
 	if err := resp.Validate(); err != nil {
 		return nil, err
 	}

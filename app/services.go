@@ -43,13 +43,17 @@ type Config struct {
 // New returns every service over store.
 func New(store doorman.Store, cfg Config) *Services {
 	creds := NewCredentials(store, cfg.Now)
+	devices := NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger)
+	if cfg.AuditCheckpoints != nil {
+		devices.auditKey = cfg.AuditCheckpoints.VKey
+	}
 	return &Services{
 		Access:      cfg.Access,
 		Buildings:   NewBuildings(store, cfg.Now),
 		Carriers:    NewCarriers(store),
 		Credentials: creds,
 		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
-		Devices:     NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger),
+		Devices:     devices,
 		Audit:       NewAudit(store, cfg.AuditCheckpoints),
 	}
 }

@@ -49,8 +49,19 @@ type Checkpointer struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 
-	mu     sync.Mutex
-	chains map[string]*chainState
+	mu        sync.Mutex
+	chains    map[string]*chainState
+	published func(ctx context.Context, cp *Checkpoint) // see OnPublish
+}
+
+// OnPublish makes the checkpointer call f with each checkpoint once it is
+// published (appended to its file and stored), to hand it on to the
+// chain's witnesses. f runs in the checkpointer's pass, so it should be
+// quick.
+func (c *Checkpointer) OnPublish(f func(ctx context.Context, cp *Checkpoint)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.published = f
 }
 
 // chainState is what the checkpointer knows of one chain.
@@ -177,7 +188,13 @@ func (c *Checkpointer) checkpoint(ctx context.Context, h doorman.AuditHead) erro
 		return fmt.Errorf("publish checkpoint: %w", err)
 	}
 	st.rng, st.lastHash = rng, prev
-	return c.Store.AddAuditCheckpoint(ctx, &doorman.AuditCheckpoint{Chain: h.Chain, Size: int64(cp.Size), Note: cp.Note})
+	if err := c.Store.AddAuditCheckpoint(ctx, &doorman.AuditCheckpoint{Chain: h.Chain, Size: int64(cp.Size), Note: cp.Note}); err != nil {
+		return err
+	}
+	if c.published != nil {
+		c.published(ctx, cp)
+	}
+	return nil
 }
 
 // load rebuilds a chain's state from the database and checks it against

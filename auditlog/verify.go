@@ -26,7 +26,11 @@ import (
 //     signed one (entries edited, deleted, inserted or reordered, however
 //     consistently they were rehashed);
 //   - an entry after the first checkpoint without a valid seal (appended
-//     through the database alone, also after the last checkpoint).
+//     through the database alone, also after the last checkpoint);
+//   - a database tree that does not hold a checkpoint a door's device
+//     reported witnessing (store.AuditWitnesses), also when the
+//     checkpoint files and rows were rewritten or removed with the
+//     entries.
 //
 // The chains' own hash links are VerifyAudit's; Verify reads every entry
 // of every chain it checks. Entries after the last checkpoint are not
@@ -101,7 +105,11 @@ func verifyChain(ctx context.Context, store doorman.AuditLogStore, dir, chain st
 			return broken(int64(published[i].Size), "the checkpoint file goes back from size %d to %d", published[i-1].Size, published[i].Size)
 		}
 	}
-	if len(all) == 0 {
+	witnesses, err := store.AuditWitnesses(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 && !slices.ContainsFunc(witnesses, func(w *doorman.AuditWitness) bool { return w.Size > 0 }) {
 		return nil, nil
 	}
 
@@ -127,6 +135,30 @@ func verifyChain(ctx context.Context, store doorman.AuditLogStore, dir, chain st
 				good+1, cp.Size, cp.Size)
 		}
 		good = cp.Size
+	}
+	// The checkpoints the building's doors witnessed are in the tree: a
+	// history rewritten in the database and the checkpoint files alike is
+	// still named when a door saw the original.
+	for _, w := range witnesses {
+		size := uint64(w.Size)
+		if size == 0 {
+			continue // a witness that keeps nothing yet
+		}
+		if size > tree.Size() {
+			return broken(int64(tree.Size())+1, "door %s's device witnessed a checkpoint of %d entries, but the database holds %d: entries removed",
+				w.DoorID, w.Size, tree.Size())
+		}
+		root, err := tree.Root(size)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(root, w.Root) {
+			return broken(1, "the database's entries 1 to %d are not the ones door %s's device witnessed in a checkpoint of that size (history rewritten)",
+				w.Size, w.DoorID)
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
 	}
 	// Every entry after the first checkpoint was sealed by a node.
 	for i := all[0].Size; i < tree.Size(); i++ {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 
 	"github.com/doorman-dev/doorman"
@@ -150,3 +151,28 @@ func auditKeys(ctx context.Context, q querier) ([]string, error) {
 // now on: seal returns the signature over the entry's hash (see package
 // auditlog), kept in the entry's Seal. The key stays outside the store.
 func (s *Store) SetAuditSealer(seal func(hash string) (string, error)) { s.sealer.Store(&seal) }
+
+// AuditWitnesses lists the checkpoints of chain that the doors of the
+// building of that ID reported witnessing, by door.
+func (s *Store) AuditWitnesses(ctx context.Context, chain string) ([]*doorman.AuditWitness, error) {
+	ws, err := collect(ctx, s.rdb, `SELECT id, audit_witness_device, audit_witness_size, audit_witness_root, audit_witness_at
+		FROM doors WHERE building_id = $1 AND audit_witness_size IS NOT NULL ORDER BY id`, []any{chain},
+		func(sc scanner) (*doorman.AuditWitness, error) {
+			w := &doorman.AuditWitness{Chain: chain}
+			var root string
+			var at int64
+			if err := sc.Scan(&w.DoorID, &w.DeviceID, &w.Size, &root, &at); err != nil {
+				return nil, err
+			}
+			w.At = fromMicros(at)
+			// A root that does not decode stays nil, which matches no tree.
+			if root != "" {
+				w.Root, _ = base64.StdEncoding.DecodeString(root)
+			}
+			return w, nil
+		})
+	if err != nil {
+		return nil, s.translate("audit witnesses", err)
+	}
+	return ws, nil
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -193,6 +194,15 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 				WHERE id = $4 AND (device_status_at IS NULL OR device_status_at <= $3)`,
 				e.ClockSynced, e.StorageFault, micros(at), e.DoorID); err != nil {
 				return err
+			}
+			// The largest checkpoint the door's device witnessed (size 0:
+			// a witness that keeps none yet, to be sent the first).
+			if e.AuditWitness && e.AuditSize >= 0 && (e.AuditSize == 0) == (len(e.AuditRoot) == 0) {
+				if _, err := tx.Exec(`UPDATE doors SET audit_witness_device = $1, audit_witness_size = $2, audit_witness_root = $3, audit_witness_at = $4
+					WHERE id = $5 AND (audit_witness_size IS NULL OR audit_witness_size <= $2)`,
+					e.DeviceID, e.AuditSize, base64.StdEncoding.EncodeToString(e.AuditRoot), micros(at), e.DoorID); err != nil {
+					return err
+				}
 			}
 		}
 		recorded = true

@@ -3,10 +3,14 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/auditlog"
 )
 
 // testAuditRewrite rewrites the audit log the way an attacker with write
@@ -137,6 +141,58 @@ func testAuditRewrite(t *testing.T, open Opener) {
 		exec(t, f, `DELETE FROM audit_heads WHERE chain = $1`, doomed.ID)
 		exec(t, f, `DELETE FROM buildings WHERE id = $1`, doomed.ID)
 		p.wantRewriteCaught(t, doomed.ID)
+	})
+	t.Run("CheckpointsRemovedButWitnessed", func(t *testing.T) {
+		// The door's device witnessed the chain; the attacker rewrites it
+		// and removes every checkpoint, rows and files, that would name
+		// it (a node's data dir in reach too). The witnessed checkpoint,
+		// reported in a heartbeat, still does.
+		f, p, _ := setup(t)
+		d, _ := f.enroll(t, f.door.ID, time.Now())
+		chain := oldestFirst(f.audit(t, doorman.AuditFilter{Chain: f.building.ID}))
+		tree := auditlog.NewTree(chain)
+		root, err := tree.Root(tree.Size())
+		must(t, err)
+		beat := func(size int64, root []byte) {
+			_, err := f.s.RecordDeviceEvent(f.ctx, &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID, DoorID: f.door.ID,
+				Kind: doorman.EventHeartbeat, At: time.Now(), AuditWitness: true, AuditSize: size, AuditRoot: root})
+			must(t, err)
+		}
+		beat(0, nil) // a witness that keeps nothing yet
+		ws, err := f.s.AuditWitnesses(f.ctx, f.building.ID)
+		must(t, err)
+		if len(ws) != 1 || ws[0].Size != 0 || ws[0].Root != nil {
+			t.Fatalf("witness before its first checkpoint: %+v", ws)
+		}
+		p.verifyClean(t)
+		beat(int64(tree.Size()), root)
+		small, err := tree.Root(2)
+		must(t, err)
+		beat(2, small) // a smaller report (a device enrolled anew) does not lower it
+		ws, err = f.s.AuditWitnesses(f.ctx, f.building.ID)
+		must(t, err)
+		equal(t, "witnessed checkpoints", ws, []*doorman.AuditWitness{{Chain: f.building.ID, DoorID: f.door.ID, DeviceID: d.ID,
+			Size: int64(tree.Size()), Root: root, At: ws[0].At}})
+		if other, err := f.s.AuditWitnesses(f.ctx, doorman.PlatformChain); err != nil || len(other) != 0 {
+			t.Fatalf("witnesses of the platform chain: %+v %v", other, err)
+		}
+		p.verifyClean(t)
+
+		chain = oldestFirst(f.audit(t, doorman.AuditFilter{Chain: f.building.ID}))
+		chain[1].Detail = "nothing to see"
+		rewriteChain(t, f, f.building.ID, chain)
+		exec(t, f, `DELETE FROM audit_checkpoints WHERE chain = $1`, f.building.ID)
+		must(t, os.Remove(filepath.Join(p.cp.Dir, f.building.ID+".log")))
+		found := false
+		for _, b := range p.verify(t) {
+			if b.Chain == f.building.ID && strings.Contains(b.Problem, "witnessed") {
+				found = true
+				t.Logf("caught: chain %s seq %d: %s", b.Chain, b.Seq, b.Problem)
+			}
+		}
+		if !found {
+			t.Fatalf("verification missed the rewrite the door witnessed: %+v", p.verify(t))
+		}
 	})
 	t.Run("CheckpointForgedInDatabase", func(t *testing.T) {
 		// A checkpoint row the attacker writes to match the rewritten

@@ -69,6 +69,12 @@ type EnrollResponse struct {
 	// INFO line (which names server and Go versions): the device must
 	// connect TLS-first.
 	TLSFirst bool `json:"tls_first,omitempty"`
+	// AuditKey is the signed-note verifier key of the deployment's audit
+	// checkpoints, and AuditChain the chain of the door's building: with
+	// them the device witnesses that chain (see AuditSubject). Empty from
+	// a control plane that has no checkpoint key.
+	AuditKey   string `json:"audit_key,omitempty"`
+	AuditChain string `json:"audit_chain,omitempty"`
 }
 
 // Validate returns EINVALID if the response breaks a rule.
@@ -88,6 +94,8 @@ func (r *EnrollResponse) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "door.pulse_millis out of range.")
 	case r.Door.HeldOpenSeconds < 0 || r.Door.HeldOpenSeconds > 3600:
 		return doorman.Errorf(doorman.EINVALID, "door.held_open_seconds must be 0 to 3600.")
+	case (r.AuditKey == "") != (r.AuditChain == "") || len(r.AuditKey) > 512 || len(r.AuditChain) > 128:
+		return doorman.Errorf(doorman.EINVALID, "audit_key and audit_chain go together.")
 	}
 	for _, u := range r.NATSURLs {
 		p, err := url.Parse(u)

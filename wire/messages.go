@@ -112,6 +112,13 @@ type Event struct {
 	// refuses every command it cannot record (RejectStorageFault). Such a
 	// heartbeat may reach the bus without passing the queue.
 	StorageFault bool `json:"storage_fault,omitempty"`
+	// AuditWitness says, in a heartbeat, that the device witnesses its
+	// building's audit log (it pinned the audit key at enrollment), and
+	// AuditSize and AuditRoot are the size and root hash of the checkpoint
+	// it keeps (0 and empty before its first). See AuditSubject.
+	AuditWitness bool   `json:"audit_witness,omitempty"`
+	AuditSize    int64  `json:"audit_size,omitempty"`
+	AuditRoot    string `json:"audit_root,omitempty"`
 	// Sig is the device's signature over the event (see Event.Sign); the
 	// control plane records only events signed by the device their
 	// subject names.
@@ -131,7 +138,7 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Event needs a time.")
 	case len(e.GrantID) > 64 || len(e.JTI) > 64:
 		return doorman.Errorf(doorman.EINVALID, "Event IDs are too long.")
-	case e.Reason != "" && !validRejection(e.Reason):
+	case e.Reason != "" && !validRejection(e.Reason) && !(e.Kind == EventTamper && (e.Reason == AuditFork || e.Reason == AuditForged)):
 		return doorman.Errorf(doorman.EINVALID, "Unknown rejection reason.")
 	case len(e.Detail) > MaxDetailLength:
 		return doorman.Errorf(doorman.EINVALID, "Event detail is longer than %d bytes.", MaxDetailLength)
@@ -139,6 +146,11 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Dropped count must not be negative.")
 	case len(e.Sig) > maxSigLength:
 		return doorman.Errorf(doorman.EINVALID, "Event signature is too long.")
+	case e.AuditSize < 0 || (e.AuditSize > 0) != (e.AuditRoot != "") || (e.AuditSize > 0 && !e.AuditWitness):
+		return doorman.Errorf(doorman.EINVALID, "audit_size and audit_root go together, in a witness's heartbeat.")
+	}
+	if _, err := DecodeAuditRoot(e.AuditRoot); err != nil {
+		return err
 	}
 	return nil
 }

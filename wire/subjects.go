@@ -13,6 +13,7 @@ import (
 //	doorman.door.<doorID>.dev.<deviceID>.evt.<kind>   device events (captured by a JetStream stream)
 //	doorman.door.<doorID>.time                        signed time requests (request/reply)
 //	doorman.door.<doorID>.inbox.>                     the device's own reply inbox
+//	doorman.door.<doorID>.inbox.audit                 audit checkpoints for the device to witness (see AuditSubject)
 //
 // Commands, time and the inbox belong to the door: whichever device is
 // enrolled for it serves them. Events name the device as well, and each

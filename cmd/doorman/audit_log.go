@@ -71,7 +71,7 @@ func (m *Main) openAuditLog(ctx context.Context) error {
 
 // checkpoints are what the Audit service verifies against.
 func (l *auditLog) checkpoints() *app.AuditCheckpoints {
-	return &app.AuditCheckpoints{Dir: l.cp.Dir, Verifier: l.key.Verifier}
+	return &app.AuditCheckpoints{Dir: l.cp.Dir, Verifier: l.key.Verifier, VKey: l.key.VKey}
 }
 
 // close stops the checkpointer after a last checkpoint.

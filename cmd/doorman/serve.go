@@ -15,12 +15,16 @@ import (
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
 	"github.com/doorman-dev/doorman/app"
+	"github.com/doorman-dev/doorman/auditlog"
 	doormanhttp "github.com/doorman-dev/doorman/http"
 	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
+
+// The bus sends door devices their building's audit checkpoints.
+var _ app.WitnessBus = (*natsbus.Bus)(nil)
 
 // Main is the running control plane: store, bus, the application
 // services and the API over them. Tests start the real program through it
@@ -92,6 +96,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
+	// Each checkpoint goes to the building's door devices as it is signed.
+	devices := m.App.Devices
+	m.auditLog.cp.OnPublish(func(ctx context.Context, cp *auditlog.Checkpoint) {
+		devices.PublishCheckpoint(ctx, cp.Chain, int64(cp.Size), cp.Note)
+	})
 	duplicates.set(m.App.Devices)
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
