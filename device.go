@@ -159,6 +159,11 @@ type DeviceStore interface {
 	// device is bound to another door or was revoked at or before the
 	// event's time.
 	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
+	// ChainEventCounts appends, in each building's chain, the counts of
+	// its device event windows that have closed (one entry each), as the
+	// building's next event would, for buildings that have gone silent
+	// since a flood. Returns how many counts it chained.
+	ChainEventCounts(ctx context.Context) (int, error)
 }
 
 // DoorOnlineWindow is how recently a door's device must have reported for

@@ -73,6 +73,16 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	return nil
 }
 
+// ChainEventCounts chains the counts of device event floods whose window
+// has closed in buildings that have gone silent since (Doorman itself
+// calls it, periodically). Returns how many counts it chained.
+func (s *Devices) ChainEventCounts(ctx context.Context) (int, error) {
+	if p := caller(ctx); p.Role != doorman.RoleSystem {
+		return 0, doorman.Errorf(doorman.EFORBIDDEN, "Only Doorman itself sweeps event counts.")
+	}
+	return s.store.ChainEventCounts(ctx)
+}
+
 // markGrantUsed takes the device's word that it executed a grant of its own
 // door. A grant already marked (a redelivered event), unknown, or of another
 // door is left alone.

@@ -20,6 +20,7 @@ type DeviceStore interface {
 	Device(ctx context.Context, id string) (*doorman.Device, error)
 	AppendAudit(ctx context.Context, e *doorman.AuditEntry) error
 	RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (bool, error)
+	ChainEventCounts(ctx context.Context) (int, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)

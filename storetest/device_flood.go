@@ -118,6 +118,24 @@ func testDeviceEventFlood(t *testing.T, open Opener) {
 		t.Fatalf("door_opened: chained one by one %d, counts %d, events accounted for %d", one, counts, total)
 	}
 
+	// A building gone silent after a flood: the sweep chains the count
+	// without waiting for its next event.
+	closed := doorman.DeviceEventAction(doorman.EventDoorClosed)
+	f.floodEvents(t, d, doorman.EventDoorClosed, 20)
+	n, err := f.s.ChainEventCounts(f.ctx)
+	must(t, err)
+	equal(t, "counts chained while the window is open", n, 0)
+	f.ageEventWindows(t, d.ID)
+	n, err = f.s.ChainEventCounts(f.ctx)
+	must(t, err)
+	equal(t, "counts chained by the sweep", n, 1)
+	if one, counts, total := f.floodEntries(t, d.ID, closed); one != doorman.DeviceEventBurst || counts != 1 || total != 20 {
+		t.Fatalf("door_closed after the sweep: chained one by one %d, counts %d, events accounted for %d", one, counts, total)
+	}
+	n, err = f.s.ChainEventCounts(f.ctx)
+	must(t, err)
+	equal(t, "counts chained by a second sweep", n, 0)
+
 	// Nothing is lost: every event kept names the entry that chained it,
 	// alone or in a count.
 	var unchained int

@@ -47,3 +47,23 @@ func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wir
 	}
 	return err
 }
+
+// sweepEventCounts chains, every minute until ctx ends, the counts of
+// device event floods in buildings that went silent after them (the
+// building's next event chains them otherwise).
+func (m *Main) sweepEventCounts(ctx context.Context) {
+	t := time.NewTicker(doorman.DeviceEventWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := m.App.Devices.ChainEventCounts(systemContext(ctx)); err != nil && ctx.Err() == nil {
+			m.Logger.Warn("chaining device event counts", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("chained device event counts of silent buildings", "counts", n)
+		}
+	}
+}

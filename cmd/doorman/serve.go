@@ -111,8 +111,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.eventsDone = make(chan struct{})
 	go func() {
 		defer close(m.eventsDone)
+		swept := make(chan struct{})
+		go func() {
+			defer close(swept)
+			m.sweepEventCounts(events)
+		}()
 		m.consumeEvents(events)
 		<-events.Done()
+		<-swept
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
