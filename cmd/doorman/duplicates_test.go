@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nkeys"
-
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/wire"
 )
 
 // TestDeviceConnectedTwiceIsAudited: a second connection with a door
@@ -32,36 +26,9 @@ func TestDeviceConnectedTwiceIsAudited(t *testing.T) {
 	defer d.Close()
 	m, door := d.Main, d.State.DoorID
 
-	op := doorman.NewContextWithPrincipal(ctx, &doorman.Principal{Role: doorman.RoleOperator, SubjectID: "test"})
-	_, hash := doorman.NewToken("")
-	if err := m.Store.CreateEnrollment(op, &doorman.Enrollment{DoorID: door, CodeHash: hash, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	kp, _ := nkeys.CreateUser()
-	pub, _ := kp.PublicKey()
-	seed, _ := kp.Seed()
-	dev := &doorman.Device{PublicKey: pub}
-	if _, err := m.Store.EnrollDevice(op, hash, dev, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	userJWT, err := m.Bus.IssueDeviceCredentials(door, dev.ID, pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(m.Bus.CACertPEM())
-	connect := func() *nats.Conn {
-		nc, err := nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(userJWT, string(seed)),
-			nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0),
-			nats.CustomInboxPrefix(wire.InboxPrefix(door)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		return nc
-	}
-	connect()
-	connect()
+	bd := enrollOnBus(t, ctx, m, door) // connected once, as its agent
+	bd.connect(t, m)                   // and again, with a copy of its device.json
+	dev := bd.dev
 
 	flagged := func() *doorman.AuditEntry {
 		entries, _, err := m.Store.ListAudit(ctx, doorman.AuditFilter{DoorID: door}, doorman.Page{Limit: doorman.MaxPageLimit})

@@ -19,12 +19,13 @@ import (
 )
 
 // busDevice is a device enrolled in the store and issued bus credentials,
-// connected with raw NATS so that the test chooses what it publishes.
+// connected to the bus with them.
 type busDevice struct {
-	dev  *doorman.Device
-	key  nkeys.KeyPair // signs its events
-	nc   *nats.Conn
-	errs chan error
+	dev     *doorman.Device
+	key     nkeys.KeyPair // signs its events
+	userJWT string
+	nc      *nats.Conn
+	errs    chan error
 }
 
 // enrollOnBus enrolls a new device for door in m's store (which revokes
@@ -39,7 +40,6 @@ func enrollOnBus(t *testing.T, ctx context.Context, m *Main, doorID string) *bus
 	}
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
-	seed, _ := kp.Seed()
 	d := &doorman.Device{PublicKey: pub}
 	if _, err := m.Store.EnrollDevice(op, hash, d, time.Now()); err != nil {
 		t.Fatal(err)
@@ -48,17 +48,32 @@ func enrollOnBus(t *testing.T, ctx context.Context, m *Main, doorID string) *bus
 	if err != nil {
 		t.Fatal(err)
 	}
+	bd := &busDevice{dev: d, key: kp, userJWT: userJWT, errs: make(chan error, 16)}
+	bd.nc = bd.connect(t, m)
+	return bd
+}
+
+// connect opens a connection to m's bus with the device's credentials, as
+// its agent does (another one, for a copy of device.json).
+func (bd *busDevice) connect(t *testing.T, m *Main) *nats.Conn {
+	t.Helper()
+	seed, _ := bd.key.Seed()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(m.Bus.CACertPEM())
-	bd := &busDevice{dev: d, key: kp, errs: make(chan error, 16)}
-	bd.nc, err = nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(userJWT, string(seed)),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0), nats.CustomInboxPrefix(wire.InboxPrefix(doorID)),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { bd.errs <- err }))
+	nc, err := nats.Connect(strings.Join(m.Bus.DeviceURLs(), ","), nats.UserJWTAndSeed(bd.userJWT, string(seed)),
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0),
+		nats.CustomInboxPrefix(wire.InboxPrefix(bd.dev.DoorID)),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			select {
+			case bd.errs <- err:
+			default:
+			}
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(bd.nc.Close)
-	return bd
+	t.Cleanup(nc.Close)
+	return nc
 }
 
 // publish sends an event of the device's door, dated at and signed by the
