@@ -15,6 +15,8 @@ const (
 	RoleManager  = "manager"
 	RoleCarrier  = "carrier"
 	RoleCourier  = "courier"
+	// RoleResident is a resident signed in with a magic link.
+	RoleResident = "resident"
 	// RoleDevice is a door device, authenticated by the bus.
 	RoleDevice = "device"
 	// RoleSystem is Doorman acting on its own behalf: the CLI working on

@@ -102,11 +102,19 @@ var importRules = map[string]importRule{
 	// device protocol types of wire, and must never import a store,
 	// natsbus, access or cmd."
 	"http": {
-		Module:     []string{".", "app", "wire"},
+		Module:     []string{".", "app", "wire", "internal/clientaddr"},
 		ThirdParty: []string{"github.com/danielgtaylor/huma/v2", "github.com/prometheus/client_golang"},
 	},
 	// "Crash-safe file writes ... imports only the standard library."
 	"internal/durable": {},
+	// "It imports only the standard library."
+	"internal/clientaddr": {},
+	// "A thin adapter over the application services (app), like http: it
+	// never imports a store, natsbus, access or cmd."
+	"web": {
+		Module:     []string{".", "app", "auditlog", "internal/clientaddr"},
+		ThirdParty: []string{"github.com/pquerna/otp", "github.com/skip2/go-qrcode"},
+	},
 	// "Imports nothing of Doorman, only the standard library and the pgx
 	// driver." No production package may import it (no row allows it).
 	"internal/pgtest": {
@@ -138,7 +146,7 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay", "auditlog"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
 	// The device binary "links no control-plane code".
@@ -148,7 +156,7 @@ var importRules = map[string]importRule{
 }
 
 // serverPackages are the control plane's packages (module paths).
-var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "access", "app", "keyring", "policy",
+var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "web", "access", "app", "keyring", "policy",
 	"password", "storetest", "internal/pgtest", "cmd/..."}
 
 // serverLibraries are the control plane's third-party libraries.

@@ -30,6 +30,7 @@ type demoState struct {
 	AllowedParcel     string            `json:"allowed_parcel"`
 	OtherBuildingPar  string            `json:"other_building_parcel"`
 	NotAllowedCarrier string            `json:"not_allowed_carrier_parcel"`
+	ManagerEmail      string            `json:"manager_email"`
 }
 
 // Demo is a running demo: the control plane, one simulated door agent
@@ -153,7 +154,7 @@ func loadOrSeedDemo(ctx context.Context, services *app.Services, path string) (*
 		if err := json.Unmarshal(data, &st); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if len(st.CarrierIDs) == 0 {
+		if len(st.CarrierIDs) == 0 || st.ManagerEmail == "" {
 			return nil, fmt.Errorf("%s was written by an older Doorman: remove its directory to seed a new demo", path)
 		}
 		return &st, nil
@@ -165,6 +166,7 @@ func loadOrSeedDemo(ctx context.Context, services *app.Services, path string) (*
 	st := &demoState{
 		BuildingID: seeded.Building.ID, DoorID: seeded.Door.ID, CourierIDs: map[string]string{}, CarrierIDs: map[string]string{},
 		AllowedParcel: seeded.AllowedParcel, OtherBuildingPar: seeded.OtherBuildingPar, NotAllowedCarrier: seeded.NotAllowedCarrier,
+		ManagerEmail: seeded.Manager.Email,
 	}
 	for ext, c := range seeded.Couriers {
 		st.CourierIDs[ext] = c.ID
@@ -242,6 +244,7 @@ func (d *Demo) printWelcome(w io.Writer) {
 	}
 	fmt.Fprintf(w, `
 Doorman demo is running.
+  console    %s/console   (sign in as %s, password %s)
   API        %s   (OpenAPI: %s/v1/openapi.json)
   bus        %s   (embedded NATS, TLS, one JWT per device)
   building   Maple Court (%s), front door %s
@@ -266,7 +269,7 @@ Try, in another terminal:
   curl -s -H "Authorization: Bearer %s" %s/v1/audit | head -c 2000
 
 Ctrl-C stops the demo; its state stays in the data dir for the next run.
-`, d.Main.URL(), d.Main.URL(), d.Main.Bus.ClientURL(), st.BuildingID, st.DoorID, d.Operator,
+`, d.Main.URL(), st.ManagerEmail, DemoManagerPassword, d.Main.URL(), d.Main.URL(), d.Main.Bus.ClientURL(), st.BuildingID, st.DoorID, d.Operator,
 		self, server, d.Tokens["pp-alice"], st.DoorID, st.AllowedParcel,
 		self, server, d.Tokens["pp-alice"], st.DoorID, st.OtherBuildingPar,
 		self, server, d.Tokens["lr-carol"], st.DoorID, st.NotAllowedCarrier,

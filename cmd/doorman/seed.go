@@ -21,7 +21,16 @@ type Seeded struct {
 	AllowedParcel     string // out for delivery to the demo building, assigned to Alice
 	OtherBuildingPar  string // Alice's parcel for the other building
 	NotAllowedCarrier string // Carol's parcel, of a carrier only the other building allows
+	// Manager manages the demo building and signs in to the console with
+	// DemoManagerPassword.
+	Manager *doorman.Manager
 }
+
+// The demo building's manager, who signs in to the console.
+const (
+	DemoManagerEmail    = "manager@maple-court.example"
+	DemoManagerPassword = "maple-court-demo"
+)
 
 // seedDemo fills an empty store with a demo building through the
 // application services, as the operator, the building's manager and each
@@ -58,6 +67,13 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 				}
 			}
 		}
+	}
+	invite, err := services.Accounts.CreateInvite(sys, s.Building.ID, DemoManagerEmail)
+	if err != nil {
+		return nil, fmt.Errorf("seed manager: %w", err)
+	}
+	if s.Manager, err = services.Accounts.AcceptInvite(ctx, invite.Token, "Maria Keller", DemoManagerPassword); err != nil {
+		return nil, fmt.Errorf("seed manager: %w", err)
 	}
 	door, err := services.Buildings.CreateDoor(sys, &doorman.Door{BuildingID: s.Building.ID, Name: "Front door"})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/auditlog"
 	doormanhttp "github.com/doorman-dev/doorman/http"
+	"github.com/doorman-dev/doorman/web"
 	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/prometheus/client_golang/prometheus"
@@ -133,8 +134,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
 		return err
 	}
+	pages := web.NewServer(web.Config{
+		App:            m.App,
+		Logger:         m.Logger,
+		TrustedProxies: m.Config.TrustedProxies,
+		PublicURL:      m.Config.PublicURL,
+	})
 	m.server = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           routeAPIAndPages(api.Handler(), pages.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -152,6 +159,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics)
 	return nil
+}
+
+// routeAPIAndPages sends the API's paths (/v1/…, /healthz, /readyz) to
+// the API and every other path to the pages.
+func routeAPIAndPages(api, pages http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
+	mux.Handle("/", pages)
+	return mux
 }
 
 // Serve serves the API, and the metrics when MetricsAddr is set, until
