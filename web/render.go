@@ -170,7 +170,16 @@ func redirect(w http.ResponseWriter, r *http.Request, path, notice string) {
 }
 
 // notices are the confirmations a redirect may ask the next page to show;
-// only these keys are shown, so a link cannot put words on a page.
+// only these keys are shown, so a link cannot put words on a page. Each
+// area adds its own with addNotices when it registers its routes.
 var notices = map[string]string{
 	"signedout": "You are signed out.",
+}
+
+// addNotices adds confirmations a redirect may name. Called only while
+// routes are registered (NewServer), never concurrently with requests.
+func addNotices(m map[string]string) {
+	for k, v := range m {
+		notices[k] = v
+	}
 }

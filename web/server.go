@@ -92,6 +92,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.home)
 	s.mux.HandleFunc("POST /signout", s.signOut)
 	s.consoleRoutes()
+	s.consoleBuildingRoutes()
+	s.consoleInsightRoutes()
+	s.residentRoutes()
+	s.courierRoutes()
+	s.transparencyRoutes()
+	s.operatorRoutes()
 }
 
 // contentSecurityPolicy allows only this origin's scripts, styles and

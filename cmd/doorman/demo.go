@@ -242,10 +242,13 @@ func (d *Demo) printWelcome(w io.Writer) {
 	if d.Main.Config.HTTPAddr != DefaultConfig().HTTPAddr {
 		server = " --server " + d.Main.URL()
 	}
+	var pages strings.Builder
+	for _, u := range d.webURLs() {
+		fmt.Fprintf(&pages, "  %-10s %s   (%s)\n", u.Who, u.URL, u.How)
+	}
 	fmt.Fprintf(w, `
 Doorman demo is running.
-  console    %s/console   (sign in as %s, password %s)
-  API        %s   (OpenAPI: %s/v1/openapi.json)
+%s  API        %s   (OpenAPI: %s/v1/openapi.json)
   bus        %s   (embedded NATS, TLS, one JWT per device)
   building   Maple Court (%s), front door %s
   door agent a real doorman agent with a simulated strike relay, enrolled and online
@@ -269,7 +272,7 @@ Try, in another terminal:
   curl -s -H "Authorization: Bearer %s" %s/v1/audit | head -c 2000
 
 Ctrl-C stops the demo; its state stays in the data dir for the next run.
-`, d.Main.URL(), st.ManagerEmail, DemoManagerPassword, d.Main.URL(), d.Main.URL(), d.Main.Bus.ClientURL(), st.BuildingID, st.DoorID, d.Operator,
+`, pages.String(), d.Main.URL(), d.Main.URL(), d.Main.Bus.ClientURL(), st.BuildingID, st.DoorID, d.Operator,
 		self, server, d.Tokens["pp-alice"], st.DoorID, st.AllowedParcel,
 		self, server, d.Tokens["pp-alice"], st.DoorID, st.OtherBuildingPar,
 		self, server, d.Tokens["lr-carol"], st.DoorID, st.NotAllowedCarrier,

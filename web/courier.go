@@ -1,0 +1,4 @@
+package web
+
+// courierRoutes registers the courier's page.
+func (s *Server) courierRoutes() {}

@@ -1,0 +1,4 @@
+package web
+
+// operatorRoutes registers the operator's pages.
+func (s *Server) operatorRoutes() {}
