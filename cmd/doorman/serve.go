@@ -17,9 +17,9 @@ import (
 	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/auditlog"
 	doormanhttp "github.com/doorman-dev/doorman/http"
-	"github.com/doorman-dev/doorman/web"
 	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
