@@ -99,10 +99,10 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 	}
 	page = page.Normalize()
 	view := &AuditView{Entries: []*doorman.AuditEntry{}}
+	filter := doorman.AuditFilter{Chain: q.BuildingID, DoorID: q.DoorID, CarrierID: q.CarrierID}
 	cursor, scanned := page.After, 0
 	for {
-		batch, next, err := s.store.ListAudit(ctx, doorman.AuditFilter{Chain: q.BuildingID, DoorID: q.DoorID, CarrierID: q.CarrierID},
-			doorman.Page{After: cursor, Limit: searchBatch})
+		batch, next, err := s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: searchBatch})
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +119,12 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 				break
 			}
 			if len(view.Entries) == page.Limit || scanned >= searchBudget {
-				view.Next = e.ID
+				// Stopped inside the batch: the store's own cursor after
+				// e is that of the batch cut just after it.
+				_, view.Next, err = s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: i + 1})
+				if err != nil {
+					return nil, err
+				}
 				return s.named(ctx, view)
 			}
 		}
