@@ -132,7 +132,7 @@ func (s *Server) activityEvents(w http.ResponseWriter, r *http.Request) {
 			for _, e := range v.Entries {
 				after = max(after, e.Seq)
 			}
-			if !send(sseEvent("rows", strconv.FormatInt(after, 10), html)) {
+			if !send(sseEvent("rows", strconv.FormatInt(after, 10), strings.TrimSpace(html))) {
 				return
 			}
 			lastWrite = time.Now()
