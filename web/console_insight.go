@@ -30,8 +30,8 @@ type auditRow struct {
 	Label, Class string
 	// Door and Carrier are names (the ID when the name is unknown).
 	Door, Carrier string
-	// When is the entry's time to the second, in UTC.
-	When string
+	// Day and Time are the entry's time to the second, in UTC.
+	Day, Time string
 	// Proof is the URL of the entry's inclusion proof, "" when no signed
 	// checkpoint covers it yet.
 	Proof string
@@ -95,7 +95,7 @@ func actionClass(action string) string {
 func rows(buildingID string, v *app.AuditView, proofUpTo int64) []auditRow {
 	out := make([]auditRow, 0, len(v.Entries))
 	for _, e := range v.Entries {
-		r := auditRow{E: e, Label: actionLabel(e.Action), Class: actionClass(e.Action), When: e.At.UTC().Format("2006-01-02 15:04:05 UTC"),
+		r := auditRow{E: e, Label: actionLabel(e.Action), Class: actionClass(e.Action), Day: e.At.UTC().Format(time.DateOnly), Time: e.At.UTC().Format(time.TimeOnly),
 			Door: nameOr(v.Names, e.DoorID), Carrier: nameOr(v.Names, e.CarrierID)}
 		if e.Seq > 0 && e.Seq <= proofUpTo {
 			r.Proof = "/console/buildings/" + url.PathEscape(buildingID) + "/audit/" + url.PathEscape(e.ID) + "/proof"

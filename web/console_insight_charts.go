@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -115,7 +116,11 @@ func bucketLabel(b app.BucketCount) string {
 	if b.From == 0 {
 		return "< " + shortDuration(b.To)
 	}
-	return shortDuration(b.From) + "–" + shortDuration(b.To)
+	from, to := shortDuration(b.From), shortDuration(b.To)
+	if f, unit, ok := strings.Cut(from, " "); ok && strings.HasSuffix(to, " "+unit) {
+		from = f // "1–2 min", not "1 min–2 min"
+	}
+	return from + "–" + to
 }
 
 // shortDuration says d in seconds under a minute, else in minutes.
