@@ -88,7 +88,7 @@ func niceMax(n int) (top, step int) {
 // chartOpen starts the SVG of chart id, w×h, with its title and
 // description.
 func chartOpen(b *strings.Builder, id string, w, h int, title, desc string) {
-	fmt.Fprintf(b, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="13">`,
+	fmt.Fprintf(b, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif" font-size="15">`,
 		w, h, w, h, id, id)
 	fmt.Fprintf(b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(title), id, esc(desc))
 }
@@ -105,9 +105,11 @@ func yAxis(b *strings.Builder, left, right, top, bottom, max, step int) {
 	}
 }
 
-// stackedBars draws one bar per x label, stacked by series.
-func stackedBars(id, title, desc string, xLabels []string, series []chartSeries) template.HTML {
-	const w, h, left, right, top, bottom = 720, 300, 44, 712, 16, 256
+// stackedBars draws one bar per x label, stacked by series. Under some
+// bars is their tick (a short form of the label; a space starts a second
+// line: "1 Dec").
+func stackedBars(id, title, desc string, xLabels, ticks []string, series []chartSeries) template.HTML {
+	const w, h, left, right, top, bottom = 600, 290, 40, 592, 16, 240
 	total := make([]int, len(xLabels))
 	for _, s := range series {
 		for i, v := range s.Values {
@@ -126,7 +128,7 @@ func stackedBars(id, title, desc string, xLabels []string, series []chartSeries)
 	n := max(len(xLabels), 1)
 	slot := float64(right-left) / float64(n)
 	barW := slot * 0.7
-	every := 1 + (n-1)/10 // label at most ~10 days
+	every := 1 + (n-1)/7 // label at most ~7 days, readable on a phone (chartsPage knows)
 	for i, label := range xLabels {
 		x := float64(left) + slot*float64(i) + (slot-barW)/2
 		y := float64(bottom)
@@ -140,8 +142,10 @@ func stackedBars(id, title, desc string, xLabels []string, series []chartSeries)
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" stroke="#fff" stroke-width="1"><title>%s, %s: %d</title></rect>`,
 				x, y, barW, hgt, seriesFill(id, si), esc(label), esc(s.Label), v)
 		}
-		if (n-1-i)%every == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#1b1f24">%s</text>`, x+barW/2, bottom+18, esc(label))
+		if (n-1-i)%every == 0 && i < len(ticks) {
+			first, second, _ := strings.Cut(ticks[i], " ")
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#1b1f24">%s<tspan x="%.1f" dy="18">%s</tspan></text>`,
+				x+barW/2, bottom+20, esc(first), x+barW/2, esc(second))
 		}
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#1b1f24"/>`, left, bottom, right, bottom)
@@ -159,10 +163,11 @@ func legendSwatch(id string, i int) template.HTML {
 		seriesFill(id, i)))
 }
 
-// horizontalBars draws one labelled bar per row, longest first as given.
+// horizontalBars draws one bar per row, its label above it (so long
+// labels fit on a phone), in the order given.
 func horizontalBars(id, title, desc string, labels []string, values []int) template.HTML {
-	const w, labelW, right, rowH, top = 720, 230, 670, 30, 10
-	h := top*2 + rowH*max(len(labels), 1) + 10
+	const w, left, right, rowH, top = 600, 8, 540, 50, 6
+	h := top*2 + rowH*max(len(labels), 1)
 	most := 0
 	for _, v := range values {
 		most = max(most, v)
@@ -172,11 +177,11 @@ func horizontalBars(id, title, desc string, labels []string, values []int) templ
 	chartOpen(&b, id, w, h, title, desc)
 	for i, label := range labels {
 		y := top + rowH*i
-		bw := float64(right-labelW) * float64(values[i]) / float64(maxV)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" fill="#1b1f24">%s</text>`, labelW-8, y+rowH/2+4, esc(label))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="#a4161a"><title>%s: %d</title></rect>`,
-			labelW, y+5, bw, rowH-10, esc(label), values[i])
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#1b1f24">%d</text>`, float64(labelW)+bw+6, y+rowH/2+4, values[i])
+		bw := max(float64(right-left)*float64(values[i])/float64(maxV), 2)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#1b1f24">%s</text>`, left, y+17, esc(label))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" fill="#a4161a"><title>%s: %d</title></rect>`,
+			left, y+24, bw, esc(label), values[i])
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#1b1f24">%d</text>`, float64(left)+bw+6, y+39, values[i])
 	}
 	if len(labels) == 0 {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#4f5863">No refusals in these days.</text>`, w/2, top+rowH/2+4)
@@ -187,7 +192,7 @@ func horizontalBars(id, title, desc string, labels []string, values []int) templ
 
 // histogram draws one bar per bucket, touching, with the counts above.
 func histogram(id, title, desc, empty string, labels []string, values []int) template.HTML {
-	const w, h, left, right, top, bottom = 720, 280, 44, 712, 20, 236
+	const w, h, left, right, top, bottom = 600, 290, 40, 592, 24, 220
 	most := 0
 	for _, v := range values {
 		most = max(most, v)
@@ -205,10 +210,13 @@ func histogram(id, title, desc, empty string, labels []string, values []int) tem
 		if values[i] > 0 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#1b1f24">%d</text>`, x+slot/2, float64(bottom)-hgt-5, values[i])
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#1b1f24">%s</text>`, x+slot/2, bottom+18, esc(label))
+		// "10–30 min" on two lines: the numbers, then the unit.
+		nums, unit, _ := strings.Cut(label, " ")
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="#1b1f24">%s<tspan x="%.1f" dy="18">%s</tspan></text>`,
+			x+slot/2, bottom+20, esc(nums), x+slot/2, esc(unit))
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#1b1f24"/>`, left, bottom, right, bottom)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#4f5863">time from the door opening to the parcel marked delivered</text>`, (left+right)/2, h-8)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#4f5863">time from door open to delivered</text>`, (left+right)/2, h-8)
 	if most == 0 {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#4f5863">%s</text>`, (left+right)/2, (top+bottom)/2, esc(empty))
 	}

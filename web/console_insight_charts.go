@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -59,8 +58,17 @@ func (s *Server) chartsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := chartsPage{Building: b, Days: days, Choices: chartDays, Stats: st}
-	for _, d := range st.Days {
+	var ticks []string
+	every := (len(st.Days)-1)/7 + 1 // as stackedBars labels them
+	for i, d := range st.Days {
 		p.DayLabels = append(p.DayLabels, d.Format("Jan 2"))
+		// The day of the month, and its month under the first day
+		// labelled, and the first labelled of each month.
+		tick := d.Format("2")
+		if i == (len(st.Days)-1)%every || d.Day() <= every {
+			tick += d.Format(" Jan")
+		}
+		ticks = append(ticks, tick)
 	}
 
 	var series []chartSeries
@@ -78,7 +86,7 @@ func (s *Server) chartsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Entries = stackedBars("entries", fmt.Sprintf("Entries per day by carrier, last %d days", days),
 		fmt.Sprintf("%d entries by %d carriers. The table below the chart gives every day's numbers.", total, len(st.Carriers)),
-		p.DayLabels, series)
+		p.DayLabels, ticks, series)
 
 	var labels []string
 	var counts []int
@@ -104,23 +112,22 @@ func (s *Server) chartsPage(w http.ResponseWriter, r *http.Request) {
 		desc = fmt.Sprintf("%d deliveries measured; median %s.", st.Deliveries, p.Median)
 	}
 	p.Delivery = histogram("delivery", fmt.Sprintf("Time from door open to delivered, last %d days", days), desc,
-		"No parcel marked delivered after a door opening in these days.", p.DeliveryLabels, counts)
+		"No deliveries measured.", p.DeliveryLabels, counts)
 	s.render(w, r, http.StatusOK, "console/charts.html", p)
 }
 
-// bucketLabel names a histogram bucket: "30 s–1 min", "30 min or more".
+// bucketLabel names a histogram bucket in one unit, numbers first:
+// "0–30 s", "1–2 min", "30+ min".
 func bucketLabel(b app.BucketCount) string {
+	unit, per := "min", time.Minute
+	if b.From < time.Minute {
+		unit, per = "s", time.Second
+	}
+	from := strconv.Itoa(int(b.From / per))
 	if b.To == 0 {
-		return shortDuration(b.From) + "+"
+		return from + "+ " + unit
 	}
-	if b.From == 0 {
-		return "< " + shortDuration(b.To)
-	}
-	from, to := shortDuration(b.From), shortDuration(b.To)
-	if f, unit, ok := strings.Cut(from, " "); ok && strings.HasSuffix(to, " "+unit) {
-		from = f // "1–2 min", not "1 min–2 min"
-	}
-	return from + "–" + to
+	return from + "–" + strconv.Itoa(int(b.To/per)) + " " + unit
 }
 
 // shortDuration says d in seconds under a minute, else in minutes.
