@@ -30,7 +30,8 @@ type auditRow struct {
 	Label, Class string
 	// Door and Carrier are names (the ID when the name is unknown).
 	Door, Carrier string
-	// Day and Time are the entry's time to the second, in UTC.
+	// Day and Time are the entry's time to the second, in the
+	// building's time zone.
 	Day, Time string
 	// Proof is the URL of the entry's inclusion proof, "" when no signed
 	// checkpoint covers it yet.
@@ -90,12 +91,16 @@ func actionClass(action string) string {
 	return "muted"
 }
 
-// rows turns a view of the service into table rows; proofUpTo is the size
-// of the latest checkpoint (entries up to it get a proof link).
-func rows(buildingID string, v *app.AuditView, proofUpTo int64) []auditRow {
+// rows turns a view of the service into table rows of building b;
+// proofUpTo is the size of the latest checkpoint (entries up to it get a
+// proof link).
+func rows(b *doorman.Building, v *app.AuditView, proofUpTo int64) []auditRow {
+	loc := buildingLocation(b)
+	buildingID := b.ID
 	out := make([]auditRow, 0, len(v.Entries))
 	for _, e := range v.Entries {
-		r := auditRow{E: e, Label: actionLabel(e.Action), Class: actionClass(e.Action), Day: e.At.UTC().Format(time.DateOnly), Time: e.At.UTC().Format(time.TimeOnly),
+		at := e.At.In(loc)
+		r := auditRow{E: e, Label: actionLabel(e.Action), Class: actionClass(e.Action), Day: at.Format(time.DateOnly), Time: at.Format(time.TimeOnly),
 			Door: nameOr(v.Names, e.DoorID), Carrier: nameOr(v.Names, e.CarrierID)}
 		if e.Seq > 0 && e.Seq <= proofUpTo {
 			r.Proof = "/console/buildings/" + url.PathEscape(buildingID) + "/audit/" + url.PathEscape(e.ID) + "/proof"
@@ -169,10 +174,11 @@ func safeFileName(s string) string {
 	}, s)
 }
 
-// localDay formats t as a date in loc, for date inputs.
-func localDay(t time.Time, loc *time.Location) string {
-	if t.IsZero() {
-		return ""
+// buildingLocation is b's time zone (UTC if it does not load).
+func buildingLocation(b *doorman.Building) *time.Location {
+	loc, err := doorman.LoadLocation(b.Timezone)
+	if err != nil {
+		return time.UTC
 	}
-	return t.In(loc).Format(time.DateOnly)
+	return loc
 }

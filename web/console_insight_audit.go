@@ -46,10 +46,7 @@ func (f auditFilters) Any() bool { return f.Query() != "" }
 // a message for the form.
 func (f auditFilters) search(b *doorman.Building) (app.AuditSearch, string) {
 	q := app.AuditSearch{BuildingID: b.ID, Action: f.Action, DoorID: f.Door, CarrierID: f.Carrier, Reason: f.Reason}
-	loc, err := doorman.LoadLocation(b.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := buildingLocation(b)
 	if f.From != "" {
 		t, err := time.ParseInLocation(time.DateOnly, f.From, loc)
 		if err != nil {
@@ -173,7 +170,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	} else if cp, err := s.app.Audit.Checkpoint(ctx, b.ID); err == nil {
 		proofUpTo = cp.Size
 	}
-	page.Rows, page.Next = rows(b.ID, v, proofUpTo), v.Next
+	page.Rows, page.Next = rows(b, v, proofUpTo), v.Next
 	s.render(w, r, http.StatusOK, "console/audit.html", page)
 }
 
