@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +326,30 @@ func TestInsightActivityStream(t *testing.T) {
 	if ev := next("end event"); !strings.HasPrefix(ev, "event: end") {
 		t.Fatalf("after signing out: %q", ev)
 	}
+}
+
+// TestInsightActivityStreamResumes: a browser reconnecting with the last
+// entry it saw (Last-Event-ID) gets what came after it, at once.
+func TestInsightActivityStreamResumes(t *testing.T) {
+	s := newInsightSite(t)
+	v, err := s.app.Audit.Recent(s.managerAIdentity, s.a.ID, 0, 2)
+	must(t, err)
+	last, before := v.Entries[0], v.Entries[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/console/buildings/"+s.a.ID+"/activity/events", nil)
+	must(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Last-Event-ID", strconv.FormatInt(before.Seq, 10))
+	req.AddCookie(&http.Cookie{Name: "__Host-doorman-session", Value: s.managerA})
+	res, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if sc.Text() == "id: "+strconv.FormatInt(last.Seq, 10) {
+			return
+		}
+	}
+	t.Fatalf("no event for entry %d after %d: %v", last.Seq, before.Seq, sc.Err())
 }
