@@ -100,9 +100,13 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 	page = page.Normalize()
 	view := &AuditView{Entries: []*doorman.AuditEntry{}}
 	filter := doorman.AuditFilter{Chain: q.BuildingID, DoorID: q.DoorID, CarrierID: q.CarrierID}
+	batchSize := searchBatch
+	if q.Action == "" && q.Reason == "" && q.Since.IsZero() && q.Until.IsZero() {
+		batchSize = page.Limit // the store filters everything: one page is one read
+	}
 	cursor, scanned := page.After, 0
 	for {
-		batch, next, err := s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: searchBatch})
+		batch, next, err := s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: batchSize})
 		if err != nil {
 			return nil, err
 		}
@@ -119,11 +123,13 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 				break
 			}
 			if len(view.Entries) == page.Limit || scanned >= searchBudget {
-				// Stopped inside the batch: the store's own cursor after
-				// e is that of the batch cut just after it.
-				_, view.Next, err = s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: i + 1})
-				if err != nil {
-					return nil, err
+				view.Next = next
+				if i < len(batch)-1 {
+					// Stopped inside the batch: the store's own cursor
+					// after e is that of the batch cut just after it.
+					if _, view.Next, err = s.store.ListAudit(ctx, filter, doorman.Page{After: cursor, Limit: i + 1}); err != nil {
+						return nil, err
+					}
 				}
 				return s.named(ctx, view)
 			}
