@@ -110,6 +110,9 @@ func (s *Server) chartsPage(w http.ResponseWriter, r *http.Request) {
 	desc := "No deliveries measured."
 	if st.Deliveries > 0 {
 		desc = fmt.Sprintf("%d deliveries measured; median %s.", st.Deliveries, p.Median)
+		if st.Deliveries == 1 {
+			desc = "1 delivery measured, in " + p.Median + "."
+		}
 	}
 	p.Delivery = histogram("delivery", fmt.Sprintf("Time from door open to delivered, last %d days", days), desc,
 		"No deliveries measured.", p.DeliveryLabels, counts)
@@ -132,6 +135,9 @@ func bucketLabel(b app.BucketCount) string {
 
 // shortDuration says d in seconds under a minute, else in minutes.
 func shortDuration(d time.Duration) string {
+	if d < time.Second {
+		return "under a second"
+	}
 	if d < time.Minute {
 		return strconv.Itoa(int(d/time.Second)) + " s"
 	}

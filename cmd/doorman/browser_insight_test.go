@@ -41,6 +41,8 @@ func TestBrowserInsight(t *testing.T) {
 	if decision["allowed"] != true {
 		t.Fatalf("the demo courier was refused: %v", decision)
 	}
+	// The courier leaves the parcel: its delivery time is charted.
+	api(t, base, "POST", "/v1/courier/parcels/"+d.State.AllowedParcel+"/delivery", courier, nil, 200)
 	if decision = ask(d.State.OtherBuildingPar); decision["reason"] != "parcel_not_for_building" {
 		t.Fatalf("a parcel for another building: %v", decision)
 	}
@@ -133,6 +135,9 @@ func TestBrowserInsight(t *testing.T) {
 	}
 	if all, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").textContent`)); !strings.Contains(all, "Parcel not for building") {
 		t.Fatalf("the refusals chart does not name the refusal:\n%s", all)
+	}
+	if !strings.Contains(text(t, ctx, "main"), "1 delivery measured") {
+		t.Fatalf("the delivery just made is not measured:\n%s", text(t, ctx, "main"))
 	}
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("details table").length`)); n != 3 {
 		t.Fatalf("%d data tables under the charts, want 3", n)
