@@ -141,10 +141,11 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 	}
 }
 
-// Recent returns a building's latest entries with seq above afterSeq,
-// newest first, at most limit (1–500) of them (operators; the building's
-// managers). afterSeq 0 gives the latest entries: what a live view shows
-// first, and then asks again from the largest seq it has.
+// Recent returns a building's entries following seq afterSeq: the next
+// limit (1–500) of them, newest first, so that a live view asking again
+// from the largest seq it got misses none however far behind it is
+// (operators; the building's managers). afterSeq 0 gives the latest
+// entries: what a live view shows first.
 func (s *Audit) Recent(ctx context.Context, buildingID string, afterSeq int64, limit int) (*AuditView, error) {
 	if err := s.buildingChain(ctx, buildingID); err != nil {
 		return nil, err
@@ -158,12 +159,9 @@ func (s *Audit) Recent(ctx context.Context, buildingID string, afterSeq int64, l
 		}
 		entries = latest
 	} else {
-		newer, err := s.store.AuditChain(ctx, buildingID, afterSeq, 0)
+		newer, err := s.store.AuditChain(ctx, buildingID, afterSeq, afterSeq+int64(limit))
 		if err != nil {
 			return nil, err
-		}
-		if len(newer) > limit {
-			newer = newer[len(newer)-limit:]
 		}
 		slices.Reverse(newer)
 		entries = newer

@@ -179,6 +179,13 @@ func TestAuditRecentAndVerify(t *testing.T) {
 		t.Fatalf("latest %v", latest.Entries)
 	}
 	last := latest.Entries[0].Seq
+	// Far behind, a live view gets the next entries, not the newest: it
+	// misses none.
+	next, err := w.app.Audit.Recent(manager, b, 1, 3)
+	must(t, err)
+	if len(next.Entries) != 3 || next.Entries[0].Seq != 4 || next.Entries[2].Seq != 2 {
+		t.Fatalf("after 1: %v", next.Entries)
+	}
 	none, err := w.app.Audit.Recent(manager, b, last, 50)
 	must(t, err)
 	if len(none.Entries) != 0 {

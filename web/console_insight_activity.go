@@ -107,11 +107,14 @@ func (s *Server) activityEvents(w http.ResponseWriter, r *http.Request) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	lastWrite := time.Now()
+	behind := false // the last poll was full: ask again at once
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-poll.C:
+		if !behind {
+			select {
+			case <-ctx.Done():
+				return
+			case <-poll.C:
+			}
 		}
 		pctx, ok := s.stillSignedIn(ctx, cookie)
 		if !ok {
@@ -126,6 +129,7 @@ func (s *Server) activityEvents(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		behind = len(v.Entries) == activityRows
 		if len(v.Entries) > 0 {
 			html, err := s.fragment("console/activity.html", "insightRows", rows(b, v, 0))
 			if err != nil {
