@@ -99,7 +99,8 @@ func (s *Audit) Search(ctx context.Context, q AuditSearch, page doorman.Page) (*
 	}
 	page = page.Normalize()
 	view := &AuditView{Entries: []*doorman.AuditEntry{}}
-	filter := doorman.AuditFilter{Chain: q.BuildingID, DoorID: q.DoorID, CarrierID: q.CarrierID}
+	filter := buildingLog(q.BuildingID)
+	filter.DoorID, filter.CarrierID = q.DoorID, q.CarrierID
 	batchSize := searchBatch
 	if q.Action == "" && q.Reason == "" && q.Since.IsZero() && q.Until.IsZero() {
 		batchSize = page.Limit // the store filters everything: one page is one read
@@ -153,7 +154,7 @@ func (s *Audit) Recent(ctx context.Context, buildingID string, afterSeq int64, l
 	limit = doorman.Page{Limit: limit}.Normalize().Limit
 	var entries []*doorman.AuditEntry
 	if afterSeq <= 0 {
-		latest, _, err := s.store.ListAudit(ctx, doorman.AuditFilter{Chain: buildingID}, doorman.Page{Limit: limit})
+		latest, _, err := s.store.ListAudit(ctx, buildingLog(buildingID), doorman.Page{Limit: limit})
 		if err != nil {
 			return nil, err
 		}
@@ -170,6 +171,14 @@ func (s *Audit) Recent(ctx context.Context, buildingID string, afterSeq int64, l
 		entries = []*doorman.AuditEntry{}
 	}
 	return s.named(ctx, &AuditView{Entries: entries})
+}
+
+// buildingLog selects a building's chain. The building is named twice:
+// the chain is what is meant, and a building's chain holds exactly the
+// entries with its building ID (the store derives the one from the
+// other), whose index lists them newest first without sorting the chain.
+func buildingLog(buildingID string) doorman.AuditFilter {
+	return doorman.AuditFilter{Chain: buildingID, BuildingIDs: []string{buildingID}}
 }
 
 // buildingChain authorises reading a building's chain (s.chain), telling

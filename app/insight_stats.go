@@ -95,7 +95,7 @@ func (s *Audit) Stats(ctx context.Context, buildingID string, days int, now time
 	cursor := ""
 read:
 	for {
-		batch, next, err := s.store.ListAudit(ctx, doorman.AuditFilter{Chain: buildingID}, doorman.Page{After: cursor, Limit: searchBatch})
+		batch, next, err := s.store.ListAudit(ctx, buildingLog(buildingID), doorman.Page{After: cursor, Limit: searchBatch})
 		if err != nil {
 			return nil, err
 		}
