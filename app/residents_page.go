@@ -60,7 +60,7 @@ type DayHours struct {
 // residentEntryActions are the audit actions a resident is shown as
 // entries, with how each is told.
 var residentEntryActions = map[string]string{
-	doorman.ActionAccessGranted: "A courier was let in",
+	doorman.ActionAccessGranted:                          "A courier was let in",
 	doorman.DeviceEventAction(doorman.EventDoorOpened):   "The door was opened",
 	doorman.DeviceEventAction(doorman.EventDoorForced):   "The door was forced open",
 	doorman.DeviceEventAction(doorman.EventDoorHeldOpen): "The door was held open",
