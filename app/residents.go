@@ -106,17 +106,20 @@ func (s *Residents) RequestLink(ctx context.Context, email, addr, baseURL string
 	return nil
 }
 
-// CreateLink mails a sign-in link to a resident and returns it (Doorman
-// itself only: the demo prints one). Returns ENOTFOUND.
-func (s *Residents) CreateLink(ctx context.Context, residentID, baseURL string) (string, error) {
+// CreateLink mails a sign-in link to the first resident with that email
+// and returns it (Doorman itself only: the demo prints one). Returns
+// ENOTFOUND.
+func (s *Residents) CreateLink(ctx context.Context, email, baseURL string) (string, error) {
 	if p := caller(ctx); p.Role != doorman.RoleSystem {
 		return "", doorman.Errorf(doorman.EFORBIDDEN, "Only Doorman itself makes sign-in links on its own.")
 	}
-	r, err := s.store.Resident(ctx, residentID)
+	residents, err := s.store.ResidentsByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
-		return "", scoped(err, "Resident")
+		return "", err
+	} else if len(residents) == 0 {
+		return "", notFound("Resident")
 	}
-	return s.sendLink(ctx, r, baseURL)
+	return s.sendLink(ctx, residents[0], baseURL)
 }
 
 // LinkPath is the path of a magic link, followed by its token.
