@@ -40,6 +40,9 @@ const (
 var (
 	linkAddr  = limit{prefix: "residentlink:addr:", max: LinkAddrRequests, window: LinkAddrWindow}
 	linkEmail = limit{prefix: "residentlink:email:", max: LinkEmailMails, window: LinkEmailWindow}
+	// linkUnknown is not a limit: counting it is the write a request for
+	// an unknown email makes in place of a link's.
+	linkUnknown = limit{prefix: "residentlink:unknown:", max: 1, window: LinkEmailWindow}
 )
 
 // residentsOnly admits residents signed in with a magic link.
@@ -96,6 +99,13 @@ func (s *Residents) RequestLink(ctx context.Context, email, addr, baseURL string
 	}
 	residents, err := s.store.ResidentsByEmail(ctx, email)
 	if err != nil {
+		return err
+	}
+	if len(residents) == 0 {
+		// A durable write, as a link and its mail would be, so that the
+		// time of the answer does not tell whether the email is a
+		// resident's.
+		_, _, err := linkUnknown.count(ctx, s.store, strings.ToLower(email), now)
 		return err
 	}
 	for _, r := range residents {
