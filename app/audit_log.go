@@ -40,8 +40,8 @@ func (s *Audit) chain(ctx context.Context, chain string) error {
 }
 
 // Checkpoint returns the latest signed checkpoint of a chain (operators;
-// managers and residents of the building). Its signature, not the store, vouches for
-// it. Returns ENOTFOUND for a chain outside the caller's scope or without
+// managers and residents of the building). Its signature, not the store,
+// vouches for it. Returns ENOTFOUND for a chain outside the caller's scope or without
 // a checkpoint yet.
 func (s *Audit) Checkpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error) {
 	if err := s.chain(ctx, chain); err != nil {
@@ -68,9 +68,8 @@ type InclusionProof struct {
 // signed checkpoint of that size. Operators, the managers of the
 // entry's building and its residents only: a proof tells the entry's
 // position and the size of the chain, which carriers and couriers are not
-// shown. Returns
-// ENOTFOUND for an entry outside the caller's scope, EINVALID for a size
-// the entry is not in or the chain has not reached.
+// shown. Returns ENOTFOUND for an entry outside the caller's scope,
+// EINVALID for a size the entry is not in or the chain has not reached.
 func (s *Audit) InclusionProof(ctx context.Context, id string, size uint64) (*InclusionProof, error) {
 	if _, err := require(ctx, chainReaders); err != nil {
 		return nil, err
