@@ -41,8 +41,8 @@ func (s *Audit) chain(ctx context.Context, chain string) error {
 
 // Checkpoint returns the latest signed checkpoint of a chain (operators;
 // managers and residents of the building). Its signature, not the store,
-// vouches for it. Returns ENOTFOUND for a chain outside the caller's scope or without
-// a checkpoint yet.
+// vouches for it. Returns ENOTFOUND for a chain outside the caller's
+// scope or without a checkpoint yet.
 func (s *Audit) Checkpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error) {
 	if err := s.chain(ctx, chain); err != nil {
 		return nil, err
