@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -156,7 +157,11 @@ func (s *Residents) Home(ctx context.Context) (*ResidentHome, error) {
 // from what a resident may learn, so nothing else of the entry (the
 // courier, the parcels, the actor) can reach a page.
 func residentEntry(e *doorman.AuditEntry, carrier, door string, cp *doorman.AuditCheckpoint) ResidentEntry {
-	return ResidentEntry{ID: e.ID, At: e.At, What: residentEntryActions[e.Action], Carrier: carrier, Door: door,
+	what := residentEntryActions[e.Action]
+	if e.Count > 1 {
+		what += fmt.Sprintf(" (%d times)", e.Count)
+	}
+	return ResidentEntry{ID: e.ID, At: e.At, What: what, Carrier: carrier, Door: door,
 		ProofReady: cp != nil && e.Seq <= cp.Size}
 }
 
