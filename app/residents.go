@@ -21,11 +21,12 @@ type ResidentStore interface {
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)
 }
 
-// Magic-link request limits. Neither lets an outsider keep a resident
-// out: a flood of requests for a resident's email stops further mail for
-// the hour but never touches the links already sent, which stay valid
-// until used or expired, and the address limit counts only the address
-// asking.
+// Magic-link request limits. None lets an outsider keep a resident out:
+// a flood of requests for a resident's email stops further mail for the
+// hour, but never touches the links already sent, which stay valid until
+// used or expired, and never the addresses the resident signed in from
+// in the last KnownLinkAddressTTL, which keep getting links; the address
+// limit counts only the address asking.
 const (
 	// LinkAddrRequests requests from one address within LinkAddrWindow
 	// refuse that address.
@@ -43,7 +44,15 @@ var (
 	// linkUnknown is not a limit: counting it is the write a request for
 	// an unknown email makes in place of a link's.
 	linkUnknown = limit{prefix: "residentlink:unknown:", max: 1, window: LinkEmailWindow}
+	// linkKnown is not a limit: a count of at least one marks an address
+	// a resident signed in from, for KnownLinkAddressTTL. It is keyed by
+	// the resident's ID, so it says nothing once the resident is gone.
+	linkKnown = limit{prefix: "residentlink:known:", max: 1, window: KnownLinkAddressTTL}
 )
+
+// KnownLinkAddressTTL is how long an address a resident signed in from
+// keeps getting links past their email's mail limit.
+const KnownLinkAddressTTL = 30 * 24 * time.Hour
 
 // residentsOnly admits residents signed in with a magic link.
 var residentsOnly = []string{doorman.RoleResident}
@@ -89,13 +98,12 @@ func (s *Residents) RequestLink(ctx context.Context, email, addr, baseURL string
 	} else if n > linkAddr.max {
 		return tooMany("Too many sign-in links were asked for from your network; try again later.", now, until)
 	}
-	if n, _, err := linkEmail.count(ctx, s.store, strings.ToLower(email), now); err != nil {
+	emailKey := strings.ToLower(email)
+	n, _, err := linkEmail.count(ctx, s.store, emailKey, now)
+	if err != nil {
 		return err
-	} else if n > linkEmail.max {
-		if n == linkEmail.max+1 {
-			s.logger.Warn("app: resident sign-in link limit reached for an email; no more mail to it this hour")
-		}
-		return nil
+	} else if n == linkEmail.max+1 {
+		s.logger.Warn("app: resident sign-in link limit reached for an email; only addresses its residents signed in from get more mail this hour")
 	}
 	residents, err := s.store.ResidentsByEmail(ctx, email)
 	if err != nil {
@@ -105,10 +113,17 @@ func (s *Residents) RequestLink(ctx context.Context, email, addr, baseURL string
 		// A durable write, as a link and its mail would be, so that the
 		// time of the answer does not tell whether the email is a
 		// resident's.
-		_, _, err := linkUnknown.count(ctx, s.store, strings.ToLower(email), now)
+		_, _, err := linkUnknown.count(ctx, s.store, emailKey, now)
 		return err
 	}
 	for _, r := range residents {
+		if n > linkEmail.max {
+			if known, _, err := linkKnown.over(ctx, s.store, r.ID+"|"+addr, now); err != nil {
+				return err
+			} else if !known {
+				continue
+			}
+		}
 		if _, err := s.sendLink(ctx, r, baseURL); err != nil {
 			return err
 		}
@@ -166,9 +181,11 @@ type ResidentSignedIn struct {
 
 // UseLink exchanges a magic link's token for a resident session, valid
 // doorman.ResidentSessionTTL; the link is used up. Anyone holding the
-// link may call it. Returns EUNAUTHORIZED for a link that is unknown,
-// used, expired or whose resident is gone (one answer for all).
-func (s *Residents) UseLink(ctx context.Context, token string) (*ResidentSignedIn, error) {
+// link may call it; addr is the client's address (AddrKey), which keeps
+// getting links for the resident's email past its mail limit. Returns
+// EUNAUTHORIZED for a link that is unknown, used, expired or whose
+// resident is gone (one answer for all).
+func (s *Residents) UseLink(ctx context.Context, token, addr string) (*ResidentSignedIn, error) {
 	token = strings.TrimSpace(token)
 	bad := doorman.Errorf(doorman.EUNAUTHORIZED, "This sign-in link does not work: it was used already, has expired, or is incomplete. Ask for a new one.")
 	if !strings.HasPrefix(token, doorman.TokenResidentLink) || len(token) > MaxTokenLen {
@@ -180,8 +197,21 @@ func (s *Residents) UseLink(ctx context.Context, token string) (*ResidentSignedI
 	} else if err != nil {
 		return nil, err
 	}
-	tok, cred, err := s.credentials.mint(ctx, doorman.RoleResident, link.ResidentID, "", "magic link", doorman.ResidentSessionTTL)
+	r, err := s.store.Resident(ctx, link.ResidentID)
+	if doorman.ErrorCode(err) == doorman.ENOTFOUND {
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	tok, cred, err := s.credentials.mint(ctx, doorman.RoleResident, r.ID, "", "magic link", doorman.ResidentSessionTTL)
 	if err != nil {
+		return nil, err
+	}
+	key := linkKnown.prefix + r.ID + "|" + addr
+	if err := s.store.ThrottleReset(ctx, key); err != nil {
+		return nil, err
+	}
+	if _, _, err := s.store.ThrottleFail(ctx, key, s.now(), linkKnown.window); err != nil {
 		return nil, err
 	}
 	return &ResidentSignedIn{Token: tok, Credential: cred}, nil

@@ -84,7 +84,7 @@ func token(t *testing.T, url string) string {
 // context of their requests.
 func (w *residentWorld) signIn(t *testing.T, url string) (string, context.Context) {
 	t.Helper()
-	signed, err := w.app.Residents.UseLink(context.Background(), token(t, url))
+	signed, err := w.app.Residents.UseLink(context.Background(), token(t, url), "192.0.2.50")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +114,13 @@ func TestResidentLinkRules(t *testing.T) {
 	if err != nil || home.Name != "Ana" || home.UnitLabel != "2B" || home.Building.ID != w.building.ID {
 		t.Fatalf("home %+v, %v", home, err)
 	}
-	_, err = w.app.Residents.UseLink(anon, token(t, w.anaURL))
+	_, err = w.app.Residents.UseLink(anon, token(t, w.anaURL), "192.0.2.50")
 	wantCode(t, "a link used twice", err, doorman.EUNAUTHORIZED)
 
 	url, err := w.app.Residents.CreateLink(w.sys, "ana@example.org", base)
 	must(t, err)
 	w.advance(doorman.ResidentLinkTTL + time.Second)
-	_, err = w.app.Residents.UseLink(anon, token(t, url))
+	_, err = w.app.Residents.UseLink(anon, token(t, url), "192.0.2.50")
 	wantCode(t, "an expired link", err, doorman.EUNAUTHORIZED)
 
 	for name, tok := range map[string]string{
@@ -129,7 +129,7 @@ func TestResidentLinkRules(t *testing.T) {
 		"a link without prefix":   strings.TrimPrefix(token(t, url), doorman.TokenResidentLink),
 		"an over-long link":       doorman.TokenResidentLink + strings.Repeat("A", 300),
 	} {
-		_, err = w.app.Residents.UseLink(anon, tok)
+		_, err = w.app.Residents.UseLink(anon, tok, "192.0.2.50")
 		wantCode(t, name, err, doorman.EUNAUTHORIZED)
 	}
 
@@ -199,7 +199,7 @@ func TestResidentDeleteMyData(t *testing.T) {
 	}
 	_, err = w.app.Residents.Home(ctx)
 	wantCode(t, "a deleted resident's page", err, doorman.EUNAUTHORIZED)
-	_, err = w.app.Residents.UseLink(context.Background(), token(t, unused))
+	_, err = w.app.Residents.UseLink(context.Background(), token(t, unused), "192.0.2.50")
 	wantCode(t, "a deleted resident's unused link", err, doorman.EUNAUTHORIZED)
 	wantCode(t, "deleting twice", w.app.Residents.DeleteMyData(ctx), doorman.EUNAUTHORIZED)
 
@@ -242,8 +242,8 @@ func must2(s string, err error) string {
 
 // TestResidentLinkRequests: asking for a link answers the same for any
 // email, mails only residents, at most LinkEmailMails times an hour per
-// email (and never cancels the links sent), and refuses an address that
-// asks too often.
+// email except to the addresses the resident signed in from (and never
+// cancels the links sent), and refuses an address that asks too often.
 func TestResidentLinkRequests(t *testing.T) {
 	w := newResidentWorld(t)
 	anon := context.Background()
@@ -272,13 +272,23 @@ func TestResidentLinkRequests(t *testing.T) {
 	if got := len(queued(t, w)) - len(before); got != app.LinkEmailMails {
 		t.Errorf("%d mails to one email in an hour, want %d", got, app.LinkEmailMails)
 	}
-	if _, err := w.app.Residents.UseLink(anon, token(t, first)); err != nil {
+	if _, err := w.app.Residents.UseLink(anon, token(t, first), "192.0.2.1"); err != nil {
 		t.Errorf("the link sent before the flood: %v", err)
+	}
+	// Past the limit, a new address gets no mail; the address Ana signed
+	// in from still does.
+	must(t, w.app.Residents.RequestLink(anon, "ana@example.org", "203.0.113.50", base))
+	if got := len(queued(t, w)) - len(before); got != app.LinkEmailMails {
+		t.Errorf("a new address past the limit: %d mails, want %d", got, app.LinkEmailMails)
+	}
+	must(t, w.app.Residents.RequestLink(anon, "ana@example.org", "192.0.2.1", base))
+	if got := len(queued(t, w)) - len(before); got != app.LinkEmailMails+1 {
+		t.Errorf("Ana's own address past the limit: %d mails, want %d", got, app.LinkEmailMails+1)
 	}
 	w.advance(app.LinkEmailWindow)
 	must(t, w.app.Residents.RequestLink(anon, "ana@example.org", "203.0.113.9", base))
-	if got := len(queued(t, w)) - len(before); got != app.LinkEmailMails+1 {
-		t.Errorf("an hour later: %d mails, want %d", got, app.LinkEmailMails+1)
+	if got := len(queued(t, w)) - len(before); got != app.LinkEmailMails+2 {
+		t.Errorf("an hour later: %d mails, want %d", got, app.LinkEmailMails+2)
 	}
 
 	// One address asking for many emails is refused, saying when to retry.

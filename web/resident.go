@@ -96,7 +96,7 @@ func (s *Server) residentLinkPage(w http.ResponseWriter, r *http.Request) {
 
 // residentLink exchanges the link for a resident session.
 func (s *Server) residentLink(w http.ResponseWriter, r *http.Request) {
-	signed, err := s.app.Residents.UseLink(r.Context(), r.PostFormValue("t"))
+	signed, err := s.app.Residents.UseLink(r.Context(), r.PostFormValue("t"), s.clientAddr(r))
 	if err != nil {
 		status, msg := s.errorStatus(r, err)
 		s.render(w, r, status, "resident/link.html", residentLinkForm{Error: msg})
