@@ -113,6 +113,7 @@ type Store interface {
 	CommandKeyStore
 	ThrottleStore
 	ProbeStore
+	ResidentStore
 	// Close releases the store's resources.
 	Close() error
 }

@@ -124,12 +124,6 @@ func newInsightSite(t *testing.T) *insightSite {
 	return s
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // get fetches path with the session token (none: a visitor), not
 // following redirects.
