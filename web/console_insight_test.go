@@ -124,7 +124,6 @@ func newInsightSite(t *testing.T) *insightSite {
 	return s
 }
 
-
 // get fetches path with the session token (none: a visitor), not
 // following redirects.
 func (s *insightSite) get(t *testing.T, ctx context.Context, token, path string) *http.Response {

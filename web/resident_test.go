@@ -58,7 +58,6 @@ func newResidentSite(t *testing.T, publicURL string) *residentSite {
 	return s
 }
 
-
 func (s *residentSite) building(name, email string) (*doorman.Building, *doorman.Resident) {
 	b := &doorman.Building{Name: name, Address: "1 Road", Timezone: "UTC"}
 	must(s.t, s.app.Buildings.CreateBuilding(s.sys, b))
