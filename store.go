@@ -113,6 +113,8 @@ type Store interface {
 	CommandKeyStore
 	ThrottleStore
 	ProbeStore
+	TransparencyStore
+	DeliveryNoteStore
 	// Close releases the store's resources.
 	Close() error
 }

@@ -18,6 +18,9 @@ type Services struct {
 	Accounts    *Accounts
 	Devices     *Devices
 	Audit       *Audit
+
+	// Transparency runs the buildings' public transparency pages.
+	Transparency *Transparency
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -44,8 +47,10 @@ type Config struct {
 func New(store doorman.Store, cfg Config) *Services {
 	creds := NewCredentials(store, cfg.Now)
 	devices := NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger)
+	var auditKey string
 	if cfg.AuditCheckpoints != nil {
 		devices.auditKey = cfg.AuditCheckpoints.VKey
+		auditKey = cfg.AuditCheckpoints.VKey
 	}
 	return &Services{
 		Access:      cfg.Access,
@@ -55,5 +60,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
 		Devices:     devices,
 		Audit:       NewAudit(store, cfg.AuditCheckpoints),
+
+		Transparency: NewTransparency(store, auditKey),
 	}
 }
