@@ -10,5 +10,9 @@ func (d *Demo) webURLs() []webURL {
 	base := d.Main.URL()
 	return []webURL{
 		{"console", base + "/console", "sign in as " + d.State.ManagerEmail + ", password " + DemoManagerPassword},
+		{"courier", base + "/courier/signin?t=" + d.Tokens["pp-alice"], "pp-alice's sign-in link (the session her carrier minted)"},
+		{"courier door", base + "/courier/doors/" + d.State.DoorID, "the demo door's page, as its QR sticker names it"},
+		{"transparency", base + "/buildings/" + d.State.BuildingID + "/transparency", "public, no sign-in"},
+		{"operator", base + "/operator/signin", "paste the operator token printed below"},
 	}
 }
