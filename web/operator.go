@@ -228,19 +228,39 @@ func (s *Server) operatorInvite(w http.ResponseWriter, r *http.Request) {
 // operatorAuditData is the data of operator/audit.html.
 type operatorAuditData struct {
 	Entries []*doorman.AuditEntry
-	Next    string
-	First   bool
+	// Chain is the chain shown ("" for all); Chains names every chain.
+	Chain  string
+	Chains []chainName
+	Names  map[string]string
+	Next   string
+	First  bool
 }
 
-// operatorAudit pages through the whole audit log, newest first.
+// chainName is a chain and what people call it.
+type chainName struct{ ID, Name string }
+
+// operatorAudit pages through the audit log, newest first: every chain,
+// or one.
 func (s *Server) operatorAudit(w http.ResponseWriter, r *http.Request) {
-	after := r.URL.Query().Get("after")
-	entries, next, err := s.app.Audit.List(r.Context(), app.AuditQuery{}, doorman.Page{After: after, Limit: 50})
+	ctx := r.Context()
+	q := r.URL.Query()
+	after, chain := q.Get("after"), q.Get("chain")
+	buildings, _, err := s.app.Buildings.ListBuildings(ctx, doorman.Page{Limit: doorman.MaxPageLimit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "operator/audit.html", operatorAuditData{Entries: entries, Next: next, First: after == ""})
+	data := operatorAuditData{Chain: chain, First: after == "", Names: map[string]string{doorman.PlatformChain: "Platform"},
+		Chains: []chainName{{doorman.PlatformChain, "Platform"}}}
+	for _, b := range buildings {
+		data.Names[b.ID] = b.Name
+		data.Chains = append(data.Chains, chainName{b.ID, b.Name})
+	}
+	if data.Entries, data.Next, err = s.app.Audit.List(ctx, app.AuditQuery{Chain: chain}, doorman.Page{After: after, Limit: 50}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "operator/audit.html", data)
 }
 
 // inviteData is the data of operator/invite.html.
