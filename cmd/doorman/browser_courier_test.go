@@ -38,12 +38,14 @@ func TestBrowserCourierOpensDoor(t *testing.T) {
 		}
 	}
 	b.check(t, ctx, "courier-home")
+	noSideScroll(t, ctx, "courier-home")
 
 	door := base + "/courier/doors/" + d.State.DoorID
 	if err := chromedp.Do(ctx, chromedp.Navigate(door)); err != nil {
 		t.Fatal(err)
 	}
 	b.check(t, ctx, "courier-door")
+	noSideScroll(t, ctx, "courier-door")
 
 	// A parcel for another building: refused, said plainly, no pulse.
 	pulses := d.Relay.Pulses()
@@ -77,6 +79,7 @@ func TestBrowserCourierOpensDoor(t *testing.T) {
 		t.Fatalf("the relay did not pulse: %v", err)
 	}
 	b.check(t, ctx, "courier-open")
+	noSideScroll(t, ctx, "courier-open")
 
 	// Mark it delivered with where it was left.
 	const note = "With the concierge, desk by the lifts"

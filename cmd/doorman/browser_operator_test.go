@@ -37,6 +37,7 @@ func TestBrowserOperator(t *testing.T) {
 		t.Fatalf("operator home shows %q", got)
 	}
 	b.check(t, op, "operator-home")
+	noSideScroll(t, op, "operator-home")
 
 	// A carrier and its API key, shown once.
 	if err := chromedp.Do(op, chromedp.SendKeys(chromedp.ID("carrier-name"), "Northwind Parcels")); err != nil {
@@ -55,6 +56,7 @@ func TestBrowserOperator(t *testing.T) {
 		t.Fatalf("new key shown as %q", key)
 	}
 	b.check(t, op, "operator-carrier-key")
+	noSideScroll(t, op, "operator-carrier-key")
 	p, err := d.Main.App.Credentials.Authenticate(t.Context(), key)
 	if err != nil || p.Role != "carrier" {
 		t.Fatalf("the shown key does not authenticate: %v %+v", err, p)
@@ -131,6 +133,7 @@ func TestBrowserOperator(t *testing.T) {
 		t.Fatalf("platform audit shows %q", got)
 	}
 	b.check(t, op, "operator-audit")
+	noSideScroll(t, op, "operator-audit")
 
 	// Signing out ends the browser's session, not the operator token.
 	submit(t, op, "form.signout button")

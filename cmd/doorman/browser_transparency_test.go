@@ -34,6 +34,7 @@ func TestBrowserTransparency(t *testing.T) {
 		}
 	}
 	b.check(t, visitor, "transparency")
+	noSideScroll(t, visitor, "transparency")
 
 	manager := b.user(t)
 	signInManager(t, manager, base, DemoManagerEmail, DemoManagerPassword)
@@ -44,6 +45,7 @@ func TestBrowserTransparency(t *testing.T) {
 		t.Fatalf("console transparency page lacks the door's sticker URL:\n%s", got)
 	}
 	b.check(t, manager, "console-transparency-on")
+	noSideScroll(t, manager, "console-transparency-on")
 	submit(t, manager, "#transparency-toggle")
 	if got := text(t, manager, ".notice"); !strings.Contains(got, "off") {
 		t.Fatalf("after turning off: %q", got)
