@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/doorman-dev/doorman"
 )
@@ -133,5 +134,83 @@ func TestBrowserCourierSignInCode(t *testing.T) {
 	submit(t, ctx, "main form button[type=submit]")
 	if got := text(t, ctx, "h1"); !strings.Contains(got, "Front door") {
 		t.Fatalf("after signing in: %q", got)
+	}
+}
+
+// fakeScanner stands in for a phone's camera and barcode reader, which
+// headless Chromium on Linux lacks: BarcodeDetector reads one number once,
+// and getUserMedia gives a blank canvas's stream.
+const fakeScanner = `(() => {
+	window.BarcodeDetector = class {
+		async detect() {
+			if (window.__doormanScanned) return [];
+			window.__doormanScanned = true;
+			return [{rawValue: "PP1000000003", format: "code_128"}];
+		}
+	};
+	if (navigator.mediaDevices) navigator.mediaDevices.getUserMedia = async () => {
+		const c = document.createElement("canvas");
+		c.width = 64; c.height = 64;
+		c.getContext("2d").fillRect(0, 0, 64, 64);
+		return c.captureStream(5);
+	};
+})()`
+
+// TestBrowserCourierScanner: where the browser has BarcodeDetector the
+// door page offers the camera; a scanned number lands in the tracking
+// numbers, and the parcel (manifested, not out for delivery) is refused in
+// plain words. Without BarcodeDetector the scanner stays hidden.
+func TestBrowserCourierScanner(t *testing.T) {
+	b := newBrowser(t)
+	d := startBrowserDemo(t)
+	base := d.Main.URL()
+	door := base + "/courier/doors/" + d.State.DoorID
+
+	plain := b.user(t)
+	if err := chromedp.Do(plain, chromedp.Navigate(base+"/courier/signin?t="+d.Tokens["pp-alice"])); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, plain, "main form button[type=submit]")
+	if err := chromedp.Do(plain, chromedp.Navigate(door)); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, err := chromedp.Run(plain, chromedp.Evaluate[bool](`document.getElementById("scanner").hidden`)); err != nil || !hidden {
+		t.Fatalf("without BarcodeDetector the scanner shows (hidden=%v, %v)", hidden, err)
+	}
+
+	ctx := b.user(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fakeScanner}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/courier/signin?t="+d.Tokens["pp-alice"])); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "main form button[type=submit]")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(door),
+		chromedp.WaitVisible(chromedp.ID("scan-start")),
+		chromedp.Click(chromedp.ID("p-"+d.State.AllowedParcel)),
+		chromedp.Click(chromedp.ID("scan-start")),
+	); err != nil {
+		t.Fatalf("the scanner: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("tracking").value`))
+		if err == nil && v == "PP1000000003" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scanned value %q, %v", v, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := text(t, ctx, "#scan-status"); !strings.Contains(got, "Added PP1000000003") {
+		t.Fatalf("scanner status %q", got)
+	}
+	b.check(t, ctx, "courier-scanner")
+	submit(t, ctx, "#open-door")
+	if got := text(t, ctx, "#result"); !strings.Contains(got, "This parcel is not out for delivery.") {
+		t.Fatalf("a manifested parcel: %q", got)
 	}
 }
