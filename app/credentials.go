@@ -242,8 +242,12 @@ func (s *Credentials) RevokeCourierSession(ctx context.Context, carrierID, exter
 
 // RevokeCurrent revokes the credential the caller used (signing out):
 // a manager's or courier's session, or an operator's web session (the
-// only operator credential a browser holds, see SignInWithToken).
+// only operator credential a browser holds, see SignInWithToken); an
+// operator token itself is not revoked this way (EFORBIDDEN).
 func (s *Credentials) RevokeCurrent(ctx context.Context) error {
+	if p := caller(ctx); p.Role == doorman.RoleOperator && p.SubjectID == OperatorWebSubject {
+		return s.store.RevokeCredential(ctx, p.Role, p.SubjectID, p.CredentialID)
+	}
 	p, err := require(ctx, sessionHolders)
 	if err != nil {
 		return err

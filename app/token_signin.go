@@ -21,6 +21,10 @@ const (
 	// OperatorWebSessionTTL is how long an operator's browser session
 	// lasts.
 	OperatorWebSessionTTL = 12 * time.Hour
+	// OperatorWebSubject is the subject of operators' browser sessions
+	// (operator tokens have none): what tells a session, which signing
+	// out revokes, from a token, which it must not.
+	OperatorWebSubject = "web"
 )
 
 // tokenSignInLimit is the per-address limit of one role's sign-in page.
@@ -72,7 +76,7 @@ func (s *Credentials) SignInWithToken(ctx context.Context, role, token, addr str
 		return nil, err
 	}
 	if role == doorman.RoleOperator {
-		session, cred, err := s.mint(ctx, doorman.RoleOperator, "", "", "web session", OperatorWebSessionTTL)
+		session, cred, err := s.mint(ctx, doorman.RoleOperator, OperatorWebSubject, "", "web session", OperatorWebSessionTTL)
 		if err != nil {
 			return nil, err
 		}
