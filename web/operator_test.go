@@ -154,4 +154,43 @@ func TestInviteSingleUse(t *testing.T) {
 	if rec := s.do(request{method: "GET", path: "/operator/carriers/" + s.allowed.ID, session: op}); strings.Contains(rec.Body.String(), "new-key-token") || !strings.Contains(rec.Body.String(), "dispatch") {
 		t.Fatal("the key is shown again, or not listed")
 	}
+	body = rec.Body.String()
+	key := body[strings.Index(body, "dmk_"):]
+	key = key[:strings.IndexAny(key, "<\" ")]
+	p, err := s.app.Credentials.Authenticate(context.Background(), key)
+	must(t, err)
+	rec = s.do(request{method: "POST", path: "/operator/carriers/" + s.allowed.ID + "/keys/" + p.CredentialID + "/revoke", session: op})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("revoking: %d", rec.Code)
+	}
+	if _, err := s.app.Credentials.Authenticate(context.Background(), key); err == nil {
+		t.Fatal("a revoked key still works")
+	}
+	// Revoking through another carrier's page is a missing key.
+	rec = s.do(request{method: "POST", path: "/operator/carriers/" + s.stranger.ID + "/keys/" + p.CredentialID + "/revoke", session: op})
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("revoking through another carrier: %d", rec.Code)
+	}
+}
+
+// TestOperatorFormsKeepInput: a building with an unknown time zone is
+// refused with the reason and what was typed, and nothing is created.
+func TestOperatorFormsKeepInput(t *testing.T) {
+	s := newCourierSite(t)
+	op := s.operator()
+	rec := s.do(request{method: "POST", path: "/operator/buildings", session: op,
+		form: url.Values{"name": {"Birch Hall"}, "address": {"5 Birch Way"}, "timezone": {"Mars/Olympus"}}})
+	body := rec.Body.String()
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "Unknown time zone") || !strings.Contains(body, "Birch Hall") || !strings.Contains(body, "5 Birch Way") {
+		t.Fatalf("a bad time zone: %d\n%s", rec.Code, body)
+	}
+	all, _, err := s.app.Buildings.ListBuildings(doorman.NewContextWithPrincipal(context.Background(), doorman.System()), doorman.Page{})
+	must(t, err)
+	if len(all) != 2 {
+		t.Fatalf("%d buildings after a refused one, want 2", len(all))
+	}
+	rec = s.do(request{method: "POST", path: "/operator/carriers", session: op, form: url.Values{"name": {"Allowed"}}})
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "carrier-error") {
+		t.Fatalf("a taken carrier name: %d", rec.Code)
+	}
 }

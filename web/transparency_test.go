@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 )
 
 // manager signs in a new manager of b and returns the session token.
@@ -75,6 +76,17 @@ func TestTransparencyOffHidesEverything(t *testing.T) {
 	for _, never := range []string{"Stranger", "Courier", "AL1", "1A", "elm@example.org", s.elmDoor.ID} {
 		if strings.Contains(body, never) {
 			t.Errorf("the public page shows %q", never)
+		}
+	}
+	// Delivery hours are shown per weekday in the building's zone.
+	sys := doorman.NewContextWithPrincipal(context.Background(), doorman.System())
+	hours := &doorman.WeeklyHours{Monday: []doorman.Window{{Start: "08:00", End: "12:00"}, {Start: "14:00", End: "20:00"}}}
+	_, err := s.app.Buildings.UpdateBuilding(sys, s.elm.ID, app.BuildingChange{DeliveryHours: hours})
+	must(t, err)
+	body = s.do(request{method: "GET", path: public}).Body.String()
+	for _, want := range []string{"UTC time", "Monday", "08:00–12:00, 14:00–20:00", "Sunday", "No deliveries"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the hours lack %q", want)
 		}
 	}
 	if rec := s.do(request{method: "GET", path: "/buildings/" + s.oak.ID + "/transparency"}); rec.Code != http.StatusNotFound {
