@@ -25,22 +25,22 @@ func (s *Server) transparencyRoutes() {
 	})
 }
 
-// dayHours is one weekday's delivery windows, for display.
-type dayHours struct {
+// publicDayHours is one weekday's delivery windows, for display.
+type publicDayHours struct {
 	Day     string
 	Windows []doorman.Window
 }
 
-// weekHours lists the delivery windows Monday first; nil for "at any
+// publicWeekHours lists the delivery windows Monday first; nil for "at any
 // hour".
-func weekHours(h *doorman.WeeklyHours) []dayHours {
+func publicWeekHours(h *doorman.WeeklyHours) []publicDayHours {
 	if h == nil {
 		return nil
 	}
-	out := make([]dayHours, 0, 7)
+	out := make([]publicDayHours, 0, 7)
 	for i := range 7 {
 		d := time.Weekday((i + 1) % 7)
-		out = append(out, dayHours{Day: d.String(), Windows: h.Day(d)})
+		out = append(out, publicDayHours{Day: d.String(), Windows: h.Day(d)})
 	}
 	return out
 }
@@ -48,7 +48,7 @@ func weekHours(h *doorman.WeeklyHours) []dayHours {
 // transparencyData is the data of transparency/page.html.
 type transparencyData struct {
 	B     *app.PublicBuilding
-	Hours []dayHours
+	Hours []publicDayHours
 	// VerifyURL is the page's own address, for the resident to keep.
 	URL string
 }
@@ -62,7 +62,7 @@ func (s *Server) transparencyPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "transparency/page.html", transparencyData{
-		B: b, Hours: weekHours(b.DeliveryHours), URL: s.baseURL(r) + "/buildings/" + b.ID + "/transparency"})
+		B: b, Hours: publicWeekHours(b.DeliveryHours), URL: s.baseURL(r) + "/buildings/" + b.ID + "/transparency"})
 }
 
 // sticker is a door's QR sticker: the URL of the door's courier page.
