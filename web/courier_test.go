@@ -36,7 +36,7 @@ type courierSite struct {
 	courier map[string]string
 }
 
-func newCourierSite(t *testing.T) *courierSite {
+func newCourierSite(t *testing.T, opts ...access.Option) *courierSite {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
@@ -45,7 +45,7 @@ func newCourierSite(t *testing.T) *courierSite {
 	}
 	t.Cleanup(func() { store.Close() })
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	services := app.New(store, app.Config{Access: access.NewService(store), PasswordParams: cheap})
+	services := app.New(store, app.Config{Access: access.NewService(store, opts...), PasswordParams: cheap})
 	s := &courierSite{t: t, app: services, store: store, courier: map[string]string{}}
 	s.h = web.NewServer(web.Config{App: services}).Handler()
 	sys := doorman.NewContextWithPrincipal(ctx, doorman.System())
@@ -242,5 +242,51 @@ func TestCourierDeliveryNote(t *testing.T) {
 	rec = s.do(request{method: "POST", path: "/courier/deliver", session: s.courier["Allowed"], form: url.Values{"tracking": {"AL1"}}})
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "already marked delivered") {
 		t.Fatalf("delivering twice: %d", rec.Code)
+	}
+}
+
+// offlineDoor is a door link whose doors never answer.
+type offlineDoor struct{}
+
+func (offlineDoor) Unlock(context.Context, *doorman.Door, *doorman.Grant) (*doorman.UnlockAck, error) {
+	e := doorman.Errorf(doorman.EUNAVAILABLE, "The door did not answer.")
+	e.Reason = doorman.ReasonDoorOffline
+	return nil, e
+}
+
+// TestCourierDoorAnswers: the courier is told in words when the door is
+// locked down or offline, and OPEN when it opened; the answer names no
+// code.
+func TestCourierDoorAnswers(t *testing.T) {
+	open := func(s *courierSite) string {
+		t.Helper()
+		rec := s.do(request{method: "POST", path: "/courier/doors/" + s.elmDoor.ID + "/open", session: s.courier["Allowed"],
+			form: url.Values{"parcel": {"AL1"}}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("open: %d\n%s", rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	s := newCourierSite(t)
+	sys := doorman.NewContextWithPrincipal(context.Background(), doorman.System())
+	_, err := s.app.Buildings.SetLockdown(sys, s.elm.ID, s.elmDoor.ID, true)
+	must(t, err)
+	if body := open(s); !strings.Contains(body, "NOT OPENED") || !strings.Contains(body, "locked this door") || strings.Contains(body, "door_locked_down") {
+		t.Fatalf("a locked door:\n%s", body)
+	}
+	_, err = s.app.Buildings.SetLockdown(sys, s.elm.ID, s.elmDoor.ID, false)
+	must(t, err)
+	if body := open(s); !strings.Contains(body, "OPEN<span") || !strings.Contains(body, "open for about a minute") || !strings.Contains(body, "Mark delivered") {
+		t.Fatalf("an open door:\n%s", body)
+	}
+
+	offline := newCourierSite(t, access.WithDoorLink(offlineDoor{}))
+	if body := open(offline); !strings.Contains(body, "NOT OPENED") || !strings.Contains(body, "may be offline") {
+		t.Fatalf("an offline door:\n%s", body)
+	}
+	// Nothing ticked or typed is asked for again, keeping the page.
+	rec := s.do(request{method: "POST", path: "/courier/doors/" + s.elmDoor.ID + "/open", session: s.courier["Allowed"], form: url.Values{}})
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "Tick a parcel") {
+		t.Fatalf("an empty request: %d", rec.Code)
 	}
 }
