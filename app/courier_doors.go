@@ -103,7 +103,9 @@ func (s *Carriers) CourierDoor(ctx context.Context, doorID string) (*CourierDoor
 // DeliverParcelWithNote is DeliverParcel with a note of where the parcel
 // was left (doorman.CleanDeliveryNote; "" for none), kept for the
 // resident and the building's manager. A note that is not valid is
-// refused before anything is written (EINVALID). Returns what
+// refused before anything is written (EINVALID). The note is written
+// right after the delivery, not in its transaction: should that write
+// fail, the delivery stands and the error is returned. Returns what
 // DeliverParcel returns.
 func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note string) (*CourierParcel, error) {
 	p, err := require(ctx, couriersOnly)
