@@ -198,6 +198,18 @@ func TestCourierPagesRefuseOthers(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || sessionCookie(rec) != s.courier["Allowed"] {
 		t.Fatalf("signing in: %d, cookie %q", rec.Code, sessionCookie(rec))
 	}
+	// Wrong codes are limited per address; another address is not.
+	for i := 0; i < app.TokenSignInFailures; i++ {
+		s.do(request{method: "POST", path: "/courier/signin", form: url.Values{"code": {"dmc_wrong"}}, remote: "198.51.100.20:1"})
+	}
+	rec = s.do(request{method: "POST", path: "/courier/signin", form: url.Values{"code": {s.courier["Allowed"]}}, remote: "198.51.100.20:1"})
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || sessionCookie(rec) != "" {
+		t.Fatalf("past the limit: %d", rec.Code)
+	}
+	rec = s.do(request{method: "POST", path: "/courier/signin", form: url.Values{"code": {s.courier["Allowed"]}}, remote: "198.51.100.21:1"})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("another address: %d", rec.Code)
+	}
 	// An operator token is not a courier's code.
 	op, _, err := s.app.Credentials.CreateOperatorToken(doorman.NewContextWithPrincipal(context.Background(), doorman.System()), "ops")
 	must(t, err)
