@@ -14,12 +14,16 @@ type courierDoorStore interface {
 	doorman.DeliveryNoteStore
 }
 
-// CourierDoor is a door as a courier sees it: its name and its building,
-// nothing of its status or device.
+// CourierDoor is a door as a courier sees it: its name, its building and
+// when the building takes deliveries, nothing of its status or device.
 type CourierDoor struct {
 	ID       string
 	Name     string
 	Building CourierBuilding
+	// Timezone and DeliveryHours are the building's: when couriers are let
+	// in (nil: at any hour).
+	Timezone      string
+	DeliveryHours *doorman.WeeklyHours
 }
 
 // courierDoorParcels bounds how many of its parcels a courier's door list
@@ -61,7 +65,8 @@ func (s *Carriers) CourierDoors(ctx context.Context) ([]CourierDoor, error) {
 			return nil, err
 		}
 		for _, d := range list {
-			doors = append(doors, CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address}})
+			doors = append(doors, CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address},
+				Timezone: b.Timezone, DeliveryHours: b.DeliveryHours})
 		}
 	}
 	sort.SliceStable(doors, func(i, j int) bool {
@@ -97,7 +102,8 @@ func (s *Carriers) CourierDoor(ctx context.Context, doorID string) (*CourierDoor
 	if err != nil {
 		return nil, scoped(err, "Door")
 	}
-	return &CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address}}, nil
+	return &CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address},
+		Timezone: b.Timezone, DeliveryHours: b.DeliveryHours}, nil
 }
 
 // DeliverParcelWithNote is DeliverParcel with a note of where the parcel

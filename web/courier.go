@@ -98,6 +98,8 @@ type courierDoorData struct {
 	Result *courierResult
 	// Delivered are the parcels asked with, to be marked delivered.
 	Delivered []app.CourierParcel
+	// Hours are the building's delivery hours (nil: at any hour).
+	Hours []publicDayHours
 }
 
 // courierResult is the answer shown in big letters.
@@ -118,7 +120,7 @@ func (s *Server) courierDoor(r *http.Request) (*courierDoorData, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := &courierDoorData{Door: door, Checked: map[string]bool{}}
+	data := &courierDoorData{Door: door, Checked: map[string]bool{}, Hours: publicWeekHours(door.DeliveryHours)}
 	for _, p := range all {
 		if p.Building.ID == door.Building.ID {
 			data.Parcels = append(data.Parcels, p)

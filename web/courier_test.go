@@ -296,6 +296,13 @@ func TestCourierDoorAnswers(t *testing.T) {
 	if body := open(offline); !strings.Contains(body, "NOT OPENED") || !strings.Contains(body, "may be offline") {
 		t.Fatalf("an offline door:\n%s", body)
 	}
+	// Outside the delivery hours the courier is told so, and shown them.
+	closed := &doorman.WeeklyHours{}
+	_, err = s.app.Buildings.UpdateBuilding(sys, s.elm.ID, app.BuildingChange{DeliveryHours: closed})
+	must(t, err)
+	if body := open(s); !strings.Contains(body, "does not take deliveries at this hour") || !strings.Contains(body, "Monday: no deliveries") {
+		t.Fatalf("outside delivery hours:\n%s", body)
+	}
 	// Nothing ticked or typed is asked for again, keeping the page.
 	rec := s.do(request{method: "POST", path: "/courier/doors/" + s.elmDoor.ID + "/open", session: s.courier["Allowed"], form: url.Values{}})
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "Tick a parcel") {
