@@ -114,6 +114,8 @@ type Store interface {
 	ThrottleStore
 	ProbeStore
 	ResidentStore
+	TransparencyStore
+	DeliveryNoteStore
 	// Close releases the store's resources.
 	Close() error
 }

@@ -20,6 +20,7 @@ type CarrierStore interface {
 	ListParcels(ctx context.Context, f doorman.ParcelFilter, p doorman.Page) ([]*doorman.Parcel, string, error)
 	SetParcelStatus(ctx context.Context, carrierID, tracking, status, courierID string) (*doorman.Parcel, error)
 	Unit(ctx context.Context, buildingID, id string) (*doorman.Unit, error)
+	courierDoorStore
 }
 
 // Carriers runs the use cases of carriers, their couriers and their

@@ -16,6 +16,7 @@ type CredentialStore interface {
 	ListCredentials(ctx context.Context, role, subjectID string, p doorman.Page) ([]*doorman.Credential, string, error)
 	RevokeCredential(ctx context.Context, role, subjectID, id string) error
 	CountCredentials(ctx context.Context, role string) (int, error)
+	ThrottleStore
 }
 
 // Credentials mints, lists, revokes and checks bearer tokens: operator
@@ -241,8 +242,14 @@ func (s *Credentials) RevokeCourierSession(ctx context.Context, carrierID, exter
 	return scoped(s.store.RevokeCredential(ctx, doorman.RoleCourier, co.ID, sessionID), "Session")
 }
 
-// RevokeCurrent revokes the credential the caller used (signing out).
+// RevokeCurrent revokes the credential the caller used (signing out):
+// a manager's or courier's session, or an operator's web session (the
+// only operator credential a browser holds, see SignInWithToken); an
+// operator token itself is not revoked this way (EFORBIDDEN).
 func (s *Credentials) RevokeCurrent(ctx context.Context) error {
+	if p := caller(ctx); p.Role == doorman.RoleOperator && p.SubjectID == OperatorWebSubject {
+		return s.store.RevokeCredential(ctx, p.Role, p.SubjectID, p.CredentialID)
+	}
 	p, err := require(ctx, sessionHolders)
 	if err != nil {
 		return err

@@ -19,6 +19,9 @@ type Services struct {
 	Devices     *Devices
 	Audit       *Audit
 	Residents   *Residents
+
+	// Transparency runs the buildings' public transparency pages.
+	Transparency *Transparency
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -45,8 +48,10 @@ type Config struct {
 func New(store doorman.Store, cfg Config) *Services {
 	creds := NewCredentials(store, cfg.Now)
 	devices := NewDevices(store, cfg.Bus, cfg.Keys, cfg.Now, cfg.Logger)
+	var auditKey string
 	if cfg.AuditCheckpoints != nil {
 		devices.auditKey = cfg.AuditCheckpoints.VKey
+		auditKey = cfg.AuditCheckpoints.VKey
 	}
 	return &Services{
 		Access:      cfg.Access,
@@ -57,5 +62,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Devices:     devices,
 		Audit:       NewAudit(store, cfg.AuditCheckpoints),
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
+
+		Transparency: NewTransparency(store, auditKey),
 	}
 }

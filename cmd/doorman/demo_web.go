@@ -13,6 +13,10 @@ func (d *Demo) webURLs() []webURL {
 	return []webURL{
 		{"console", base + "/console", "sign in as " + d.State.ManagerEmail + ", password " + DemoManagerPassword},
 		d.residentURL(base),
+		{"courier", base + "/courier/signin?t=" + d.Tokens["pp-alice"], "pp-alice's sign-in link: the session her carrier minted"},
+		{"door", base + "/courier/doors/" + d.State.DoorID, "the front door's courier page, as its QR sticker names it"},
+		{"public", base + "/buildings/" + d.State.BuildingID + "/transparency", "Maple Court's transparency page, no sign-in"},
+		{"operator", base + "/operator/signin", "paste the operator token printed below"},
 	}
 }
 

@@ -75,6 +75,9 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 	if s.Manager, err = services.Accounts.AcceptInvite(ctx, invite.Token, "Maria Keller", DemoManagerPassword); err != nil {
 		return nil, fmt.Errorf("seed manager: %w", err)
 	}
+	if err := services.Transparency.SetTransparent(sys, s.Building.ID, true); err != nil {
+		return nil, fmt.Errorf("seed transparency: %w", err)
+	}
 	door, err := services.Buildings.CreateDoor(sys, &doorman.Door{BuildingID: s.Building.ID, Name: "Front door"})
 	if err != nil {
 		return nil, fmt.Errorf("seed door: %w", err)

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"context"
+	"sort"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// courierDoorStore is what the courier's door and delivery-note use cases
+// use of the store besides CarrierStore.
+type courierDoorStore interface {
+	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
+	doorman.DeliveryNoteStore
+}
+
+// CourierDoor is a door as a courier sees it: its name, its building and
+// when the building takes deliveries, nothing of its status or device.
+type CourierDoor struct {
+	ID       string
+	Name     string
+	Building CourierBuilding
+	// Timezone and DeliveryHours are the building's: when couriers are let
+	// in (nil: at any hour).
+	Timezone      string
+	DeliveryHours *doorman.WeeklyHours
+}
+
+// courierDoorParcels bounds how many of its parcels a courier's door list
+// looks at.
+const courierDoorParcels = doorman.MaxPageLimit
+
+// CourierDoors lists the doors of the buildings the calling courier has
+// parcels out for delivery to, sorted by building and door name. A
+// building that does not allow the courier's carrier is left out, as if
+// it had no doors.
+func (s *Carriers) CourierDoors(ctx context.Context) ([]CourierDoor, error) {
+	p, err := require(ctx, couriersOnly)
+	if err != nil {
+		return nil, err
+	}
+	parcels, _, err := s.store.ListParcels(ctx, doorman.ParcelFilter{CarrierID: p.CarrierID, CourierID: p.SubjectID,
+		Status: doorman.ParcelOutForDelivery}, doorman.Page{Limit: courierDoorParcels})
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	doors := []CourierDoor{}
+	for _, pa := range parcels {
+		if seen[pa.BuildingID] {
+			continue
+		}
+		seen[pa.BuildingID] = true
+		if ok, err := s.store.CarrierAllowed(ctx, pa.BuildingID, p.CarrierID); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		b, err := s.store.Building(ctx, pa.BuildingID)
+		if err != nil {
+			return nil, err
+		}
+		list, _, err := s.store.ListDoors(ctx, b.ID, doorman.Page{Limit: doorman.MaxPageLimit})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range list {
+			doors = append(doors, CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address},
+				Timezone: b.Timezone, DeliveryHours: b.DeliveryHours})
+		}
+	}
+	sort.SliceStable(doors, func(i, j int) bool {
+		if doors[i].Building.Name != doors[j].Building.Name {
+			return doors[i].Building.Name < doors[j].Building.Name
+		}
+		return doors[i].Name < doors[j].Name
+	})
+	return doors, nil
+}
+
+// CourierDoor returns a door for the calling courier, named by the QR
+// sticker at it. A door of a building that does not allow the courier's
+// carrier is answered exactly like one that does not exist: ENOTFOUND.
+func (s *Carriers) CourierDoor(ctx context.Context, doorID string) (*CourierDoor, error) {
+	p, err := require(ctx, couriersOnly)
+	if err != nil {
+		return nil, err
+	}
+	if !doorman.HasPrefix(doorID, doorman.PrefixDoor) {
+		return nil, notFound("Door")
+	}
+	d, err := s.store.Door(ctx, doorID)
+	if err != nil {
+		return nil, scoped(err, "Door")
+	}
+	if ok, err := s.store.CarrierAllowed(ctx, d.BuildingID, p.CarrierID); err != nil {
+		return nil, scoped(err, "Door")
+	} else if !ok {
+		return nil, notFound("Door")
+	}
+	b, err := s.store.Building(ctx, d.BuildingID)
+	if err != nil {
+		return nil, scoped(err, "Door")
+	}
+	return &CourierDoor{ID: d.ID, Name: d.Name, Building: CourierBuilding{ID: b.ID, Name: b.Name, Address: b.Address},
+		Timezone: b.Timezone, DeliveryHours: b.DeliveryHours}, nil
+}
+
+// DeliverParcelWithNote is DeliverParcel with a note of where the parcel
+// was left (doorman.CleanDeliveryNote; "" for none), kept for the
+// resident and the building's manager. A note that is not valid is
+// refused before anything is written (EINVALID). The note is written
+// right after the delivery, not in its transaction: should that write
+// fail, the delivery stands and the error is returned. Returns what
+// DeliverParcel returns.
+func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note string) (*CourierParcel, error) {
+	p, err := require(ctx, couriersOnly)
+	if err != nil {
+		return nil, err
+	}
+	if note, err = doorman.CleanDeliveryNote(note); err != nil {
+		return nil, err
+	}
+	cp, err := s.DeliverParcel(ctx, tracking)
+	if err != nil || note == "" {
+		return cp, err
+	}
+	pa, err := s.store.ParcelByTracking(ctx, p.CarrierID, cp.TrackingNumber)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.SetDeliveryNote(ctx, pa.ID, note); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// DeliveryNotes returns where couriers left those of the building's
+// parcels that have a note, by parcel ID (operators; managers of the
+// building). Parcels of other buildings are left out. Returns ENOTFOUND
+// for a building outside the caller's scope.
+func (s *Carriers) DeliveryNotes(ctx context.Context, buildingID string, parcelIDs []string) (map[string]string, error) {
+	if _, err := require(ctx, managers); err != nil {
+		return nil, err
+	}
+	b, err := s.building(ctx, buildingID, manageBuilding)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.DeliveryNotes(ctx, b.ID, parcelIDs)
+}
