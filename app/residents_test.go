@@ -388,3 +388,20 @@ func TestResidentEntriesAndProofs(t *testing.T) {
 	_, err = w.app.Audit.InclusionProof(anaCtx, granted.ID, 0)
 	wantCode(t, "a deleted resident's proof", err, doorman.ENOTFOUND)
 }
+
+// TestResidentRemovedByManager: a resident the building's manager removes
+// is gone the same way as one who deletes their own data: their sessions
+// end and their unused links no longer sign anyone in.
+func TestResidentRemovedByManager(t *testing.T) {
+	w := newResidentWorld(t)
+	tok, _ := w.signIn(t, w.anaURL)
+	unused, err := w.app.Residents.CreateLink(w.sys, "ana@example.org", base)
+	must(t, err)
+
+	must(t, w.app.Buildings.DeleteResident(w.sys, w.building.ID, w.ana.ID))
+
+	_, err = w.app.Credentials.Authenticate(context.Background(), tok)
+	wantCode(t, "a removed resident's session", err, doorman.EUNAUTHORIZED)
+	_, err = w.app.Residents.UseLink(context.Background(), token(t, unused), "192.0.2.50")
+	wantCode(t, "a removed resident's unused link", err, doorman.EUNAUTHORIZED)
+}

@@ -70,14 +70,8 @@ func (s *Store) DeleteResident(ctx context.Context, buildingID, id string) error
 	e := s.entry(ctx, doorman.ActionResidentRemoved, buildingID)
 	e.Detail = id
 	return s.write(ctx, "delete resident", e.Chain, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM residents WHERE id = $1 AND building_id = $2`, id, buildingID)
-		if err != nil {
+		if err := removeResident(tx, buildingID, id, e.At); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("Resident")
 		}
 		return s.appendAudit(tx, e)
 	})

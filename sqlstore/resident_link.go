@@ -239,27 +239,36 @@ func (s *Store) EraseResident(ctx context.Context, buildingID, residentID string
 	e := s.entry(ctx, doorman.ActionResidentDataDeleted, buildingID)
 	e.Detail = residentID
 	return s.write(ctx, "erase resident", e.Chain, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM mail_outbox WHERE resident_id = $1`, residentID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`DELETE FROM resident_links WHERE resident_id = $1`, residentID); err != nil {
-			return err
-		}
-		res, err := tx.Exec(`DELETE FROM residents WHERE id = $1 AND building_id = $2`, residentID, buildingID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return notFound("Resident")
-		}
-		if _, err := tx.Exec(`UPDATE credentials SET revoked_at = $1 WHERE role = $2 AND subject_id = $3 AND revoked_at IS NULL`,
-			micros(e.At), doorman.RoleResident, residentID); err != nil {
+		if err := removeResident(tx, buildingID, residentID, e.At); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, e)
 	})
+}
+
+// removeResident deletes a resident of the building with everything of
+// theirs (mail and links) and revokes their sessions, in tx: the one way a
+// resident leaves, whether they erase their data or a manager removes
+// them. Returns ENOTFOUND.
+func removeResident(tx *sql.Tx, buildingID, residentID string, at time.Time) error {
+	if _, err := tx.Exec(`DELETE FROM mail_outbox WHERE resident_id = $1`, residentID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`DELETE FROM resident_links WHERE resident_id = $1`, residentID); err != nil {
+		return err
+	}
+	res, err := tx.Exec(`DELETE FROM residents WHERE id = $1 AND building_id = $2`, residentID, buildingID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("Resident")
+	}
+	_, err = tx.Exec(`UPDATE credentials SET revoked_at = $1 WHERE role = $2 AND subject_id = $3 AND revoked_at IS NULL`,
+		micros(at), doorman.RoleResident, residentID)
+	return err
 }
 
 // clampLimit bounds a list's limit to 1..MaxPageLimit.

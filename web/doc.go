@@ -2,9 +2,10 @@
 // resident's page, the courier's page, the transparency page and the
 // operator's pages. Pages are rendered on the server with html/template
 // from templates embedded in the binary; every page works without
-// JavaScript, and a small script of our own (static/app.js, no inline
-// script: the Content-Security-Policy forbids it) adds live updates over
-// Server-Sent Events and the camera scanner where the browser has one.
+// JavaScript. Small scripts of our own add to them — static/app.js live
+// updates over Server-Sent Events, static/courier.js the camera scanner
+// where the browser has one — and there is no inline script: the
+// Content-Security-Policy forbids it.
 //
 // Like package http it is a thin adapter over the application services
 // (package app): a handler reads the form, makes one service call as the
