@@ -17,7 +17,7 @@ import (
 	"github.com/doorman-dev/doorman/internal/clientaddr"
 )
 
-//go:embed templates static
+//go:embed all:templates static
 var files embed.FS
 
 // Config holds the dependencies of a Server. App is required.
