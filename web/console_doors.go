@@ -87,7 +87,7 @@ func (s *Server) doorLockdown(w http.ResponseWriter, r *http.Request) {
 	if on {
 		notice = "cb-lockdown-on"
 	}
-	redirect(w, r, buildingPath(r.PathValue("id"), "doors")+"#door-"+r.PathValue("door"), notice)
+	redirect(w, r, buildingPath(r.PathValue("id"), "doors"), notice)
 }
 
 // enrollmentPage is the data of console/enrollment.html.
