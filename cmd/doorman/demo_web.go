@@ -10,5 +10,6 @@ func (d *Demo) webURLs() []webURL {
 	base := d.Main.URL()
 	return []webURL{
 		{"console", base + "/console", "sign in as " + d.State.ManagerEmail + ", password " + DemoManagerPassword},
+		{"console: doors (live status, enrollment, lockdown)", base + "/console/buildings/" + d.State.BuildingID + "/doors", "same sign-in"},
 	}
 }
