@@ -432,3 +432,35 @@ func TestConsoleDoorEvents(t *testing.T) {
 		t.Fatal("the stream outlived its session")
 	}
 }
+
+// TestConsoleHours: the hours form saves windows per weekday and the
+// distance; the building service refuses impossible times and the form
+// keeps what was typed; "any hour" clears the hours.
+func TestConsoleHours(t *testing.T) {
+	c := newConsole(t)
+	path := "/console/buildings/" + c.b1.ID + "/hours"
+	sys := doorman.NewContextWithPrincipal(context.Background(), doorman.System())
+	w := c.do("POST", path, c.m1, url.Values{"monday": {"08:00-12:00, 14:00-20:00"}, "saturday": {"10:00-14:00"}, "max_distance": {"150"}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	b, err := c.app.Buildings.Building(sys, c.b1.ID)
+	must(t, err)
+	if b.DeliveryHours == nil || len(b.DeliveryHours.Monday) != 2 || b.DeliveryHours.Monday[1].End != "20:00" ||
+		len(b.DeliveryHours.Saturday) != 1 || len(b.DeliveryHours.Sunday) != 0 || b.MaxDistanceMeters != 150 {
+		t.Fatalf("saved %+v, distance %v", b.DeliveryHours, b.MaxDistanceMeters)
+	}
+	w = c.do("POST", path, c.m1, url.Values{"monday": {"20:00-08:00"}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "must start before it ends") ||
+		!strings.Contains(w.Body.String(), `value="20:00-08:00"`) {
+		t.Fatalf("an impossible window: %d\n%s", w.Code, w.Body)
+	}
+	if w = c.do("POST", path, c.m1, url.Values{"any_hour": {"1"}, "monday": {"whatever"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("any hour: %d %s", w.Code, w.Body)
+	}
+	b, err = c.app.Buildings.Building(sys, c.b1.ID)
+	must(t, err)
+	if b.DeliveryHours != nil || b.MaxDistanceMeters != 0 {
+		t.Fatalf("after any hour: %+v, %v", b.DeliveryHours, b.MaxDistanceMeters)
+	}
+}

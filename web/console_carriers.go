@@ -117,7 +117,7 @@ func (s *Server) hoursUpdate(w http.ResponseWriter, r *http.Request) {
 		typed := r.PostFormValue(d.key)
 		form.Hours = append(form.Hours, dayHours{Key: d.key, Name: d.name, Windows: typed})
 		windows, ok := parseWindows(typed)
-		if !ok && bad == "" {
+		if !ok && bad == "" && !form.AnyHour {
 			bad = d.name + ": write each window as HH:MM-HH:MM, separated by commas (e.g. 08:00-12:00, 14:00-20:00)."
 		}
 		setDay(hours, d.day, windows)

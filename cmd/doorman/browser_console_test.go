@@ -190,6 +190,9 @@ func TestBrowserConsoleBuilding(t *testing.T) {
 	signInManager(t, ctx, base, DemoManagerEmail, DemoManagerPassword)
 	nav("/console/buildings/" + bid + "/carriers")
 	b.check(t, ctx, "console-carriers")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelector("#any_hour").checked = false`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("h-monday"), "8 to 5")); err != nil {
 		t.Fatal(err)
 	}
