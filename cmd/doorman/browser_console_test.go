@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
+	"github.com/pquerna/otp/totp"
 )
 
 // TestBrowserConsoleBuilding: the demo's manager signs in, imports units
@@ -259,5 +261,84 @@ func TestBrowserConsoleBuilding(t *testing.T) {
 	door, err := services.Buildings.Door(sys, bid, d.State.DoorID)
 	if err != nil || !door.LockedDown {
 		t.Fatalf("the second manager lifted the lockdown: %+v %v", door, err)
+	}
+}
+
+// TestBrowserConsoleTOTP: the demo's manager turns sign-in codes on with
+// the secret the account page shows; signing in then asks for a code on
+// a second page, refuses a wrong one, and takes the right one; signing
+// out everywhere ends the session.
+func TestBrowserConsoleTOTP(t *testing.T) {
+	b := newBrowser(t)
+	d := startBrowserDemo(t)
+	base := d.Main.URL()
+	ctx := b.user(t)
+	signInManager(t, ctx, base, DemoManagerEmail, DemoManagerPassword)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/console/account")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "#start-totp")
+	secret := strings.TrimSpace(text(t, ctx, "#totp-secret"))
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCode(secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// The code of the step before: the one after it stays unused for the
+	// sign-in below.
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("confirm-code"), code(time.Now().Add(-30*time.Second)))); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "#confirm-totp")
+	if got := text(t, ctx, "#totp-state"); got != "On" {
+		t.Fatalf("after confirming: %q", got)
+	}
+	b.check(t, ctx, "console-account-totp-on")
+
+	ctx2 := b.user(t)
+	signInManager(t, ctx2, base, DemoManagerEmail, DemoManagerPassword)
+	if got := text(t, ctx2, "h1"); got != "Enter your sign-in code" {
+		t.Fatalf("after the password: %q", got)
+	}
+	b.check(t, ctx2, "console-signin-code")
+	if err := chromedp.Do(ctx2, chromedp.SendKeys(chromedp.ID("code"), "000000")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx2, "main form button[type=submit]")
+	if got := text(t, ctx2, ".error"); !strings.Contains(got, "not right") {
+		t.Fatalf("a wrong code: %q", got)
+	}
+	b.check(t, ctx2, "console-signin-code-error")
+	if err := chromedp.Do(ctx2, chromedp.Navigate(base+"/console")); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx2, "h1"); got != "Sign in to the console" {
+		t.Fatalf("the password alone opened the console: %q", got)
+	}
+	signInManager(t, ctx2, base, DemoManagerEmail, DemoManagerPassword)
+	if err := chromedp.Do(ctx2, chromedp.SendKeys(chromedp.ID("code"), code(time.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx2, "main form button[type=submit]")
+	if got := text(t, ctx2, "main"); !strings.Contains(got, "Maple Court") {
+		t.Fatalf("after the right code: %q", got)
+	}
+
+	// Sign out everywhere from the first browser: the second is out too.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/console/account")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.confirm = () => true`)); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "#signout-everywhere")
+	if got := text(t, ctx, ".notice"); !strings.Contains(got, "signed out everywhere") {
+		t.Fatalf("after signing out everywhere: %q", got)
+	}
+	b.check(t, ctx, "console-signed-out-everywhere")
+	if err := chromedp.Do(ctx2, chromedp.Navigate(base+"/console"), chromedp.WaitVisible(chromedp.ID("email"))); err != nil {
+		t.Fatalf("the other browser is still signed in: %v", err)
 	}
 }
