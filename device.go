@@ -85,6 +85,15 @@ const (
 	// count is chained once, in an entry of its own, after the window.
 	DeviceEventWindow = time.Minute
 	DeviceEventBurst  = 3
+	// DeviceEventRetention is how long the store keeps an event it has
+	// chained (or counted into a chained entry) after recording it, to
+	// know it again if it is delivered again. It is three times
+	// DeviceEventMaxAge, the oldest event a device may still be
+	// delivering: an event is delivered again only when its first
+	// delivery was not acknowledged, which happens within that time.
+	// The audit entry stays: it is the record; the kept row is only the
+	// key that makes recording idempotent.
+	DeviceEventRetention = 3 * DeviceEventMaxAge
 )
 
 // DeviceEvent is something a device reported. ID is the device's own unique
@@ -164,6 +173,11 @@ type DeviceStore interface {
 	// building's next event would, for buildings that have gone silent
 	// since a flood. Returns how many counts it chained.
 	ChainEventCounts(ctx context.Context) (int, error)
+	// PruneDeviceEvents forgets up to limit events recorded before
+	// before whose audit entry is written (chained, or counted into a
+	// chained entry); events still being counted are kept whatever their
+	// age. Returns how many it forgot.
+	PruneDeviceEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // DoorOnlineWindow is how recently a door's device must have reported for

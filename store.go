@@ -114,6 +114,7 @@ type Store interface {
 	CommandKeyStore
 	ThrottleStore
 	ProbeStore
+	ResidentStore
 	// Close releases the store's resources.
 	Close() error
 }

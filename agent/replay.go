@@ -34,12 +34,16 @@ const compactAfter = 1024
 // nor at compaction. A device that boots with its clock far ahead must not
 // forget the tokens it spent.
 type ReplayStore struct {
-	mu       sync.Mutex
-	fs       FS
-	path     string
-	f        File
-	size     int64 // bytes of whole records in the file; a torn tail lies beyond
-	torn     bool  // an append failed and its bytes may still lie beyond size
+	mu   sync.Mutex
+	fs   FS
+	path string
+	f    File
+	size int64 // bytes of whole records in the file; a torn tail lies beyond
+	torn bool  // an append failed and its bytes may still lie beyond size
+	// lost says a compaction put a new log in place but could not open
+	// it: f is the old file, which is no longer the log (size is the new
+	// log's); Use opens the log before it records anything.
+	lost     bool
 	now      func() time.Time
 	seen     map[string]time.Time
 	appended int
@@ -114,6 +118,17 @@ func (s *ReplayStore) Use(jti string, until time.Time) (bool, error) {
 	defer s.mu.Unlock()
 	if s.f == nil {
 		return false, fmt.Errorf("replay store closed")
+	}
+	if s.lost {
+		// A compaction replaced the log but could not open the new one:
+		// the file at hand is no longer the log. Record nothing until the
+		// log opens again.
+		f, err := s.fs.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return false, fmt.Errorf("%w: replay log: reopen: %w", errStorage, err)
+		}
+		s.f.Close()
+		s.f, s.lost = f, false
 	}
 	if exp, ok := s.seen[jti]; ok {
 		if t := s.now(); t.IsZero() || exp.After(t) {
@@ -202,6 +217,11 @@ func (s *ReplayStore) compactLocked() error {
 	}
 	f, err := s.fs.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
+		// The new log is in place but not open: appending to the old
+		// file would write where no restart looks. Use reopens first.
+		if s.f != nil {
+			s.lost, s.size, s.torn = true, int64(len(buf)), false
+		}
 		return fmt.Errorf("agent: replay log: %w", err)
 	}
 	if !t.IsZero() {
@@ -214,7 +234,7 @@ func (s *ReplayStore) compactLocked() error {
 	if s.f != nil {
 		s.f.Close()
 	}
-	s.f, s.size, s.torn, s.appended = f, int64(len(buf)), false, 0
+	s.f, s.size, s.torn, s.appended, s.lost = f, int64(len(buf)), false, 0, false
 	return nil
 }
 

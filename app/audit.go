@@ -14,6 +14,7 @@ type AuditStore interface {
 	scopeStore
 	ListAudit(ctx context.Context, f doorman.AuditFilter, p doorman.Page) ([]*doorman.AuditEntry, string, error)
 	VerifyAudit(ctx context.Context) ([]doorman.ChainBreak, error)
+	Resident(ctx context.Context, id string) (*doorman.Resident, error)
 	doorman.AuditLogStore
 }
 

@@ -8,11 +8,23 @@ import (
 	"github.com/doorman-dev/doorman/auditlog"
 )
 
+// chainReaders may read a chain's checkpoints and proofs, each within
+// its scope (see chain).
+var chainReaders = []string{doorman.RoleSystem, doorman.RoleOperator, doorman.RoleManager, doorman.RoleResident}
+
 // chain authorises reading a whole chain: operators any, managers their
-// buildings' chains; anything else is ENOTFOUND, like a missing chain.
+// buildings' chains, residents their own building's; anything else is
+// ENOTFOUND, like a missing chain.
 func (s *Audit) chain(ctx context.Context, chain string) error {
-	p, err := require(ctx, managers)
+	p, err := require(ctx, chainReaders)
 	if err != nil {
+		return err
+	}
+	if p.Role == doorman.RoleResident {
+		r, err := s.store.Resident(ctx, p.SubjectID)
+		if doorman.ErrorCode(err) == doorman.ENOTFOUND || err == nil && r.BuildingID != chain {
+			return notFound("Chain")
+		}
 		return err
 	}
 	if p.Role == doorman.RoleManager {
@@ -28,9 +40,9 @@ func (s *Audit) chain(ctx context.Context, chain string) error {
 }
 
 // Checkpoint returns the latest signed checkpoint of a chain (operators;
-// managers of the building). Its signature, not the store, vouches for
-// it. Returns ENOTFOUND for a chain outside the caller's scope or without
-// a checkpoint yet.
+// managers and residents of the building). Its signature, not the store,
+// vouches for it. Returns ENOTFOUND for a chain outside the caller's
+// scope or without a checkpoint yet.
 func (s *Audit) Checkpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error) {
 	if err := s.chain(ctx, chain); err != nil {
 		return nil, err
@@ -53,13 +65,13 @@ type InclusionProof struct {
 
 // InclusionProof proves that entry id is in its chain's tree of size
 // entries (0: the latest checkpoint's size), to be checked against a
-// signed checkpoint of that size. Operators and the managers of the
-// entry's building only: a proof tells the entry's position and the
-// size of the chain, which carriers and couriers are not shown. Returns
-// ENOTFOUND for an entry outside the caller's scope, EINVALID for a size
-// the entry is not in or the chain has not reached.
+// signed checkpoint of that size. Operators, the managers of the
+// entry's building and its residents only: a proof tells the entry's
+// position and the size of the chain, which carriers and couriers are not
+// shown. Returns ENOTFOUND for an entry outside the caller's scope,
+// EINVALID for a size the entry is not in or the chain has not reached.
 func (s *Audit) InclusionProof(ctx context.Context, id string, size uint64) (*InclusionProof, error) {
-	if _, err := require(ctx, managers); err != nil {
+	if _, err := require(ctx, chainReaders); err != nil {
 		return nil, err
 	}
 	e, err := s.store.AuditEntry(ctx, id)

@@ -24,7 +24,7 @@ var (
 	couriersOnly   = []string{doorman.RoleCourier}
 	buildingReader = []string{doorman.RoleSystem, doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier}
 	everyone       = []string{doorman.RoleSystem, doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier, doorman.RoleCourier}
-	sessionHolders = []string{doorman.RoleManager, doorman.RoleCourier}
+	sessionHolders = []string{doorman.RoleManager, doorman.RoleCourier, doorman.RoleResident}
 	devicesOnly    = []string{doorman.RoleDevice}
 )
 

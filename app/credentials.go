@@ -48,6 +48,7 @@ var tokenRoles = map[string]string{
 	doorman.TokenManager:  doorman.RoleManager,
 	doorman.TokenCarrier:  doorman.RoleCarrier,
 	doorman.TokenCourier:  doorman.RoleCourier,
+	doorman.TokenResident: doorman.RoleResident,
 }
 
 // tokenPrefixLen is how much of a token listings show to tell tokens
@@ -98,6 +99,7 @@ func (s *Credentials) mint(ctx context.Context, role, subjectID, carrierID, name
 	prefix := map[string]string{
 		doorman.RoleOperator: doorman.TokenOperator, doorman.RoleManager: doorman.TokenManager,
 		doorman.RoleCarrier: doorman.TokenCarrier, doorman.RoleCourier: doorman.TokenCourier,
+		doorman.RoleResident: doorman.TokenResident,
 	}[role]
 	token, hash := doorman.NewToken(prefix)
 	now := s.now().UTC()

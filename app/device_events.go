@@ -83,6 +83,31 @@ func (s *Devices) ChainEventCounts(ctx context.Context) (int, error) {
 	return s.store.ChainEventCounts(ctx)
 }
 
+// pruneBatch is how many device events PruneEvents forgets per write, so
+// that pruning a backlog never holds the writer for long.
+const pruneBatch = 1000
+
+// PruneEvents forgets the device events recorded more than
+// doorman.DeviceEventRetention ago whose audit entries are written (the
+// entries stay; see doorman.DeviceEventRetention), in batches, until none
+// is left or ctx ends (Doorman itself calls it, periodically). Returns how
+// many it forgot.
+func (s *Devices) PruneEvents(ctx context.Context) (int, error) {
+	if p := caller(ctx); p.Role != doorman.RoleSystem {
+		return 0, doorman.Errorf(doorman.EFORBIDDEN, "Only Doorman itself prunes device events.")
+	}
+	before := s.now().Add(-doorman.DeviceEventRetention)
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.store.PruneDeviceEvents(ctx, before, pruneBatch)
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
+}
+
 // markGrantUsed takes the device's word that it executed a grant of its own
 // door. A grant already marked (a redelivered event), unknown, or of another
 // door is left alone.

@@ -21,6 +21,7 @@ type DeviceStore interface {
 	AppendAudit(ctx context.Context, e *doorman.AuditEntry) error
 	RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (bool, error)
 	ChainEventCounts(ctx context.Context) (int, error)
+	PruneDeviceEvents(ctx context.Context, before time.Time, limit int) (int, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)

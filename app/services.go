@@ -18,6 +18,7 @@ type Services struct {
 	Accounts    *Accounts
 	Devices     *Devices
 	Audit       *Audit
+	Residents   *Residents
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -55,5 +56,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
 		Devices:     devices,
 		Audit:       NewAudit(store, cfg.AuditCheckpoints),
+		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 	}
 }

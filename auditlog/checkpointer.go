@@ -71,8 +71,13 @@ type chainState struct {
 	broken   error          // why the chain is no longer signed
 }
 
-// Run signs every Interval until ctx ends, then once more. It logs an
-// error when it first sees it, not at every pass.
+// finalPassTimeout bounds the last checkpoint Run signs after its context
+// ends: a store that does not answer must not hold a shutdown.
+const finalPassTimeout = 5 * time.Second
+
+// Run signs every Interval until ctx ends, then once more (within
+// finalPassTimeout). It logs an error when it first sees it, not at every
+// pass.
 func (c *Checkpointer) Run(ctx context.Context) {
 	interval := c.Interval
 	if interval <= 0 {
@@ -94,7 +99,9 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			pass(context.WithoutCancel(ctx))
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalPassTimeout)
+			pass(final)
+			cancel()
 			return
 		case <-tick.C:
 			pass(ctx)

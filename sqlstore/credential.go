@@ -36,7 +36,7 @@ func validTokenHash(h string) bool {
 // sessions are not. Returns EINVALID or ECONFLICT (ID or token reused).
 func (s *Store) CreateCredential(ctx context.Context, c *doorman.Credential) error {
 	switch c.Role {
-	case doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier, doorman.RoleCourier:
+	case doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier, doorman.RoleCourier, doorman.RoleResident:
 	default:
 		return doorman.Errorf(doorman.EINVALID, "Unknown credential role %q.", c.Role)
 	}

@@ -350,6 +350,7 @@ func testDevices(t *testing.T, open Opener) {
 	t.Run("Events", func(t *testing.T) { testDeviceEvents(t, open) })
 	t.Run("EventFlood", func(t *testing.T) { testDeviceEventFlood(t, open) })
 	t.Run("EventTimes", func(t *testing.T) { testDeviceEventTimes(t, open) })
+	t.Run("PruneEvents", func(t *testing.T) { testPruneDeviceEvents(t, open) })
 }
 
 func testDeviceEvents(t *testing.T, open Opener) {

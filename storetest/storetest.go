@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeys(t, open) })
 	t.Run("Throttle", func(t *testing.T) { testThrottles(t, open) })
 	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
+	t.Run("ResidentLink", func(t *testing.T) { testResidentLinks(t, open) })
 }
 
 // operator returns a context acting as the platform operator.

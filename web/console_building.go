@@ -20,7 +20,7 @@ func (s *Server) consoleBuildingRoutes() {
 	s.mux.HandleFunc("POST /console/buildings/{id}/units/import", m(s.unitsImportPreview))
 	s.mux.HandleFunc("POST /console/buildings/{id}/units/import/confirm", m(s.unitsImportConfirm))
 	s.mux.HandleFunc("POST /console/buildings/{id}/residents", m(s.residentCreate))
-	s.mux.HandleFunc("POST /console/buildings/{id}/residents/{resident}/delete", m(s.residentDelete))
+	s.mux.HandleFunc("POST /console/buildings/{id}/residents/{resident}/delete", m(s.consoleResidentDelete))
 
 	s.mux.HandleFunc("GET /console/buildings/{id}/doors", m(s.doorsPage))
 	s.mux.HandleFunc("GET /console/buildings/{id}/doors/events", m(s.doorEvents))

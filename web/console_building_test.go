@@ -107,13 +107,6 @@ func (c *console) do(method, path, token string, form url.Values, hdr ...string)
 	return w
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // pages are every console URL of building 1 this area serves.
 func (c *console) pages() []string {
 	b := "/console/buildings/" + c.b1.ID

@@ -200,7 +200,7 @@ func (s *Server) doorEvents(w http.ResponseWriter, r *http.Request) {
 		rc.SetWriteDeadline(time.Now().Add(doorKeepAlive + 10*time.Second))
 		switch {
 		case html != last:
-			if _, err := fmt.Fprint(w, sseEvent("doors", html)); err != nil {
+			if _, err := fmt.Fprint(w, sseEvent("doors", "", html)); err != nil {
 				return
 			}
 			last, lastWrite = html, time.Now()
@@ -228,16 +228,4 @@ func (s *Server) doorEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-// sseEvent is one Server-Sent Event named event carrying data, one data:
-// line per line of data.
-func sseEvent(event, data string) string {
-	var b strings.Builder
-	b.WriteString("event: " + event + "\n")
-	for _, line := range strings.Split(data, "\n") {
-		b.WriteString("data: " + strings.TrimRight(line, "\r") + "\n")
-	}
-	b.WriteString("\n")
-	return b.String()
 }

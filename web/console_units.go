@@ -115,7 +115,7 @@ func (s *Server) residentCreate(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, buildingPath(r.PathValue("id"), "units"), "cb-resident")
 }
 
-func (s *Server) residentDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) consoleResidentDelete(w http.ResponseWriter, r *http.Request) {
 	if err := s.app.Buildings.DeleteResident(r.Context(), r.PathValue("id"), r.PathValue("resident")); err != nil {
 		s.fail(w, r, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -49,6 +50,11 @@ type Server struct {
 	pages   map[string]*template.Template
 	mux     *http.ServeMux
 	handler http.Handler
+
+	// closing ends every event stream when the server shuts down
+	// (Shutdown), which would otherwise wait for them until its deadline.
+	closing  context.Context
+	shutdown context.CancelFunc
 }
 
 // NewServer returns a Server over cfg. It panics if cfg.App is nil or a
@@ -71,18 +77,41 @@ func NewServer(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.closing, s.shutdown = context.WithCancel(context.Background())
 	s.pages = parsePages()
 	s.routes()
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "This form was sent from another site, so it was refused. Reload the page and try again.")
 	}))
-	s.handler = s.recoverPanics(secureHeaders(cop.Handler(s.authenticate(s.mux))))
+	s.handler = s.recoverPanics(secureHeaders(cop.Handler(s.authenticate(s.endStreams(s.mux)))))
 	return s
 }
 
 // Handler returns the http.Handler serving every page.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Shutdown ends the event streams being served (their requests' contexts
+// end), so that a graceful shutdown of the HTTP server does not wait for
+// them; browsers reconnect to another node or after the restart. Give it
+// to http.Server.RegisterOnShutdown.
+func (s *Server) Shutdown() { s.shutdown() }
+
+// endStreams gives each event stream (a request accepting
+// text/event-stream, as EventSource sends) a context that Shutdown ends.
+func (s *Server) endStreams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stop := context.AfterFunc(s.closing, cancel)
+		defer stop()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
 
 // routes registers every page: this function and the areas' route
 // functions it calls are the whole URL map of the pages.

@@ -74,11 +74,17 @@ func (l *auditLog) checkpoints() *app.AuditCheckpoints {
 	return &app.AuditCheckpoints{Dir: l.cp.Dir, Verifier: l.key.Verifier, VKey: l.key.VKey}
 }
 
-// close stops the checkpointer after a last checkpoint.
-func (l *auditLog) close() {
+// close stops the checkpointer after a last checkpoint, waiting for it
+// until ctx ends.
+func (l *auditLog) close(ctx context.Context) error {
 	if l == nil {
-		return
+		return nil
 	}
 	l.stop()
-	<-l.done
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit log: the last checkpoint was not signed before the shutdown deadline: %w", ctx.Err())
+	}
 }

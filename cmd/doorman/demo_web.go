@@ -1,5 +1,7 @@
 package main
 
+import "context"
+
 // webURL is a page the demo prints, with how to get in.
 type webURL struct {
 	Who, URL, How string
@@ -11,5 +13,20 @@ func (d *Demo) webURLs() []webURL {
 	return []webURL{
 		{"console", base + "/console", "sign in as " + d.State.ManagerEmail + ", password " + DemoManagerPassword},
 		{"console: doors (live status, enrollment, lockdown)", base + "/console/buildings/" + d.State.BuildingID + "/doors", "same sign-in"},
+		d.residentURL(base),
 	}
+}
+
+// DemoResidentEmail is the seeded resident the demo prints a magic link
+// for.
+const DemoResidentEmail = "resident1@example.org"
+
+// residentURL is a fresh magic link for the demo's first resident, made
+// (and "mailed") by the residents service as Doorman itself.
+func (d *Demo) residentURL(base string) webURL {
+	link, err := d.Main.App.Residents.CreateLink(systemContext(context.Background()), DemoResidentEmail, base)
+	if err != nil {
+		return webURL{"resident", base + "/resident/signin", "no magic link: " + err.Error()}
+	}
+	return webURL{"resident", link, "magic link for " + DemoResidentEmail + ", unit 2B: works once, for 15 minutes"}
 }

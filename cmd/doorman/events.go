@@ -48,17 +48,31 @@ func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wir
 	return err
 }
 
+// pruneEvery is how often serve forgets device events past their
+// retention (doorman.DeviceEventRetention).
+const pruneEvery = time.Hour
+
 // sweepEventCounts chains, every minute until ctx ends, the counts of
 // device event floods in buildings that went silent after them (the
-// building's next event chains them otherwise).
+// building's next event chains them otherwise), and every pruneEvery
+// forgets device events past their retention.
 func (m *Main) sweepEventCounts(ctx context.Context) {
 	t := time.NewTicker(doorman.DeviceEventWindow)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(pruned) >= pruneEvery {
+			pruned = time.Now()
+			if n, err := m.App.Devices.PruneEvents(systemContext(ctx)); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("pruning device events", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("forgot device events past their retention", "events", n)
+			}
 		}
 		if n, err := m.App.Devices.ChainEventCounts(systemContext(ctx)); err != nil && ctx.Err() == nil {
 			m.Logger.Warn("chaining device event counts", "err", err)

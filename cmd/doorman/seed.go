@@ -61,7 +61,7 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 		}
 		if b == s.Building {
 			for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chen Wei"} {
-				r := &doorman.Resident{BuildingID: b.ID, UnitID: units[i*5].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
+				r := &doorman.Resident{BuildingID: b.ID, UnitID: units[(i+1)*5%15].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
 				if err := services.Buildings.CreateResident(sys, r); err != nil {
 					return nil, fmt.Errorf("seed resident: %w", err)
 				}

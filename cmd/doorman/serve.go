@@ -17,9 +17,9 @@ import (
 	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/auditlog"
 	doormanhttp "github.com/doorman-dev/doorman/http"
-	"github.com/doorman-dev/doorman/web"
 	"github.com/doorman-dev/doorman/keyring"
 	"github.com/doorman-dev/doorman/natsbus"
+	"github.com/doorman-dev/doorman/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -148,6 +148,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
+	m.server.RegisterOnShutdown(pages.Shutdown)
 	metrics := "off"
 	if m.Config.MetricsAddr != "" {
 		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
@@ -228,7 +229,7 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.Access != nil {
 		err = errors.Join(err, m.Access.Close(ctx))
 	}
-	m.auditLog.close()
+	err = errors.Join(err, m.auditLog.close(ctx))
 	if m.Bus != nil {
 		err = errors.Join(err, m.Bus.Close())
 	}
