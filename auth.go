@@ -116,6 +116,8 @@ type Principal struct {
 	CarrierID    string // for carriers and couriers
 	DoorID       string // for devices
 	CredentialID string
+	// ExpiresAt is when the credential used expires; nil if it does not.
+	ExpiresAt *time.Time
 }
 
 // Actor returns the principal as an audit actor string.

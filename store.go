@@ -109,6 +109,7 @@ type Store interface {
 	AuditStore
 	AuditLogStore
 	AuthStore
+	ManagerAccountStore
 	DeviceStore
 	CommandKeyStore
 	ThrottleStore

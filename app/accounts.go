@@ -19,6 +19,10 @@ type AccountStore interface {
 	SetManagerPasswordHash(ctx context.Context, managerID, passwordHash string) error
 	CreateInvite(ctx context.Context, inv *doorman.ManagerInvite) error
 	AcceptInvite(ctx context.Context, tokenHash, name, passwordHash string, now time.Time) (*doorman.Manager, error)
+	Manager(ctx context.Context, id string) (*doorman.Manager, error)
+	ManagerTOTP(ctx context.Context, managerID string) (*doorman.ManagerTOTP, error)
+	SetManagerTOTP(ctx context.Context, managerID string, t *doorman.ManagerTOTP) error
+	UseManagerTOTPStep(ctx context.Context, managerID string, step int64) (bool, error)
 }
 
 // Password length limits, in bytes.
@@ -128,14 +132,47 @@ type SignedIn struct {
 }
 
 // SignIn exchanges a manager's email and password for a session, valid
-// doorman.ManagerSessionTTL. addr is the client's address (AddrKey).
+// doorman.ManagerSessionTTL, for a manager without a TOTP factor (one
+// with a factor is refused with reason totp_required: use
+// SignInWithCode or BeginSignIn). addr is the client's address (AddrKey).
 // Returns EUNAUTHORIZED for a wrong email or password (one answer for
 // both) and ETOOMANYREQUEST (a *RetryError) while a guessing limit holds.
 func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedIn, error) {
+	return s.SignInWithCode(ctx, email, pw, "", addr)
+}
+
+// SignInWithCode is SignIn in one step for a manager who may have a TOTP
+// factor: code is then required and must be a code not used before.
+// A right password without a code is refused with reason totp_required,
+// a wrong or used code with totp_invalid; codes are limited per manager
+// (SignInTOTPFailures).
+func (s *Accounts) SignInWithCode(ctx context.Context, email, pw, code, addr string) (*SignedIn, error) {
+	now := s.now()
+	m, err := s.checkPassword(ctx, email, pw, addr, now)
+	if err != nil {
+		return nil, err
+	}
+	totp, err := s.store.ManagerTOTP(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if totp.Enabled() {
+		if normalizeTOTPCode(code) == "" {
+			return nil, totpRequired()
+		}
+		if err := s.checkCode(ctx, m.ID, totp, code, now); err != nil {
+			return nil, err
+		}
+	}
+	return s.startSession(ctx, m, addr, now)
+}
+
+// checkPassword checks a manager's email and password under the guessing
+// limits, counting the attempt first, and returns the manager.
+func (s *Accounts) checkPassword(ctx context.Context, email, pw, addr string, now time.Time) (*doorman.Manager, error) {
 	email = strings.TrimSpace(email)
 	emailKey := strings.ToLower(email)
 	pair := addr + "|" + emailKey
-	now := s.now()
 	refused := func(until time.Time) error {
 		return tooMany("Too many failed sign-ins; try again later.", now, until)
 	}
@@ -192,14 +229,21 @@ func (s *Accounts) SignIn(ctx context.Context, email, pw, addr string) (*SignedI
 		}
 		return nil, doorman.Errorf(doorman.EUNAUTHORIZED, "Wrong email or password.")
 	}
-	if err := s.store.ThrottleReset(ctx, signInPair.prefix+pair); err != nil {
+	if password.NeedsRehash(m.PasswordHash, s.pwcost) {
+		s.rehash(ctx, m, pw)
+	}
+	return m, nil
+}
+
+// startSession ends a successful sign-in from addr: the address's count
+// for the manager's email is forgotten, the address is remembered as the
+// manager's, and a session is minted.
+func (s *Accounts) startSession(ctx context.Context, m *doorman.Manager, addr string, now time.Time) (*SignedIn, error) {
+	if err := s.store.ThrottleReset(ctx, signInPair.prefix+addr+"|"+strings.ToLower(m.Email)); err != nil {
 		return nil, err
 	}
 	if err := s.markKnown(ctx, m.ID, addr, now); err != nil {
 		return nil, err
-	}
-	if password.NeedsRehash(m.PasswordHash, s.pwcost) {
-		s.rehash(ctx, m, pw)
 	}
 	token, cred, err := s.credentials.mint(ctx, doorman.RoleManager, m.ID, "", "session", doorman.ManagerSessionTTL)
 	if err != nil {

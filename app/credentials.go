@@ -17,6 +17,7 @@ type CredentialStore interface {
 	RevokeCredential(ctx context.Context, role, subjectID, id string) error
 	CountCredentials(ctx context.Context, role string) (int, error)
 	ThrottleStore
+	RevokeCredentials(ctx context.Context, role, subjectID string) (int, error)
 }
 
 // Credentials mints, lists, revokes and checks bearer tokens: operator
@@ -75,7 +76,8 @@ func (s *Credentials) Authenticate(ctx context.Context, token string) (*doorman.
 	if cred.Role != role || !cred.Active(now) {
 		return nil, invalidToken()
 	}
-	return &doorman.Principal{Role: cred.Role, SubjectID: cred.SubjectID, CarrierID: cred.CarrierID, CredentialID: cred.ID}, nil
+	return &doorman.Principal{Role: cred.Role, SubjectID: cred.SubjectID, CarrierID: cred.CarrierID, CredentialID: cred.ID,
+		ExpiresAt: cred.ExpiresAt}, nil
 }
 
 // tokenRole returns the role a token's prefix stands for, or "".
@@ -255,4 +257,14 @@ func (s *Credentials) RevokeCurrent(ctx context.Context) error {
 		return err
 	}
 	return s.store.RevokeCredential(ctx, p.Role, p.SubjectID, p.CredentialID)
+}
+
+// RevokeAllSessions revokes every session of the caller, the one it
+// used included: "sign out everywhere". Returns how many it revoked.
+func (s *Credentials) RevokeAllSessions(ctx context.Context) (int, error) {
+	p, err := require(ctx, sessionHolders)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.RevokeCredentials(ctx, p.Role, p.SubjectID)
 }

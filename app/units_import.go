@@ -24,35 +24,17 @@ const (
 // building the caller manages, all or none. A file that cannot be used is
 // EINVALID with one item per bad row (line numbers one-based, at most the
 // first 100 listed), and nothing is written; ETOOLARGE above MaxImportRows
-// rows.
+// rows. PreviewUnits tells the same without writing.
 func (s *Buildings) ImportUnits(ctx context.Context, buildingID string, data []byte) ([]*doorman.Unit, error) {
-	if _, err := require(ctx, managers); err != nil {
-		return nil, err
-	}
-	b, err := s.building(ctx, buildingID, manageBuilding)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := parseUnitsCSV(data)
-	if err != nil {
-		return nil, err
-	}
-	existing, err := s.unitLabels(ctx, b.ID)
+	rows, units, err := s.checkUnits(ctx, buildingID, data)
 	if err != nil {
 		return nil, err
 	}
 	var bad []doorman.ErrorItem
-	units := make([]*doorman.Unit, 0, len(rows))
 	for _, r := range rows {
-		if r.err != "" {
-			bad = append(bad, rowError(r.line, r.err))
-			continue
+		if r.Error != "" {
+			bad = append(bad, rowError(r.Line, r.Error))
 		}
-		if existing[r.label] {
-			bad = append(bad, rowError(r.line, fmt.Sprintf("Unit %q already exists in the building.", r.label)))
-			continue
-		}
-		units = append(units, &doorman.Unit{BuildingID: b.ID, Label: r.label, Floor: r.floor})
 	}
 	if len(bad) > 0 {
 		return nil, rowsError(bad)
@@ -61,6 +43,73 @@ func (s *Buildings) ImportUnits(ctx context.Context, buildingID string, data []b
 		return nil, err
 	}
 	return units, nil
+}
+
+// ImportRow is one data row of a units CSV file as an import would take
+// it: the unit, or why the row is not valid.
+type ImportRow struct {
+	Line         int
+	Label, Floor string
+	Error        string
+}
+
+// UnitsPreview is what ImportUnits would do with a file.
+type UnitsPreview struct {
+	Rows []ImportRow
+	// Bad counts the rows with an error; the import writes nothing
+	// unless it is zero.
+	Bad int
+}
+
+// PreviewUnits checks a units CSV file exactly as ImportUnits does and
+// says, row by row, what it would import or why not, writing nothing.
+// Errors about the file as a whole (no header, no rows, too many) are
+// returned as ImportUnits returns them.
+func (s *Buildings) PreviewUnits(ctx context.Context, buildingID string, data []byte) (*UnitsPreview, error) {
+	rows, _, err := s.checkUnits(ctx, buildingID, data)
+	if err != nil {
+		return nil, err
+	}
+	p := &UnitsPreview{Rows: rows}
+	for _, r := range rows {
+		if r.Error != "" {
+			p.Bad++
+		}
+	}
+	return p, nil
+}
+
+// checkUnits authorises the caller, reads the file and checks each row
+// against the file and the building's units: the one place of the rules.
+// It returns every row, and the units of the good ones.
+func (s *Buildings) checkUnits(ctx context.Context, buildingID string, data []byte) ([]ImportRow, []*doorman.Unit, error) {
+	if _, err := require(ctx, managers); err != nil {
+		return nil, nil, err
+	}
+	b, err := s.building(ctx, buildingID, manageBuilding)
+	if err != nil {
+		return nil, nil, err
+	}
+	parsed, err := parseUnitsCSV(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	existing, err := s.unitLabels(ctx, b.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows := make([]ImportRow, len(parsed))
+	units := make([]*doorman.Unit, 0, len(parsed))
+	for i, r := range parsed {
+		rows[i] = ImportRow{Line: r.line, Label: r.label, Floor: r.floor, Error: r.err}
+		if r.err == "" && existing[r.label] {
+			rows[i].Error = fmt.Sprintf("Unit %q already exists in the building.", r.label)
+		}
+		if rows[i].Error == "" {
+			units = append(units, &doorman.Unit{BuildingID: b.ID, Label: r.label, Floor: r.floor})
+		}
+	}
+	return rows, units, nil
 }
 
 // csvRow is one parsed data row, or the error that makes it bad.

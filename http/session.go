@@ -15,6 +15,7 @@ type loginInput struct {
 	Body struct {
 		Email    string `json:"email" maxLength:"254" format:"email" doc:"The manager's email."`
 		Password string `json:"password" maxLength:"1024" doc:"The manager's password."`
+		TOTPCode string `json:"totp_code,omitempty" maxLength:"16" doc:"The current code of the manager's authenticator app, required when the manager turned sign-in codes on (otherwise 401 with reason totp_required; a wrong or used code is totp_invalid). Each code works once."`
 	}
 }
 
@@ -26,7 +27,7 @@ type Session struct {
 }
 
 func (s *Server) createSession(ctx context.Context, in *loginInput) (*output[Session], error) {
-	signed, err := s.app.Accounts.SignIn(ctx, in.Body.Email, in.Body.Password, app.AddrKey(requestAddr(ctx)))
+	signed, err := s.app.Accounts.SignInWithCode(ctx, in.Body.Email, in.Body.Password, in.Body.TOTPCode, app.AddrKey(requestAddr(ctx)))
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AuditRewrite", func(t *testing.T) { testAuditRewrite(t, open) })
 	t.Run("Credential", func(t *testing.T) { testCredentials(t, open) })
 	t.Run("Invite", func(t *testing.T) { testInvites(t, open) })
+	t.Run("ManagerAccount", func(t *testing.T) { testManagerAccount(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Page", func(t *testing.T) { testPages(t, open) })
 	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, open) })
