@@ -22,6 +22,9 @@ type Services struct {
 
 	// Transparency runs the buildings' public transparency pages.
 	Transparency *Transparency
+	// Outbox produces notifications and webhook calls from the audit log
+	// and delivers them.
+	Outbox *Outbox
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -64,5 +67,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 
 		Transparency: NewTransparency(store, auditKey),
+		Outbox:       &Outbox{},
 	}
 }
