@@ -12,7 +12,7 @@ func (d *Demo) webURLs() []webURL {
 	base := d.Main.URL()
 	return []webURL{
 		{"console", base + "/console", "sign in as " + d.State.ManagerEmail + ", password " + DemoManagerPassword},
-		{"console: doors (live status, enrollment, lockdown)", base + "/console/buildings/" + d.State.BuildingID + "/doors", "same sign-in"},
+		{"doors", base + "/console/buildings/" + d.State.BuildingID + "/doors", "live status, enrollment, lockdown; same sign-in"},
 		d.residentURL(base),
 		{"courier", base + "/courier/signin?t=" + d.Tokens["pp-alice"], "pp-alice's sign-in link: the session her carrier minted"},
 		{"door", base + "/courier/doors/" + d.State.DoorID, "the front door's courier page, as its QR sticker names it"},
