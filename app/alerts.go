@@ -141,13 +141,29 @@ type alert struct {
 	todo    string
 }
 
+// alertActions are the audit actions that may call for an alert.
+var alertActions = map[string]bool{
+	doorman.DeviceEventAction(doorman.EventDoorHeldOpen): true,
+	doorman.DeviceEventAction(doorman.EventDoorForced):   true,
+	doorman.ActionDoorOffline:                            true,
+	doorman.ActionDoorOnline:                             true,
+	doorman.ActionAuditChainBroken:                       true,
+	doorman.ActionAccessDenied:                           true,
+}
+
 // Produce is the outbox producer of manager alerts: for an entry that
 // calls for one, and whose kind of alert the building has on, one email to
 // each of the building's managers. A counted flood of events is one entry,
 // so one alert.
 func (s *Alerts) Produce(ctx context.Context, e *doorman.AuditEntry) ([]*doorman.Message, error) {
-	if e.BuildingID == "" {
+	if e.BuildingID == "" || !alertActions[e.Action] {
 		return nil, nil
+	}
+	st, err := s.store.AlertSettings(ctx, e.BuildingID)
+	if doorman.ErrorCode(err) == doorman.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
 	var alerts []alert
 	times := ""
@@ -175,19 +191,15 @@ func (s *Alerts) Produce(ctx context.Context, e *doorman.AuditEntry) ([]*doorman
 			title: "Audit log no longer verifies", what: e.Detail + " Someone may have changed or deleted entries of the building's audit log.",
 			todo: "Tell your Doorman operator at once; keep the checkpoint files and database backups as they are."})
 	case doorman.ActionAccessDenied:
-		var err error
+		if !st.Enabled(doorman.AlertRepeatedDenials) {
+			return nil, nil
+		}
 		if alerts, err = s.denialAlerts(ctx, e); err != nil {
 			return nil, err
 		}
 	}
 	if len(alerts) == 0 {
 		return nil, nil
-	}
-	st, err := s.store.AlertSettings(ctx, e.BuildingID)
-	if doorman.ErrorCode(err) == doorman.ENOTFOUND {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
 	}
 	b, err := s.store.Building(ctx, e.BuildingID)
 	if err != nil {

@@ -33,7 +33,7 @@ type alertWorld struct {
 	courier  *doorman.Courier
 }
 
-func newAlertWorld(t *testing.T) *alertWorld {
+func newAlertWorld(t testing.TB) *alertWorld {
 	t.Helper()
 	w := newWorld(t)
 	c := &clock{t: time.Now()}
@@ -54,7 +54,7 @@ func newAlertWorld(t *testing.T) *alertWorld {
 	return aw
 }
 
-func (w *alertWorld) newManager(t *testing.T, buildingID, email string) context.Context {
+func (w *alertWorld) newManager(t testing.TB, buildingID, email string) context.Context {
 	t.Helper()
 	inv, err := w.app.Accounts.CreateInvite(w.sys, buildingID, email)
 	must(t, err)
@@ -382,4 +382,38 @@ func TestRetention(t *testing.T) {
 	if len(breaks) != 0 {
 		t.Fatalf("the audit log does not verify after retention: %+v", breaks)
 	}
+}
+
+// BenchmarkAlertProduceDenial is the producer's cost on an access.denied
+// entry (two counts in the store) and on an entry that calls for no
+// alert, the common case.
+func BenchmarkAlertProduceDenial(b *testing.B) {
+	w := newAlertWorld(b)
+	window := time.Now().Truncate(doorman.DenialAlertWindow)
+	var last *doorman.AuditEntry
+	for i := range 50 {
+		e, err := w.store.RecordAccess(w.sys, &doorman.AccessRecord{Decision: doorman.Deny(doorman.ReasonUnknownParcel, "bench"),
+			BuildingID: w.building.ID, DoorID: w.door.ID, CarrierID: w.allowed.ID, CourierID: w.courier.ID,
+			At: window.Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = e
+	}
+	b.Run("denial", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := w.app.Alerts.Produce(w.sys, last); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	other := *last
+	other.Action = doorman.ActionParcelDelivered
+	b.Run("no_alert", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := w.app.Alerts.Produce(w.sys, &other); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
