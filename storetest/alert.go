@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +198,21 @@ func testAlerts(t *testing.T, open Opener) {
 		must(t, err)
 		if len(emails) != 0 {
 			t.Fatalf("emails of a building without managers: %v", emails)
+		}
+		now := time.Now()
+		for _, email := range []string{"zoe@example.org", "Abe@Example.org"} {
+			token, hash := doorman.NewToken(doorman.TokenInvite)
+			must(t, f.s.CreateInvite(f.ctx, &doorman.ManagerInvite{BuildingID: f.building.ID, Email: email, TokenHash: hash, ExpiresAt: now.Add(time.Hour)}))
+			_, err := f.s.AcceptInvite(f.ctx, doorman.HashToken(token), "M", "argon2-hash", now)
+			must(t, err)
+		}
+		emails, err = f.s.BuildingManagerEmails(f.ctx, f.building.ID)
+		must(t, err)
+		if strings.Join(emails, " ") != "Abe@Example.org zoe@example.org" {
+			t.Fatalf("managers' emails: %v", emails)
+		}
+		if emails, _ = f.s.BuildingManagerEmails(f.ctx, other.ID); len(emails) != 0 {
+			t.Fatalf("another building's managers: %v", emails)
 		}
 	})
 }
