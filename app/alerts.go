@@ -167,8 +167,8 @@ func (s *Alerts) Produce(ctx context.Context, e *doorman.AuditEntry) ([]*doorman
 	}
 	var alerts []alert
 	times := ""
-	if e.Count > 1 {
-		times = fmt.Sprintf(" %d times", e.Count)
+	if e.Count > 0 {
+		times = fmt.Sprintf(" %d more times within a minute (counted together, after the first ones, which were told one by one)", e.Count)
 	}
 	switch e.Action {
 	case doorman.DeviceEventAction(doorman.EventDoorHeldOpen):

@@ -138,7 +138,7 @@ func TestAlertDeviceEvents(t *testing.T) {
 	out, err := w.app.Alerts.Produce(w.sys, flood)
 	must(t, err)
 	wantKinds(t, "counted flood", out, "alert.door_forced")
-	if !strings.Contains(out[0].Text, "250 times") || !strings.Contains(out[0].Text, "Sat 4 Jul 2026 14:30 EDT") {
+	if !strings.Contains(out[0].Text, "250 more times") || !strings.Contains(out[0].Text, "Sat 4 Jul 2026 14:30 EDT") {
 		t.Fatalf("flood alert:\n%s", out[0].Text)
 	}
 
