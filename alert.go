@@ -46,6 +46,10 @@ const (
 	MaxRetentionDays      = 3650
 )
 
+// RetentionMinGap is the least time between two runs of the retention job
+// for one building: a daily job on several nodes runs once a day.
+const RetentionMinGap = 20 * time.Hour
+
 // Repeated denials: DenialAlertThreshold access denials of one courier, or
 // at one door, within one DenialAlertWindow (fixed windows counted from
 // the Unix epoch) alert the managers once per window.
@@ -138,6 +142,11 @@ type AlertStore interface {
 	MarkChainVerified(ctx context.Context, buildingID string) error
 	// CountDenials counts the access.denied entries c selects.
 	CountDenials(ctx context.Context, c DenialCount) (int, error)
+	// ClaimRetentionRun records that the retention job runs for the
+	// building at now, unless it ran after since; reports whether it may
+	// run. Several nodes running the daily job thus run it once. Returns
+	// ENOTFOUND.
+	ClaimRetentionRun(ctx context.Context, buildingID string, now, since time.Time) (bool, error)
 	// ClearDeliveryNotesBefore clears the delivery notes of the building's
 	// parcels delivered before before. Returns how many it cleared.
 	ClearDeliveryNotesBefore(ctx context.Context, buildingID string, before time.Time) (int, error)

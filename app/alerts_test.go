@@ -354,6 +354,11 @@ func TestRetention(t *testing.T) {
 	if _, ok := notes[res[0].Parcel.ID]; ok || len(notes) != 2 {
 		t.Fatalf("notes after retention: %v (OLD goes, NEW and PENDING stay)", notes)
 	}
+	// An hour later (another node, say) the job does nothing.
+	w.clock.set(now.Add(time.Hour))
+	if counts, err = w.app.Retention.Enforce(w.sys); err != nil || len(counts) != 0 {
+		t.Fatalf("a second run within the day: %v, %v", counts, err)
+	}
 	// A day later, the other building's default 90 days have removed nothing.
 	w.clock.set(now.Add(24 * time.Hour))
 	counts, err = w.app.Retention.Enforce(w.sys)

@@ -73,7 +73,8 @@ func (s *Retention) RegisterHook(name string, h RetentionHook) {
 // Enforce removes, in every building, the personal data older than the
 // building's retention period, and appends one retention.enforced entry
 // per building saying how much of each kind went (counts only) (system
-// only). A building whose removal fails is logged and left for the next
+// only). A building it ran for within doorman.RetentionMinGap, on this
+// node or another, is skipped. A building whose removal fails is logged and left for the next
 // run; the others go on. Returns what it removed, by building.
 func (s *Retention) Enforce(ctx context.Context) (map[string]doorman.RetentionCounts, error) {
 	if _, err := require(ctx, []string{doorman.RoleSystem}); err != nil {
@@ -114,6 +115,9 @@ func (s *Retention) Enforce(ctx context.Context) (map[string]doorman.RetentionCo
 
 // enforce removes one building's old personal data and records it.
 func (s *Retention) enforce(ctx context.Context, buildingID string, now time.Time, names []string, hooks map[string]RetentionHook) (doorman.RetentionCounts, error) {
+	if ok, err := s.store.ClaimRetentionRun(ctx, buildingID, now, now.Add(-doorman.RetentionMinGap)); err != nil || !ok {
+		return nil, err
+	}
 	st, err := s.store.AlertSettings(ctx, buildingID)
 	if err != nil {
 		return nil, err

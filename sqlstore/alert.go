@@ -217,6 +217,29 @@ func (s *Store) CountDenials(ctx context.Context, c doorman.DenialCount) (int, e
 	return n, s.translate("count denials", err)
 }
 
+// ClaimRetentionRun records the retention job's run for the building
+// unless it ran after since. Returns ENOTFOUND.
+func (s *Store) ClaimRetentionRun(ctx context.Context, buildingID string, now, since time.Time) (bool, error) {
+	var claimed bool
+	err := s.write(ctx, "claim retention run", buildingID, func(tx *sql.Tx) error {
+		claimed = false
+		if _, err := alertSettings(ctx, tx, buildingID); err != nil {
+			return err
+		}
+		res, err := tx.Exec(`INSERT INTO building_alert_settings (building_id, offline_minutes, retention_days, retention_run_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4) ON CONFLICT (building_id) DO UPDATE SET retention_run_at = $4
+			WHERE building_alert_settings.retention_run_at IS NULL OR building_alert_settings.retention_run_at <= $5`,
+			buildingID, doorman.DefaultOfflineMinutes, doorman.DefaultRetentionDays, micros(now), micros(since))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
+}
+
 // ClearDeliveryNotesBefore clears the notes of the building's parcels
 // delivered before before.
 func (s *Store) ClearDeliveryNotesBefore(ctx context.Context, buildingID string, before time.Time) (int, error) {

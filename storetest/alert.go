@@ -193,6 +193,28 @@ func testAlerts(t *testing.T, open Opener) {
 		f.verifyClean(t)
 	})
 
+	t.Run("ClaimRetentionRun", func(t *testing.T) {
+		now := time.Now()
+		claim := func(b string, at time.Time, want bool) {
+			t.Helper()
+			ok, err := f.s.ClaimRetentionRun(f.ctx, b, at, at.Add(-doorman.RetentionMinGap))
+			must(t, err)
+			if ok != want {
+				t.Fatalf("claim at +%v: %v, want %v", at.Sub(now), ok, want)
+			}
+		}
+		claim(f.building.ID, now, true)
+		claim(f.building.ID, now.Add(time.Hour), false)
+		claim(other.ID, now.Add(time.Hour), true)
+		claim(f.building.ID, now.Add(doorman.RetentionMinGap), true)
+		if st, err := f.s.AlertSettings(f.ctx, other.ID); err != nil || st.RetentionDays != 90 {
+			t.Fatalf("settings after a claim: %+v, %v", st, err)
+		}
+		if _, err := f.s.ClaimRetentionRun(f.ctx, doorman.NewID(doorman.PrefixBuilding), now, now); doorman.ErrorCode(err) != doorman.ENOTFOUND {
+			t.Fatalf("ClaimRetentionRun(unknown) = %v", err)
+		}
+	})
+
 	t.Run("ManagerEmails", func(t *testing.T) {
 		emails, err := f.s.BuildingManagerEmails(f.ctx, other.ID)
 		must(t, err)
