@@ -154,8 +154,12 @@ var alertActions = map[string]bool{
 // Produce is the outbox producer of manager alerts: for an entry that
 // calls for one, and whose kind of alert the building has on, one email to
 // each of the building's managers. A counted flood of events is one entry,
-// so one alert.
+// so one alert. The outbox runs it as the system principal; anyone else is
+// refused (it reads managers' addresses).
 func (s *Alerts) Produce(ctx context.Context, e *doorman.AuditEntry) ([]*doorman.Message, error) {
+	if _, err := require(ctx, []string{doorman.RoleSystem}); err != nil {
+		return nil, err
+	}
 	if e.BuildingID == "" || !alertActions[e.Action] {
 		return nil, nil
 	}

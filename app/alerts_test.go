@@ -297,6 +297,8 @@ func TestAttack_AlertSettingsOtherBuilding(t *testing.T) {
 		t.Fatalf("settings after the attempts: %+v", st)
 	}
 	wantCode(t, "bad input", w.app.Alerts.SetSettings(w.manager, w.building.ID, &doorman.AlertSettings{OfflineMinutes: -1, RetentionDays: 90}), doorman.EINVALID)
+	_, err = w.app.Alerts.Produce(w.stranger, &doorman.AuditEntry{Action: doorman.ActionDoorOffline, BuildingID: w.building.ID})
+	wantCode(t, "a manager runs the producer", err, doorman.EFORBIDDEN)
 	_, err = w.app.Retention.Enforce(w.manager)
 	wantCode(t, "a manager runs retention", err, doorman.EFORBIDDEN)
 }
