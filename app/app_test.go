@@ -30,7 +30,7 @@ type world struct {
 	stranger *doorman.Carrier
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
@@ -62,7 +62,7 @@ func as(role, subject, carrier string) context.Context {
 	return doorman.NewContextWithPrincipal(context.Background(), &doorman.Principal{Role: role, SubjectID: subject, CarrierID: carrier})
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

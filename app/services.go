@@ -25,6 +25,10 @@ type Services struct {
 	// Outbox produces notifications and webhook calls from the audit log
 	// and delivers them.
 	Outbox *Outbox
+	// Alerts tells managers when a door or the audit log needs them.
+	Alerts *Alerts
+	// Retention removes personal data older than each building allows.
+	Retention *Retention
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -56,6 +60,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		devices.auditKey = cfg.AuditCheckpoints.VKey
 		auditKey = cfg.AuditCheckpoints.VKey
 	}
+	audit := NewAudit(store, cfg.AuditCheckpoints)
 	return &Services{
 		Access:      cfg.Access,
 		Buildings:   NewBuildings(store, cfg.Now),
@@ -63,10 +68,12 @@ func New(store doorman.Store, cfg Config) *Services {
 		Credentials: creds,
 		Accounts:    NewAccounts(store, creds, cfg.PasswordParams, cfg.Now, cfg.Logger),
 		Devices:     devices,
-		Audit:       NewAudit(store, cfg.AuditCheckpoints),
+		Audit:       audit,
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 
 		Transparency: NewTransparency(store, auditKey),
 		Outbox:       &Outbox{},
+		Alerts:       NewAlerts(store, audit, cfg.Now, cfg.Logger),
+		Retention:    NewRetention(store, cfg.Now, cfg.Logger),
 	}
 }

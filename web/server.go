@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.residentRoutes()
 	s.courierRoutes()
 	s.transparencyRoutes()
+	s.consoleAlertRoutes()
 	s.operatorRoutes()
 }
 

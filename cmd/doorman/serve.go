@@ -103,6 +103,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		devices.PublishCheckpoint(ctx, cp.Chain, int64(cp.Size), cp.Note)
 	})
 	duplicates.set(m.App.Devices)
+	m.App.Outbox.RegisterProducer(m.App.Alerts.Produce)
+	// HOOK (issue 9): register app.RetentionDeliveryPhotos and
+	// app.RetentionMessageBodies on m.App.Retention once photos and the
+	// outbox are merged.
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
@@ -117,9 +121,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			defer close(swept)
 			m.sweepEventCounts(events)
 		}()
+		alerted := make(chan struct{})
+		go func() { defer close(alerted); m.runAlertJobs(events) }()
 		m.consumeEvents(events)
 		<-events.Done()
 		<-swept
+		<-alerted
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
