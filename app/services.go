@@ -67,6 +67,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 
 		Transparency: NewTransparency(store, auditKey),
-		Outbox:       &Outbox{},
+		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),
 	}
 }
