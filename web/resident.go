@@ -194,4 +194,3 @@ func writeDownload(w http.ResponseWriter, contentType, name string, body func() 
 	h.Set("Cache-Control", "no-store")
 	w.Write(append(b, '\n'))
 }
-
