@@ -109,6 +109,8 @@ var importRules = map[string]importRule{
 	"internal/durable": {},
 	// "It imports only the standard library."
 	"internal/clientaddr": {},
+	// "It imports only the standard library, and only tests import it."
+	"internal/mailpit": {},
 	// "A thin adapter over the application services (app), like http: it
 	// never imports a store, natsbus, access or cmd."
 	"web": {
@@ -163,7 +165,7 @@ var importRules = map[string]importRule{
 
 // serverPackages are the control plane's packages (module paths).
 var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "web", "access", "app", "keyring", "policy",
-	"password", "storetest", "internal/pgtest", "email", "cmd/..."}
+	"password", "storetest", "internal/pgtest", "internal/mailpit", "email", "cmd/..."}
 
 // serverLibraries are the control plane's third-party libraries.
 var serverLibraries = []string{"github.com/nats-io/nats-server", "modernc.org/sqlite", "github.com/jackc/pgx",

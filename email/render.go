@@ -20,11 +20,24 @@ import (
 //go:embed templates/*
 var templates embed.FS
 
-var (
-	textTemplates = texttemplate.Must(texttemplate.New("").ParseFS(templates, "templates/*.txt"))
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{"split": paragraphs}).
-			ParseFS(templates, "templates/*.html"))
-)
+// textTemplates and htmlTemplates are each file parsed on its own (the
+// files of one kind define the same names), by file name.
+var textTemplates, htmlTemplates = parseTemplates()
+
+func parseTemplates() (map[string]*texttemplate.Template, map[string]*htmltemplate.Template) {
+	texts, htmls := map[string]*texttemplate.Template{}, map[string]*htmltemplate.Template{}
+	names, _ := fs.Glob(templates, "templates/*")
+	for _, path := range names {
+		name := strings.TrimPrefix(path, "templates/")
+		switch {
+		case strings.HasSuffix(name, ".txt"):
+			texts[name] = texttemplate.Must(texttemplate.New(name).ParseFS(templates, path))
+		case strings.HasSuffix(name, ".html"):
+			htmls[name] = htmltemplate.Must(htmltemplate.New(name).Funcs(htmltemplate.FuncMap{"split": paragraphs}).ParseFS(templates, path))
+		}
+	}
+	return texts, htmls
+}
 
 // Rendered is an email ready to send.
 type Rendered struct {
@@ -56,7 +69,7 @@ func Languages(kind string) []string {
 func pick(name, lang string) string {
 	lang = strings.ToLower(lang)
 	for _, l := range []string{lang, strings.SplitN(lang, "-", 2)[0]} {
-		if textTemplates.Lookup(name+"."+l+".txt") != nil || htmlTemplates.Lookup(name+"."+l+".html") != nil {
+		if textTemplates[name+"."+l+".txt"] != nil && htmlTemplates[name+"."+l+".html"] != nil {
 			return l
 		}
 	}
@@ -76,7 +89,7 @@ func Render(m *doorman.Message, lang, unsubscribeURL string) (*Rendered, error) 
 		}
 	}
 	name := m.Kind
-	if textTemplates.Lookup(name+"."+doorman.LanguageDefault+".txt") == nil {
+	if textTemplates[name+"."+doorman.LanguageDefault+".txt"] == nil {
 		name = "message"
 	}
 	d.Lang = pick(name, lang)
@@ -84,11 +97,11 @@ func Render(m *doorman.Message, lang, unsubscribeURL string) (*Rendered, error) 
 	var text, html, subject bytes.Buffer
 	if name == "message" {
 		r.Subject = m.Subject
-		if err := textTemplates.ExecuteTemplate(&text, "message."+d.Lang+".txt", d); err != nil {
+		if err := textTemplates["message."+d.Lang+".txt"].Execute(&text, d); err != nil {
 			return nil, doorman.Errorf(doorman.EINVALID, "The message's text template failed: %v", err)
 		}
 	} else {
-		t := textTemplates.Lookup(name + "." + d.Lang + ".txt")
+		t := textTemplates[name+"."+d.Lang+".txt"]
 		if err := t.ExecuteTemplate(&subject, "subject", d); err != nil {
 			return nil, doorman.Errorf(doorman.EINVALID, "The %s subject template failed: %v", name, err)
 		}
@@ -97,7 +110,7 @@ func Render(m *doorman.Message, lang, unsubscribeURL string) (*Rendered, error) 
 		}
 		r.Subject = strings.TrimSpace(subject.String())
 	}
-	if err := htmlTemplates.ExecuteTemplate(&html, name+"."+d.Lang+".html", d); err != nil {
+	if err := htmlTemplates[name+"."+d.Lang+".html"].Execute(&html, d); err != nil {
 		return nil, doorman.Errorf(doorman.EINVALID, "The %s HTML template failed: %v", name, err)
 	}
 	r.Text, r.HTML = text.String(), html.String()
