@@ -22,6 +22,10 @@ type MailConfig struct {
 	From string
 	// Interval is the outbox worker's pause between passes (0: 1 s).
 	Interval time.Duration
+	// Lease is how long a node holds a message it is sending (0: 2 min):
+	// a node that dies mid-send leaves it to another node, or to itself
+	// restarted, after the lease.
+	Lease time.Duration
 }
 
 // mailFlags registers the mail flags.
@@ -29,6 +33,7 @@ func (c *Config) mailFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail.SMTPURL, "smtp-url", c.Mail.SMTPURL, "SMTP server for email: smtp://user:pass@host:587 (STARTTLS, required but on loopback) or smtps://user:pass@host:465; empty: mail is not sent but logged and kept on the console's mail page")
 	fs.StringVar(&c.Mail.From, "mail-from", c.Mail.From, `sender of Doorman's email, e.g. "Doorman <doorman@example.org>" (required with --smtp-url)`)
 	fs.DurationVar(&c.Mail.Interval, "outbox-interval", c.Mail.Interval, "pause of the notification worker between passes (0: 1s)")
+	fs.DurationVar(&c.Mail.Lease, "outbox-lease", c.Mail.Lease, "how long a node holds a message it is sending before another may send it (0: 2m); a send times out after half of it")
 }
 
 // outboxRunner is the running notification worker.
@@ -87,5 +92,5 @@ func (m *Main) stopOutbox(ctx context.Context) error {
 }
 
 func outboxSettings(c MailConfig) app.OutboxSettings {
-	return app.OutboxSettings{Interval: c.Interval}
+	return app.OutboxSettings{Interval: c.Interval, Lease: c.Lease}
 }
