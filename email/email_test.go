@@ -18,6 +18,10 @@ import (
 
 const from = "Doorman <doorman@example.org>"
 
+func newSender(smtp string) (*email.Sender, error) {
+	return email.New(email.Config{URL: "smtp://user:secret@" + smtp, From: from, BaseURL: "https://doorman.example", Timeout: 5 * time.Second})
+}
+
 func sender(t *testing.T, smtp string, lang string) *email.Sender {
 	t.Helper()
 	s, err := email.New(email.Config{URL: "smtp://user:secret@" + smtp, From: from, BaseURL: "https://doorman.example",
