@@ -15,7 +15,7 @@ import (
 // nullSender takes every message at once.
 type nullSender struct{}
 
-func (nullSender) Channel() string                                  { return doorman.ChannelEmail }
+func (nullSender) Channel() string                                    { return doorman.ChannelEmail }
 func (nullSender) Send(ctx context.Context, m *doorman.Message) error { return nil }
 
 // BenchmarkOutboxDelivery measures messages/s through the whole outbox on

@@ -220,7 +220,6 @@ func testOutbox(t *testing.T, open Opener) {
 	})
 }
 
-
 // findChain returns the chain's place in OutboxChains, or a zero one when
 // it is not listed (at its end).
 func findChain(t *testing.T, f *fixture, chain string) doorman.OutboxChain {
