@@ -37,7 +37,8 @@ type OutboxStore interface {
 	// EnqueueMessage adds a direct message (m.Source may be set too),
 	// setting ID, Status (queued), Attempts, NextAttemptAt and CreatedAt.
 	// A message whose (Source, Channel, Target, Kind) is queued already is
-	// not added again: m gets the existing one's ID. Returns EINVALID.
+	// not added again: m gets the existing one's ID. Returns EINVALID, or
+	// ENOTFOUND when m.ResidentID names no resident.
 	EnqueueMessage(ctx context.Context, m *Message) error
 	// OutboxChains lists the chains whose last entry is past their cursor
 	// (a chain without a cursor is at 0).
@@ -46,9 +47,10 @@ type OutboxStore interface {
 	// after, in seq order.
 	EntriesAfter(ctx context.Context, chain string, after int64, limit int) ([]*AuditEntry, error)
 	// ProduceMessages queues msgs (skipping any whose key is queued
-	// already) and moves the chain's cursor from `from` to `to`, in one
-	// transaction. Returns ECONFLICT, queuing nothing, when the cursor is
-	// no longer at from (another node moved it), or EINVALID.
+	// already, or whose resident is gone) and moves the chain's cursor
+	// from `from` to `to`, in one transaction. Returns ECONFLICT, queuing
+	// nothing, when the cursor is no longer at from (another node moved
+	// it), or EINVALID.
 	ProduceMessages(ctx context.Context, chain string, from, to int64, msgs []*Message) error
 	// ClaimMessages leases at most limit queued messages due at now to
 	// the caller until now+lease, oldest due first, and returns them with

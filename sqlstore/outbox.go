@@ -33,10 +33,24 @@ func scanMessage(sc scanner) (*doorman.Message, error) {
 
 func validMessage(m *doorman.Message) error { return m.Validate() }
 
+// errResidentGone is insertMessage's answer for a message to a resident
+// who is no longer there.
+var errResidentGone = errors.New("resident gone")
+
 // insertMessage inserts m as queued and due at now, unless a message with
 // its key (Source, Channel, Target, Kind; Source not empty) exists: then
-// it reports false.
+// it reports false. A message to a resident who is gone is
+// errResidentGone.
 func insertMessage(tx *sql.Tx, id string, m *doorman.Message, now time.Time) (bool, error) {
+	if m.ResidentID != "" {
+		var one int
+		err := tx.QueryRow(`SELECT 1 FROM residents WHERE id = $1`, m.ResidentID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, errResidentGone
+		} else if err != nil {
+			return false, err
+		}
+	}
 	var payload any
 	if len(m.Payload) > 0 {
 		payload = m.Payload
@@ -68,7 +82,9 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *doorman.Message) error {
 	id, now := s.ids.Next(doorman.PrefixMessage), s.clock()
 	err := s.write(ctx, "enqueue message", m.BuildingID, func(tx *sql.Tx) error {
 		added, err := insertMessage(tx, id, m, now)
-		if err != nil || added {
+		if errors.Is(err, errResidentGone) {
+			return notFound("Resident")
+		} else if err != nil || added {
 			return err
 		}
 		return tx.QueryRow(`SELECT id FROM outbox WHERE source = $1 AND channel = $2 AND target = $3 AND kind = $4`,
@@ -145,7 +161,8 @@ func (s *Store) ProduceMessages(ctx context.Context, chain string, from, to int6
 			return doorman.Errorf(doorman.ECONFLICT, "The chain's cursor moved.")
 		}
 		for i, m := range msgs {
-			if added[i], err = insertMessage(tx, ids[i], m, now); err != nil {
+			// A resident gone since the producer read them is sent nothing.
+			if added[i], err = insertMessage(tx, ids[i], m, now); err != nil && !errors.Is(err, errResidentGone) {
 				return err
 			}
 		}

@@ -217,6 +217,16 @@ func testOutbox(t *testing.T, open Opener) {
 		must(t, f.s.EraseResident(f.ctx, f.building.ID, r.ID))
 		_, err = f.s.Message(f.ctx, m.ID)
 		wantCode(t, err, doorman.ENOTFOUND)
+		// A message to a resident who is gone: refused when direct, left
+		// out when produced, and the cursor moves on all the same.
+		wantCode(t, f.s.EnqueueMessage(f.ctx, m), doorman.ENOTFOUND)
+		c := findChain(t, f, f.building.ID)
+		gone := mail(f.building.ID, r.Email, "test.gone", doorman.NewID(doorman.PrefixAudit))
+		gone.ResidentID = r.ID
+		must(t, f.s.ProduceMessages(f.ctx, c.Chain, c.Cursor, c.LastSeq, []*doorman.Message{gone}))
+		if gone.ID != "" || findChain(t, f, f.building.ID).Chain != "" {
+			t.Fatalf("a message to a resident who is gone: %+v", gone)
+		}
 	})
 }
 
