@@ -99,10 +99,9 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *doorman.Message) error {
 
 // OutboxChains lists the chains with entries past their cursor.
 func (s *Store) OutboxChains(ctx context.Context) ([]doorman.OutboxChain, error) {
-	list, err := collect(ctx, s.rdb, `SELECT a.chain, COALESCE(c.seq, 0), a.last
-		FROM (SELECT chain, max(seq) AS last FROM audit_entries GROUP BY chain) a
-		LEFT JOIN outbox_cursors c ON c.chain = a.chain
-		WHERE a.last > COALESCE(c.seq, 0) ORDER BY a.chain`, nil,
+	list, err := collect(ctx, s.rdb, `SELECT h.chain, COALESCE(c.seq, 0), h.seq
+		FROM audit_heads h LEFT JOIN outbox_cursors c ON c.chain = h.chain
+		WHERE h.seq > COALESCE(c.seq, 0) ORDER BY h.chain`, nil,
 		func(sc scanner) (doorman.OutboxChain, error) {
 			var c doorman.OutboxChain
 			err := sc.Scan(&c.Chain, &c.Cursor, &c.LastSeq)

@@ -45,7 +45,7 @@ CREATE TABLE outbox_cursors (
 	chain TEXT PRIMARY KEY,
 	seq INTEGER NOT NULL
 ) STRICT;
-INSERT INTO outbox_cursors (chain, seq) SELECT chain, max(seq) FROM audit_entries GROUP BY chain;
+INSERT INTO outbox_cursors (chain, seq) SELECT chain, seq FROM audit_heads;
 
 INSERT INTO outbox (id, channel, building_id, source, target, resident_id, kind, subject, text_body,
 		status, attempts, next_attempt_at, last_error, created_at, sent_at)
