@@ -109,11 +109,19 @@ var importRules = map[string]importRule{
 	"internal/durable": {},
 	// "It imports only the standard library."
 	"internal/clientaddr": {},
+	// "It imports only the standard library, and only tests import it."
+	"internal/mailpit": {},
 	// "A thin adapter over the application services (app), like http: it
 	// never imports a store, natsbus, access or cmd."
 	"web": {
 		Module:     []string{".", "app", "auditlog", "internal/clientaddr"},
 		ThirdParty: []string{"github.com/pquerna/otp", "github.com/skip2/go-qrcode"},
+	},
+	// "It imports the domain and go-mail only; never a store, app or an
+	// HTTP package."
+	"email": {
+		Module:     []string{"."},
+		ThirdParty: []string{"github.com/wneessen/go-mail"},
 	},
 	// "Imports nothing of Doorman, only the standard library and the pgx
 	// driver." No production package may import it (no row allows it).
@@ -146,7 +154,7 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
 	// The device binary "links no control-plane code".
@@ -157,11 +165,11 @@ var importRules = map[string]importRule{
 
 // serverPackages are the control plane's packages (module paths).
 var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "web", "access", "app", "keyring", "policy",
-	"password", "storetest", "internal/pgtest", "cmd/..."}
+	"password", "storetest", "internal/pgtest", "internal/mailpit", "email", "cmd/..."}
 
 // serverLibraries are the control plane's third-party libraries.
 var serverLibraries = []string{"github.com/nats-io/nats-server", "modernc.org/sqlite", "github.com/jackc/pgx",
-	"github.com/danielgtaylor/huma"}
+	"github.com/danielgtaylor/huma", "github.com/wneessen/go-mail"}
 
 // importBans guard importRules against itself: however a row is edited
 // (say, to make TestImportRules pass), it must never allow these.

@@ -5,11 +5,8 @@ import (
 	"time"
 )
 
-// ID prefixes of the resident's sign-in links and of queued mail.
-const (
-	PrefixResidentLink = "rlk"
-	PrefixMail         = "mal"
-)
+// PrefixResidentLink is the ID prefix of the resident's sign-in links.
+const PrefixResidentLink = "rlk"
 
 // Token prefixes of a resident's magic link and of the session it is
 // exchanged for.
@@ -49,31 +46,8 @@ type ResidentPreferences struct {
 	NotifyEntry bool
 }
 
-// Mail statuses: mail is queued in the outbox until a sender takes it.
-const (
-	MailQueued = "queued"
-	MailSent   = "sent"
-	MailFailed = "failed"
-)
-
-// Mail is one message of the outbox, kept as a log per building: until
-// Doorman sends mail itself, the console shows it.
-type Mail struct {
-	ID         string
-	BuildingID string
-	// ResidentID is the resident it is addressed to, if any: deleting
-	// the resident deletes their mail.
-	ResidentID string
-	To         string
-	Subject    string
-	Body       string
-	Status     string
-	CreatedAt  time.Time
-	SentAt     *time.Time
-}
-
 // ResidentStore keeps what residents sign in with and see: their magic
-// links, preferences, the outbox, their unit's parcels and their
+// links, preferences, their unit's parcels and their
 // building's entries.
 type ResidentStore interface {
 	// Resident returns ENOTFOUND.
@@ -82,9 +56,9 @@ type ResidentStore interface {
 	// without regard to case), in every building; none is not an error.
 	ResidentsByEmail(ctx context.Context, email string) ([]*Resident, error)
 	// CreateResidentLink stores l (with its TokenHash, setting ID) and
-	// queues m, the mail carrying it, in one transaction. Returns
-	// ENOTFOUND (resident) or EINVALID.
-	CreateResidentLink(ctx context.Context, l *ResidentLink, m *Mail) error
+	// queues m, the direct message carrying it (as EnqueueMessage), in
+	// one transaction. Returns ENOTFOUND (resident) or EINVALID.
+	CreateResidentLink(ctx context.Context, l *ResidentLink, m *Message) error
 	// UseResidentLink marks the link with that token hash used at now and
 	// returns it; a link is used once. Returns ENOTFOUND for an unknown,
 	// used or expired link.
@@ -99,16 +73,8 @@ type ResidentStore interface {
 	// BuildingEntries lists the newest audit entries of the building's
 	// chain whose action is one of actions, at most limit.
 	BuildingEntries(ctx context.Context, buildingID string, actions []string, limit int) ([]*AuditEntry, error)
-	// QueueMail adds m to the outbox, setting ID, Status (queued) and
-	// CreatedAt. Returns EINVALID.
-	QueueMail(ctx context.Context, m *Mail) error
-	// ListMail lists a building's mail, newest first.
-	ListMail(ctx context.Context, buildingID string, p Page) ([]*Mail, string, error)
-	// QueuedMail lists the oldest queued mail of every building, at most
-	// limit: what a sender takes next.
-	QueuedMail(ctx context.Context, limit int) ([]*Mail, error)
 	// EraseResident deletes the resident with their links, preferences
-	// and mail, revokes their sessions, and appends an entry
+	// and messages, revokes their sessions, and appends an entry
 	// ActionResidentDataDeleted naming the resident by ID, in one
 	// transaction. Returns ENOTFOUND.
 	EraseResident(ctx context.Context, buildingID, residentID string) error

@@ -115,6 +115,7 @@ type Store interface {
 	ThrottleStore
 	ProbeStore
 	ResidentStore
+	OutboxStore
 	TransparencyStore
 	DeliveryNoteStore
 	AlertStore

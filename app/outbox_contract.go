@@ -31,6 +31,8 @@ type Outbox struct {
 	mu        sync.Mutex
 	producers []Producer
 	senders   map[string]Sender
+
+	outboxState // the store, clock and settings (outbox.go)
 }
 
 // RegisterProducer adds a producer.

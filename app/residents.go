@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ type ResidentStore interface {
 	AllowedCarriers(ctx context.Context, buildingID string) ([]*doorman.Carrier, error)
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)
+	ListMessages(ctx context.Context, f doorman.MessageFilter, p doorman.Page) ([]*doorman.Message, string, error)
 }
 
 // Magic-link request limits. None lets an outsider keep a resident out:
@@ -60,7 +63,7 @@ var residentsOnly = []string{doorman.RoleResident}
 // Residents runs the use cases of residents: magic links and their
 // sessions, the resident's page (deliveries to their unit, entries at
 // their building, what the building allows), their preferences, deleting
-// their data, and the mail outbox the console shows.
+// their data, and the sign-in links they are mailed.
 type Residents struct {
 	scope
 	store       ResidentStore
@@ -160,12 +163,18 @@ func (s *Residents) sendLink(ctx context.Context, r *doorman.Resident, baseURL s
 	now := s.now().UTC()
 	link := &doorman.ResidentLink{ResidentID: r.ID, TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(doorman.ResidentLinkTTL)}
 	url := strings.TrimRight(baseURL, "/") + LinkPath + token
-	m := &doorman.Mail{
-		BuildingID: r.BuildingID, ResidentID: r.ID, To: r.Email,
-		Subject: "Your sign-in link for " + b.Name,
-		Body: fmt.Sprintf("Hello %s,\n\nfollow this link to see your deliveries and the entries at %s:\n\n%s\n\n"+
+	minutes := int(doorman.ResidentLinkTTL / time.Minute)
+	payload, err := json.Marshal(SignInLinkData{Name: r.Name, Building: b.Name, URL: url, Minutes: minutes})
+	if err != nil {
+		return "", err
+	}
+	m := &doorman.Message{
+		Channel: doorman.ChannelEmail, Kind: doorman.KindResidentSignInLink,
+		BuildingID: r.BuildingID, ResidentID: r.ID, Target: r.Email,
+		Subject: "Your sign-in link for " + b.Name, Payload: payload,
+		Text: fmt.Sprintf("Hello %s,\n\nfollow this link to see your deliveries and the entries at %s:\n\n%s\n\n"+
 			"The link works once, for %d minutes. If you did not ask for it, ignore this mail.\n",
-			r.Name, b.Name, url, int(doorman.ResidentLinkTTL/time.Minute)),
+			r.Name, b.Name, url, minutes),
 	}
 	if err := s.store.CreateResidentLink(ctx, link, m); err != nil {
 		return "", err
@@ -253,27 +262,6 @@ func (s *Residents) DeleteMyData(ctx context.Context) error {
 	return s.store.EraseResident(ctx, r.BuildingID, r.ID)
 }
 
-// ListMail lists a building's mail log, newest first (operators; the
-// building's managers). Sign-in links in bodies are hidden: a link signs
-// in only the resident it was sent to. Returns ENOTFOUND.
-func (s *Residents) ListMail(ctx context.Context, buildingID string, page doorman.Page) ([]*doorman.Mail, string, error) {
-	if _, err := require(ctx, managers); err != nil {
-		return nil, "", err
-	}
-	b, err := s.building(ctx, buildingID, manageBuilding)
-	if err != nil {
-		return nil, "", err
-	}
-	list, next, err := s.store.ListMail(ctx, b.ID, page.Normalize())
-	if err != nil {
-		return nil, "", err
-	}
-	for _, m := range list {
-		m.Body = hideLinks(m.Body)
-	}
-	return list, next, nil
-}
-
 // hideLinks replaces the token of every magic link in body.
 func hideLinks(body string) string {
 	var out strings.Builder
@@ -296,11 +284,27 @@ func hideLinks(body string) string {
 	}
 }
 
-// QueuedMail returns the oldest queued mail, bodies whole, for the sender
-// (Doorman itself only). limit is clamped to 1..doorman.MaxPageLimit.
-func (s *Residents) QueuedMail(ctx context.Context, limit int) ([]*doorman.Mail, error) {
+// SignInLinkData is what the sign-in link's email templates are
+// rendered from (the message's Payload).
+type SignInLinkData struct {
+	Name     string `json:"name"`
+	Building string `json:"building"`
+	URL      string `json:"url"`
+	Minutes  int    `json:"minutes"`
+}
+
+// OutboxMail returns the newest email messages of every building, at
+// most limit, oldest first and bodies whole (Doorman itself only: the
+// demo and tests read sign-in links here). limit is clamped to
+// 1..doorman.MaxPageLimit.
+func (s *Residents) OutboxMail(ctx context.Context, limit int) ([]*doorman.Message, error) {
 	if p := caller(ctx); p.Role != doorman.RoleSystem {
 		return nil, doorman.Errorf(doorman.EFORBIDDEN, "Only Doorman itself reads the outbox.")
 	}
-	return s.store.QueuedMail(ctx, limit)
+	list, _, err := s.store.ListMessages(ctx, doorman.MessageFilter{Channel: doorman.ChannelEmail}, doorman.Page{Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(list)
+	return list, nil
 }

@@ -169,9 +169,9 @@ func TestResidentCannotActAsAnother(t *testing.T) {
 			t.Errorf("%s deletes a resident's data", name)
 		}
 	}
-	_, _, err := w.app.Residents.ListMail(ctx, w.building.ID, doorman.Page{})
+	_, _, err := w.app.Outbox.BuildingMail(ctx, w.building.ID, doorman.Page{})
 	wantCode(t, "a resident reads the building's mail", err, doorman.EFORBIDDEN)
-	_, err = w.app.Residents.QueuedMail(ctx, 10)
+	_, err = w.app.Residents.OutboxMail(ctx, 10)
 	wantCode(t, "a resident reads the outbox", err, doorman.EFORBIDDEN)
 	_, _, err = w.app.Audit.List(ctx, app.AuditQuery{}, doorman.Page{})
 	wantCode(t, "a resident lists the audit log", err, doorman.EFORBIDDEN)
@@ -203,10 +203,10 @@ func TestResidentDeleteMyData(t *testing.T) {
 	wantCode(t, "a deleted resident's unused link", err, doorman.EUNAUTHORIZED)
 	wantCode(t, "deleting twice", w.app.Residents.DeleteMyData(ctx), doorman.EUNAUTHORIZED)
 
-	mail, _, err := w.app.Residents.ListMail(w.sys, w.building.ID, doorman.Page{})
+	mail, _, err := w.app.Outbox.BuildingMail(w.sys, w.building.ID, doorman.Page{})
 	must(t, err)
 	for _, m := range mail {
-		if m.To == "ana@example.org" {
+		if m.Target == "ana@example.org" {
 			t.Errorf("mail to the deleted resident kept: %+v", m)
 		}
 	}
@@ -256,10 +256,10 @@ func TestResidentLinkRequests(t *testing.T) {
 		}
 	}
 	sent := queued(t, w)[len(before):]
-	if len(sent) != 2 || sent[0].To != "ana@example.org" || sent[0].ResidentID != w.ana.ID {
+	if len(sent) != 2 || sent[0].Target != "ana@example.org" || sent[0].ResidentID != w.ana.ID {
 		t.Fatalf("mail after requests for nobody and Ana twice: %+v", sent)
 	}
-	first := sent[0].Body[strings.Index(sent[0].Body, base):]
+	first := sent[0].Text[strings.Index(sent[0].Text, base):]
 	first = first[:strings.IndexAny(first, " \n")]
 
 	// A flood for Ana's email from many addresses: same answers, one more
@@ -305,9 +305,9 @@ func TestResidentLinkRequests(t *testing.T) {
 	}
 }
 
-func queued(t *testing.T, w *residentWorld) []*doorman.Mail {
+func queued(t *testing.T, w *residentWorld) []*doorman.Message {
 	t.Helper()
-	m, err := w.app.Residents.QueuedMail(w.sys, 500)
+	m, err := w.app.Residents.OutboxMail(w.sys, 500)
 	must(t, err)
 	return m
 }
@@ -321,14 +321,14 @@ func TestResidentMailLog(t *testing.T) {
 	m, err := w.app.Accounts.AcceptInvite(context.Background(), inv.Token, "M", "a long password here")
 	must(t, err)
 	manager := as(doorman.RoleManager, m.ID, "")
-	mail, _, err := w.app.Residents.ListMail(manager, w.building.ID, doorman.Page{})
+	mail, _, err := w.app.Outbox.BuildingMail(manager, w.building.ID, doorman.Page{})
 	must(t, err)
-	if len(mail) != 1 || !strings.Contains(mail[0].Body, "[sign-in link hidden]") || strings.Contains(mail[0].Body, doorman.TokenResidentLink) {
+	if len(mail) != 1 || !strings.Contains(mail[0].Text, "[sign-in link hidden]") || strings.Contains(mail[0].Text, doorman.TokenResidentLink) {
 		t.Fatalf("the manager's mail log: %+v", mail)
 	}
-	_, _, err = w.app.Residents.ListMail(manager, w.other.ID, doorman.Page{})
+	_, _, err = w.app.Outbox.BuildingMail(manager, w.other.ID, doorman.Page{})
 	wantCode(t, "a manager reads another building's mail", err, doorman.ENOTFOUND)
-	_, err = w.app.Residents.QueuedMail(manager, 10)
+	_, err = w.app.Residents.OutboxMail(manager, 10)
 	wantCode(t, "a manager reads the outbox whole", err, doorman.EFORBIDDEN)
 }
 

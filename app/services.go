@@ -72,7 +72,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 
 		Transparency: NewTransparency(store, auditKey),
-		Outbox:       &Outbox{},
+		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),
 		Alerts:       NewAlerts(store, audit, cfg.Now, cfg.Logger),
 		Retention:    NewRetention(store, cfg.Now, cfg.Logger),
 	}

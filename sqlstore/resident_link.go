@@ -34,15 +34,15 @@ func (s *Store) ResidentsByEmail(ctx context.Context, email string) ([]*doorman.
 
 // CreateResidentLink stores l and queues m in one transaction. Returns
 // ENOTFOUND (resident) or EINVALID.
-func (s *Store) CreateResidentLink(ctx context.Context, l *doorman.ResidentLink, m *doorman.Mail) error {
+func (s *Store) CreateResidentLink(ctx context.Context, l *doorman.ResidentLink, m *doorman.Message) error {
 	if !validTokenHash(l.TokenHash) {
 		return doorman.Errorf(doorman.EINVALID, "A link needs the SHA-256 hex of its token.")
 	} else if !l.ExpiresAt.After(l.CreatedAt) {
 		return doorman.Errorf(doorman.EINVALID, "A link must expire after it is made.")
-	} else if err := validMail(m); err != nil {
+	} else if err := validMessage(m); err != nil {
 		return err
 	}
-	id, mailID := s.ids.Next(doorman.PrefixResidentLink), s.ids.Next(doorman.PrefixMail)
+	id, mailID := s.ids.Next(doorman.PrefixResidentLink), s.ids.Next(doorman.PrefixMessage)
 	created, expires := exact(l.CreatedAt), exact(l.ExpiresAt)
 	now := s.clock()
 	err := s.write(ctx, "create resident link", l.ResidentID, func(tx *sql.Tx) error {
@@ -53,13 +53,14 @@ func (s *Store) CreateResidentLink(ctx context.Context, l *doorman.ResidentLink,
 			id, l.ResidentID, l.TokenHash, micros(created), micros(expires)); err != nil {
 			return err
 		}
-		return insertMail(tx, mailID, m, now)
+		_, err := insertMessage(tx, mailID, m, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	l.ID, l.CreatedAt, l.ExpiresAt, l.UsedAt = id, created, expires, nil
-	m.ID, m.Status, m.CreatedAt = mailID, doorman.MailQueued, now
+	queuedAs(m, mailID, now)
 	return nil
 }
 
@@ -145,93 +146,6 @@ func (s *Store) BuildingEntries(ctx context.Context, buildingID string, actions 
 	return list, nil
 }
 
-// QueueMail adds m to the outbox. Returns EINVALID.
-func (s *Store) QueueMail(ctx context.Context, m *doorman.Mail) error {
-	if err := validMail(m); err != nil {
-		return err
-	}
-	id, now := s.ids.Next(doorman.PrefixMail), s.clock()
-	err := s.write(ctx, "queue mail", m.BuildingID, func(tx *sql.Tx) error {
-		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, m.BuildingID); err != nil {
-			return notFoundIf(err, "Building")
-		}
-		return insertMail(tx, id, m, now)
-	})
-	if err != nil {
-		return err
-	}
-	m.ID, m.Status, m.CreatedAt = id, doorman.MailQueued, now
-	return nil
-}
-
-const mailColumns = `id, building_id, resident_id, to_addr, subject, body, status, created_at, sent_at`
-
-func scanMail(sc scanner) (*doorman.Mail, error) {
-	var m doorman.Mail
-	var resident sql.NullString
-	var created int64
-	var sent sql.NullInt64
-	if err := sc.Scan(&m.ID, &m.BuildingID, &resident, &m.To, &m.Subject, &m.Body, &m.Status, &created, &sent); err != nil {
-		return nil, err
-	}
-	m.ResidentID, m.CreatedAt, m.SentAt = resident.String, fromMicros(created), timePtr(sent)
-	return &m, nil
-}
-
-func validMail(m *doorman.Mail) error {
-	switch {
-	case m == nil || m.BuildingID == "":
-		return doorman.Errorf(doorman.EINVALID, "Mail needs a building.")
-	case !doorman.ValidEmail(m.To):
-		return doorman.Errorf(doorman.EINVALID, "Mail needs a valid recipient.")
-	case m.Subject == "" || len(m.Subject) > 200:
-		return doorman.Errorf(doorman.EINVALID, "Mail needs a subject of 1 to 200 characters.")
-	case len(m.Body) > 64<<10:
-		return doorman.Errorf(doorman.EINVALID, "Mail body too long.")
-	}
-	return nil
-}
-
-func insertMail(tx *sql.Tx, id string, m *doorman.Mail, now time.Time) error {
-	var resident any
-	if m.ResidentID != "" {
-		resident = m.ResidentID
-	}
-	_, err := tx.Exec(`INSERT INTO mail_outbox (id, building_id, resident_id, to_addr, subject, body, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, m.BuildingID, resident, m.To, m.Subject, m.Body, doorman.MailQueued, micros(now))
-	return err
-}
-
-// ListMail lists a building's mail, newest first.
-func (s *Store) ListMail(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Mail, string, error) {
-	after, limit, err := pageOf(p, doorman.PrefixMail)
-	if err != nil {
-		return nil, "", err
-	}
-	var a args
-	q := `SELECT ` + mailColumns + ` FROM mail_outbox WHERE building_id = ` + a.add(buildingID)
-	if after != "" {
-		q += ` AND id < ` + a.add(after)
-	}
-	q += ` ORDER BY id DESC LIMIT ` + a.add(limit+1)
-	list, err := collect(ctx, s.rdb, q, a, scanMail)
-	if err != nil {
-		return nil, "", s.translate("list mail", err)
-	}
-	list, next := trim(list, limit, func(m *doorman.Mail) string { return m.ID })
-	return list, next, nil
-}
-
-// QueuedMail lists the oldest queued mail.
-func (s *Store) QueuedMail(ctx context.Context, limit int) ([]*doorman.Mail, error) {
-	list, err := collect(ctx, s.rdb, `SELECT `+mailColumns+` FROM mail_outbox WHERE status = $1 ORDER BY id LIMIT $2`,
-		[]any{doorman.MailQueued, clampLimit(limit)}, scanMail)
-	if err != nil {
-		return nil, s.translate("queued mail", err)
-	}
-	return list, nil
-}
-
 // EraseResident deletes the resident and everything of theirs (links and
 // mail go with the row), revokes their sessions and records the deletion
 // by the resident's ID only. Returns ENOTFOUND.
@@ -251,7 +165,7 @@ func (s *Store) EraseResident(ctx context.Context, buildingID, residentID string
 // resident leaves, whether they erase their data or a manager removes
 // them. Returns ENOTFOUND.
 func removeResident(tx *sql.Tx, buildingID, residentID string, at time.Time) error {
-	if _, err := tx.Exec(`DELETE FROM mail_outbox WHERE resident_id = $1`, residentID); err != nil {
+	if _, err := tx.Exec(`DELETE FROM outbox WHERE resident_id = $1`, residentID); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(`DELETE FROM resident_links WHERE resident_id = $1`, residentID); err != nil {

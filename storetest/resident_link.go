@@ -38,13 +38,13 @@ func testResidentLinks(t *testing.T, open Opener) {
 	})
 
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	link := func(t *testing.T, r *doorman.Resident, created time.Time) (*doorman.ResidentLink, *doorman.Mail, string) {
+	link := func(t *testing.T, r *doorman.Resident, created time.Time) (*doorman.ResidentLink, *doorman.Message, string) {
 		t.Helper()
 		token, hash := doorman.NewToken(doorman.TokenResidentLink)
 		l := &doorman.ResidentLink{ResidentID: r.ID, TokenHash: hash, CreatedAt: created, ExpiresAt: created.Add(doorman.ResidentLinkTTL)}
-		m := &doorman.Mail{BuildingID: r.BuildingID, ResidentID: r.ID, To: r.Email, Subject: "Sign in", Body: "link " + token}
+		m := &doorman.Message{Channel: doorman.ChannelEmail, Kind: doorman.KindResidentSignInLink, BuildingID: r.BuildingID, ResidentID: r.ID, Target: r.Email, Subject: "Sign in", Text: "link " + token}
 		must(t, f.s.CreateResidentLink(f.ctx, l, m))
-		if !doorman.HasPrefix(l.ID, doorman.PrefixResidentLink) || !doorman.HasPrefix(m.ID, doorman.PrefixMail) || m.Status != doorman.MailQueued {
+		if !doorman.HasPrefix(l.ID, doorman.PrefixResidentLink) || !doorman.HasPrefix(m.ID, doorman.PrefixMessage) || m.Status != doorman.MessageQueued {
 			t.Fatalf("link %+v, mail %+v", l, m)
 		}
 		return l, m, hash
@@ -67,9 +67,9 @@ func testResidentLinks(t *testing.T, open Opener) {
 		wantCode(t, err, doorman.ENOTFOUND)
 
 		bad := &doorman.ResidentLink{ResidentID: doorman.NewID(doorman.PrefixResident), TokenHash: doorman.HashToken("x"), CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
-		wantCode(t, f.s.CreateResidentLink(f.ctx, bad, &doorman.Mail{BuildingID: f.building.ID, To: "x@example.com", Subject: "s"}), doorman.ENOTFOUND)
+		wantCode(t, f.s.CreateResidentLink(f.ctx, bad, &doorman.Message{Channel: doorman.ChannelEmail, Kind: doorman.KindResidentSignInLink, BuildingID: f.building.ID, Target: "x@example.com", Subject: "s"}), doorman.ENOTFOUND)
 		bad.ResidentID, bad.TokenHash = ada.ID, "not a hash"
-		wantCode(t, f.s.CreateResidentLink(f.ctx, bad, &doorman.Mail{BuildingID: f.building.ID, To: "x@example.com", Subject: "s"}), doorman.EINVALID)
+		wantCode(t, f.s.CreateResidentLink(f.ctx, bad, &doorman.Message{Channel: doorman.ChannelEmail, Kind: doorman.KindResidentSignInLink, BuildingID: f.building.ID, Target: "x@example.com", Subject: "s"}), doorman.EINVALID)
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
@@ -108,33 +108,6 @@ func testResidentLinks(t *testing.T, open Opener) {
 		wantCode(t, f.s.SetResidentPreferences(f.ctx, doorman.NewID(doorman.PrefixResident), want), doorman.ENOTFOUND)
 		_, err = f.s.ResidentPreferences(f.ctx, doorman.NewID(doorman.PrefixResident))
 		wantCode(t, err, doorman.ENOTFOUND)
-	})
-
-	t.Run("Outbox", func(t *testing.T) {
-		m := &doorman.Mail{BuildingID: other.ID, To: "manager@example.com", Subject: "Hello", Body: "Text"}
-		must(t, f.s.QueueMail(f.ctx, m))
-		wantCode(t, f.s.QueueMail(f.ctx, &doorman.Mail{BuildingID: other.ID, To: "nope", Subject: "x"}), doorman.EINVALID)
-		wantCode(t, f.s.QueueMail(f.ctx, &doorman.Mail{BuildingID: doorman.NewID(doorman.PrefixBuilding), To: "a@example.com", Subject: "x"}), doorman.ENOTFOUND)
-		list, next, err := f.s.ListMail(f.ctx, other.ID, doorman.Page{})
-		must(t, err)
-		if next != "" || len(list) != 1 || list[0].ID != m.ID || list[0].Body != "Text" || list[0].Status != doorman.MailQueued || list[0].ResidentID != "" {
-			t.Fatalf("other building's mail %+v", list)
-		}
-		list, _, err = f.s.ListMail(f.ctx, f.building.ID, doorman.Page{Limit: 1})
-		must(t, err)
-		if len(list) != 1 || list[0].To != ada.Email {
-			t.Fatalf("newest mail of the building %+v", list)
-		}
-		queued, err := f.s.QueuedMail(f.ctx, 500)
-		must(t, err)
-		for i := 1; i < len(queued); i++ {
-			if queued[i-1].ID > queued[i].ID {
-				t.Fatalf("queued mail not oldest first")
-			}
-		}
-		if len(queued) < 2 || queued[len(queued)-1].ID != m.ID {
-			t.Fatalf("queued mail %d, last %+v", len(queued), queued[len(queued)-1])
-		}
 	})
 
 	t.Run("UnitParcels", func(t *testing.T) {
@@ -195,10 +168,10 @@ func testResidentLinks(t *testing.T, open Opener) {
 		wantCode(t, err, doorman.ENOTFOUND)
 		_, err = f.s.UseResidentLink(f.ctx, unused, now)
 		wantCode(t, err, doorman.ENOTFOUND)
-		list, _, err := f.s.ListMail(f.ctx, f.building.ID, doorman.Page{Limit: 500})
+		list, _, err := f.s.ListMessages(f.ctx, doorman.MessageFilter{BuildingID: f.building.ID}, doorman.Page{Limit: 500})
 		must(t, err)
 		for _, m := range list {
-			if m.ResidentID == ada.ID || strings.EqualFold(m.To, ada.Email) {
+			if m.ResidentID == ada.ID || strings.EqualFold(m.Target, ada.Email) {
 				t.Fatalf("mail to the erased resident kept: %+v", m)
 			}
 		}

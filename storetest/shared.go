@@ -25,6 +25,7 @@ func RunShared(t *testing.T, open SharedOpener) {
 	t.Run("Device", func(t *testing.T) { testSharedDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeysRace(t, open) })
 	t.Run("Throttle", func(t *testing.T) { testThrottleShared(t, open) })
+	t.Run("OutboxClaim", func(t *testing.T) { testOutboxClaimShared(t, open) })
 	t.Run("DeviceEventFlood", func(t *testing.T) { testSharedDeviceEventFlood(t, open) })
 	a, b, db := open(t)
 	f := newFixtureOn(t, a, db)

@@ -9,9 +9,7 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
-// residentRoutes registers the resident's page, reached by a magic link,
-// and the console's mail log (the outbox the links are "mailed" to until
-// Doorman sends mail itself).
+// residentRoutes registers the resident's page, reached by a magic link.
 func (s *Server) residentRoutes() {
 	s.mux.HandleFunc("GET /resident/signin", s.residentSignInPage)
 	s.mux.HandleFunc("POST /resident/signin", s.residentSignIn)
@@ -23,7 +21,6 @@ func (s *Server) residentRoutes() {
 	s.mux.HandleFunc("POST /resident/delete", s.need(s.residentDelete, doorman.RoleResident))
 	s.mux.HandleFunc("GET /resident/entries/{id}/proof", s.need(s.residentProof, doorman.RoleResident))
 	s.mux.HandleFunc("GET /resident/buildings/{id}/checkpoint", s.need(s.residentCheckpoint, doorman.RoleResident))
-	s.mux.HandleFunc("GET /console/buildings/{id}/mail", s.need(s.consoleMail, doorman.RoleManager, doorman.RoleOperator))
 	addNotices(map[string]string{
 		"prefs":   "Your notification preferences are saved.",
 		"deleted": "Your data is deleted and you are signed out. Thank you for using Doorman.",
@@ -196,27 +193,4 @@ func writeDownload(w http.ResponseWriter, contentType, name string, body func() 
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
 	w.Write(append(b, '\n'))
-}
-
-// consoleMailPage is the data of the console's mail log.
-type consoleMailPage struct {
-	Building *doorman.Building
-	Mail     []*doorman.Mail
-	Next     string
-}
-
-// consoleMail shows a building's mail log.
-func (s *Server) consoleMail(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	b, err := s.app.Buildings.Building(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	mail, next, err := s.app.Residents.ListMail(r.Context(), id, doorman.Page{After: r.URL.Query().Get("after"), Limit: 50})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "console/mail.html", consoleMailPage{Building: b, Mail: mail, Next: next})
 }

@@ -123,8 +123,8 @@ func (s *residentSite) signIn(email string) string {
 	return ""
 }
 
-func (s *residentSite) queued() []*doorman.Mail {
-	m, err := s.app.Residents.QueuedMail(s.sys, 500)
+func (s *residentSite) queued() []*doorman.Message {
+	m, err := s.app.Residents.OutboxMail(s.sys, 500)
 	must(s.t, err)
 	return m
 }
@@ -169,7 +169,7 @@ func TestResidentSignInAnswersAlike(t *testing.T) {
 		t.Error("the sign-in answer differs for a known and an unknown email")
 	}
 	mail := s.queued()[before:]
-	if len(mail) != 1 || !strings.Contains(mail[0].Body, "http://127.0.0.1:8080/resident/link?t=dml_") {
+	if len(mail) != 1 || !strings.Contains(mail[0].Text, "http://127.0.0.1:8080/resident/link?t=dml_") {
 		t.Fatalf("mail after two requests: %+v", mail)
 	}
 
@@ -189,7 +189,7 @@ func TestResidentSignInAnswersAlike(t *testing.T) {
 	if w := p.do("POST", "/resident/signin", "", url.Values{"email": {"ana@example.org"}}, "Host", "evil.example"); w.Code != http.StatusOK {
 		t.Fatalf("with a public URL: %d", w.Code)
 	}
-	if m := p.queued(); len(m) != 1 || !strings.Contains(m[0].Body, "https://doorman.example/resident/link?t=") {
+	if m := p.queued(); len(m) != 1 || !strings.Contains(m[0].Text, "https://doorman.example/resident/link?t=") {
 		t.Fatalf("link with a public URL: %+v", m)
 	}
 }

@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	s.consoleBuildingRoutes()
 	s.consoleInsightRoutes()
 	s.residentRoutes()
+	s.mailRoutes()
 	s.courierRoutes()
 	s.transparencyRoutes()
 	s.consoleAlertRoutes()

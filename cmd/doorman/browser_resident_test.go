@@ -192,16 +192,16 @@ func TestBrowserResident(t *testing.T) {
 	}
 	b.check(t, ctx, "resident-link-refused")
 	for _, m := range queuedMail(t, d) {
-		if m.To == DemoResidentEmail {
+		if m.Target == DemoResidentEmail {
 			t.Errorf("mail to the deleted resident kept: %s", m.Subject)
 		}
 	}
 }
 
 // queuedMail is the demo's outbox.
-func queuedMail(t *testing.T, d *Demo) []*doorman.Mail {
+func queuedMail(t *testing.T, d *Demo) []*doorman.Message {
 	t.Helper()
-	mail, err := d.Main.App.Residents.QueuedMail(systemContext(context.Background()), 500)
+	mail, err := d.Main.App.Residents.OutboxMail(systemContext(context.Background()), 500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +213,10 @@ func newestLink(t *testing.T, d *Demo, email string) string {
 	t.Helper()
 	mail := queuedMail(t, d)
 	for i := len(mail) - 1; i >= 0; i-- {
-		if mail[i].To != email {
+		if mail[i].Target != email {
 			continue
 		}
-		body := mail[i].Body
+		body := mail[i].Text
 		if at := strings.Index(body, d.Main.URL()+"/resident/link?t="); at >= 0 {
 			return strings.Fields(body[at:])[0]
 		}

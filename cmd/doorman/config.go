@@ -66,6 +66,8 @@ type Config struct {
 	// Rate limits per minute; 0 keeps the defaults.
 	CourierRateLimit int
 	DoorRateLimit    int
+
+	Mail MailConfig // email and the notification worker (outbox.go)
 }
 
 // DefaultConfig returns the configuration of a single machine install.

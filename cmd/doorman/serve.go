@@ -56,6 +56,7 @@ type Main struct {
 
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
+	outbox     *outboxRunner // the notification worker (outbox.go)
 
 	// readyMu guards the last readiness probe (see ready).
 	readyMu  sync.Mutex
@@ -165,6 +166,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.metricsServer = newMetricsServer(reg, m.Logger)
 		metrics = m.MetricsURL() + "/metrics"
 	}
+	if err := m.startOutbox(); err != nil {
+		return err
+	}
 	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics)
 	return nil
 }
@@ -233,6 +237,7 @@ func (m *Main) Close(ctx context.Context) error {
 		m.stopEvents()
 		<-m.eventsDone
 	}
+	err = errors.Join(err, m.stopOutbox(ctx))
 	if m.Access != nil {
 		err = errors.Join(err, m.Access.Close(ctx))
 	}
@@ -317,6 +322,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.Config.busFlags(fs)
 	m.Config.accessFlags(fs)
 	m.Config.httpFlags(fs)
+	m.Config.mailFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
