@@ -72,6 +72,12 @@ type OutboxStore interface {
 	Message(ctx context.Context, id string) (*Message, error)
 	// ListMessages lists messages newest first.
 	ListMessages(ctx context.Context, f MessageFilter, p Page) ([]*Message, string, error)
+	// ScrubMessagesBefore empties the subject, text, HTML and payload of
+	// the building's sent and dead messages created before before (the
+	// rows stay, saying what was sent to whom and when, for the
+	// retention period's personal data to go). Queued messages are kept
+	// whole. Returns how many it emptied.
+	ScrubMessagesBefore(ctx context.Context, buildingID string, before time.Time) (int, error)
 	// ResidentLanguage returns the resident's mail language. Returns
 	// ENOTFOUND.
 	ResidentLanguage(ctx context.Context, residentID string) (string, error)

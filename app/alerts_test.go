@@ -333,6 +333,16 @@ func TestRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A mail sent 40 days ago loses its body; one sent lately keeps it.
+	oldMail := &doorman.Message{Channel: doorman.ChannelEmail, BuildingID: w.building.ID, Target: "old@example.com", Kind: "test.retention", Subject: "Old", Text: "Dear Ana"}
+	newMail := &doorman.Message{Channel: doorman.ChannelEmail, BuildingID: w.building.ID, Target: "new@example.com", Kind: "test.retention", Subject: "New", Text: "Dear Ben"}
+	for _, m := range []*doorman.Message{oldMail, newMail} {
+		must(t, w.store.EnqueueMessage(w.sys, m))
+		must(t, w.store.MarkMessageSent(w.sys, m.ID, now, false))
+	}
+	if _, err := w.store.DB().Exec(`UPDATE outbox SET created_at = $1 WHERE id = $2`, now.Add(-40*24*time.Hour).UnixMicro(), oldMail.ID); err != nil {
+		t.Fatal(err)
+	}
 	must(t, w.app.Alerts.SetSettings(w.manager, w.building.ID, &doorman.AlertSettings{OfflineMinutes: 10, RetentionDays: 30}))
 	var hookBefore time.Time
 	w.app.Retention.RegisterHook(app.RetentionDeliveryPhotos, func(ctx context.Context, buildingID string, before time.Time) (int, error) {
@@ -345,8 +355,14 @@ func TestRetention(t *testing.T) {
 	w.clock.set(now)
 	counts, err := w.app.Retention.Enforce(w.sys)
 	must(t, err)
-	if c := counts[w.building.ID]; c[app.RetentionDeliveryNotes] != 1 || c[app.RetentionDeliveryPhotos] != 2 {
+	if c := counts[w.building.ID]; c[app.RetentionDeliveryNotes] != 1 || c[app.RetentionDeliveryPhotos] != 2 || c[app.RetentionMessageBodies] != 1 {
 		t.Fatalf("counts: %v", counts)
+	}
+	if m, err := w.store.Message(w.sys, oldMail.ID); err != nil || m.Text != "" || m.Subject != "" || m.Target != "old@example.com" {
+		t.Fatalf("the old mail after retention: %+v, %v", m, err)
+	}
+	if m, err := w.store.Message(w.sys, newMail.ID); err != nil || m.Text != "Dear Ben" {
+		t.Fatalf("the recent mail after retention: %+v, %v", m, err)
 	}
 	if !hookBefore.Equal(now.Add(-30 * 24 * time.Hour)) {
 		t.Fatalf("the hook was asked for before %v, want 30 days before %v", hookBefore, now)

@@ -61,9 +61,9 @@ const (
 
 // RegisterHook adds what removes the named kind of personal data.
 //
-// HOOK (issue 9): cmd/doorman registers RetentionDeliveryPhotos with the
-// photo store's DeleteDeliveryPhotosBefore and RetentionMessageBodies with
-// the outbox's scrubbing of old bodies once those are merged.
+// New registers RetentionMessageBodies (the outbox's
+// ScrubMessagesBefore). HOOK (issue 9): RetentionDeliveryPhotos with the
+// photo store's DeleteDeliveryPhotosBefore once photos are merged.
 func (s *Retention) RegisterHook(name string, h RetentionHook) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

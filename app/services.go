@@ -61,6 +61,10 @@ func New(store doorman.Store, cfg Config) *Services {
 		auditKey = cfg.AuditCheckpoints.VKey
 	}
 	audit := NewAudit(store, cfg.AuditCheckpoints)
+	retention := NewRetention(store, cfg.Now, cfg.Logger)
+	// Sent messages keep who was told what and when; their bodies (names,
+	// addresses, notes) go with the building's retention period.
+	retention.RegisterHook(RetentionMessageBodies, store.ScrubMessagesBefore)
 	return &Services{
 		Access:      cfg.Access,
 		Buildings:   NewBuildings(store, cfg.Now),
@@ -74,6 +78,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Transparency: NewTransparency(store, auditKey),
 		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),
 		Alerts:       NewAlerts(store, audit, cfg.Now, cfg.Logger),
-		Retention:    NewRetention(store, cfg.Now, cfg.Logger),
+		Retention:    retention,
 	}
 }

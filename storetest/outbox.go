@@ -187,6 +187,41 @@ func testOutbox(t *testing.T, open Opener) {
 		wantCode(t, err, doorman.EINVALID)
 	})
 
+	t.Run("ScrubBefore", func(t *testing.T) {
+		b := f.newBuilding(t, "Scrub House")
+		other := f.newBuilding(t, "Scrub Other")
+		sent := mail(b.ID, "sent@example.com", "test.scrub", "")
+		queued := mail(b.ID, "queued@example.com", "test.scrub", "")
+		elsewhere := mail(other.ID, "other@example.com", "test.scrub", "")
+		for _, m := range []*doorman.Message{sent, queued, elsewhere} {
+			m.Subject, m.Text, m.HTML = "Hello", "text", "<p>html</p>"
+			must(t, f.s.EnqueueMessage(f.ctx, m))
+		}
+		must(t, f.s.MarkMessageSent(f.ctx, sent.ID, time.Now(), false))
+		must(t, f.s.MarkMessageSent(f.ctx, elsewhere.ID, time.Now(), false))
+		n, err := f.s.ScrubMessagesBefore(f.ctx, b.ID, time.Now().Add(time.Minute))
+		must(t, err)
+		equal(t, "messages scrubbed", n, 1)
+		got, err := f.s.Message(f.ctx, sent.ID)
+		must(t, err)
+		if got.Subject != "" || got.Text != "" || got.HTML != "" || got.Payload != nil || got.Status != doorman.MessageSent || got.Target != "sent@example.com" {
+			t.Fatalf("scrubbed message: %+v", got)
+		}
+		for _, m := range []*doorman.Message{queued, elsewhere} {
+			got, err := f.s.Message(f.ctx, m.ID)
+			must(t, err)
+			if got.Text != "text" || got.HTML != "<p>html</p>" {
+				t.Fatalf("a queued message or another building's was scrubbed: %+v", got)
+			}
+		}
+		n, err = f.s.ScrubMessagesBefore(f.ctx, b.ID, time.Now().Add(time.Minute))
+		must(t, err)
+		equal(t, "scrubbing again", n, 0)
+		n, err = f.s.ScrubMessagesBefore(f.ctx, other.ID, time.Now().Add(-time.Hour))
+		must(t, err)
+		equal(t, "messages newer than the cut-off", n, 0)
+	})
+
 	t.Run("LanguageAndKey", func(t *testing.T) {
 		r := &doorman.Resident{BuildingID: f.building.ID, UnitID: f.unit.ID, Name: "Lu", Email: "lu@example.com"}
 		must(t, f.s.CreateResident(f.ctx, r))
