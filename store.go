@@ -117,6 +117,7 @@ type Store interface {
 	ResidentStore
 	TransparencyStore
 	DeliveryNoteStore
+	WebhookStore
 	// Close releases the store's resources.
 	Close() error
 }

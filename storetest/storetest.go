@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
 	t.Run("ResidentLink", func(t *testing.T) { testResidentLinks(t, open) })
 	t.Run("TransparencyAndDeliveryNotes", func(t *testing.T) { testTransparency(t, open); testDeliveryNotes(t, open) })
+	t.Run("Webhook", func(t *testing.T) { testWebhooks(t, open) })
 }
 
 // operator returns a context acting as the platform operator.
