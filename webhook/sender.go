@@ -118,7 +118,7 @@ func (s *Sender) Send(ctx context.Context, m *doorman.Message) error {
 	took := time.Since(start)
 	if err != nil {
 		if errors.Is(err, ErrRefused) {
-			return s.record(ctx, ep, m, 0, took, doorman.Errorf(doorman.EINVALID, "The endpoint's address was refused: %v", err))
+			return s.record(ctx, ep, m, 0, took, errors.Join(doorman.Errorf(doorman.EINVALID, "The endpoint's address was refused: %v", err), ErrRefused))
 		}
 		return s.record(ctx, ep, m, 0, took, fmt.Errorf("webhook call failed: %w", err))
 	}
