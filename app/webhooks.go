@@ -50,13 +50,21 @@ func NewWebhooks(store WebhookStore, urls URLChecker, now func() time.Time) *Web
 var webhookManagers = []string{doorman.RoleSystem, doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier}
 
 // owner checks that the caller may manage the endpoints of the carrier or
-// building f names (exactly one of them).
+// building (exactly one of them): a building's endpoints are for operators
+// and managers, a carrier's for operators and carriers (EFORBIDDEN for
+// other roles), each in its own scope (ENOTFOUND outside it).
 func (w *Webhooks) owner(ctx context.Context, f doorman.WebhookFilter) error {
 	switch {
 	case f.BuildingID != "" && f.CarrierID == "":
+		if _, err := require(ctx, managers); err != nil {
+			return err
+		}
 		_, err := w.building(ctx, f.BuildingID, manageBuilding)
 		return err
 	case f.CarrierID != "" && f.BuildingID == "":
+		if _, err := require(ctx, carrierOwners); err != nil {
+			return err
+		}
 		_, err := w.ownCarrier(ctx, f.CarrierID)
 		return err
 	}
@@ -75,8 +83,13 @@ func (w *Webhooks) endpoint(ctx context.Context, id string) (*doorman.WebhookEnd
 	if err != nil {
 		return nil, scoped(err, "Webhook endpoint")
 	}
+	// Another owner's endpoint is answered like a missing one, whatever
+	// the caller's role.
 	if err := w.owner(ctx, doorman.WebhookFilter{CarrierID: e.CarrierID, BuildingID: e.BuildingID}); err != nil {
-		return nil, scoped(err, "Webhook endpoint")
+		if code := doorman.ErrorCode(err); code == doorman.ENOTFOUND || code == doorman.EFORBIDDEN {
+			return nil, notFound("Webhook endpoint")
+		}
+		return nil, err
 	}
 	return e, nil
 }

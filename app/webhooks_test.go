@@ -82,13 +82,15 @@ func TestWebhookEndpointsAuthorise(t *testing.T) {
 	_, err = wh.ListEndpoints(stranger, doorman.WebhookFilter{CarrierID: w.allowed.ID})
 	wantCode(t, "ListEndpoints, another carrier's", err, doorman.ENOTFOUND)
 	_, err = wh.ListEndpoints(allowed, doorman.WebhookFilter{BuildingID: w.building.ID})
-	wantCode(t, "ListEndpoints, a carrier, a building's", err, doorman.ENOTFOUND)
+	wantCode(t, "ListEndpoints, a carrier, a building's", err, doorman.EFORBIDDEN)
+	_, err = wh.ListEndpoints(manager, doorman.WebhookFilter{CarrierID: w.allowed.ID})
+	wantCode(t, "ListEndpoints, a manager, a carrier's", err, doorman.EFORBIDDEN)
 	_, err = wh.ListEndpoints(otherManager, doorman.WebhookFilter{BuildingID: w.building.ID})
 	wantCode(t, "ListEndpoints, another manager", err, doorman.ENOTFOUND)
 	_, err = wh.CreateEndpoint(stranger, &doorman.WebhookEndpoint{CarrierID: w.allowed.ID, URL: "https://x.example", EventTypes: []string{doorman.WebhookAccessGranted}})
 	wantCode(t, "CreateEndpoint, for another carrier", err, doorman.ENOTFOUND)
 	_, err = wh.CreateEndpoint(allowed, &doorman.WebhookEndpoint{BuildingID: w.building.ID, URL: "https://x.example", EventTypes: []string{doorman.WebhookAccessGranted}})
-	wantCode(t, "CreateEndpoint, a carrier for a building", err, doorman.ENOTFOUND)
+	wantCode(t, "CreateEndpoint, a carrier for a building", err, doorman.EFORBIDDEN)
 	// Nothing changed.
 	for _, id := range []string{own.ID, bld.ID} {
 		e, err := wh.Endpoint(op, id)
