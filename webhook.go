@@ -40,6 +40,16 @@ const (
 	ActionDeviceOnline    = "device.online"
 )
 
+// Audit actions of managing webhook endpoints, written in the endpoint's
+// building's chain (the platform chain for a carrier's endpoint), with the
+// endpoint's ID and URL as detail.
+const (
+	ActionWebhookCreated       = "webhook.created"
+	ActionWebhookUpdated       = "webhook.updated"
+	ActionWebhookSecretRotated = "webhook.secret_rotated"
+	ActionWebhookDeleted       = "webhook.deleted"
+)
+
 // WebhookSecretPrefix starts every webhook signing secret (Standard
 // Webhooks): the rest is the base64 of the key's bytes.
 const WebhookSecretPrefix = "whsec_"

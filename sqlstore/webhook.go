@@ -55,12 +55,16 @@ func encodeTypes(types []string) string {
 	return string(b)
 }
 
-// webhookKey is the batch key of writes to an endpoint's owner.
+// webhookKey is the batch key of writes to an endpoint: its audit chain.
 func webhookKey(e *doorman.WebhookEndpoint) string {
-	if e.BuildingID != "" {
-		return e.BuildingID
-	}
-	return e.CarrierID
+	return chainOf(e.BuildingID)
+}
+
+// webhookEntry starts the audit entry of a change to the endpoint.
+func (s *Store) webhookEntry(ctx context.Context, action string, e *doorman.WebhookEndpoint) *doorman.AuditEntry {
+	a := s.entry(ctx, action, e.BuildingID)
+	a.CarrierID = e.CarrierID
+	return a
 }
 
 // CreateWebhookEndpoint returns EINVALID or ENOTFOUND.
@@ -69,6 +73,8 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *doorman.WebhookEnd
 		return err
 	}
 	id, now := s.ids.Next(doorman.PrefixWebhook), s.clock()
+	audit := s.webhookEntry(ctx, doorman.ActionWebhookCreated, e)
+	audit.Detail = id + " " + e.URL
 	err := s.write(ctx, "create webhook endpoint", webhookKey(e), func(tx *sql.Tx) error {
 		if e.CarrierID != "" {
 			if err := s.exists(tx, `SELECT 1 FROM carriers WHERE id = $1`, e.CarrierID); err != nil {
@@ -81,7 +87,10 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *doorman.WebhookEnd
 			enabled, secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 			id, nullString(e.CarrierID), nullString(e.BuildingID), e.URL, e.Description, encodeTypes(e.EventTypes),
 			e.Enabled, e.Secret, micros(now))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.appendAudit(tx, audit)
 	})
 	if err != nil {
 		return err
@@ -124,11 +133,12 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, f doorman.WebhookFilte
 
 // updateWebhook runs fn on the endpoint read inside the transaction and
 // writes back what it changed.
-func (s *Store) updateWebhook(ctx context.Context, op, id string, fn func(e *doorman.WebhookEndpoint) error) (*doorman.WebhookEndpoint, error) {
+func (s *Store) updateWebhook(ctx context.Context, op, action, id string, fn func(e *doorman.WebhookEndpoint) error) (*doorman.WebhookEndpoint, error) {
 	cur, err := s.WebhookEndpoint(ctx, id) // for the batch key
 	if err != nil {
 		return nil, err
 	}
+	audit := s.webhookEntry(ctx, action, cur)
 	var out *doorman.WebhookEndpoint
 	now := s.clock()
 	err = s.write(ctx, op, webhookKey(cur), func(tx *sql.Tx) error {
@@ -147,8 +157,12 @@ func (s *Store) updateWebhook(ctx context.Context, op, id string, fn func(e *doo
 			disabled_reason = $5, secret = $6, previous_secret = $7, previous_until = $8, updated_at = $9 WHERE id = $10`,
 			e.URL, e.Description, encodeTypes(e.EventTypes), e.Enabled, e.DisabledReason, e.Secret,
 			e.PreviousSecret, nullMicros(e.PreviousUntil), micros(now), id)
+		if err != nil {
+			return err
+		}
 		out = e
-		return err
+		audit.Detail = e.ID + " " + e.URL
+		return s.appendAudit(tx, audit)
 	})
 	if err != nil {
 		return nil, err
@@ -158,7 +172,7 @@ func (s *Store) updateWebhook(ctx context.Context, op, id string, fn func(e *doo
 
 // UpdateWebhookEndpoint returns ENOTFOUND or EINVALID.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id string, upd doorman.WebhookEndpointUpdate) (*doorman.WebhookEndpoint, error) {
-	return s.updateWebhook(ctx, "update webhook endpoint", id, func(e *doorman.WebhookEndpoint) error {
+	return s.updateWebhook(ctx, "update webhook endpoint", doorman.ActionWebhookUpdated, id, func(e *doorman.WebhookEndpoint) error {
 		if upd.URL != nil {
 			e.URL = *upd.URL
 		}
@@ -184,7 +198,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id string, upd doorma
 // RotateWebhookSecret returns ENOTFOUND.
 func (s *Store) RotateWebhookSecret(ctx context.Context, id, secret string, previousUntil time.Time) (*doorman.WebhookEndpoint, error) {
 	until := exact(previousUntil)
-	return s.updateWebhook(ctx, "rotate webhook secret", id, func(e *doorman.WebhookEndpoint) error {
+	return s.updateWebhook(ctx, "rotate webhook secret", doorman.ActionWebhookSecretRotated, id, func(e *doorman.WebhookEndpoint) error {
 		e.PreviousSecret, e.PreviousUntil, e.Secret = e.Secret, &until, secret
 		return nil
 	})
@@ -196,6 +210,8 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	audit := s.webhookEntry(ctx, doorman.ActionWebhookDeleted, cur)
+	audit.Detail = cur.ID + " " + cur.URL
 	return s.write(ctx, "delete webhook endpoint", webhookKey(cur), func(tx *sql.Tx) error {
 		if _, err := tx.Exec(`DELETE FROM webhook_deliveries WHERE endpoint_id = $1`, id); err != nil {
 			return err
@@ -209,7 +225,7 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 		} else if n == 0 {
 			return notFound("Webhook endpoint")
 		}
-		return nil
+		return s.appendAudit(tx, audit)
 	})
 }
 

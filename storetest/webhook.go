@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,35 @@ func testWebhooks(t *testing.T, open Opener) {
 		must(t, err)
 		if len(list) != 0 {
 			t.Fatalf("deliveries after delete = %+v", list)
+		}
+	})
+
+	t.Run("Audited", func(t *testing.T) {
+		entries, _, err := f.s.ListAudit(f.ctx, doorman.AuditFilter{Chain: f.building.ID}, doorman.Page{Limit: 10})
+		must(t, err)
+		var got []string
+		for _, e := range entries {
+			if strings.HasPrefix(e.Action, "webhook.") {
+				if !strings.HasPrefix(e.Detail, bld.ID+" https://b.example/hook") {
+					t.Errorf("%s detail %q", e.Action, e.Detail)
+				}
+				got = append(got, e.Action)
+			}
+		}
+		want := []string{doorman.ActionWebhookDeleted, doorman.ActionWebhookSecretRotated, doorman.ActionWebhookCreated}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("building chain's webhook entries = %v, want %v", got, want)
+		}
+		entries, _, err = f.s.ListAudit(f.ctx, doorman.AuditFilter{Chain: doorman.PlatformChain, CarrierID: f.carrier.ID}, doorman.Page{Limit: 10})
+		must(t, err)
+		n := 0
+		for _, e := range entries {
+			if strings.HasPrefix(e.Action, "webhook.") {
+				n++
+			}
+		}
+		if n != 3 { // created, updated (off), updated (on); the refused update wrote nothing
+			t.Fatalf("platform chain has %d webhook entries of the carrier, want 3", n)
 		}
 	})
 }
