@@ -38,7 +38,7 @@ var importRules = map[string]importRule{
 	// "Imports the domain, wire and password; never a store, bus or HTTP
 	// package, nor a driver."
 	"app": {
-		Module:     []string{".", "wire", "password", "auditlog"},
+		Module:     []string{".", "wire", "password", "auditlog", "webhook"},
 		ThirdParty: []string{"golang.org/x/mod/sumdb/note"},
 	},
 	// "Imports the domain, wire and internal/durable; never a store, bus
@@ -105,6 +105,11 @@ var importRules = map[string]importRule{
 		Module:     []string{".", "app", "wire", "internal/clientaddr"},
 		ThirdParty: []string{"github.com/danielgtaylor/huma/v2", "github.com/prometheus/client_golang"},
 	},
+	// "It imports the domain and the standard library only; never a store,
+	// app, or an HTTP package of the module."
+	"webhook": {
+		Module: []string{"."},
+	},
 	// "Crash-safe file writes ... imports only the standard library."
 	"internal/durable": {},
 	// "It imports only the standard library."
@@ -154,7 +159,7 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email", "webhook"},
 		ThirdParty: []string{"github.com/prometheus/client_golang"},
 	},
 	// The device binary "links no control-plane code".
@@ -165,7 +170,7 @@ var importRules = map[string]importRule{
 
 // serverPackages are the control plane's packages (module paths).
 var serverPackages = []string{"sqlstore", "sqlite", "postgres", "natsbus", "http", "web", "access", "app", "keyring", "policy",
-	"password", "storetest", "internal/pgtest", "internal/mailpit", "email", "cmd/..."}
+	"password", "storetest", "internal/pgtest", "internal/mailpit", "email", "webhook", "cmd/..."}
 
 // serverLibraries are the control plane's third-party libraries.
 var serverLibraries = []string{"github.com/nats-io/nats-server", "modernc.org/sqlite", "github.com/jackc/pgx",

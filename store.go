@@ -119,6 +119,7 @@ type Store interface {
 	TransparencyStore
 	DeliveryNoteStore
 	AlertStore
+	WebhookStore
 	// Close releases the store's resources.
 	Close() error
 }

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/password"
+	"github.com/doorman-dev/doorman/webhook"
 )
 
 // Services are every application service over one store: what the
@@ -22,6 +24,8 @@ type Services struct {
 
 	// Transparency runs the buildings' public transparency pages.
 	Transparency *Transparency
+	// Webhooks manages webhook endpoints and produces their messages.
+	Webhooks *Webhooks
 	// Outbox produces notifications and webhook calls from the audit log
 	// and delivers them.
 	Outbox *Outbox
@@ -46,6 +50,9 @@ type Config struct {
 	// AuditCheckpoints are this node's audit checkpoint files and key;
 	// nil: verification checks the hash chains only.
 	AuditCheckpoints *AuditCheckpoints
+	// WebhookURLs admits webhook endpoint URLs (a production
+	// *webhook.Guard when nil).
+	WebhookURLs URLChecker
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -79,5 +86,6 @@ func New(store doorman.Store, cfg Config) *Services {
 		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),
 		Alerts:       NewAlerts(store, audit, cfg.Now, cfg.Logger),
 		Retention:    retention,
+		Webhooks:     NewWebhooks(store, cmp.Or[URLChecker](cfg.WebhookURLs, &webhook.Guard{}), cfg.Now),
 	}
 }

@@ -40,6 +40,7 @@ const (
 	tagParcels   = "Parcels"
 	tagCourier   = "Courier"
 	tagAudit     = "Audit"
+	tagWebhooks  = "Webhooks"
 )
 
 var tagDescriptions = []*huma.Tag{
@@ -54,6 +55,7 @@ var tagDescriptions = []*huma.Tag{
 	{Name: tagParcels, Description: "A carrier's parcel manifests and parcel status."},
 	{Name: tagCourier, Description: "What a courier does at the door: request access, see assigned parcels, mark them delivered."},
 	{Name: tagAudit, Description: "The hash-chained audit log, scoped to the caller."},
+	{Name: tagWebhooks, Description: "Webhook endpoints of carriers and buildings: signed calls (Standard Webhooks) on access, doors opened, deliveries, pickups and devices; secrets rotated with overlap; recent delivery attempts."},
 }
 
 // apiConfig is the huma configuration: OpenAPI 3.1 document facts, no docs

@@ -150,6 +150,32 @@ func authzCases(f *fixture) map[string]authzCase {
 			return request{Method: "DELETE", Path: bA + "/devices/" + f.freshDevice(f.doorA2.ID).ID}
 		}},
 
+		"createCarrierWebhook": {roles: rolesOwners, allow: opX, req: func(*fixture, string) request {
+			return request{Method: "POST", Path: cX + "/webhooks", Body: map[string]any{"url": "https://93.184.216.34/hook", "event_types": []string{"access.granted"}}}
+		}},
+		"listCarrierWebhooks": {roles: rolesOwners, allow: opX, req: get(cX + "/webhooks")},
+		"createBuildingWebhook": {roles: rolesManagers, allow: opA, req: func(*fixture, string) request {
+			return request{Method: "POST", Path: bA + "/webhooks", Body: map[string]any{"url": "https://93.184.216.34/hook", "event_types": []string{"device.offline"}}}
+		}},
+		"listBuildingWebhooks": {roles: rolesManagers, allow: opA, req: get(bA + "/webhooks")},
+		// A building A endpoint for reading, a carrier X one for changing:
+		// managers of A and carrier X each see one and not the other.
+		"getWebhook": {roles: rolesReaders, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "GET", Path: "/v1/webhooks/" + f.freshWebhook(doorman.WebhookFilter{BuildingID: f.buildingA.ID}).ID}
+		}},
+		"listWebhookDeliveries": {roles: rolesReaders, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "GET", Path: "/v1/webhooks/" + f.freshWebhook(doorman.WebhookFilter{BuildingID: f.buildingA.ID}).ID + "/deliveries"}
+		}},
+		"updateWebhook": {roles: rolesReaders, allow: opX, req: func(f *fixture, _ string) request {
+			return request{Method: "PATCH", Path: "/v1/webhooks/" + f.freshWebhook(doorman.WebhookFilter{CarrierID: f.carrierX.ID}).ID, Body: map[string]any{"enabled": false}}
+		}},
+		"deleteWebhook": {roles: rolesReaders, allow: opX, req: func(f *fixture, _ string) request {
+			return request{Method: "DELETE", Path: "/v1/webhooks/" + f.freshWebhook(doorman.WebhookFilter{CarrierID: f.carrierX.ID}).ID}
+		}},
+		"rotateWebhookSecret": {roles: rolesReaders, allow: opX, req: func(f *fixture, _ string) request {
+			return request{Method: "POST", Path: "/v1/webhooks/" + f.freshWebhook(doorman.WebhookFilter{CarrierID: f.carrierX.ID}).ID + "/secret-rotations"}
+		}},
+
 		"putCourier": {roles: rolesCarrier, allow: []string{pCarrierX}, req: func(f *fixture, _ string) request {
 			return request{Method: "PUT", Path: cX + "/couriers/cx-1", Body: map[string]any{
 				"name": "Courier cx-1", "background_check_verified_until": f.courierX.BackgroundCheckVerifiedUntil}}

@@ -243,3 +243,14 @@ func (f *fixture) countUnits(buildingID string) int {
 	}
 	return len(items)
 }
+
+// freshWebhook stores an endpoint of the carrier or building f names.
+func (f *fixture) freshWebhook(owner doorman.WebhookFilter) *doorman.WebhookEndpoint {
+	f.t.Helper()
+	e := &doorman.WebhookEndpoint{CarrierID: owner.CarrierID, BuildingID: owner.BuildingID, URL: "https://93.184.216.34/hook",
+		EventTypes: []string{doorman.WebhookAccessGranted}, Enabled: true, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	if err := f.store.CreateWebhookEndpoint(context.Background(), e); err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}

@@ -157,6 +157,29 @@ func (s *Server) routes() {
 	register(s, route{ID: "deliverParcel", Method: post, Path: "/v1/courier/parcels/{tracking_number}/delivery", Tag: tagCourier,
 		Roles: courierOnly, Errors: []int{conflict}, Summary: "Mark a parcel delivered", Doc: "Only parcels assigned to the calling courier and out for delivery. Marking it again is 409 with reason parcel_already_delivered; retry safely with an Idempotency-Key, which replays the first answer. Delivery is not tied to an entry: a courier refused at the door may still hand the parcel over, and the audit log shows both."}, s.deliverParcel)
 
+	// Webhooks.
+	register(s, route{ID: "createCarrierWebhook", Method: post, Path: "/v1/carriers/{carrier_id}/webhooks", Tag: tagWebhooks, Status: created,
+		Roles: carrierOwners, Summary: "Add a carrier's webhook endpoint",
+		Doc: "Doorman POSTs the carrier's events there (its couriers' access granted or denied, doors opened for its grants, its parcels delivered, its pickups collected), signed per Standard Webhooks. The signing secret is in this answer only. A URL that is not https or whose host resolves to a private, loopback, link-local, multicast or CGNAT address is refused (422)."}, s.createCarrierWebhook)
+	register(s, route{ID: "listCarrierWebhooks", Method: get, Path: "/v1/carriers/{carrier_id}/webhooks", Tag: tagWebhooks,
+		Roles: carrierOwners, Summary: "List a carrier's webhook endpoints"}, s.listCarrierWebhooks)
+	register(s, route{ID: "createBuildingWebhook", Method: post, Path: "/v1/buildings/{building_id}/webhooks", Tag: tagWebhooks, Status: created,
+		Roles: managers, Summary: "Add a building's webhook endpoint",
+		Doc: "Doorman POSTs the building's events there (access, doors opened, deliveries, pickups, devices offline and back online), signed per Standard Webhooks, without the couriers' identity. The signing secret is in this answer only. URLs are refused as for carriers' endpoints."}, s.createBuildingWebhook)
+	register(s, route{ID: "listBuildingWebhooks", Method: get, Path: "/v1/buildings/{building_id}/webhooks", Tag: tagWebhooks,
+		Roles: managers, Summary: "List a building's webhook endpoints"}, s.listBuildingWebhooks)
+	register(s, route{ID: "getWebhook", Method: get, Path: "/v1/webhooks/{endpoint_id}", Tag: tagWebhooks,
+		Roles: buildingReader, Summary: "Get a webhook endpoint", Doc: "Carriers see their own endpoints, managers their buildings', operators all."}, s.getWebhook)
+	register(s, route{ID: "updateWebhook", Method: patch, Path: "/v1/webhooks/{endpoint_id}", Tag: tagWebhooks,
+		Roles: buildingReader, Summary: "Update a webhook endpoint", Doc: "Changes the fields given."}, s.updateWebhook)
+	register(s, route{ID: "deleteWebhook", Method: del, Path: "/v1/webhooks/{endpoint_id}", Tag: tagWebhooks, Status: none,
+		Roles: buildingReader, Summary: "Delete a webhook endpoint", Doc: "Calls still queued for it are dropped."}, s.deleteWebhook)
+	register(s, route{ID: "rotateWebhookSecret", Method: post, Path: "/v1/webhooks/{endpoint_id}/secret-rotations", Tag: tagWebhooks, Status: created,
+		Roles: buildingReader, Summary: "Rotate a webhook endpoint's secret",
+		Doc: "Makes a new signing secret, in this answer only. For 24 hours calls carry the signatures of both the new and the old secret, so the receiver can switch without missing a call."}, s.rotateWebhookSecret)
+	register(s, route{ID: "listWebhookDeliveries", Method: get, Path: "/v1/webhooks/{endpoint_id}/deliveries", Tag: tagWebhooks,
+		Roles: buildingReader, Summary: "List a webhook endpoint's recent delivery attempts", Doc: "Newest first: the receiver's status code, or the error, and how long the call took."}, s.listWebhookDeliveries)
+
 	// Audit.
 	register(s, route{ID: "listAudit", Method: get, Path: "/v1/audit", Tag: tagAudit,
 		Roles: everyone, Errors: []int{http.StatusNotFound}, Summary: "List audit entries",

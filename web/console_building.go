@@ -35,6 +35,7 @@ func (s *Server) consoleBuildingRoutes() {
 	s.mux.HandleFunc("POST /console/buildings/{id}/hours", m(s.hoursUpdate))
 
 	s.consoleAccountRoutes()
+	s.consoleWebhookRoutes()
 
 	addNotices(map[string]string{
 		"cb-building":     "The building is saved.",

@@ -25,6 +25,7 @@ import (
 type console struct {
 	t       *testing.T
 	app     *app.Services
+	store   doorman.Store
 	h       http.Handler
 	b1, b2  *doorman.Building
 	door1   *app.Door
@@ -48,7 +49,7 @@ func newConsole(t *testing.T) *console {
 	t.Cleanup(func() { store.Close() })
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	services := app.New(store, app.Config{Access: access.NewService(store), PasswordParams: cheap})
-	c := &console{t: t, app: services, h: web.NewServer(web.Config{App: services}).Handler()}
+	c := &console{t: t, app: services, store: store, h: web.NewServer(web.Config{App: services}).Handler()}
 	sys := doorman.NewContextWithPrincipal(ctx, doorman.System())
 	for i, b := range []**doorman.Building{&c.b1, &c.b2} {
 		*b = &doorman.Building{Name: []string{"Maple", "Birch"}[i], Address: "1 Road", Timezone: "UTC"}

@@ -63,6 +63,9 @@ type Config struct {
 	NATSStoreMax         int64 // embedded: JetStream file storage in bytes; half goes to device events
 	CommandTimeout       time.Duration
 
+	// WebhookAllowLoopback lets webhook endpoints be loopback URLs (tests, development).
+	WebhookAllowLoopback bool
+
 	// Rate limits per minute; 0 keeps the defaults.
 	CourierRateLimit int
 	DoorRateLimit    int

@@ -98,6 +98,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
+	m.wireWebhooks()
 	// Each checkpoint goes to the building's door devices as it is signed.
 	devices := m.App.Devices
 	m.auditLog.cp.OnPublish(func(ctx context.Context, cp *auditlog.Checkpoint) {
@@ -322,6 +323,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.Config.accessFlags(fs)
 	m.Config.httpFlags(fs)
 	m.Config.mailFlags(fs)
+	m.Config.webhookFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
