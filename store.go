@@ -117,6 +117,7 @@ type Store interface {
 	ResidentStore
 	TransparencyStore
 	DeliveryNoteStore
+	NoticeStore
 	// Close releases the store's resources.
 	Close() error
 }
