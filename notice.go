@@ -81,4 +81,12 @@ type NoticeStore interface {
 	// MessagesBySource lists the outbox messages produced from one audit
 	// entry, oldest first.
 	MessagesBySource(ctx context.Context, buildingID, source string) ([]*Message, error)
+	NoticeContactStore
+}
+
+// NoticeContactStore names whom residents may ask about their building.
+type NoticeContactStore interface {
+	// BuildingManagerEmails lists the email addresses of the building's
+	// managers, sorted.
+	BuildingManagerEmails(ctx context.Context, buildingID string) ([]string, error)
 }

@@ -19,6 +19,7 @@ type Services struct {
 	Devices     *Devices
 	Audit       *Audit
 	Residents   *Residents
+	Notices     *Notices
 
 	// Transparency runs the buildings' public transparency pages.
 	Transparency *Transparency
@@ -65,6 +66,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Devices:     devices,
 		Audit:       NewAudit(store, cfg.AuditCheckpoints),
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
+		Notices:     NewNotices(store, ""),
 
 		Transparency: NewTransparency(store, auditKey),
 		Outbox:       &Outbox{},

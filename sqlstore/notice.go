@@ -86,3 +86,17 @@ func scanNoticeMessage(sc scanner) (*doorman.Message, error) {
 	m.NextAttemptAt, m.CreatedAt, m.SentAt = fromMicros(next), fromMicros(created), timePtr(sent)
 	return &m, nil
 }
+
+// BuildingManagerEmails lists the email addresses of the building's
+// managers, sorted.
+func (s *Store) BuildingManagerEmails(ctx context.Context, buildingID string) ([]string, error) {
+	list, err := collect(ctx, s.rdb, `SELECT m.email FROM managers m JOIN manager_buildings mb ON mb.manager_id = m.id
+		WHERE mb.building_id = $1 ORDER BY m.email`, []any{buildingID}, func(sc scanner) (string, error) {
+		var e string
+		return e, sc.Scan(&e)
+	})
+	if err != nil {
+		return nil, s.translate("building manager emails", err)
+	}
+	return list, nil
+}

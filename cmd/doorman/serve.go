@@ -97,6 +97,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
+	m.App.Notices = app.NewNotices(m.Store, m.Config.PublicURL)
+	m.App.Outbox.RegisterProducer(m.App.Notices.ProduceNotices)
 	// Each checkpoint goes to the building's door devices as it is signed.
 	devices := m.App.Devices
 	m.auditLog.cp.OnPublish(func(ctx context.Context, cp *auditlog.Checkpoint) {
