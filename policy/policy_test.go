@@ -110,6 +110,9 @@ func TestDecide(t *testing.T) {
 		{"carrier with a zero period and notices queued", func(in *policy.Input) {
 			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now, ResidentsOwed: 2, NoticesQueued: 2}
 		}, ""},
+		{"zero period: a clock behind the allowance's does not refuse", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(time.Second), ResidentsOwed: 1, NoticesQueued: 1}
+		}, ""},
 		{"carrier at a building without residents, zero period", func(in *policy.Input) {
 			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now}
 		}, ""},
