@@ -84,6 +84,7 @@ type NoticeStore interface {
 	// entry, oldest first.
 	MessagesBySource(ctx context.Context, buildingID, source string) ([]*Message, error)
 	NoticeContactStore
+	DeliveryNoticeStore
 }
 
 // NoticeContactStore names whom residents may ask about their building.

@@ -19,6 +19,9 @@ type NoticeStore interface {
 	AllowedCarriers(ctx context.Context, buildingID string) ([]*doorman.Carrier, error)
 	ListResidents(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Resident, string, error)
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
+	Parcel(ctx context.Context, id string) (*doorman.Parcel, error)
+	Unit(ctx context.Context, buildingID, id string) (*doorman.Unit, error)
+	DeliveryNotes(ctx context.Context, buildingID string, parcelIDs []string) (map[string]string, error)
 }
 
 // Notices tells residents, before it happens, that a carrier's couriers,
@@ -211,6 +214,13 @@ func hoursLines(h *doorman.WeeklyHours) []string {
 	}
 	return out
 }
+
+var deliveryHTML = template.Must(template.New("delivery").Parse(`<!doctype html>
+<html><body>
+<p>A parcel from {{.Carrier}} ({{.Tracking}}) for unit {{.Unit}} at {{.Building}} was delivered on {{.DeliveredAt}}.</p>
+{{if .LeftAt}}<p>Left: {{.LeftAt}}</p>{{end}}
+<p>See your deliveries and the building's entries on {{.SeeEntries}}.</p>
+</body></html>`))
 
 var noticeHTML = template.Must(template.New("notice").Parse(`<!doctype html>
 <html><body>

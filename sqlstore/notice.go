@@ -100,3 +100,22 @@ func (s *Store) BuildingManagerEmails(ctx context.Context, buildingID string) ([
 	}
 	return list, nil
 }
+
+// DeliverParcel marks the parcel delivered with its note in one write.
+func (s *Store) DeliverParcel(ctx context.Context, carrierID, tracking, note string) (*doorman.Parcel, error) {
+	note, err := doorman.CleanDeliveryNote(note)
+	if err != nil {
+		return nil, err
+	}
+	return s.setParcelStatus(ctx, carrierID, tracking, doorman.ParcelDelivered, "", &note)
+}
+
+// DeliveryRecipients lists the unit's residents who want delivery notices.
+func (s *Store) DeliveryRecipients(ctx context.Context, unitID string) ([]*doorman.Resident, error) {
+	list, err := collect(ctx, s.rdb, `SELECT `+residentColumns+` FROM residents WHERE unit_id = $1 AND notify_delivery = $2 ORDER BY id`,
+		[]any{unitID, true}, scanResident)
+	if err != nil {
+		return nil, s.translate("delivery recipients", err)
+	}
+	return list, nil
+}
