@@ -52,7 +52,7 @@ func (s *Server) listCourierParcels(ctx context.Context, in *listCourierParcelsI
 
 type deliverParcelInput struct {
 	IdempotencyHeader
-	TrackingNumber string `path:"tracking_number" minLength:"1" maxLength:"64" doc:"The tracking number of a parcel assigned to the caller."`
+	TrackingNumber string             `path:"tracking_number" minLength:"1" maxLength:"64" doc:"The tracking number of a parcel assigned to the caller."`
 	Body           *deliverParcelBody `required:"false"`
 }
 
