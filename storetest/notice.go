@@ -77,3 +77,41 @@ func testNotices(t *testing.T, open Opener) {
 	wantCode(t, err, doorman.ENOTFOUND)
 	f.verifyClean(t)
 }
+
+// testDeliverWithNote checks that a delivery and its note are one write:
+// a refused delivery writes no note, and the note is there with the entry.
+// Delivery recipients are the unit's residents who want delivery mail.
+func testDeliverWithNote(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	ps := f.newParcels(t, "DN-1")
+	_, err := f.s.DeliverParcel(f.ctx, f.carrier.ID, "DN-1", "\x00")
+	wantCode(t, err, doorman.EINVALID)
+	p, err := f.s.DeliverParcel(f.ctx, f.carrier.ID, "DN-1", " by the  door ")
+	must(t, err)
+	equal(t, "status", p.Status, doorman.ParcelDelivered)
+	notes, err := f.s.DeliveryNotes(f.ctx, f.building.ID, []string{ps[0].ID})
+	must(t, err)
+	equal(t, "note", notes[ps[0].ID], "by the door")
+	// A second delivery is refused and leaves the note as it was.
+	_, err = f.s.DeliverParcel(f.ctx, f.carrier.ID, "DN-1", "elsewhere")
+	wantCode(t, err, doorman.ECONFLICT)
+	notes, err = f.s.DeliveryNotes(f.ctx, f.building.ID, []string{ps[0].ID})
+	must(t, err)
+	equal(t, "note after a refused delivery", notes[ps[0].ID], "by the door")
+	_, err = f.s.DeliverParcel(f.ctx, f.carrier.ID, "NOPE", "")
+	wantCode(t, err, doorman.ENOTFOUND)
+
+	ana := &doorman.Resident{BuildingID: f.building.ID, UnitID: f.unit.ID, Name: "Ana", Email: "ana@example.org"}
+	bo := &doorman.Resident{BuildingID: f.building.ID, UnitID: f.unit.ID, Name: "Bo", Email: "bo@example.org"}
+	must(t, f.s.CreateResident(f.ctx, ana))
+	must(t, f.s.CreateResident(f.ctx, bo))
+	must(t, f.s.SetResidentPreferences(f.ctx, bo.ID, doorman.ResidentPreferences{NotifyEntry: true}))
+	other := f.newUnit(t, f.building.ID, "9Z")
+	must(t, f.s.CreateResident(f.ctx, &doorman.Resident{BuildingID: f.building.ID, UnitID: other.ID, Name: "Cy", Email: "cy@example.org"}))
+	rs, err := f.s.DeliveryRecipients(f.ctx, f.unit.ID)
+	must(t, err)
+	if len(rs) != 1 || rs[0].ID != ana.ID {
+		t.Fatalf("delivery recipients %v; want Ana only", show(rs))
+	}
+	f.verifyClean(t)
+}

@@ -65,7 +65,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Throttle", func(t *testing.T) { testThrottles(t, open) })
 	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
 	t.Run("ResidentLink", func(t *testing.T) { testResidentLinks(t, open) })
-	t.Run("Notice", func(t *testing.T) { testNotices(t, open) })
+	t.Run("Notice", func(t *testing.T) { testNotices(t, open); testDeliverWithNote(t, open) })
 	t.Run("TransparencyAndDeliveryNotes", func(t *testing.T) { testTransparency(t, open); testDeliveryNotes(t, open) })
 }
 
