@@ -16,10 +16,14 @@ const (
 	ReasonCourierInactive            = "courier_inactive"
 	ReasonBackgroundCheckExpired     = "background_check_expired"
 	ReasonCarrierNotAllowed          = "carrier_not_allowed"
-	ReasonOutsideDeliveryHours       = "outside_delivery_hours"
-	ReasonDoorLockedDown             = "door_locked_down"
-	ReasonRateLimited                = "rate_limited"
-	ReasonTooFarFromDoor             = "too_far_from_door"
+	// ReasonCarrierPendingNotice is given while the building's residents
+	// are being told about a newly allowed carrier: until the notices are
+	// queued and the building's notice period has passed.
+	ReasonCarrierPendingNotice = "carrier_pending_notice"
+	ReasonOutsideDeliveryHours = "outside_delivery_hours"
+	ReasonDoorLockedDown       = "door_locked_down"
+	ReasonRateLimited          = "rate_limited"
+	ReasonTooFarFromDoor       = "too_far_from_door"
 	// ReasonDoorOffline is given when the grant was committed but the door did
 	// not acknowledge the unlock within the command timeout.
 	ReasonDoorOffline = "door_offline"
@@ -34,7 +38,7 @@ var Reasons = []string{
 	ReasonUnknownParcel, ReasonParcelWrongCarrier, ReasonParcelNotForBuilding,
 	ReasonParcelNotAssignedToCourier, ReasonParcelNotOutForDelivery,
 	ReasonParcelAlreadyDelivered, ReasonCourierInactive, ReasonBackgroundCheckExpired,
-	ReasonCarrierNotAllowed, ReasonOutsideDeliveryHours, ReasonDoorLockedDown,
+	ReasonCarrierNotAllowed, ReasonCarrierPendingNotice, ReasonOutsideDeliveryHours, ReasonDoorLockedDown,
 	ReasonRateLimited, ReasonTooFarFromDoor,
 }
 

@@ -120,6 +120,7 @@ type Store interface {
 	DeliveryNoteStore
 	AlertStore
 	WebhookStore
+	NoticeStore
 	// Close releases the store's resources.
 	Close() error
 }

@@ -60,11 +60,12 @@ func (s *Service) load(ctx context.Context, courierID string, req doorman.Access
 	} else if err != nil {
 		return nil, err
 	}
-	if in.CarrierAllowed, err = s.store.CarrierAllowed(ctx, in.Door.BuildingID, in.Courier.CarrierID); err != nil {
-		return nil, err
-	} else if !in.CarrierAllowed {
+	if in.Allowance, err = s.store.CarrierAllowance(ctx, in.Door.BuildingID, in.Courier.CarrierID); doorman.ErrorCode(err) == doorman.ENOTFOUND {
 		return nil, unknownDoor()
+	} else if err != nil {
+		return nil, err
 	}
+	in.CarrierAllowed = true
 	if in.Building, err = s.store.Building(ctx, in.Door.BuildingID); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type Store interface {
 	Courier(ctx context.Context, id string) (*doorman.Courier, error)
 	Door(ctx context.Context, id string) (*doorman.Door, error)
 	Building(ctx context.Context, id string) (*doorman.Building, error)
-	CarrierAllowed(ctx context.Context, buildingID, carrierID string) (bool, error)
+	CarrierAllowance(ctx context.Context, buildingID, carrierID string) (*doorman.CarrierAllowance, error)
 	ParcelsByTracking(ctx context.Context, tracking []string) ([]*doorman.Parcel, error)
 	RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)

@@ -36,6 +36,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: store, parcel: "TN0001"}
 	b := &doorman.Building{Name: "B", Address: "1 Road", Timezone: "UTC"}
 	must(t, store.CreateBuilding(ctx, b))
+	must(t, store.SetNoticePeriod(ctx, b.ID, 0))
 	must(t, store.CreateUnits(ctx, []*doorman.Unit{{BuildingID: b.ID, Label: "1A"}}))
 	f.door = &doorman.Door{BuildingID: b.ID, Name: "Front", PulseMillis: 1000}
 	must(t, store.CreateDoor(ctx, f.door))

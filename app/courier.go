@@ -57,27 +57,7 @@ func (s *Carriers) CourierParcels(ctx context.Context, status string, page doorm
 // and the delivery. Returns ENOTFOUND (not the caller's parcel),
 // ECONFLICT.
 func (s *Carriers) DeliverParcel(ctx context.Context, tracking string) (*CourierParcel, error) {
-	p, err := require(ctx, couriersOnly)
-	if err != nil {
-		return nil, err
-	}
-	pa, err := s.store.ParcelByTracking(ctx, p.CarrierID, tracking)
-	if err != nil {
-		return nil, scoped(err, "Parcel")
-	} else if pa.CourierID != p.SubjectID {
-		return nil, notFound("Parcel")
-	}
-	// The store checks the transition (and refuses a second delivery) in
-	// the write itself.
-	pa, err = s.store.SetParcelStatus(ctx, p.CarrierID, pa.TrackingNumber, doorman.ParcelDelivered, "")
-	if err != nil {
-		return nil, scoped(err, "Parcel")
-	}
-	cp, err := s.newCourierView().parcel(ctx, pa)
-	if err != nil {
-		return nil, err
-	}
-	return &cp, nil
+	return s.DeliverParcelWithNote(ctx, tracking, "")
 }
 
 // courierView turns parcels into CourierParcels, looking each building and

@@ -12,6 +12,7 @@ import (
 type courierDoorStore interface {
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
 	doorman.DeliveryNoteStore
+	DeliverParcel(ctx context.Context, carrierID, tracking, note string) (*doorman.Parcel, error)
 }
 
 // CourierDoor is a door as a courier sees it: its name, its building and
@@ -108,10 +109,10 @@ func (s *Carriers) CourierDoor(ctx context.Context, doorID string) (*CourierDoor
 
 // DeliverParcelWithNote is DeliverParcel with a note of where the parcel
 // was left (doorman.CleanDeliveryNote; "" for none), kept for the
-// resident and the building's manager. A note that is not valid is
-// refused before anything is written (EINVALID). The note is written
-// right after the delivery, not in its transaction: should that write
-// fail, the delivery stands and the error is returned. Returns what
+// resident and the building's manager. The note is written in the same
+// store write as the delivery and its audit entry, so the delivery notice
+// produced from that entry always finds it. A note that is not valid is
+// refused before anything is written (EINVALID). Returns what
 // DeliverParcel returns.
 func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note string) (*CourierParcel, error) {
 	p, err := require(ctx, couriersOnly)
@@ -121,18 +122,20 @@ func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note str
 	if note, err = doorman.CleanDeliveryNote(note); err != nil {
 		return nil, err
 	}
-	cp, err := s.DeliverParcel(ctx, tracking)
-	if err != nil || note == "" {
-		return cp, err
+	pa, err := s.store.ParcelByTracking(ctx, p.CarrierID, tracking)
+	if err != nil {
+		return nil, scoped(err, "Parcel")
+	} else if pa.CourierID != p.SubjectID {
+		return nil, notFound("Parcel")
 	}
-	pa, err := s.store.ParcelByTracking(ctx, p.CarrierID, cp.TrackingNumber)
+	if pa, err = s.store.DeliverParcel(ctx, p.CarrierID, pa.TrackingNumber, note); err != nil {
+		return nil, scoped(err, "Parcel")
+	}
+	cp, err := s.newCourierView().parcel(ctx, pa)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SetDeliveryNote(ctx, pa.ID, note); err != nil {
-		return nil, err
-	}
-	return cp, nil
+	return &cp, nil
 }
 
 // DeliveryNotes returns where couriers left those of the building's

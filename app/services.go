@@ -21,6 +21,7 @@ type Services struct {
 	Devices     *Devices
 	Audit       *Audit
 	Residents   *Residents
+	Notices     *Notices
 
 	// Transparency runs the buildings' public transparency pages.
 	Transparency *Transparency
@@ -81,6 +82,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Devices:     devices,
 		Audit:       audit,
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
+		Notices:     NewNotices(store, ""),
 
 		Transparency: NewTransparency(store, auditKey),
 		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),

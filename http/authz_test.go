@@ -90,6 +90,9 @@ func authzCases(f *fixture) map[string]authzCase {
 		"allowCarrier": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
 			return request{Method: "PUT", Path: bA + "/carriers/" + f.carrierZ.ID}
 		}},
+		"setNoticePeriod": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "PUT", Path: bA + "/notice-period", Body: map[string]any{"seconds": 0}}
+		}},
 		"disallowCarrier": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
 			if err := f.store.AllowCarrier(ctxBG, f.buildingA.ID, f.carrierZ.ID); err != nil {
 				f.t.Fatal(err)

@@ -52,11 +52,21 @@ func (s *Server) listCourierParcels(ctx context.Context, in *listCourierParcelsI
 
 type deliverParcelInput struct {
 	IdempotencyHeader
-	TrackingNumber string `path:"tracking_number" minLength:"1" maxLength:"64" doc:"The tracking number of a parcel assigned to the caller."`
+	TrackingNumber string             `path:"tracking_number" minLength:"1" maxLength:"64" doc:"The tracking number of a parcel assigned to the caller."`
+	Body           *deliverParcelBody `required:"false"`
+}
+
+// deliverParcelBody is the optional body of a delivery.
+type deliverParcelBody struct {
+	Note string `json:"note,omitempty" maxLength:"200" doc:"Where the parcel was left (\"with the concierge\"), plain text, at most 200 characters; shown to the unit's residents and the building's manager, never to other couriers."`
 }
 
 func (s *Server) deliverParcel(ctx context.Context, in *deliverParcelInput) (*output[*app.CourierParcel], error) {
-	return answer(s.app.Carriers.DeliverParcel(ctx, in.TrackingNumber))
+	var note string
+	if in.Body != nil {
+		note = in.Body.Note
+	}
+	return answer(s.app.Carriers.DeliverParcelWithNote(ctx, in.TrackingNumber, note))
 }
 
 // seconds formats a wait in whole seconds, rounded up and at least 1, as

@@ -65,6 +65,8 @@ func (s *Server) routes() {
 		Roles: managers, Summary: "List the carriers a building allows"}, s.listAllowedCarriers)
 	register(s, route{ID: "allowCarrier", Method: put, Path: "/v1/buildings/{building_id}/carriers/{carrier_id}", Tag: tagBuildings, Status: none,
 		Roles: managers, Summary: "Allow a carrier", Doc: "Lets the carrier's couriers in. Allowing an allowed carrier changes nothing."}, s.allowCarrier)
+	register(s, route{ID: "setNoticePeriod", Method: put, Path: "/v1/buildings/{building_id}/notice-period", Tag: tagBuildings, Status: none,
+		Roles: managers, Summary: "Set the notice period", Doc: "A newly allowed carrier's couriers are refused with reason carrier_pending_notice until every resident was sent notice and this period has passed (default 7 days)."}, s.setNoticePeriod)
 	register(s, route{ID: "disallowCarrier", Method: del, Path: "/v1/buildings/{building_id}/carriers/{carrier_id}", Tag: tagBuildings, Status: none,
 		Roles: managers, Summary: "Stop allowing a carrier"}, s.disallowCarrier)
 	register(s, route{ID: "listBuildingParcels", Method: get, Path: "/v1/buildings/{building_id}/parcels", Tag: tagBuildings,

@@ -19,6 +19,10 @@ type Input struct {
 
 	// CarrierAllowed is whether the building allows the courier's carrier.
 	CarrierAllowed bool
+	// Allowance is the building's allowance of the carrier, which is
+	// active only once its residents were given notice
+	// (doorman.CarrierAllowance.Active). Nil skips the check.
+	Allowance *doorman.CarrierAllowance
 
 	// Scans are the scanned tracking numbers with what was found for each.
 	Scans []Scan
@@ -54,6 +58,8 @@ func Decide(in Input) doorman.Decision {
 		return doorman.Deny(doorman.ReasonBackgroundCheckExpired, "The courier's background check is not verified.")
 	case !in.CarrierAllowed:
 		return doorman.Deny(doorman.ReasonCarrierNotAllowed, "The building does not allow this carrier.")
+	case in.Allowance != nil && !in.Allowance.Active(in.Now):
+		return doorman.Deny(doorman.ReasonCarrierPendingNotice, pendingDetail(in.Allowance))
 	}
 	if d, ok := checkHours(in); !ok {
 		return d
@@ -118,4 +124,12 @@ func checkParcel(in Input, s Scan) doorman.Decision {
 		return doorman.Deny(doorman.ReasonParcelNotOutForDelivery, "Parcel "+s.TrackingNumber+" is "+p.Status+", not out for delivery.")
 	}
 	return doorman.Allow()
+}
+
+// pendingDetail says why an allowance is not active yet.
+func pendingDetail(a *doorman.CarrierAllowance) string {
+	if !a.NoticesDone() {
+		return "The building's residents have not yet been sent notice of this carrier."
+	}
+	return "The building's residents were given notice of this carrier; access starts at " + a.ActiveFrom().UTC().Format(time.RFC3339) + "."
 }

@@ -92,6 +92,34 @@ func TestDecide(t *testing.T) {
 		{"background check lapses right now", func(in *policy.Input) { now := in.Now; in.Courier.BackgroundCheckVerifiedUntil = &now }, doorman.ReasonBackgroundCheckExpired},
 		{"no background check", func(in *policy.Input) { in.Courier.BackgroundCheckVerifiedUntil = nil }, doorman.ReasonBackgroundCheckExpired},
 		{"carrier not allowed", func(in *policy.Input) { in.CarrierAllowed = false }, doorman.ReasonCarrierNotAllowed},
+		{"carrier allowed before notices existed", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{AllowedAt: in.Now, NoticePeriod: 7 * 24 * time.Hour, ResidentsOwed: 3}
+		}, ""},
+		{"carrier within its notice period", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(-time.Hour), NoticePeriod: 7 * 24 * time.Hour, ResidentsOwed: 3, NoticesQueued: 3}
+		}, doorman.ReasonCarrierPendingNotice},
+		{"carrier one microsecond before its notice period ends", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(-time.Hour + time.Microsecond), NoticePeriod: time.Hour, ResidentsOwed: 1, NoticesQueued: 1}
+		}, doorman.ReasonCarrierPendingNotice},
+		{"carrier active the instant its notice period ends", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(-time.Hour), NoticePeriod: time.Hour, ResidentsOwed: 1, NoticesQueued: 1}
+		}, ""},
+		{"carrier past its period but notices not queued", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(-30 * 24 * time.Hour), NoticePeriod: 0, ResidentsOwed: 2}
+		}, doorman.ReasonCarrierPendingNotice},
+		{"carrier with a zero period and notices queued", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now, ResidentsOwed: 2, NoticesQueued: 2}
+		}, ""},
+		{"zero period: a clock behind the allowance's does not refuse", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now.Add(time.Second), ResidentsOwed: 1, NoticesQueued: 1}
+		}, ""},
+		{"carrier at a building without residents, zero period", func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now}
+		}, ""},
+		{"carrier not allowed outranks pending notice", func(in *policy.Input) {
+			in.CarrierAllowed = false
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now, NoticePeriod: time.Hour}
+		}, doorman.ReasonCarrierNotAllowed},
 		{"outside hours", func(in *policy.Input) { in.Now = utc("2026-06-10T19:00:00Z") /* 21:00 in Berlin */ }, doorman.ReasonOutsideDeliveryHours},
 		{"inside hours by UTC but not by local time", func(in *policy.Input) { in.Now = utc("2026-06-10T06:30:00Z") /* 08:30 Berlin */ }, ""},
 		{"no window that weekday", func(in *policy.Input) { in.Now = utc("2026-06-11T12:00:00Z") /* Thursday */ }, doorman.ReasonOutsideDeliveryHours},
@@ -166,6 +194,9 @@ func TestDecideCoversEveryReason(t *testing.T) {
 		func(in *policy.Input) { in.Courier.Status = doorman.CourierInactive },
 		func(in *policy.Input) { in.Courier.BackgroundCheckVerifiedUntil = nil },
 		func(in *policy.Input) { in.CarrierAllowed = false },
+		func(in *policy.Input) {
+			in.Allowance = &doorman.CarrierAllowance{NoticeSource: "aud_1", AllowedAt: in.Now, NoticePeriod: time.Hour}
+		},
 		func(in *policy.Input) { in.Now = in.Now.Add(24 * time.Hour) },
 		func(in *policy.Input) { in.Door.LockedDown = true },
 		func(in *policy.Input) { in.Position = &doorman.Position{} },

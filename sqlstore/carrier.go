@@ -91,7 +91,14 @@ func (s *Store) AllowCarrier(ctx context.Context, buildingID, carrierID string) 
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		return s.appendAudit(tx, e)
+		if err := s.appendAudit(tx, e); err != nil {
+			return err
+		}
+		// The entry is what the residents' notices are produced from:
+		// access waits for them (doorman.CarrierAllowance.Active).
+		_, err = tx.Exec(`UPDATE building_carriers SET notice_source = $1 WHERE building_id = $2 AND carrier_id = $3`,
+			e.ID, buildingID, carrierID)
+		return err
 	})
 }
 

@@ -105,6 +105,12 @@ func (s *Store) ListParcels(ctx context.Context, f doorman.ParcelFilter, p doorm
 // parcel.delivered entry to the building's audit chain. Returns ENOTFOUND
 // (parcel, or a courier not of this carrier), EINVALID or ECONFLICT.
 func (s *Store) SetParcelStatus(ctx context.Context, carrierID, tracking, status, courierID string) (*doorman.Parcel, error) {
+	return s.setParcelStatus(ctx, carrierID, tracking, status, courierID, nil)
+}
+
+// setParcelStatus is SetParcelStatus; note, when not nil, is the delivery
+// note written with a delivery, in the same transaction.
+func (s *Store) setParcelStatus(ctx context.Context, carrierID, tracking, status, courierID string, note *string) (*doorman.Parcel, error) {
 	if !doorman.ValidParcelStatus(status) {
 		return nil, doorman.Errorf(doorman.EINVALID, "Unknown parcel status %q.", status)
 	}
@@ -143,6 +149,11 @@ func (s *Store) SetParcelStatus(ctx context.Context, carrierID, tracking, status
 		p.Status, p.UpdatedAt = status, now
 		if err := updateParcel(tx, p, old); err != nil {
 			return err
+		}
+		if delivered && note != nil {
+			if _, err := tx.Exec(`UPDATE parcels SET delivery_note = $1 WHERE id = $2`, nullString(*note), p.ID); err != nil {
+				return err
+			}
 		}
 		if delivered {
 			e.At, e.ParcelIDs = now, []string{p.ID}

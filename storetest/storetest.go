@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
 	t.Run("ResidentLink", func(t *testing.T) { testResidentLinks(t, open) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open) })
+	t.Run("Notice", func(t *testing.T) { testNotices(t, open); testDeliverWithNote(t, open) })
 	t.Run("TransparencyAndDeliveryNotes", func(t *testing.T) { testTransparency(t, open); testDeliveryNotes(t, open) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("Webhook", func(t *testing.T) { testWebhooks(t, open) })

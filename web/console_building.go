@@ -33,6 +33,7 @@ func (s *Server) consoleBuildingRoutes() {
 	s.mux.HandleFunc("POST /console/buildings/{id}/carriers", m(s.carrierAllow))
 	s.mux.HandleFunc("POST /console/buildings/{id}/carriers/{carrier}/disallow", m(s.carrierDisallow))
 	s.mux.HandleFunc("POST /console/buildings/{id}/hours", m(s.hoursUpdate))
+	s.mux.HandleFunc("POST /console/buildings/{id}/notice-period", m(s.noticePeriodUpdate))
 
 	s.consoleAccountRoutes()
 	s.consoleWebhookRoutes()
@@ -48,7 +49,8 @@ func (s *Server) consoleBuildingRoutes() {
 		"cb-lockdown-on":  "The door is locked down: every delivery access is refused from now on.",
 		"cb-lockdown-off": "The lockdown is lifted: deliveries may enter again.",
 		"cb-revoked":      "The device is revoked and shut out.",
-		"cb-allowed":      "The carrier may deliver here now.",
+		"cb-allowed":      "The carrier is allowed. Its couriers are let in once every resident was sent notice and the notice period is over.",
+		"cb-notice":       "The notice period is saved.",
 		"cb-disallowed":   "The carrier may no longer enter.",
 		"cb-hours":        "Delivery hours and distance are saved.",
 	})

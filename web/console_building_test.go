@@ -133,6 +133,7 @@ func (c *console) posts() map[string]url.Values {
 		b + "/carriers":                               {"carrier_id": {c.carrier.ID}},
 		b + "/carriers/" + c.carrier.ID + "/disallow": {},
 		b + "/hours":                                  {"monday": {"08:00-09:00"}, "max_distance": {"5"}},
+		b + "/notice-period":                          {"notice_days": {"3"}},
 	}
 }
 

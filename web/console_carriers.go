@@ -21,6 +21,11 @@ type carriersPage struct {
 	AnyHour     bool
 	MaxDistance string
 	Error       *formError
+	// Notices are the allowed carriers' notice states; NoticeDays is the
+	// notice period form, NoticeError its error.
+	Notices     []*app.CarrierNotice
+	NoticeDays  string
+	NoticeError *formError
 }
 
 // dayHours is one weekday of the hours form.
@@ -61,6 +66,15 @@ func (s *Server) renderCarriers(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, err)
 		return
 	}
+	var period time.Duration
+	if p.Notices, period, err = s.app.Notices.CarrierNotices(ctx, b.ID, s.now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.NoticeDays = strconv.FormatFloat(period.Hours()/24, 'f', -1, 64)
+	if form != nil && form.NoticeError != nil {
+		p.NoticeDays, p.NoticeError = form.NoticeDays, form.NoticeError
+	}
 	allowed := map[string]bool{}
 	for _, c := range p.Allowed {
 		allowed[c.ID] = true
@@ -70,7 +84,7 @@ func (s *Server) renderCarriers(w http.ResponseWriter, r *http.Request, status i
 			p.Others = append(p.Others, c)
 		}
 	}
-	if form != nil {
+	if form != nil && form.Hours != nil {
 		p.Hours, p.AnyHour, p.MaxDistance, p.Error = form.Hours, form.AnyHour, form.MaxDistance, form.Error
 	} else {
 		p.AnyHour = b.DeliveryHours == nil
@@ -150,6 +164,29 @@ func (s *Server) hoursUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, buildingPath(r.PathValue("id"), "carriers"), "cb-hours")
+}
+
+// noticePeriodUpdate sets the building's notice period, typed in days
+// (fractions allowed, 0 for none); the notice service checks its bounds.
+func (s *Server) noticePeriodUpdate(w http.ResponseWriter, r *http.Request) {
+	typed := strings.TrimSpace(r.PostFormValue("notice_days"))
+	form := &carriersPage{NoticeDays: typed}
+	days, err := strconv.ParseFloat(typed, 64)
+	if err != nil || days != days || days < 0 || days > 365 {
+		form.NoticeError = &formError{Message: "The notice period is a number of days from 0 to 365."}
+		s.renderCarriers(w, r, http.StatusUnprocessableEntity, form)
+		return
+	}
+	err = s.app.Notices.SetNoticePeriod(r.Context(), r.PathValue("id"), time.Duration(days*24*float64(time.Hour)))
+	if status, ferr, ok := s.refusal(r, err); ok {
+		form.NoticeError = ferr
+		s.renderCarriers(w, r, status, form)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, buildingPath(r.PathValue("id"), "carriers"), "cb-notice")
 }
 
 // parseWindows reads "08:00-12:00, 14:00-20:00" into windows (their times

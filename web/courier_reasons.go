@@ -19,6 +19,7 @@ var denialMessages = map[string]string{
 	doorman.ReasonCourierInactive:            "Your courier account is not active. Contact your carrier.",
 	doorman.ReasonBackgroundCheckExpired:     "Your background check has expired. Contact your carrier to renew it.",
 	doorman.ReasonCarrierNotAllowed:          "This building does not let your carrier's couriers in.",
+	doorman.ReasonCarrierPendingNotice:       "This building has only just allowed your carrier: its residents are being told first, and the door opens for your carrier once their notice period is over.",
 	doorman.ReasonOutsideDeliveryHours:       "The building does not take deliveries at this hour. Come back within its delivery hours.",
 	doorman.ReasonDoorLockedDown:             "The building's manager has locked this door. No deliveries can enter right now.",
 	doorman.ReasonTooFarFromDoor:             "You seem to be too far from this door. Stand at the door and try again.",

@@ -54,6 +54,7 @@ func newCourierSite(t *testing.T, opts ...access.Option) *courierSite {
 	s.allowed, s.stranger = &doorman.Carrier{Name: "Allowed"}, &doorman.Carrier{Name: "Stranger"}
 	for _, b := range []*doorman.Building{s.elm, s.oak} {
 		must(t, services.Buildings.CreateBuilding(sys, b))
+		must(t, services.Notices.SetNoticePeriod(sys, b.ID, 0))
 		_, err := services.Buildings.ImportUnits(sys, b.ID, []byte("label,floor\n1A,1\n"))
 		must(t, err)
 	}

@@ -207,6 +207,21 @@ func TestBrowserConsoleBuilding(t *testing.T) {
 	}
 	b.check(t, ctx, "console-carriers-error")
 
+	// Notice before access: with a two-day period, a newly allowed carrier
+	// is pending, and the page says which residents were told.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelector("#notice_days").value = "2"`)); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "form[action$='/notice-period'] button[type=submit]")
+	submit(t, ctx, "form[action$='/carriers'] button[type=submit]")
+	if got := text(t, ctx, "#allowed-carriers"); !strings.Contains(got, "Pending notice") || !strings.Contains(got, "Residents told") {
+		t.Fatalf("a newly allowed carrier: %q", got)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelectorAll("#allowed-carriers details").forEach(d => d.open = true)`)); err != nil {
+		t.Fatal(err)
+	}
+	b.check(t, ctx, "console-carriers-pending")
+
 	// The account: session expiry and setting up sign-in codes.
 	nav("/console/account")
 	if got := text(t, ctx, "#session-expiry"); !strings.Contains(got, "UTC") {

@@ -175,6 +175,9 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 	api(t, base, "POST", "/v1/buildings/"+other["id"].(string)+"/units", operator, map[string]any{"label": "1"}, 201)
 	carrier := api(t, base, "POST", "/v1/carriers", operator, map[string]any{"name": "Postal"}, 201)
 	cid := carrier["id"].(string)
+	for _, id := range []string{bid, other["id"].(string)} {
+		api(t, base, "PUT", "/v1/buildings/"+id+"/notice-period", operator, map[string]any{"seconds": 0}, 204)
+	}
 	api(t, base, "PUT", "/v1/buildings/"+bid+"/carriers/"+cid, operator, nil, 204)
 	api(t, base, "PUT", "/v1/buildings/"+other["id"].(string)+"/carriers/"+cid, operator, nil, 204)
 	key := api(t, base, "POST", "/v1/carriers/"+cid+"/api-keys", operator, map[string]any{"name": "e2e"}, 201)["token"].(string)

@@ -51,6 +51,7 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 			fmt.Fprintf(&csv, "%d%c,%d\n", floor, letter, floor)
 		}
 	}
+	var mapleUnits []*doorman.Unit
 	for _, b := range []*doorman.Building{s.Building, s.OtherBuilding} {
 		if err := services.Buildings.CreateBuilding(sys, b); err != nil {
 			return nil, fmt.Errorf("seed building: %w", err)
@@ -59,13 +60,12 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 		if err != nil {
 			return nil, fmt.Errorf("seed units: %w", err)
 		}
+		// The demo lets couriers in at once: no notice period.
+		if err := services.Notices.SetNoticePeriod(sys, b.ID, 0); err != nil {
+			return nil, fmt.Errorf("seed notice period: %w", err)
+		}
 		if b == s.Building {
-			for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chen Wei"} {
-				r := &doorman.Resident{BuildingID: b.ID, UnitID: units[(i+1)*5%15].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
-				if err := services.Buildings.CreateResident(sys, r); err != nil {
-					return nil, fmt.Errorf("seed resident: %w", err)
-				}
-			}
+			mapleUnits = units
 		}
 	}
 	invite, err := services.Accounts.CreateInvite(sys, s.Building.ID, DemoManagerEmail)
@@ -109,6 +109,15 @@ func seedDemo(ctx context.Context, services *app.Services, parcels int) (*Seeded
 			return nil, fmt.Errorf("seed courier: %w", err)
 		}
 		s.Couriers[c.courierID] = courier
+	}
+	// The residents move in after the carriers were allowed, so the demo's
+	// couriers are let in without waiting for the outbox to queue notices
+	// (residents who move in later are not owed one: doorman.CarrierAllowance).
+	for i, name := range []string{"Ana Ruiz", "Ben Okafor", "Chen Wei"} {
+		r := &doorman.Resident{BuildingID: s.Building.ID, UnitID: mapleUnits[(i+1)*5%15].ID, Name: name, Email: fmt.Sprintf("resident%d@example.org", i+1)}
+		if err := services.Buildings.CreateResident(sys, r); err != nil {
+			return nil, fmt.Errorf("seed resident: %w", err)
+		}
 	}
 
 	s.AllowedParcel, s.OtherBuildingPar, s.NotAllowedCarrier = "PP1000000001", "PP1000000002", "LR5000000001"

@@ -99,6 +99,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
 	m.wireWebhooks()
+	m.App.Notices = app.NewNotices(m.Store, m.Config.PublicURL)
+	m.App.Outbox.RegisterProducer(m.App.Notices.ProduceNotices)
+	m.App.Outbox.RegisterProducer(m.App.Notices.ProduceDeliveryNotices)
 	// Each checkpoint goes to the building's door devices as it is signed.
 	devices := m.App.Devices
 	m.auditLog.cp.OnPublish(func(ctx context.Context, cp *auditlog.Checkpoint) {
