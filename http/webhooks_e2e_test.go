@@ -18,10 +18,9 @@ import (
 // TestWebhookFromAccessRequest: a courier's access request through the API
 // writes its audit entry; the webhook producer turns that entry into one
 // message per subscribed endpoint (carrier X's with the courier, building
-// A's without; carrier Y's none), and the sender delivers each, signed,
-// to a real HTTP receiver. The outbox core (the table, cursor and worker
-// between producer and sender) is not on this branch: the test calls the
-// producer and the sender as the worker would.
+// A's without; carrier Y's none), which the outbox's dispatcher queues and
+// its worker delivers through the webhook sender, signed, to a real HTTP
+// receiver; a second pass sends nothing again.
 func TestWebhookFromAccessRequest(t *testing.T) {
 	f := newFixture(t)
 	var mu sync.Mutex
@@ -56,22 +55,34 @@ func TestWebhookFromAccessRequest(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Action != doorman.ActionAccessGranted {
 		t.Fatalf("latest entry: %+v, %v", entries, err)
 	}
-	msgs, err := wh.Produce(ctx, entries[0])
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("produced %d messages, %v", len(msgs), err)
+	outbox := app.NewOutbox(f.store, nil, nil)
+	outbox.RegisterProducer(wh.Produce)
+	outbox.RegisterSender(webhook.NewSender(f.store, guard, 0, nil, nil))
+	if n, err := outbox.Dispatch(ctx); err != nil || n != 2 {
+		t.Fatalf("dispatch queued %d messages, %v; want 2", n, err)
 	}
-	sender := webhook.NewSender(f.store, guard, 0, nil, nil)
-	for _, m := range msgs {
-		m.ID = doorman.NewID("msg") // the outbox gives each message its ID
-		if err := sender.Send(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+	if n, err := outbox.Deliver(ctx); err != nil || n != 2 {
+		t.Fatalf("delivered %d messages, %v; want 2", n, err)
+	}
+	if n, err := outbox.Dispatch(ctx); err != nil || n != 0 {
+		t.Fatalf("a second dispatch queued %d messages, %v", n, err)
+	}
+	if n, err := outbox.Deliver(ctx); err != nil || n != 0 {
+		t.Fatalf("a second delivery sent %d messages, %v", n, err)
 	}
 	if _, ok := got["/carrier-y"]; ok || len(got) != 2 {
 		t.Fatalf("receiver got %d calls (carrier Y's: %v)", len(got), ok)
 	}
+	sent, _, err := f.store.ListMessages(ctx, doorman.MessageFilter{Channel: doorman.ChannelWebhook, Status: doorman.MessageSent}, doorman.Page{})
+	if err != nil || len(sent) != 2 {
+		t.Fatalf("sent webhook messages: %d, %v", len(sent), err)
+	}
+	ids := map[string]bool{sent[0].ID: true, sent[1].ID: true}
 	for path, wantCourier := range map[string]string{"/carrier-x": f.courierX.ID, "/building-a": ""} {
 		h := headers[path]
+		if !ids[h.Get("webhook-id")] {
+			t.Fatalf("%s: webhook-id %q is not the outbox message's ID (%v): receivers drop duplicates by it", path, h.Get("webhook-id"), ids)
+		}
 		ts, _ := json.Number(h.Get("webhook-timestamp")).Int64()
 		sig, _ := webhook.Signature(secrets[path], h.Get("webhook-id"), ts, got[path])
 		if h.Get("webhook-signature") != sig || time.Since(time.Unix(ts, 0)) > time.Minute {
