@@ -455,6 +455,14 @@ func (g replayGuard) Use(jti string, until time.Time) (bool, error) {
 // event queue failed.
 func (a *Agent) StorageFault() bool { return a.storageFault.Load() }
 
+// DoorSensed reports the door's position as the sensor last told it, and
+// whether it has told it yet (the sensor is watched once Run started).
+func (a *Agent) DoorSensed() (open, known bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.doorOpen, a.doorKnown
+}
+
 // noteStorage records the outcome of a write to the replay log or the
 // event queue: an errStorage sets the storage fault, success clears it,
 // other errors (an invalid event) say nothing about the disk. A change

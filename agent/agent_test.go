@@ -126,13 +126,22 @@ func (e *Env) StopAgent() {
 	}
 }
 
-// WaitSynced waits for the agent's first time sync.
+// WaitSynced waits for the agent's first time sync and its first reading
+// of the door sensor.
 func (e *Env) WaitSynced(tb testing.TB) {
 	tb.Helper()
 	deadline := time.Now().Add(testWait)
 	for ok, _ := e.Agent.ClockSynced(); !ok; ok, _ = e.Agent.ClockSynced() {
 		if time.Now().After(deadline) {
 			tb.Fatal("agent never synced its clock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// And it watches its door: a change the test makes now is a change,
+	// not the position the door had when the agent started.
+	for _, known := e.Agent.DoorSensed(); !known; _, known = e.Agent.DoorSensed() {
+		if time.Now().After(deadline) {
+			tb.Fatal("agent never read its door sensor")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
