@@ -209,11 +209,15 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 	}
 	start(t, "doorman-agent", "run", "--data-dir", agentDir, "--log-level", "debug")
 
-	// The courier scans at the door until the device is online, then opens.
+	// The courier scans at the door until the device is online (connected,
+	// and its clock synced: until then it refuses every command with
+	// clock_unsynced), then opens.
 	var decision map[string]any
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		res = api(t, base, "POST", "/v1/courier/access-requests", courier, map[string]any{"door_id": did, "tracking_numbers": []string{"E2E-1"}}, 200)
-		if decision = res["decision"].(map[string]any); decision["reason"] != "door_offline" {
+		decision = res["decision"].(map[string]any)
+		detail, _ := decision["detail"].(string)
+		if decision["reason"] != "door_offline" && !strings.Contains(detail, "clock_unsynced") {
 			break
 		}
 	}
