@@ -213,7 +213,7 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 	// and its clock synced: until then it refuses every command with
 	// clock_unsynced), then opens.
 	var decision map[string]any
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		res = api(t, base, "POST", "/v1/courier/access-requests", courier, map[string]any{"door_id": did, "tracking_numbers": []string{"E2E-1"}}, 200)
 		decision = res["decision"].(map[string]any)
 		detail, _ := decision["detail"].(string)
