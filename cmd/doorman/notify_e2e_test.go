@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
+	"github.com/doorman-dev/doorman/internal/mailpit"
+	"github.com/doorman-dev/doorman/webhook"
+)
+
+// TestNotificationsEndToEnd: the demo with a real SMTP server (mailpit)
+// and a real webhook receiver. Each kind of notification, caused the way
+// people cause it, arrives: residents are told before a carrier is let
+// in (and the carrier's couriers only then get in), the unit's resident
+// is told of a delivery with where it was left (never by whom), the
+// manager is told of a forced door, and the building's webhook endpoint
+// receives the entry, signed.
+func TestNotificationsEndToEnd(t *testing.T) {
+	mp := mailpit.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := DefaultConfig()
+	cfg.HTTPAddr, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Mail.SMTPURL, cfg.Mail.From, cfg.Mail.Interval = "smtp://"+mp.SMTP, "Doorman <doorman@maple-court.example>", 100*time.Millisecond
+	cfg.WebhookAllowLoopback = true
+	d, err := StartDemo(ctx, cfg, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	base, st := d.Main.URL(), d.State
+
+	var mu sync.Mutex
+	var calls []*http.Request
+	var bodies [][]byte
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		calls, bodies = append(calls, r), append(bodies, b)
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	hook := api(t, base, "POST", "/v1/buildings/"+st.BuildingID+"/webhooks", d.Operator, map[string]any{
+		"url": recv.URL + "/doorman", "event_types": []string{doorman.WebhookAccessGranted}}, 201)
+	secret, _ := hook["secret"].(string)
+
+	// mailTo waits for a mail to addr whose text has every one of want.
+	mailTo := func(addr string, want ...string) *mailpit.Message {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			list, err := mp.Messages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range list {
+				if len(s.To) == 0 || !strings.EqualFold(s.To[0].Address, addr) {
+					continue
+				}
+				m, err := mp.Message(ctx, s.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ok := true
+				for _, w := range want {
+					ok = ok && strings.Contains(m.Text, w)
+				}
+				if ok {
+					return m
+				}
+			}
+		}
+		list, _ := mp.Messages(ctx)
+		for _, s := range list {
+			t.Logf("mail: %v %q", s.To, s.Subject)
+		}
+		entries, _, _ := d.Main.App.Audit.List(systemContext(ctx), app.AuditQuery{}, doorman.Page{Limit: 10})
+		for _, e := range entries {
+			t.Logf("audit: %s %s %s", e.Action, e.Reason, e.Detail)
+		}
+		t.Fatalf("no mail to %s saying %q", addr, want)
+		return nil
+	}
+
+	// LocalRunners is newly allowed at Maple Court: every resident is told
+	// who may enter, and Carol gets in once the notices are queued (the
+	// demo's notice period is 0).
+	carol := d.Tokens["lr-carol"]
+	api(t, base, "PUT", "/v1/buildings/"+st.BuildingID+"/carriers/"+st.CarrierIDs["lr-carol"], d.Operator, nil, 204)
+	for _, r := range []string{"resident1@example.org", "resident2@example.org", "resident3@example.org"} {
+		mailTo(r, "LocalRunners")
+	}
+	var decision map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		res := api(t, base, "POST", "/v1/courier/access-requests", carol, map[string]any{"door_id": st.DoorID, "tracking_numbers": []string{"LR5000000001"}}, 200)
+		if decision = res["decision"].(map[string]any); decision["reason"] != doorman.ReasonCarrierPendingNotice {
+			break
+		}
+	}
+	if decision["reason"] != "parcel_not_for_building" {
+		t.Fatalf("Carol after the notices: %v (her parcel is for the other building; the door is now hers to ask)", decision)
+	}
+
+	// The door is pushed open with no unlock: the manager is told.
+	d.Relay.SetOpen(true)
+	mailTo(DemoManagerEmail, "forced")
+	d.Relay.SetOpen(false)
+
+	// Alice opens the door and leaves PP1000000001 for unit 2B, where
+	// resident1 lives: told of the delivery and where it was left, never
+	// by whom.
+	res := api(t, base, "POST", "/v1/courier/access-requests", d.Tokens["pp-alice"], map[string]any{"door_id": st.DoorID, "tracking_numbers": []string{st.AllowedParcel}}, 200)
+	if res["decision"].(map[string]any)["allowed"] != true {
+		t.Fatalf("Alice was refused: %v", res)
+	}
+	api(t, base, "POST", "/v1/courier/parcels/"+st.AllowedParcel+"/delivery", d.Tokens["pp-alice"], map[string]any{"note": "with the concierge"}, 200)
+	m := mailTo("resident1@example.org", st.AllowedParcel, "with the concierge")
+	if strings.Contains(m.Text+m.HTML, "Alice") {
+		t.Fatalf("the delivery notice names the courier:\n%s", m.Text)
+	}
+
+	// The building's endpoint got Alice's entry, signed with its secret.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		n := len(calls)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no webhook call")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	r, body := calls[0], bodies[0]
+	var ts int64
+	json.Unmarshal([]byte(r.Header.Get("webhook-timestamp")), &ts)
+	sig, err := webhook.Signature(secret, r.Header.Get("webhook-id"), ts, body)
+	if err != nil || r.Header.Get("webhook-signature") != sig {
+		t.Fatalf("webhook signature %q, want %q (%v)", r.Header.Get("webhook-signature"), sig, err)
+	}
+	if !strings.Contains(string(body), doorman.WebhookAccessGranted) || strings.Contains(string(body), "courier_id") {
+		t.Fatalf("webhook body: %s", body)
+	}
+}
