@@ -22,6 +22,7 @@ type NoticeStore interface {
 	Parcel(ctx context.Context, id string) (*doorman.Parcel, error)
 	Unit(ctx context.Context, buildingID, id string) (*doorman.Unit, error)
 	DeliveryNotes(ctx context.Context, buildingID string, parcelIDs []string) (map[string]string, error)
+	DeliveryPhotoParcels(ctx context.Context, buildingID string, parcelIDs []string) (map[string]bool, error)
 	BuildingManagerEmails(ctx context.Context, buildingID string) ([]string, error)
 }
 
@@ -220,6 +221,7 @@ var deliveryHTML = template.Must(template.New("delivery").Parse(`<!doctype html>
 <html><body>
 <p>A parcel from {{.Carrier}} ({{.Tracking}}) for unit {{.Unit}} at {{.Building}} was delivered on {{.DeliveredAt}}.</p>
 {{if .LeftAt}}<p>Left: {{.LeftAt}}</p>{{end}}
+{{if .Photo}}<p>The courier took a photo of where the parcel was left: see it on {{.SeeEntries}}.</p>{{end}}
 <p>See your deliveries and the building's entries on {{.SeeEntries}}.</p>
 </body></html>`))
 
