@@ -91,3 +91,50 @@ func parseClock(s string) (int, error) {
 	}
 	return hh*60 + mm, nil
 }
+
+// ActionBuildingHoursWidened is the audit action written, in the same
+// transaction as the change, when a building's delivery hours come to
+// allow a time they did not (Widens); its detail holds the old and the
+// new hours. Residents are told the new hours (KindHoursNotice).
+const ActionBuildingHoursWidened = "building.hours_widened"
+
+// Widens reports whether the hours h allow some time of the week that old
+// did not. Nil hours allow any time. This is the one place that decides
+// whether residents are told of a change of hours.
+func (h *WeeklyHours) Widens(old *WeeklyHours) bool {
+	if old == nil {
+		return false
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		was := minutesOf(old, d)
+		now := minutesOf(h, d)
+		for m := range now {
+			if now[m] && !was[m] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// minutesOf returns which minutes of the weekday h allows (nil: all).
+func minutesOf(h *WeeklyHours, d time.Weekday) *[24 * 60]bool {
+	var out [24 * 60]bool
+	if h == nil {
+		for m := range out {
+			out[m] = true
+		}
+		return &out
+	}
+	for _, w := range h.Day(d) {
+		start, err1 := parseClock(w.Start)
+		end, err2 := parseClock(w.End)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		for m := max(start, 0); m < min(end, len(out)); m++ {
+			out[m] = true
+		}
+	}
+	return &out
+}

@@ -121,6 +121,7 @@ type Store interface {
 	AlertStore
 	WebhookStore
 	NoticeStore
+	DeliveryPhotoStore
 	// Close releases the store's resources.
 	Close() error
 }

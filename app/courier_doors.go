@@ -12,6 +12,7 @@ import (
 type courierDoorStore interface {
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
 	doorman.DeliveryNoteStore
+	doorman.DeliveryPhotoStore
 	DeliverParcel(ctx context.Context, carrierID, tracking, note string) (*doorman.Parcel, error)
 }
 
@@ -115,6 +116,17 @@ func (s *Carriers) CourierDoor(ctx context.Context, doorID string) (*CourierDoor
 // refused before anything is written (EINVALID). Returns what
 // DeliverParcel returns.
 func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note string) (*CourierParcel, error) {
+	return s.DeliverParcelWithPhoto(ctx, tracking, note, nil)
+}
+
+// DeliverParcelWithPhoto is DeliverParcelWithNote with a photo of where
+// the parcel was left (nil: none). The photo's type is found from its
+// bytes (doorman.SniffDeliveryPhoto); anything but a JPEG, PNG or WebP
+// image, or one over doorman.MaxDeliveryPhotoBytes, is EINVALID and
+// nothing is changed. The photo is stored before the parcel is marked
+// delivered, so the delivery notice knows of it. Returns ENOTFOUND (not
+// the caller's parcel), ECONFLICT, EINVALID.
+func (s *Carriers) DeliverParcelWithPhoto(ctx context.Context, tracking, note string, photo []byte) (*CourierParcel, error) {
 	p, err := require(ctx, couriersOnly)
 	if err != nil {
 		return nil, err
@@ -122,11 +134,23 @@ func (s *Carriers) DeliverParcelWithNote(ctx context.Context, tracking, note str
 	if note, err = doorman.CleanDeliveryNote(note); err != nil {
 		return nil, err
 	}
+	var contentType string
+	if photo != nil {
+		if contentType, err = doorman.SniffDeliveryPhoto(photo); err != nil {
+			return nil, err
+		}
+	}
 	pa, err := s.store.ParcelByTracking(ctx, p.CarrierID, tracking)
 	if err != nil {
 		return nil, scoped(err, "Parcel")
 	} else if pa.CourierID != p.SubjectID {
 		return nil, notFound("Parcel")
+	}
+	if photo != nil && pa.Status == doorman.ParcelOutForDelivery {
+		if err := s.store.PutDeliveryPhoto(ctx, &doorman.DeliveryPhoto{ParcelID: pa.ID, BuildingID: pa.BuildingID,
+			UnitID: pa.UnitID, ContentType: contentType, Data: photo}); err != nil {
+			return nil, scoped(err, "Parcel")
+		}
 	}
 	if pa, err = s.store.DeliverParcel(ctx, p.CarrierID, pa.TrackingNumber, note); err != nil {
 		return nil, scoped(err, "Parcel")
@@ -151,4 +175,25 @@ func (s *Carriers) DeliveryNotes(ctx context.Context, buildingID string, parcelI
 		return nil, err
 	}
 	return s.store.DeliveryNotes(ctx, b.ID, parcelIDs)
+}
+
+// DeliveryPhoto returns the photo taken when the parcel was delivered
+// (operators; managers of the building). Returns ENOTFOUND for a
+// building outside the caller's scope, a parcel of another building, or
+// a parcel without a photo, alike.
+func (s *Carriers) DeliveryPhoto(ctx context.Context, buildingID, parcelID string) (*doorman.DeliveryPhoto, error) {
+	if _, err := require(ctx, managers); err != nil {
+		return nil, err
+	}
+	b, err := s.building(ctx, buildingID, manageBuilding)
+	if err != nil {
+		return nil, err
+	}
+	ph, err := s.store.DeliveryPhoto(ctx, parcelID)
+	if err != nil {
+		return nil, scoped(err, "Photo")
+	} else if ph.BuildingID != b.ID {
+		return nil, notFound("Photo")
+	}
+	return ph, nil
 }

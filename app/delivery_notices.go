@@ -19,13 +19,17 @@ type DeliveryNoticeData struct {
 	Tracking    string `json:"tracking_number"`
 	DeliveredAt string `json:"delivered_at"`
 	LeftAt      string `json:"left_at,omitempty"`
-	SeeEntries  string `json:"see_entries"`
+	// Photo says the courier took a photo of where the parcel was left,
+	// which the resident page shows.
+	Photo      bool   `json:"photo,omitempty"`
+	SeeEntries string `json:"see_entries"`
 }
 
 // ProduceDeliveryNotices is the outbox producer of delivery notices: for a
 // parcel.delivered entry it gives one email to each resident of the
 // parcel's unit who wants delivery notices, saying which carrier, when
-// (the building's local time) and where the parcel was left.
+// (the building's local time), where the parcel was left and whether the
+// courier took a photo of it (shown on the resident page).
 func (s *Notices) ProduceDeliveryNotices(ctx context.Context, e *doorman.AuditEntry) ([]*doorman.Message, error) {
 	if e.Action != doorman.ActionParcelDelivered || e.BuildingID == "" {
 		return nil, nil
@@ -42,6 +46,10 @@ func (s *Notices) ProduceDeliveryNotices(ctx context.Context, e *doorman.AuditEn
 		loc = time.UTC
 	}
 	notes, err := st.DeliveryNotes(ctx, b.ID, e.ParcelIDs)
+	if err != nil {
+		return nil, err
+	}
+	photos, err := st.DeliveryPhotoParcels(ctx, b.ID, e.ParcelIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +82,7 @@ func (s *Notices) ProduceDeliveryNotices(ctx context.Context, e *doorman.AuditEn
 			continue
 		}
 		d := DeliveryNoticeData{Building: b.Name, Unit: u.Label, Carrier: c.Name, Tracking: p.TrackingNumber,
-			DeliveredAt: e.At.In(loc).Format("Monday 2 January 2006, 15:04 MST"), LeftAt: notes[p.ID], SeeEntries: s.residentURL}
+			DeliveredAt: e.At.In(loc).Format("Monday 2 January 2006, 15:04 MST"), LeftAt: notes[p.ID], Photo: photos[p.ID], SeeEntries: s.residentURL}
 		text, html, err := renderDeliveryNotice(d)
 		if err != nil {
 			return nil, err
@@ -102,6 +110,9 @@ func renderDeliveryNotice(d DeliveryNoticeData) (string, string, error) {
 	fmt.Fprintf(&t, "A parcel from %s (%s) for unit %s at %s was delivered on %s.\n", d.Carrier, d.Tracking, d.Unit, d.Building, d.DeliveredAt)
 	if d.LeftAt != "" {
 		fmt.Fprintf(&t, "Left: %s\n", d.LeftAt)
+	}
+	if d.Photo {
+		fmt.Fprintf(&t, "The courier took a photo of where the parcel was left: see it on %s.\n", d.SeeEntries)
 	}
 	fmt.Fprintf(&t, "\nSee your deliveries and the building's entries on %s.\n", d.SeeEntries)
 	var h strings.Builder

@@ -22,6 +22,7 @@ type NoticeStore interface {
 	Parcel(ctx context.Context, id string) (*doorman.Parcel, error)
 	Unit(ctx context.Context, buildingID, id string) (*doorman.Unit, error)
 	DeliveryNotes(ctx context.Context, buildingID string, parcelIDs []string) (map[string]string, error)
+	DeliveryPhotoParcels(ctx context.Context, buildingID string, parcelIDs []string) (map[string]bool, error)
 	BuildingManagerEmails(ctx context.Context, buildingID string) ([]string, error)
 }
 
@@ -71,7 +72,8 @@ var privacyPlain = []string{
 
 // ProduceNotices is the outbox producer of notices before access: for a
 // carrier.allowed or door.created entry it gives one email to every
-// resident of the building. It runs as the system principal; it reads
+// resident of the building; for a building.hours_widened entry, one
+// telling the new hours (access is not held back for it). It runs as the system principal; it reads
 // only, and queues nothing itself.
 func (s *Notices) ProduceNotices(ctx context.Context, e *doorman.AuditEntry) ([]*doorman.Message, error) {
 	var kind, change string
@@ -80,6 +82,8 @@ func (s *Notices) ProduceNotices(ctx context.Context, e *doorman.AuditEntry) ([]
 		kind = doorman.KindCarrierNotice
 	case doorman.ActionDoorCreated:
 		kind = doorman.KindDoorNotice
+	case doorman.ActionBuildingHoursWidened:
+		kind = doorman.KindHoursNotice
 	default:
 		return nil, nil
 	}
@@ -129,8 +133,31 @@ func (s *Notices) ProduceNotices(ctx context.Context, e *doorman.AuditEntry) ([]
 			d.Carriers = append(d.Carriers, c.Name)
 		}
 		change = "A new door, " + door.Name + ", at " + b.Name + " may now be opened for couriers."
+	case doorman.KindHoursNotice:
+		// The hours the entry recorded, not whatever they are by now.
+		var hours struct {
+			New *doorman.WeeklyHours `json:"new"`
+		}
+		if err := json.Unmarshal([]byte(e.Detail), &hours); err != nil {
+			return nil, fmt.Errorf("hours notice: the entry's detail: %w", err)
+		}
+		d.Hours = hoursLines(hours.New)
+		cs, err := s.store.AllowedCarriers(ctx, b.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			d.Carriers = append(d.Carriers, c.Name)
+		}
+		change = "Couriers may now be let into " + b.Name + " at more times: the delivery hours were widened."
 	}
 	d.Change = change
+	subject := "Before it starts: " + change
+	if kind == doorman.KindHoursNotice {
+		// Access is not held back for wider hours: this tells, it does not
+		// forewarn.
+		subject = "Delivery hours widened at " + b.Name
+	}
 	residents, err := s.allResidents(ctx, b.ID)
 	if err != nil || len(residents) == 0 {
 		return nil, err
@@ -152,7 +179,7 @@ func (s *Notices) ProduceNotices(ctx context.Context, e *doorman.AuditEntry) ([]
 			Target:     r.Email,
 			ResidentID: r.ID,
 			Kind:       kind,
-			Subject:    "Before it starts: " + change,
+			Subject:    subject,
 			Text:       text,
 			HTML:       html,
 			Payload:    payload,
@@ -220,6 +247,7 @@ var deliveryHTML = template.Must(template.New("delivery").Parse(`<!doctype html>
 <html><body>
 <p>A parcel from {{.Carrier}} ({{.Tracking}}) for unit {{.Unit}} at {{.Building}} was delivered on {{.DeliveredAt}}.</p>
 {{if .LeftAt}}<p>Left: {{.LeftAt}}</p>{{end}}
+{{if .Photo}}<p>The courier took a photo of where the parcel was left: see it on {{.SeeEntries}}.</p>{{end}}
 <p>See your deliveries and the building's entries on {{.SeeEntries}}.</p>
 </body></html>`))
 

@@ -22,6 +22,7 @@ type ResidentStore interface {
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
 	LatestAuditCheckpoint(ctx context.Context, chain string) (*doorman.AuditCheckpoint, error)
 	ListMessages(ctx context.Context, f doorman.MessageFilter, p doorman.Page) ([]*doorman.Message, string, error)
+	doorman.DeliveryPhotoStore
 }
 
 // Magic-link request limits. None lets an outsider keep a resident out:

@@ -30,11 +30,15 @@ type ResidentHome struct {
 
 // ResidentDelivery is a parcel addressed to the resident's unit.
 type ResidentDelivery struct {
+	// ParcelID names the parcel, for its photo.
+	ParcelID       string
 	TrackingNumber string
 	Carrier        string
 	Status         string
 	DeliveredAt    *time.Time
 	UpdatedAt      time.Time
+	// Photo says the courier took a photo of where the parcel was left.
+	Photo bool
 }
 
 // ResidentEntry is an entry at the resident's building as a resident sees
@@ -129,9 +133,17 @@ func (s *Residents) Home(ctx context.Context) (*ResidentHome, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(parcels))
+	for i, p := range parcels {
+		ids[i] = p.ID
+	}
+	photos, err := s.store.DeliveryPhotoParcels(ctx, b.ID, ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range parcels {
-		h.Deliveries = append(h.Deliveries, ResidentDelivery{TrackingNumber: p.TrackingNumber, Carrier: carrierName(p.CarrierID),
-			Status: p.Status, DeliveredAt: p.DeliveredAt, UpdatedAt: p.UpdatedAt})
+		h.Deliveries = append(h.Deliveries, ResidentDelivery{ParcelID: p.ID, TrackingNumber: p.TrackingNumber, Carrier: carrierName(p.CarrierID),
+			Status: p.Status, DeliveredAt: p.DeliveredAt, UpdatedAt: p.UpdatedAt, Photo: photos[p.ID]})
 	}
 
 	cp, err := s.store.LatestAuditCheckpoint(ctx, b.ID)
@@ -184,4 +196,21 @@ func weekHours(w *doorman.WeeklyHours) []DayHours {
 		out = append(out, DayHours{Day: d.String(), Windows: text})
 	}
 	return out
+}
+
+// DeliveryPhoto returns the photo taken when a parcel for the calling
+// resident's unit was delivered. Returns ENOTFOUND for a parcel of
+// another unit or building, or one without a photo, alike.
+func (s *Residents) DeliveryPhoto(ctx context.Context, parcelID string) (*doorman.DeliveryPhoto, error) {
+	r, err := s.me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ph, err := s.store.DeliveryPhoto(ctx, parcelID)
+	if err != nil {
+		return nil, scoped(err, "Photo")
+	} else if ph.BuildingID != r.BuildingID || ph.UnitID != r.UnitID {
+		return nil, notFound("Photo")
+	}
+	return ph, nil
 }

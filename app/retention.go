@@ -62,8 +62,8 @@ const (
 // RegisterHook adds what removes the named kind of personal data.
 //
 // New registers RetentionMessageBodies (the outbox's
-// ScrubMessagesBefore). HOOK (issue 9): RetentionDeliveryPhotos with the
-// photo store's DeleteDeliveryPhotosBefore once photos are merged.
+// ScrubMessagesBefore) and RetentionDeliveryPhotos (the store's
+// DeleteDeliveryPhotosBefore).
 func (s *Retention) RegisterHook(name string, h RetentionHook) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -73,6 +73,8 @@ func New(store doorman.Store, cfg Config) *Services {
 	// Sent messages keep who was told what and when; their bodies (names,
 	// addresses, notes) go with the building's retention period.
 	retention.RegisterHook(RetentionMessageBodies, store.ScrubMessagesBefore)
+	// Delivery photos show where a parcel was left at a resident's door.
+	retention.RegisterHook(RetentionDeliveryPhotos, store.DeleteDeliveryPhotosBefore)
 	return &Services{
 		Access:      cfg.Access,
 		Buildings:   NewBuildings(store, cfg.Now),

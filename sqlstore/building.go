@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -111,6 +112,7 @@ func (s *Store) UpdateBuilding(ctx context.Context, id string, upd doorman.Build
 		if upd.Timezone != nil {
 			b.Timezone = *upd.Timezone
 		}
+		oldHours := b.DeliveryHours
 		if upd.DeliveryHours != nil {
 			b.DeliveryHours = *upd.DeliveryHours
 		}
@@ -133,6 +135,22 @@ func (s *Store) UpdateBuilding(ctx context.Context, id string, upd doorman.Build
 		e.Detail = b.Name
 		if err := s.appendAudit(tx, e); err != nil {
 			return err
+		}
+		if b.DeliveryHours.Widens(oldHours) {
+			// Residents are told (app.Notices); the entry is the cause.
+			w := s.entry(ctx, doorman.ActionBuildingHoursWidened, id)
+			w.At = e.At
+			detail, err := json.Marshal(struct {
+				Old *doorman.WeeklyHours `json:"old"`
+				New *doorman.WeeklyHours `json:"new"`
+			}{oldHours, b.DeliveryHours})
+			if err != nil {
+				return err
+			}
+			w.Detail = string(detail)
+			if err := s.appendAudit(tx, w); err != nil {
+				return err
+			}
 		}
 		out = b
 		return nil

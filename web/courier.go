@@ -211,11 +211,15 @@ type courierDeliverData struct {
 }
 
 // courierDeliver marks one of the courier's parcels delivered, with where
-// it was left, and goes back to the page it came from.
+// it was left and, if one was taken, a photo, and goes back to the page
+// it came from.
 func (s *Server) courierDeliver(w http.ResponseWriter, r *http.Request) {
-	tracking, note := r.PostFormValue("tracking"), r.PostFormValue("note")
-	back := localPath(r.PostFormValue("back"), "/courier")
-	if _, err := s.app.Carriers.DeliverParcelWithNote(r.Context(), tracking, note); err != nil {
+	f, err := readDeliverForm(w, r)
+	tracking, note, back := f.Tracking, f.Note, localPath(f.Back, "/courier")
+	if err == nil {
+		_, err = s.app.Carriers.DeliverParcelWithPhoto(r.Context(), tracking, note, f.Photo)
+	}
+	if err != nil {
 		status, msg := s.errorStatus(r, err)
 		if doorman.ErrorReason(err) == doorman.ReasonParcelAlreadyDelivered {
 			msg = "This parcel is already marked delivered."

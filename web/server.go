@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.consoleInsightRoutes()
 	s.residentRoutes()
 	s.mailRoutes()
+	s.photoRoutes()
 	s.courierRoutes()
 	s.transparencyRoutes()
 	s.consoleAlertRoutes()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +89,14 @@ func TestBrowserCourierOpensDoor(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("note-"+d.State.AllowedParcel), note)); err != nil {
 		t.Fatal(err)
 	}
+	// With a photo of where it was left: a PNG, as the file picker gives it.
+	photo := filepath.Join(t.TempDir(), "door.png")
+	if err := os.WriteFile(photo, browserPNG, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("photo-"+d.State.AllowedParcel), []string{photo})); err != nil {
+		t.Fatal(err)
+	}
 	submit(t, ctx, "form.deliver button[type=submit]")
 	if got := text(t, ctx, ".notice"); !strings.Contains(got, "Marked delivered") {
 		t.Fatalf("after delivering: %q", got)
@@ -104,7 +114,42 @@ func TestBrowserCourierOpensDoor(t *testing.T) {
 	if err != nil || notes[p.ID] != note {
 		t.Fatalf("delivery note %q, %v; want %q", notes[p.ID], err, note)
 	}
+
+	// The unit's resident sees a link to the photo, and the photo; the
+	// building's manager sees it too.
+	link, err := d.Main.App.Residents.CreateLink(sys, DemoResidentEmail, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx := b.user(t)
+	if err := chromedp.Do(rctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	waitNewPage(t, rctx)
+	submit(t, rctx, "main form button[type=submit]")
+	photoPath := "/resident/deliveries/" + p.ID + "/photo"
+	if html, err := chromedp.Run(rctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); err != nil || !strings.Contains(html, photoPath) {
+		t.Fatalf("the resident page does not link the photo: %v", err)
+	}
+	b.check(t, rctx, "resident-delivery-photo")
+	imageAt := func(ctx context.Context, path string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+path)); err != nil {
+			t.Fatal(err)
+		}
+		if ct, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.contentType`)); err != nil || ct != "image/png" {
+			t.Fatalf("%s: %q, %v", path, ct, err)
+		}
+	}
+	imageAt(rctx, photoPath)
+	mctx := b.user(t)
+	signInManager(t, mctx, base, DemoManagerEmail, DemoManagerPassword)
+	imageAt(mctx, "/console/buildings/"+d.State.BuildingID+"/parcels/"+p.ID+"/photo")
 }
+
+// browserPNG is a 1×1 PNG.
+var browserPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
+	"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 // TestBrowserCourierSignInCode: a mistyped code is told plainly, and the
 // code form is accessible.

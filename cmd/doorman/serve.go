@@ -109,8 +109,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	duplicates.set(m.App.Devices)
 	m.App.Outbox.RegisterProducer(m.App.Alerts.Produce)
-	// HOOK (issue 9): register app.RetentionDeliveryPhotos on
-	// m.App.Retention once photos are merged.
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
