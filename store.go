@@ -121,6 +121,7 @@ type Store interface {
 	AlertStore
 	WebhookStore
 	NoticeStore
+	ReturnStore
 	// Close releases the store's resources.
 	Close() error
 }
