@@ -70,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("TransparencyAndDeliveryNotes", func(t *testing.T) { testTransparency(t, open); testDeliveryNotes(t, open) })
 	t.Run("Alerts", func(t *testing.T) { testAlerts(t, open) })
 	t.Run("Webhook", func(t *testing.T) { testWebhooks(t, open) })
+	t.Run("Returns", func(t *testing.T) { testReturns(t, open) })
 }
 
 // operator returns a context acting as the platform operator.
