@@ -109,6 +109,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	duplicates.set(m.App.Devices)
 	m.App.Outbox.RegisterProducer(m.App.Alerts.Produce)
+	m.App.Returns = app.NewReturns(m.Store, m.Config.PublicURL, nil, m.Logger)
+	m.App.Outbox.RegisterProducer(m.App.Returns.ProduceCollected)
+	m.App.Outbox.RegisterProducer(m.App.Returns.ProduceOverdue)
 	// HOOK (issue 9): register app.RetentionDeliveryPhotos on
 	// m.App.Retention once photos are merged.
 	if err := m.bootstrapOperator(ctx); err != nil {
@@ -127,10 +130,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}()
 		alerted := make(chan struct{})
 		go func() { defer close(alerted); m.runAlertJobs(events) }()
+		returned := make(chan struct{})
+		go func() { defer close(returned); m.runReturnSweep(events) }()
 		m.consumeEvents(events)
 		<-events.Done()
 		<-swept
 		<-alerted
+		<-returned
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
