@@ -151,11 +151,11 @@ type PendingReturn struct {
 	RegisteredAt   time.Time `json:"registered_at"`
 }
 
-// Pending lists the returns waiting for the calling courier's (or
-// carrier's) carrier at buildings that allow it. BuildingID, when not
-// "", keeps only that building's.
+// Pending lists the returns waiting for the calling courier's carrier at
+// buildings that allow it. BuildingID, when not "", keeps only that
+// building's.
 func (s *Returns) Pending(ctx context.Context, buildingID string) ([]*PendingReturn, error) {
-	p, err := require(ctx, []string{doorman.RoleCarrier, doorman.RoleCourier})
+	p, err := require(ctx, couriersOnly)
 	if err != nil {
 		return nil, err
 	}
