@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.residentRoutes()
 	s.mailRoutes()
 	s.courierRoutes()
+	s.returnRoutes()
 	s.transparencyRoutes()
 	s.consoleAlertRoutes()
 	s.operatorRoutes()
