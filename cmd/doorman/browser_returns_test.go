@@ -18,7 +18,7 @@ func TestBrowserReturns(t *testing.T) {
 	b := newBrowser(t)
 	d := startBrowserDemo(t)
 	base := d.Main.URL()
-	const tracking = "RET-PP-0001"
+	const tracking, second = "RET-PP-0001", "RET-PP-0002"
 
 	// The resident signs in with a magic link.
 	res := b.user(t)
@@ -58,14 +58,16 @@ func TestBrowserReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitNewPage(t, res)
-	if err := chromedp.Do(res,
-		chromedp.SendKeys(chromedp.ID("tracking"), tracking),
-		chromedp.SetValue(chromedp.ID("carrier"), d.State.CarrierIDs["pp-alice"]),
-		chromedp.Click(chromedp.ID("place-lobby")),
-	); err != nil {
-		t.Fatal(err)
+	for _, tn := range []string{second, tracking} {
+		if err := chromedp.Do(res,
+			chromedp.SendKeys(chromedp.ID("tracking"), tn),
+			chromedp.SetValue(chromedp.ID("carrier"), d.State.CarrierIDs["pp-alice"]),
+			chromedp.Click(chromedp.ID("place-lobby")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, res, "#return-form button[type=submit]")
 	}
-	submit(t, res, "#return-form button[type=submit]")
 	if got := text(t, res, "main"); !strings.Contains(got, tracking) || !strings.Contains(got, "Waiting for pickup") || !strings.Contains(got, "ParcelPost") {
 		t.Fatalf("the registered return is not shown:\n%s", got)
 	}
@@ -85,6 +87,17 @@ func TestBrowserReturns(t *testing.T) {
 		t.Fatalf("the door page lacks the return:\n%s", got)
 	}
 	b.check(t, ctx, "courier-door-returns")
+	// Collected meanwhile (through the API): the button then says so plainly.
+	api(t, base, "POST", "/v1/courier/returns/"+second+"/collection", d.Tokens["pp-alice"], nil, 200)
+	submit(t, ctx, "form[action='/courier/returns/collect']:has(input[value='"+second+"']) button[type=submit]")
+	if got := text(t, ctx, "main"); !strings.Contains(got, "already collected") {
+		t.Fatalf("a second collection shows:\n%s", got)
+	}
+	b.check(t, ctx, "courier-collect-error")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/courier/doors/"+d.State.DoorID)); err != nil {
+		t.Fatal(err)
+	}
+	waitNewPage(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("tracking"), tracking)); err != nil {
 		t.Fatal(err)
 	}
