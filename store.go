@@ -122,6 +122,7 @@ type Store interface {
 	WebhookStore
 	NoticeStore
 	DeliveryPhotoStore
+	ReturnStore
 	// Close releases the store's resources.
 	Close() error
 }

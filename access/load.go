@@ -73,6 +73,10 @@ func (s *Service) load(ctx context.Context, courierID string, req doorman.Access
 	if err != nil {
 		return nil, err
 	}
+	returns, err := s.store.ReturnsByTracking(ctx, tracking)
+	if err != nil {
+		return nil, err
+	}
 	for _, tn := range tracking {
 		sc := policy.Scan{TrackingNumber: tn}
 		for _, p := range parcels {
@@ -80,6 +84,18 @@ func (s *Service) load(ctx context.Context, courierID string, req doorman.Access
 				continue
 			} else if p.CarrierID == in.Courier.CarrierID {
 				sc.Parcel = p
+			} else {
+				sc.OtherCarrier = true
+			}
+		}
+		for _, r := range returns {
+			if r.TrackingNumber != tn {
+				continue
+			} else if r.CarrierID == in.Courier.CarrierID {
+				// Several buildings may hold one: the door's is the one.
+				if sc.Return == nil || r.BuildingID == in.Door.BuildingID {
+					sc.Return = r
+				}
 			} else {
 				sc.OtherCarrier = true
 			}

@@ -20,6 +20,7 @@ type Store interface {
 	Building(ctx context.Context, id string) (*doorman.Building, error)
 	CarrierAllowance(ctx context.Context, buildingID, carrierID string) (*doorman.CarrierAllowance, error)
 	ParcelsByTracking(ctx context.Context, tracking []string) ([]*doorman.Parcel, error)
+	ReturnsByTracking(ctx context.Context, tracking []string) ([]*doorman.Return, error)
 	RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error

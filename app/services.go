@@ -22,6 +22,7 @@ type Services struct {
 	Audit       *Audit
 	Residents   *Residents
 	Notices     *Notices
+	Returns     *Returns
 
 	// Transparency runs the buildings' public transparency pages.
 	Transparency *Transparency
@@ -85,6 +86,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		Audit:       audit,
 		Residents:   NewResidents(store, creds, cfg.Now, cfg.Logger),
 		Notices:     NewNotices(store, ""),
+		Returns:     NewReturns(store, "", cfg.Now, cfg.Logger),
 
 		Transparency: NewTransparency(store, auditKey),
 		Outbox:       NewOutbox(store, cfg.Now, cfg.Logger),

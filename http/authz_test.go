@@ -214,6 +214,13 @@ func authzCases(f *fixture) map[string]authzCase {
 			return request{Method: "POST", Path: "/v1/courier/parcels/" + tn + "/delivery"}
 		}},
 
+		"listCourierReturns": {roles: rolesCourier, allow: []string{pCourierX}, req: get("/v1/courier/returns")},
+		"collectReturn": {roles: rolesCourier, allow: []string{pCourierX}, req: func(f *fixture, _ string) request {
+			tn := fmt.Sprintf("R-%d", f.next())
+			f.registerReturn(f.carrierX.ID, tn)
+			return request{Method: "POST", Path: "/v1/courier/returns/" + tn + "/collection"}
+		}},
+
 		"listAudit":   {roles: rolesAll, allow: all, req: get("/v1/audit")},
 		"verifyAudit": {roles: rolesOperator, allow: []string{pOperator}, req: get("/v1/audit/verification")},
 		"getAuditCheckpoint": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {

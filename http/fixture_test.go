@@ -261,3 +261,20 @@ func (f *fixture) freshWebhook(owner doorman.WebhookFilter) *doorman.WebhookEndp
 	}
 	return e
 }
+
+// registerReturn registers a return of the carrier at building A, for a
+// new resident of unit A.
+func (f *fixture) registerReturn(carrierID, tracking string) *doorman.Return {
+	f.t.Helper()
+	ctx := context.Background()
+	res := &doorman.Resident{BuildingID: f.buildingA.ID, UnitID: f.unitA.ID, Name: "Ret", Email: fmt.Sprintf("ret-%d@example.org", f.next())}
+	if err := f.store.CreateResident(ctx, res); err != nil {
+		f.t.Fatal(err)
+	}
+	r := &doorman.Return{BuildingID: f.buildingA.ID, UnitID: f.unitA.ID, ResidentID: res.ID, CarrierID: carrierID,
+		TrackingNumber: tracking, Place: doorman.ReturnPlaceLobby}
+	if err := f.store.RegisterReturn(ctx, r); err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}

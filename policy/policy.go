@@ -37,9 +37,13 @@ type Scan struct {
 	// Parcel is the courier's carrier's parcel with this tracking number,
 	// or nil if that carrier has none.
 	Parcel *doorman.Parcel
-	// OtherCarrier is true when another carrier has a parcel with this
-	// tracking number.
+	// OtherCarrier is true when another carrier has a parcel, or a
+	// registered return, with this tracking number.
 	OtherCarrier bool
+	// Return is the courier's carrier's registered (uncollected) return
+	// with this tracking number, when it has no parcel with it: a return
+	// to pick up counts as a parcel to deliver, under the same checks.
+	Return *doorman.Return
 }
 
 // Decide returns whether the courier may pass the door. Conditions are
@@ -107,6 +111,9 @@ func checkDistance(in Input) (doorman.Decision, bool) {
 // checkParcel checks one scanned parcel.
 func checkParcel(in Input, s Scan) doorman.Decision {
 	p := s.Parcel
+	if p == nil && s.Return != nil {
+		return checkReturn(in, s)
+	}
 	switch {
 	case p == nil && s.OtherCarrier:
 		// The detail is the unknown parcel's: the courier is told
@@ -122,6 +129,19 @@ func checkParcel(in Input, s Scan) doorman.Decision {
 		return doorman.Deny(doorman.ReasonParcelAlreadyDelivered, "Parcel "+s.TrackingNumber+" was already delivered.")
 	case p.Status != doorman.ParcelOutForDelivery:
 		return doorman.Deny(doorman.ReasonParcelNotOutForDelivery, "Parcel "+s.TrackingNumber+" is "+p.Status+", not out for delivery.")
+	}
+	return doorman.Allow()
+}
+
+// checkReturn checks one scanned return to pick up: the reasons are a
+// parcel's, so a courier cannot tell a return from a parcel by probing.
+func checkReturn(in Input, s Scan) doorman.Decision {
+	r := s.Return
+	switch {
+	case r.CarrierID != in.Courier.CarrierID || r.Status != doorman.ReturnRegistered:
+		return doorman.Deny(doorman.ReasonUnknownParcel, "Parcel "+s.TrackingNumber+" is not known.")
+	case r.BuildingID != in.Door.BuildingID:
+		return doorman.Deny(doorman.ReasonParcelNotForBuilding, "Parcel "+s.TrackingNumber+" is not addressed to this building.")
 	}
 	return doorman.Allow()
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Webhook", func(t *testing.T) { testWebhooks(t, open) })
 	t.Run("DeliveryPhoto", func(t *testing.T) { testDeliveryPhotos(t, open) })
 	t.Run("HoursWidened", func(t *testing.T) { testHoursWidened(t, open) })
+	t.Run("Returns", func(t *testing.T) { testReturns(t, open) })
 }
 
 // operator returns a context acting as the platform operator.

@@ -100,6 +100,8 @@ type courierDoorData struct {
 	Delivered []app.CourierParcel
 	// Hours are the building's delivery hours (nil: at any hour).
 	Hours []publicDayHours
+	// Returns are the returns waiting for the courier's carrier here.
+	Returns []*app.PendingReturn
 }
 
 // courierResult is the answer shown in big letters.
@@ -121,6 +123,9 @@ func (s *Server) courierDoor(r *http.Request) (*courierDoorData, error) {
 		return nil, err
 	}
 	data := &courierDoorData{Door: door, Checked: map[string]bool{}, Hours: publicWeekHours(door.DeliveryHours)}
+	if data.Returns, err = s.app.Returns.Pending(r.Context(), door.Building.ID); err != nil {
+		return nil, err
+	}
 	for _, p := range all {
 		if p.Building.ID == door.Building.ID {
 			data.Parcels = append(data.Parcels, p)

@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	s.mailRoutes()
 	s.photoRoutes()
 	s.courierRoutes()
+	s.returnRoutes()
 	s.transparencyRoutes()
 	s.consoleAlertRoutes()
 	s.operatorRoutes()

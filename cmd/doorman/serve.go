@@ -109,6 +109,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	duplicates.set(m.App.Devices)
 	m.App.Outbox.RegisterProducer(m.App.Alerts.Produce)
+	m.App.Returns = app.NewReturns(m.Store, m.Config.PublicURL, nil, m.Logger)
+	m.App.Outbox.RegisterProducer(m.App.Returns.ProduceCollected)
+	m.App.Outbox.RegisterProducer(m.App.Returns.ProduceOverdue)
 	if err := m.bootstrapOperator(ctx); err != nil {
 		return err
 	}
@@ -125,10 +128,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}()
 		alerted := make(chan struct{})
 		go func() { defer close(alerted); m.runAlertJobs(events) }()
+		returned := make(chan struct{})
+		go func() { defer close(returned); m.runReturnSweep(events) }()
 		m.consumeEvents(events)
 		<-events.Done()
 		<-swept
 		<-alerted
+		<-returned
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
