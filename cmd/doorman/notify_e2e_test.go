@@ -128,6 +128,40 @@ func TestNotificationsEndToEnd(t *testing.T) {
 		t.Fatalf("the delivery notice names the courier:\n%s", m.Text)
 	}
 
+	// Ana (resident1, unit 2B) registers a return for ParcelPost; Alice
+	// collects it: Ana is told.
+	sys := systemContext(ctx)
+	residents, _, err := d.Main.App.Buildings.ListResidents(sys, st.BuildingID, doorman.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ana *doorman.Resident
+	for _, r := range residents {
+		if r.Email == "resident1@example.org" {
+			ana = r
+		}
+	}
+	anaCtx := doorman.NewContextWithPrincipal(ctx, &doorman.Principal{Role: doorman.RoleResident, SubjectID: ana.ID})
+	if _, err := d.Main.App.Returns.Register(anaCtx, app.ReturnInput{CarrierID: st.CarrierIDs["pp-alice"], TrackingNumber: "RET0000001", Place: "lobby"}); err != nil {
+		t.Fatal(err)
+	}
+	api(t, base, "POST", "/v1/courier/returns/RET0000001/collection", d.Tokens["pp-alice"], nil, 200)
+	mailTo("resident1@example.org", "RET0000001", "collected")
+
+	// The manager narrows the delivery hours (nobody is told), then widens
+	// them: every resident is told the new hours.
+	narrow := map[string]any{"start": "09:00", "end": "12:00"}
+	wide := map[string]any{"start": "07:00", "end": "21:00"}
+	week := func(w map[string]any) map[string]any {
+		return map[string]any{"monday": []any{w}, "tuesday": []any{w}, "wednesday": []any{w}, "thursday": []any{w},
+			"friday": []any{w}, "saturday": []any{w}, "sunday": []any{w}}
+	}
+	api(t, base, "PATCH", "/v1/buildings/"+st.BuildingID, d.Operator, map[string]any{"delivery_hours": week(narrow)}, 200)
+	api(t, base, "PATCH", "/v1/buildings/"+st.BuildingID, d.Operator, map[string]any{"delivery_hours": week(wide)}, 200)
+	for _, r := range []string{"resident1@example.org", "resident2@example.org", "resident3@example.org"} {
+		mailTo(r, "21:00")
+	}
+
 	// The building's endpoint got Alice's entry, signed with its secret.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		mu.Lock()
