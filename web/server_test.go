@@ -39,3 +39,28 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		t.Fatalf("a page request was ended by the shutdown: %q", got)
 	}
 }
+
+// TestLocalPathSendsNobodyElsewhere: a sign-in link's "next" brings the
+// user back to a page of this site, never to another one, however the
+// attacker spells it (browsers drop tabs and newlines and read a
+// backslash as a slash).
+func TestLocalPathSendsNobodyElsewhere(t *testing.T) {
+	for next, want := range map[string]string{
+		"/console/buildings/bld_1?tab=x": "/console/buildings/bld_1?tab=x",
+		"/courier/doors/dor_1":           "/courier/doors/dor_1",
+		"":                               "/fallback",
+		"https://evil.example/":          "/fallback",
+		"//evil.example":                 "/fallback",
+		"/\\evil.example":                "/fallback",
+		"/\t/evil.example":               "/fallback",
+		"/\n/evil.example":               "/fallback",
+		"/\r\n/evil.example":             "/fallback",
+		"/\x7f/evil.example":             "/fallback",
+		"evil.example":                   "/fallback",
+		"javascript:alert(1)":            "/fallback",
+	} {
+		if got := localPath(next, "/fallback"); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", next, got, want)
+		}
+	}
+}

@@ -90,9 +90,20 @@ func (s *Server) need(h http.HandlerFunc, roles ...string) http.HandlerFunc {
 }
 
 // localPath returns next if it is a path on this site, else fallback:
-// the sign-in pages' "next" may never send anyone elsewhere.
+// the sign-in pages' "next" may never send anyone elsewhere. Browsers
+// drop tabs and newlines from URLs and read a backslash as a slash, so
+// "/\t/evil.example" or "/\\evil.example" would become "//evil.example",
+// another site: any control character or backslash is refused.
 func localPath(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return fallback
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return fallback
+		}
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return fallback
 	}
 	return next
