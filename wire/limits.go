@@ -39,3 +39,10 @@ const (
 	// time sync must be tight rather than the window wide.
 	DefaultSkew = 2 * time.Second
 )
+
+// MaxOfflineWindow is the longest a door may keep accepting offline grants
+// after its last signed time sync: its building's setting, at most 30 days
+// (so that a door cut off for longer falls back to refusing, and its
+// clock's drift stays within what DefaultOfflineSkew covers for a good
+// crystal; see docs/offline.md).
+const MaxOfflineWindow = 30 * 24 * time.Hour

@@ -44,7 +44,8 @@ func (a *Ack) Validate() error {
 func validRejection(r string) bool {
 	switch r {
 	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
-		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault:
+		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault,
+		RejectOfflineDisabled, RejectSyncTooOld:
 		return true
 	}
 	return false
@@ -96,6 +97,14 @@ type Event struct {
 	JTI     string `json:"jti,omitempty"`
 	// Reason is the Reject* reason of a command_rejected event.
 	Reason string `json:"reason,omitempty"`
+	// Offline marks an unlock_executed or command_rejected event of the
+	// door's reader: an offline grant (JTI its token ID) rather than a
+	// command from the bus. CourierID and Parcels repeat the grant's
+	// courier and parcels digest (wire.ParcelsDigest), which the control
+	// plane checks against the grant it issued.
+	Offline   bool   `json:"offline,omitempty"`
+	CourierID string `json:"courier_id,omitempty"`
+	Parcels   string `json:"parcels,omitempty"`
 	// Detail is free text for people, at most MaxDetailLength bytes.
 	Detail string `json:"detail,omitempty"`
 	// Dropped counts events the device had to drop because its queue was
@@ -107,6 +116,12 @@ type Event struct {
 	// succeeded since the agent started; until one has, the device
 	// refuses every command (RejectClockUnsynced).
 	ClockSynced bool `json:"clock_synced,omitempty"`
+	// ClockSyncedAt is, in a heartbeat, the control plane's time at the
+	// device's last successful signed time sync (kept across restarts),
+	// and OfflineUntil the end of the offline window that sync gave
+	// (zero: offline grants are refused).
+	ClockSyncedAt time.Time `json:"clock_synced_at,omitzero"`
+	OfflineUntil  time.Time `json:"offline_until,omitzero"`
 	// StorageFault says, in a heartbeat, that the device's last attempt
 	// to write its replay log or event queue failed (a full disk): it
 	// refuses every command it cannot record (RejectStorageFault). Such a
@@ -136,7 +151,7 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Event needs a valid door ID.")
 	case e.At.IsZero():
 		return doorman.Errorf(doorman.EINVALID, "Event needs a time.")
-	case len(e.GrantID) > 64 || len(e.JTI) > 64:
+	case len(e.GrantID) > 64 || len(e.JTI) > 64 || len(e.CourierID) > 64 || len(e.Parcels) > 64:
 		return doorman.Errorf(doorman.EINVALID, "Event IDs are too long.")
 	case e.Reason != "" && !validRejection(e.Reason) && !(e.Kind == EventTamper && (e.Reason == AuditFork || e.Reason == AuditForged)):
 		return doorman.Errorf(doorman.EINVALID, "Unknown rejection reason.")
@@ -146,6 +161,8 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Dropped count must not be negative.")
 	case len(e.Sig) > maxSigLength:
 		return doorman.Errorf(doorman.EINVALID, "Event signature is too long.")
+	case e.Offline && e.Kind != EventUnlockExecuted && e.Kind != EventCommandRejected:
+		return doorman.Errorf(doorman.EINVALID, "Only unlock_executed and command_rejected events come from the reader.")
 	case e.AuditSize < 0 || (e.AuditSize > 0) != (e.AuditRoot != "") || (e.AuditSize > 0 && !e.AuditWitness):
 		return doorman.Errorf(doorman.EINVALID, "audit_size and audit_root go together, in a witness's heartbeat.")
 	}

@@ -21,6 +21,13 @@ const (
 	// event queue), typically because its disk is full; the relay never
 	// moves without them.
 	RejectStorageFault = "storage_fault"
+	// RejectOfflineDisabled: an offline grant was shown to a door whose
+	// building does not allow offline delivery (as its last signed time
+	// sync said), or to a device that has never synced.
+	RejectOfflineDisabled = "offline_disabled"
+	// RejectSyncTooOld: an offline grant was shown after the building's
+	// offline window since the door's last signed time sync had passed.
+	RejectSyncTooOld = "sync_too_old"
 )
 
 // Rejection is why a device refused a command. Verify returns it as the

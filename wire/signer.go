@@ -128,8 +128,19 @@ func (s *Signer) SignUnlock(u Unlock) (token string, cmd *Command, err error) {
 // for one door's time request, echoing its nonce so it cannot be replayed
 // to another request.
 func (s *Signer) SignTime(doorID, nonce string) (string, error) {
+	return s.SignTimeReply(doorID, nonce, 0)
+}
+
+// SignTimeReply is SignTime that also tells the door how long after this
+// sync it may accept offline grants (its building's offline delivery
+// setting; 0: it may not). The window rides on the signed time because
+// the door needs both together: it judges offline grants by the clock this
+// reply sets, and only while the window since this reply has not passed.
+func (s *Signer) SignTimeReply(doorID, nonce string, offline time.Duration) (string, error) {
 	if !ValidDoorID(doorID) || !validNonce(nonce) {
 		return "", doorman.Errorf(doorman.EINVALID, "Time request needs a valid door ID and nonce.")
+	} else if offline < 0 || offline > MaxOfflineWindow {
+		return "", doorman.Errorf(doorman.EINVALID, "The offline window must be between 0 and %s.", MaxOfflineWindow)
 	}
 	now := s.now().UTC()
 	t := paseto.NewToken()
@@ -139,6 +150,11 @@ func (s *Signer) SignTime(doorID, nonce string) (string, error) {
 	t.SetString(claimNonce, nonce)
 	if err := t.Set(claimNowMillis, now.UnixMilli()); err != nil {
 		return "", doorman.Errorf(doorman.EINTERNAL, "Could not sign the time reply.")
+	}
+	if offline > 0 {
+		if err := t.Set(claimOfflineMillis, offline.Milliseconds()); err != nil {
+			return "", doorman.Errorf(doorman.EINTERNAL, "Could not sign the time reply.")
+		}
 	}
 	t.SetFooter(s.footer)
 	return t.V4Sign(s.key, implicitTime), nil
@@ -155,6 +171,9 @@ const (
 	claimPulse     = "pulse_ms" // relay pulse, milliseconds
 	claimNonce     = "nonce"    // time request nonce
 	claimNowMillis = "now_ms"   // control plane time, Unix milliseconds
+	// claimOfflineMillis: how long after this time reply the door may
+	// accept offline grants, milliseconds (absent: not at all).
+	claimOfflineMillis = "offline_ms"
 )
 
 // tokenFooter is the JSON footer of every token: the signing key's ID.

@@ -149,26 +149,57 @@ func expired(cmd *Command, now time.Time) *Rejection {
 // token that is malformed, signed by an unknown key, badly signed, for
 // another door or for another request.
 func (v *Verifier) VerifyTime(token []byte, nonce string) (time.Time, error) {
+	r, err := v.VerifyTimeReply(token, nonce)
+	return r.Now, err
+}
+
+// TimeReply is a verified time reply.
+type TimeReply struct {
+	// Now is the control plane's time.
+	Now time.Time
+	// OfflineWindow is how long after Now the door may accept offline
+	// grants; 0 when its building does not allow offline delivery.
+	OfflineWindow time.Duration
+	// KeyID is the key that signed the reply.
+	KeyID string
+}
+
+// VerifyTimeReply is VerifyTime returning the whole reply.
+func (v *Verifier) VerifyTimeReply(token []byte, nonce string) (TimeReply, error) {
+	r, rej := v.verifyTime(token, nonce)
+	if rej != nil {
+		return TimeReply{}, rej
+	}
+	return r, nil
+}
+
+func (v *Verifier) verifyTime(token []byte, nonce string) (TimeReply, *Rejection) {
 	footer, pk, rej := v.open(token)
 	if rej != nil {
-		return time.Time{}, rej
+		return TimeReply{}, rej
 	}
 	t, err := paseto.NewParserWithoutExpiryCheck().ParseV4Public(pk, string(token), implicitTime)
 	if err != nil {
-		return time.Time{}, reject(RejectBadSignature, "signature does not verify with key %s", footer.KeyID)
+		return TimeReply{}, reject(RejectBadSignature, "signature does not verify with key %s", footer.KeyID)
 	}
 	var c timeClaims
 	if err := decodeStrict(t.ClaimsJSON(), &c); err != nil {
-		return time.Time{}, reject(RejectMalformed, "claims: %v", err)
+		return TimeReply{}, reject(RejectMalformed, "claims: %v", err)
 	}
 	if c.Audience != v.doorID {
-		return time.Time{}, reject(RejectWrongDoor, "time reply is for %s", c.Audience)
+		return TimeReply{}, reject(RejectWrongDoor, "time reply is for %s", c.Audience)
 	} else if c.Nonce != nonce || !validNonce(nonce) {
-		return time.Time{}, reject(RejectReplayed, "time reply answers another request")
+		return TimeReply{}, reject(RejectReplayed, "time reply answers another request")
 	} else if c.NowMillis <= 0 {
-		return time.Time{}, reject(RejectMalformed, "time reply carries no time")
+		return TimeReply{}, reject(RejectMalformed, "time reply carries no time")
+	} else if c.OfflineMillis < 0 || time.Duration(c.OfflineMillis)*time.Millisecond > MaxOfflineWindow {
+		return TimeReply{}, reject(RejectMalformed, "offline window %d ms out of range", c.OfflineMillis)
 	}
-	return time.UnixMilli(c.NowMillis).UTC(), nil
+	return TimeReply{
+		Now:           time.UnixMilli(c.NowMillis).UTC(),
+		OfflineWindow: time.Duration(c.OfflineMillis) * time.Millisecond,
+		KeyID:         footer.KeyID,
+	}, nil
 }
 
 // open checks size and shape, reads the footer and finds the pinned key.
@@ -238,6 +269,8 @@ type timeClaims struct {
 	IssuedAt  string `json:"iat"`
 	Nonce     string `json:"nonce"`
 	NowMillis int64  `json:"now_ms"`
+	// OfflineMillis is absent unless the building allows offline delivery.
+	OfflineMillis int64 `json:"offline_ms,omitempty"`
 }
 
 // validNonce reports whether s is an acceptable time request nonce.
