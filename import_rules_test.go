@@ -150,6 +150,11 @@ var importRules = map[string]importRule{
 		Module:     []string{"agent/relay"},
 		ThirdParty: []string{"periph.io/x/conn/v3", "periph.io/x/host/v3"},
 	},
+	// "Imports agent/relay and the standard library only. It must never
+	// import periph.io or any other hardware library".
+	"agent/relay/wiegand": {
+		Module: []string{"agent/relay"},
+	},
 	// "Imports the agent, agent/relay and agent/relay/gpio", and only the
 	// device binary imports it.
 	"agent/hardware": {
