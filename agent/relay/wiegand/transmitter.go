@@ -83,8 +83,8 @@ func (t *Transmitter) Frames() int {
 	return t.frames
 }
 
-// Pulse presents the credential once: it holds both lines idle for
-// FrameGap, so that whatever came before (a previous frame, noise while
+// Pulse presents the credential once: it sets both lines idle and holds
+// them so for FrameGap, so that whatever came before (a previous frame, noise while
 // the board booted) is over for the panel, then sends the frame, and
 // returns when the last bit is on the wire. A Pulse while a frame is on
 // the wire waits for it to end.
@@ -100,6 +100,9 @@ func (t *Transmitter) Pulse(d time.Duration) error {
 	defer t.mu.Unlock()
 	if t.closed {
 		return errors.New("wiegand: closed")
+	}
+	if err := t.idle(); err != nil {
+		return err
 	}
 	t.sleep.Sleep(FrameGap)
 	if err := t.send(); err != nil {
