@@ -145,9 +145,9 @@ var importRules = map[string]importRule{
 	// code."
 	"agent/relay": {},
 	// The one package that may import periph.io: "imports agent/relay,
-	// periph.io and the standard library".
+	// agent/relay/wiegand, periph.io and the standard library".
 	"agent/relay/gpio": {
-		Module:     []string{"agent/relay"},
+		Module:     []string{"agent/relay", "agent/relay/wiegand"},
 		ThirdParty: []string{"periph.io/x/conn/v3", "periph.io/x/host/v3"},
 	},
 	// "Imports agent/relay and the standard library only. It must never
