@@ -169,7 +169,7 @@ var importRules = map[string]importRule{
 	},
 	// The device binary "links no control-plane code".
 	"cmd/doorman-agent": {
-		Module: []string{".", "wire", "agent", "agent/hardware", "agent/relay", "internal/durable"},
+		Module: []string{".", "wire", "agent", "agent/hardware", "agent/relay", "agent/relay/wiegand", "internal/durable"},
 	},
 }
 
