@@ -148,7 +148,7 @@ func TestConfig_DocumentedWiegandExample(t *testing.T) {
 	want := hardware.Config{Driver: hardware.DriverWiegand, Wiegand: gpio.WiegandConfig{
 		Chip: "gpiochip0", D0Line: 23, D1Line: 24, Inverted: true,
 		Config:     wiegand.Config{Format: wiegand.Format26, Facility: 1, Card: 4242, PulseMicros: 50, IntervalMicros: 2000},
-		SensorLine: 27, TamperLine: 22,
+		SensorLine: -1, TamperLine: 22,
 	}}
 	if cfg != want {
 		t.Fatalf("documented example reads as %+v, want %+v", cfg, want)
