@@ -145,10 +145,15 @@ var importRules = map[string]importRule{
 	// code."
 	"agent/relay": {},
 	// The one package that may import periph.io: "imports agent/relay,
-	// periph.io and the standard library".
+	// agent/relay/wiegand, periph.io and the standard library".
 	"agent/relay/gpio": {
-		Module:     []string{"agent/relay"},
+		Module:     []string{"agent/relay", "agent/relay/wiegand"},
 		ThirdParty: []string{"periph.io/x/conn/v3", "periph.io/x/host/v3"},
+	},
+	// "Imports agent/relay and the standard library only. It must never
+	// import periph.io or any other hardware library".
+	"agent/relay/wiegand": {
+		Module: []string{"agent/relay"},
 	},
 	// "Imports the agent, agent/relay and agent/relay/gpio", and only the
 	// device binary imports it.
@@ -164,7 +169,7 @@ var importRules = map[string]importRule{
 	},
 	// The device binary "links no control-plane code".
 	"cmd/doorman-agent": {
-		Module: []string{".", "wire", "agent", "agent/hardware", "agent/relay", "internal/durable"},
+		Module: []string{".", "wire", "agent", "agent/hardware", "agent/relay", "agent/relay/wiegand", "internal/durable"},
 	},
 }
 

@@ -1,6 +1,7 @@
 // Package hardware opens the door hardware that hardware.json in the
 // device's data dir describes: the simulated relay (the default, also
-// when the file is absent) or the Linux GPIO driver of agent/relay/gpio.
+// when the file is absent), the Linux GPIO relay driver of
+// agent/relay/gpio, or its Wiegand output to an access-control panel.
 //
 // Only the device binary (cmd/doorman-agent) imports it, so that the GPIO
 // driver and periph.io are linked there and nowhere else: the agent

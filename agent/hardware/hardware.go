@@ -16,13 +16,17 @@ import (
 const (
 	DriverSim  = "sim"
 	DriverGPIO = "gpio"
+	// DriverWiegand presents a credential to the building's access-control
+	// panel on Wiegand D0/D1 instead of driving a strike relay.
+	DriverWiegand = "wiegand"
 )
 
 // Config selects and configures the relay driver: the contents of
 // hardware.json (agent.HardwareFile).
 type Config struct {
-	Driver string      `json:"driver"` // "sim" (default) or "gpio"
-	GPIO   gpio.Config `json:"gpio"`
+	Driver  string             `json:"driver"` // "sim" (default), "gpio" or "wiegand"
+	GPIO    gpio.Config        `json:"gpio"`
+	Wiegand gpio.WiegandConfig `json:"wiegand"`
 }
 
 // Driver is an opened relay driver: it drives the strike and reads the
@@ -61,7 +65,8 @@ func ReadConfig(dir string) (*Config, error) {
 	return cfg, nil
 }
 
-// Open opens the driver the configuration names and locks the strike.
+// Open opens the driver the configuration names and locks the strike (or,
+// for wiegand, sets the data lines idle).
 func (c *Config) Open() (Driver, error) {
 	switch c.Driver {
 	case DriverSim, "":
@@ -72,6 +77,12 @@ func (c *Config) Open() (Driver, error) {
 			return nil, err // not a nil *gpio.Driver in a non-nil Driver
 		}
 		return d, nil
+	case DriverWiegand:
+		d, err := gpio.OpenWiegand(c.Wiegand)
+		if err != nil {
+			return nil, err // not a nil *gpio.Wiegand in a non-nil Driver
+		}
+		return d, nil
 	}
-	return nil, fmt.Errorf("hardware: %s: unknown driver %q (sim or gpio)", agent.HardwareFile, c.Driver)
+	return nil, fmt.Errorf("hardware: %s: unknown driver %q (sim, gpio or wiegand)", agent.HardwareFile, c.Driver)
 }

@@ -4,6 +4,11 @@
 //
 //	doorman-agent enroll --server https://doorman.example --code CODE [--data-dir DIR]
 //	doorman-agent run [--data-dir DIR]
+//	doorman-agent wiegand frame|decode …
+//
+// hardware.json picks the door hardware: the simulated relay, a strike
+// relay on GPIO, or the Wiegand "virtual fob" output to the building's
+// access-control panel, whose frames "wiegand" prints and decodes.
 //
 // It links no control-plane code: no NATS server, no database driver (see
 // deps_test.go). It is the only program that links the GPIO driver
@@ -47,6 +52,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAgent(ctx, args[1:], stderr)
 	case "enroll":
 		err = enroll(ctx, args[1:], stdout)
+	case "wiegand":
+		err = wiegandCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "doorman-agent", agent.Version)
 	case "help", "-h", "--help":
@@ -69,10 +76,16 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   doorman-agent enroll --server URL --code CODE [--data-dir DIR] [--force]
   doorman-agent run [--data-dir DIR] [--log-level debug|info|warn|error]
+  doorman-agent wiegand frame [--data-dir DIR | --format 26|34 --facility FC --card N]
+  doorman-agent wiegand decode BITS
   doorman-agent version
 
 The data dir defaults to $DOORMAN_AGENT_DATA_DIR or `+DefaultDataDir+`.
-Relay hardware is read from DIR/hardware.json (simulated relay when absent).
+Relay hardware is read from DIR/hardware.json (simulated relay when absent):
+driver sim, gpio (a strike relay) or wiegand (a card presented to the
+building's access-control panel; see docs/device.md). "wiegand frame" prints
+the frame that driver sends, "decode" checks one captured off the lines;
+neither touches a GPIO line.
 `)
 }
 

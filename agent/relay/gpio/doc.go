@@ -9,6 +9,12 @@
 // must not drag GPIO code into the server. Only agent/hardware, which the
 // device binary alone imports, opens it.
 //
-// This package imports agent/relay, periph.io and the standard library; it
-// must never import the agent, the bus or any server code.
+// It also drives the Wiegand output of agent/relay/wiegand on two lines
+// (Wiegand, OpenWiegand): the virtual fob that presents Doorman's
+// credential to a building's existing access-control panel, with the same
+// door contact and tamper switch inputs as the relay driver.
+//
+// This package imports agent/relay, agent/relay/wiegand, periph.io and the
+// standard library; it must never import the agent, the bus or any server
+// code.
 package gpio

@@ -47,18 +47,27 @@ func New(cfg Config, pins Pins) (*Driver, error) {
 	if err := d.relay.Out(d.level(false)); err != nil {
 		return nil, fmt.Errorf("gpio: lock strike: %w", err)
 	}
+	if err := setInputs(d.sensor, d.tamper); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// setInputs makes the door sensor and tamper switch lines (either may be
+// nil) pulled-up inputs that report both edges.
+func setInputs(sensor, tamper periphgpio.PinIn) error {
 	for _, in := range []struct {
 		pin  periphgpio.PinIn
 		what string
-	}{{d.sensor, "door sensor"}, {d.tamper, "tamper switch"}} {
+	}{{sensor, "door sensor"}, {tamper, "tamper switch"}} {
 		if in.pin == nil {
 			continue
 		}
 		if err := in.pin.In(periphgpio.PullUp, periphgpio.BothEdges); err != nil {
-			return nil, fmt.Errorf("gpio: %s: %w", in.what, err)
+			return fmt.Errorf("gpio: %s: %w", in.what, err)
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // level is the relay line level for released or locked.

@@ -8,3 +8,8 @@ import "fmt"
 func Open(cfg Config) (*Driver, error) {
 	return nil, fmt.Errorf("gpio: GPIO needs Linux")
 }
+
+// OpenWiegand is only available on Linux.
+func OpenWiegand(cfg WiegandConfig) (*Wiegand, error) {
+	return nil, fmt.Errorf("wiegand: GPIO needs Linux")
+}
