@@ -49,6 +49,20 @@ type Config struct {
 	// FS is the file system of the replay log and the event queue; nil
 	// means the real one (OSFS). Tests give one that fills up.
 	FS FS
+	// Reader is the door's scanner, whose lines are judged as offline
+	// grants (see handleScan); nil: the device has none.
+	Reader Reader
+	// TrustRTC trusts the device's own clock (a battery-backed RTC) to
+	// judge offline grants after a restart, before the first signed time
+	// sync, as long as it is not behind the last sync the device
+	// remembers. Off, a door that restarts during an outage refuses
+	// offline grants until the link returns. Unlock commands always need
+	// a signed sync since the start.
+	TrustRTC bool
+	// OfflineSkew is how far either end of an offline grant's validity is
+	// stretched for the clock's error; 0 means wire.DefaultOfflineSkew, at
+	// most wire.MaxOfflineSkew.
+	OfflineSkew time.Duration
 	// Now is the device's own wall clock; nil means time.Now. Tests use it
 	// to simulate a device whose clock is off or is stepped. Once synced,
 	// the agent measures elapsed time on Go's monotonic clock instead.
@@ -87,6 +101,7 @@ type Agent struct {
 	replayFailed atomic.Bool   // the replay log's last write failed (read by handleCommand)
 	beatWake     chan struct{} // asks for a heartbeat now (the device's state changed)
 	witness      *witness      // nil: enrolled without an audit key, witnesses nothing
+	syncs        *syncStore    // the last signed time sync, kept across restarts
 }
 
 // Reconnect backoff: the first retry after reconnectWait, doubling with
@@ -140,6 +155,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = DefaultQueueLimit
 	}
+	if cfg.OfflineSkew < 0 || cfg.OfflineSkew > wire.MaxOfflineSkew {
+		return nil, fmt.Errorf("agent: offline skew must be between 0 and %s", wire.MaxOfflineSkew)
+	}
 	id, err := LoadIdentity(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -151,6 +169,9 @@ func New(cfg Config) (*Agent, error) {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second
 	}
 	if a.witness, err = openWitness(cfg.DataDir, id); err != nil {
+		return nil, err
+	}
+	if a.syncs, err = openSyncStore(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	// The replay log forgets by the synced clock only (see ReplayStore).
@@ -292,6 +313,10 @@ func (a *Agent) Run(ctx context.Context) error {
 				a.report(&wire.Event{Kind: wire.EventTamper, Detail: "door sensor failed: " + err.Error()})
 			}
 		}()
+	}
+	if a.cfg.Reader != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.readScans(ctx, a.cfg.Reader) }()
 	}
 	if a.cfg.Tamper != nil {
 		wg.Add(1)
@@ -547,8 +572,9 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.J
 			continue
 		}
 		off, synced := a.clock.Offset()
+		st := a.syncs.get()
 		hb := &wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(),
-			ClockSynced: synced, StorageFault: a.storageFault.Load()}
+			ClockSynced: synced, StorageFault: a.storageFault.Load(), ClockSyncedAt: st.SyncedAt, OfflineUntil: st.until()}
 		if size, root, ok := a.AuditWitnessed(); ok {
 			hb.AuditWitness, hb.AuditSize = true, size
 			if size > 0 {

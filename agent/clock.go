@@ -123,7 +123,8 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	if err != nil {
 		return err
 	}
-	server, err := a.verifier.VerifyTime(msg.Data, nonce)
+	reply, err := a.verifier.VerifyTimeReply(msg.Data, nonce)
+	server := reply.Now
 	if err != nil {
 		a.log.Warn("time reply refused", "err", err)
 		return err
@@ -135,6 +136,9 @@ func (a *Agent) syncTime(ctx context.Context, nc *nats.Conn) error {
 	// The reply was signed somewhere within the round trip: assume the
 	// middle, which errs by at most half of it.
 	a.clock.set(server.Add(rtt/2), t1)
+	if err := a.syncs.set(syncState{SyncedAt: server.Add(rtt / 2).UTC(), OfflineWindow: reply.OfflineWindow.Milliseconds()}); err != nil {
+		a.log.Warn("last time sync not kept on disk", "err", err)
+	}
 	off, _ := a.clock.Offset()
 	a.log.Debug("clock synced", "offset", off, "rtt", rtt)
 	return nil

@@ -3,7 +3,7 @@
 // unlock commands from the bus and pulses the strike relay.
 //
 //	doorman-agent enroll --server https://doorman.example --code CODE [--data-dir DIR]
-//	doorman-agent run [--data-dir DIR]
+//	doorman-agent run [--data-dir DIR] [--reader PATH|-] [--trust-rtc] [--offline-skew D]
 //	doorman-agent wiegand frame|decode …
 //
 // hardware.json picks the door hardware: the simulated relay, a strike
@@ -29,6 +29,7 @@ import (
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
 	"github.com/doorman-dev/doorman/agent/hardware"
+	"github.com/doorman-dev/doorman/wire"
 )
 
 // DefaultDataDir is where the agent keeps its identity and state.
@@ -37,11 +38,12 @@ const DefaultDataDir = "/var/lib/doorman-agent"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Run runs the command line args and returns the exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Run runs the command line args and returns the exit code; stdin is the
+// door's reader under run --reader -.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -49,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "run":
-		err = runAgent(ctx, args[1:], stderr)
+		err = runAgent(ctx, args[1:], stdin, stderr)
 	case "enroll":
 		err = enroll(ctx, args[1:], stdout)
 	case "wiegand":
@@ -76,6 +78,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
   doorman-agent enroll --server URL --code CODE [--data-dir DIR] [--force]
   doorman-agent run [--data-dir DIR] [--log-level debug|info|warn|error]
+                    [--reader PATH|-] [--trust-rtc] [--offline-skew DURATION]
   doorman-agent wiegand frame [--data-dir DIR | --format 26|34 --facility FC --card N]
   doorman-agent wiegand decode BITS
   doorman-agent version
@@ -86,6 +89,11 @@ driver sim, gpio (a strike relay) or wiegand (a card presented to the
 building's access-control panel; see docs/device.md). "wiegand frame" prints
 the frame that driver sends, "decode" checks one captured off the lines;
 neither touches a GPIO line.
+
+--reader names the door's QR/barcode scanner (a line-oriented device such as
+/dev/ttyACM0, or - for standard input): each line it reads is judged as an
+offline grant, which opens the door when the control plane is unreachable
+(docs/offline.md).
 `)
 }
 
@@ -107,13 +115,27 @@ func dataDirFlag(fs *flag.FlagSet) *string {
 }
 
 // runAgent serves until ctx ends.
-func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
+func runAgent(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := dataDirFlag(fs)
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	reader := fs.String("reader", "", "the door's QR/barcode reader: a line-oriented device path (e.g. /dev/ttyACM0), or - for standard input; none by default")
+	trustRTC := fs.Bool("trust-rtc", false, "trust the device's battery-backed clock for offline grants before the first time sync since boot")
+	skew := fs.Duration("offline-skew", wire.DefaultOfflineSkew, "clock error tolerated at either end of an offline grant's validity (at most "+wire.MaxOfflineSkew.String()+")")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("run takes no arguments, got %q", fs.Arg(0))
+	}
+	var scanner agent.Reader
+	switch *reader {
+	case "":
+	case "-":
+		scanner = agent.StreamReader{R: stdin}
+	default:
+		scanner = agent.DeviceReader(*reader)
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -125,7 +147,10 @@ func runAgent(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer hw.Close()
-	a, err := agent.New(agent.Config{DataDir: *dir, Relay: hw, Sensor: hw, Tamper: hw, Logger: log})
+	a, err := agent.New(agent.Config{
+		DataDir: *dir, Relay: hw, Sensor: hw, Tamper: hw, Logger: log,
+		Reader: scanner, TrustRTC: *trustRTC, OfflineSkew: *skew,
+	})
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func TestEnrollAndRun(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	if code := Run(context.Background(), []string{"enroll", "--server", srv.URL, "--code", "CODE-1234-ABCD", "--data-dir", dir}, &out, &errOut); code != 0 {
+	if code := Run(context.Background(), []string{"enroll", "--server", srv.URL, "--code", "CODE-1234-ABCD", "--data-dir", dir}, nil, &out, &errOut); code != 0 {
 		t.Fatalf("enroll exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), door) {
@@ -59,7 +59,14 @@ func TestEnrollAndRun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- Run(ctx, []string{"run", "--data-dir", dir}, io.Discard, io.Discard) }()
+	// The door's reader is standard input, left open: the agent must
+	// still stop when asked.
+	scanIn, scans := io.Pipe()
+	defer scans.Close()
+	var logs lockedBuffer
+	go func() {
+		done <- Run(ctx, []string{"run", "--data-dir", dir, "--reader", "-"}, scanIn, io.Discard, &logs)
+	}()
 	tok, _, _ := signer.SignUnlock(wire.Unlock{DoorID: door, GrantID: "gnt_e2e"})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -74,13 +81,63 @@ func TestEnrollAndRun(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A line on the reader is judged (here: noise, refused and logged).
+	if _, err := io.WriteString(scans, "not a grant\n"); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(logs.String(), "scan refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the scan was not judged; log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("run exit %d", code)
 	}
-	if code := Run(context.Background(), []string{"bogus"}, io.Discard, io.Discard); code != 2 {
+	if code := Run(context.Background(), []string{"bogus"}, nil, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("unknown command exit %d", code)
 	}
+}
+
+// TestRunRefusesBadFlags: a skew beyond the limit or a stray argument stops
+// run with a clear message before anything starts.
+func TestRunRefusesBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--offline-skew", "10m"}, "offline skew must be between"},
+		{[]string{"run", "--offline-skew", "-1s"}, "offline skew must be between"},
+		{[]string{"run", "extra"}, "run takes no arguments"},
+	} {
+		var errOut bytes.Buffer
+		args := append(tc.args, "--data-dir", t.TempDir())
+		if tc.args[1] == "extra" {
+			args = append([]string{"run", "--data-dir", t.TempDir()}, "extra")
+		}
+		if code := Run(context.Background(), args, nil, io.Discard, &errOut); code != 1 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want 1 and %q", args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the agent's logger and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // enrolledDevices is the stand-in's record of the device it enrolled, which

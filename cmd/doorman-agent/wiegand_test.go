@@ -27,7 +27,7 @@ func TestWiegandFrame(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if code := Run(context.Background(), tc.args, &out, &errOut); code != 0 {
+			if code := Run(context.Background(), tc.args, nil, &out, &errOut); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
 			if !strings.Contains(out.String(), tc.want) {
@@ -48,7 +48,7 @@ func TestWiegandFrame(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if code := Run(context.Background(), tc.args, &out, &errOut); code != 1 {
+			if code := Run(context.Background(), tc.args, nil, &out, &errOut); code != 1 {
 				t.Fatalf("exit %d, want 1", code)
 			}
 			if !strings.Contains(errOut.String(), tc.want) {
