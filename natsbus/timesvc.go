@@ -27,7 +27,7 @@ func (b *Bus) serveTime() error {
 			b.log.Warn("malformed time request", "door", doorID, "err", err)
 			return
 		}
-		token, err := b.cfg.Signer.SignTime(doorID, req.Nonce)
+		token, err := b.signer().SignTime(doorID, req.Nonce)
 		if err != nil {
 			return
 		}
