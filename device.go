@@ -94,6 +94,11 @@ const (
 	// The audit entry stays: it is the record; the kept row is only the
 	// key that makes recording idempotent.
 	DeviceEventRetention = 3 * DeviceEventMaxAge
+	// OfflineActivityLag is how long after it happened an event must have
+	// reached the control plane to count as offline activity: events of a
+	// connected device arrive within a second or so, and its heartbeat
+	// every minute shows the link is up.
+	OfflineActivityLag = time.Minute
 )
 
 // DeviceEvent is something a device reported. ID is the device's own unique
@@ -114,6 +119,13 @@ type DeviceEvent struct {
 	// StorageFault is a heartbeat's report that the device could not write
 	// its records (see Door.StorageFault).
 	StorageFault bool `json:"storage_fault,omitempty"`
+	// ClockSyncedAt and OfflineUntil are a heartbeat's report of the
+	// device's last signed time sync and of the end of the offline window
+	// it gave (see Door.ClockSyncedAt); zero when it has none.
+	ClockSyncedAt time.Time `json:"clock_synced_at,omitzero"`
+	OfflineUntil  time.Time `json:"offline_until,omitzero"`
+	// RecordedAt is when the store recorded the event (listings only).
+	RecordedAt time.Time `json:"recorded_at,omitzero"`
 	// AuditWitness says, in a heartbeat, that the device witnesses its
 	// building's audit chain, and AuditSize and AuditRoot are the size and
 	// root hash of the checkpoint of it the device keeps (see
@@ -168,6 +180,13 @@ type DeviceStore interface {
 	// device is bound to another door or was revoked at or before the
 	// event's time.
 	RecordDeviceEvent(ctx context.Context, e *DeviceEvent) (recorded bool, err error)
+	// OfflineActivity lists what a door's devices did while the door's
+	// link was down: its kept events that reached the store at least
+	// OfflineActivityLag after they happened (held in the device's queue
+	// until the link returned), newest first; the cursor continues with
+	// older ones. Heartbeats are not kept, so never listed. Returns
+	// EINVALID for a cursor it did not hand out.
+	OfflineActivity(ctx context.Context, doorID string, p Page) ([]*DeviceEvent, string, error)
 	// ChainEventCounts appends, in each building's chain, the counts of
 	// its device event windows that have closed (one entry each), as the
 	// building's next event would, for buildings that have gone silent

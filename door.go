@@ -36,6 +36,15 @@ type Door struct {
 	// (storage_fault), so the door stays shut until that is fixed.
 	StorageFault bool `json:"storage_fault" doc:"Whether the door's device, by its latest heartbeat, could not write its records (typically a full disk); it refuses every command it cannot record (storage_fault)."`
 
+	// ClockSyncedAt and OfflineGrantsUntil are what the door's device said
+	// in its latest heartbeat about its time: the control plane's time at
+	// its last signed time sync (kept by the device across restarts), and
+	// until when that sync lets it accept offline grants, by the
+	// building's offline window. Nil before any report, and when the
+	// device has never synced or its building allows no offline delivery.
+	ClockSyncedAt      *time.Time `json:"clock_synced_at,omitempty" doc:"The control plane's time at the door's device's last signed time sync, as its latest heartbeat said (kept by the device across restarts). Absent until the device reports one."`
+	OfflineGrantsUntil *time.Time `json:"offline_grants_until,omitempty" doc:"Until when the door's device accepts offline grants from its reader, by its latest heartbeat: its last time sync plus the building's offline window. Absent when it accepts none (never synced, or offline delivery off when it last synced)."`
+
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -33,6 +33,7 @@ type BuildingStore interface {
 	CreateDoor(ctx context.Context, d *doorman.Door) error
 	ListDoors(ctx context.Context, buildingID string, p doorman.Page) ([]*doorman.Door, string, error)
 	UpdateDoor(ctx context.Context, id string, upd doorman.DoorUpdate) (*doorman.Door, error)
+	OfflineActivity(ctx context.Context, doorID string, p doorman.Page) ([]*doorman.DeviceEvent, string, error)
 
 	ListAudit(ctx context.Context, f doorman.AuditFilter, p doorman.Page) ([]*doorman.AuditEntry, string, error)
 }

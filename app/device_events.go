@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
@@ -46,6 +47,7 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	if err != nil {
 		return err
 	}
+	synced, until := syncReport(ev.ClockSyncedAt, ev.OfflineUntil, s.now())
 	if _, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
 		ID:       ev.ID,
 		DeviceID: p.SubjectID,
@@ -56,11 +58,13 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		Reason:   ev.Reason,
 		Detail:   ev.Detail,
 		// The device's state a heartbeat reports, shown in door status.
-		ClockSynced:  ev.ClockSynced,
-		StorageFault: ev.StorageFault,
-		AuditWitness: ev.AuditWitness,
-		AuditSize:    ev.AuditSize,
-		AuditRoot:    root,
+		ClockSynced:   ev.ClockSynced,
+		StorageFault:  ev.StorageFault,
+		ClockSyncedAt: synced,
+		OfflineUntil:  until,
+		AuditWitness:  ev.AuditWitness,
+		AuditSize:     ev.AuditSize,
+		AuditRoot:     root,
 	}); err != nil {
 		return err
 	}
@@ -137,4 +141,18 @@ func (s *Devices) verifyEvent(ctx context.Context, deviceID string, ev *wire.Eve
 		return doorman.Errorf(doorman.EFORBIDDEN, "The event is not signed by the device that reports it.")
 	}
 	return nil
+}
+
+// syncReport is what a heartbeat's time-sync report is taken for: a sync
+// claimed ahead of now (beyond the event skew) or an offline window longer
+// than the protocol allows cannot be true, so such a report counts as no
+// sync rather than showing a door as fresher than it is.
+func syncReport(synced, until, now time.Time) (time.Time, time.Time) {
+	if synced.IsZero() || synced.After(now.Add(doorman.DeviceEventMaxSkew)) {
+		return time.Time{}, time.Time{}
+	}
+	if until.Before(synced) || until.Sub(synced) > wire.MaxOfflineWindow {
+		until = time.Time{}
+	}
+	return synced, until
 }

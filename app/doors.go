@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -11,10 +12,30 @@ import (
 type Door struct {
 	doorman.Door
 	Online bool `json:"online" doc:"Whether the door's device reported within the last 150 seconds (devices send a heartbeat every minute); see last_seen_at."`
+	// OfflineSince is, for a door whose device is not online, when it was
+	// last heard of; nil when online or never seen.
+	OfflineSince *time.Time `json:"offline_since,omitempty" doc:"For a door whose device is not online: when it last reported, the start of the outage as far as the control plane can tell. Absent when online or never seen."`
+	// ClockSyncAgeSeconds is how long ago, now, the device's last signed
+	// time sync was (by its latest heartbeat); nil when it reported none.
+	ClockSyncAgeSeconds *int64 `json:"clock_sync_age_seconds,omitempty" doc:"How long ago, in whole seconds, the door's device last synced its clock with the control plane, by its latest heartbeat (see clock_synced_at). Absent when it reported no sync."`
+	// AcceptsOfflineGrants says whether, by its latest heartbeat, the
+	// door's device accepts offline grants now (offline_grants_until is
+	// ahead).
+	AcceptsOfflineGrants bool `json:"accepts_offline_grants" doc:"Whether, by its latest heartbeat, the door's device accepts offline grants now: its last time sync allowed them and offline_grants_until has not passed."`
 }
 
 func (s *Buildings) doorView(d *doorman.Door) *Door {
-	return &Door{Door: *d, Online: d.Online(s.now())}
+	now := s.now()
+	v := &Door{Door: *d, Online: d.Online(now)}
+	if !v.Online && d.LastSeenAt != nil {
+		v.OfflineSince = d.LastSeenAt
+	}
+	if d.ClockSyncedAt != nil {
+		age := max(int64(now.Sub(*d.ClockSyncedAt)/time.Second), 0)
+		v.ClockSyncAgeSeconds = &age
+	}
+	v.AcceptsOfflineGrants = d.OfflineGrantsUntil != nil && now.Before(*d.OfflineGrantsUntil)
+	return v
 }
 
 // CreateDoor adds a door to a building the caller manages; PulseMillis 0

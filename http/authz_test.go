@@ -142,6 +142,10 @@ func authzCases(f *fixture) map[string]authzCase {
 			return request{Method: "DELETE", Path: bA + "/doors/" + f.doorA2.ID + "/lockdown"}
 		}},
 
+		"listOfflineActivity": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
+			return request{Method: "GET", Path: bA + "/doors/" + f.doorA.ID + "/offline-activity"}
+		}},
+
 		"createEnrollment": {roles: rolesManagers, allow: opA, req: func(f *fixture, _ string) request {
 			return request{Method: "POST", Path: bA + "/doors/" + f.doorA2.ID + "/enrollments"}
 		}},

@@ -73,3 +73,12 @@ func (s *Server) startLockdown(ctx context.Context, in *DoorIDInput) (*output[*a
 func (s *Server) endLockdown(ctx context.Context, in *DoorIDInput) (*output[*app.Door], error) {
 	return answer(s.app.Buildings.SetLockdown(ctx, in.BuildingID, in.DoorID, false))
 }
+
+type offlineActivityInput struct {
+	DoorIDInput
+	PageParams
+}
+
+func (s *Server) offlineActivity(ctx context.Context, in *offlineActivityInput) (*output[Page[*app.OfflineEvent]], error) {
+	return page(s.app.Buildings.OfflineActivity(ctx, in.BuildingID, in.DoorID, in.page()))
+}

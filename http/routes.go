@@ -106,6 +106,9 @@ func (s *Server) routes() {
 		Roles: managers, Summary: "Lock a door down", Doc: "Refuses every delivery access at once, also grants not yet used."}, s.startLockdown)
 	register(s, route{ID: "endLockdown", Method: del, Path: "/v1/buildings/{building_id}/doors/{door_id}/lockdown", Tag: tagDoors,
 		Roles: managers, Summary: "Lift a door's lockdown"}, s.endLockdown)
+	register(s, route{ID: "listOfflineActivity", Method: get, Path: "/v1/buildings/{building_id}/doors/{door_id}/offline-activity", Tag: tagDoors,
+		Roles: managers, Summary: "What a door did while offline",
+		Doc: "The events the door's device queued while its link was down and delivered once it returned (at least a minute late), newest first: openings by offline grant at the door's reader, refusals with their reason, the door's own openings and closings. The door's status (`offline_since`, `clock_synced_at`, `clock_sync_age_seconds`, `accepts_offline_grants`) is on the door."}, s.offlineActivity)
 
 	// Door devices.
 	register(s, route{ID: "createEnrollment", Method: post, Path: "/v1/buildings/{building_id}/doors/{door_id}/enrollments", Tag: tagDevices, Status: created,

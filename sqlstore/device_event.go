@@ -190,9 +190,10 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		if active && believed && e.Kind == doorman.EventHeartbeat {
 			// The door shows the device's state as its latest heartbeat
 			// said; a heartbeat delivered late does not overwrite it.
-			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, storage_fault = $2, device_status_at = $3
+			if _, err := tx.Exec(`UPDATE doors SET clock_synced = $1, storage_fault = $2, device_status_at = $3,
+				clock_synced_at = $5, offline_grants_until = $6
 				WHERE id = $4 AND (device_status_at IS NULL OR device_status_at <= $3)`,
-				e.ClockSynced, e.StorageFault, micros(at), e.DoorID); err != nil {
+				e.ClockSynced, e.StorageFault, micros(at), e.DoorID, nullTime(e.ClockSyncedAt), nullTime(e.OfflineUntil)); err != nil {
 				return err
 			}
 			// The largest checkpoint the door's device witnessed (size 0:

@@ -8,18 +8,20 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
-const doorColumns = `id, building_id, name, latitude, longitude, pulse_millis, locked_down, last_seen_at, created_at, updated_at, clock_synced, storage_fault`
+const doorColumns = `id, building_id, name, latitude, longitude, pulse_millis, locked_down, last_seen_at, created_at, updated_at, clock_synced, storage_fault, clock_synced_at, offline_grants_until`
 
 func scanDoor(sc scanner) (*doorman.Door, error) {
 	var d doorman.Door
 	var lat, lng sql.NullFloat64
-	var seen sql.NullInt64
+	var seen, synced, until sql.NullInt64
 	var created, updated int64
-	if err := sc.Scan(&d.ID, &d.BuildingID, &d.Name, &lat, &lng, &d.PulseMillis, &d.LockedDown, &seen, &created, &updated, &d.ClockSynced, &d.StorageFault); err != nil {
+	if err := sc.Scan(&d.ID, &d.BuildingID, &d.Name, &lat, &lng, &d.PulseMillis, &d.LockedDown, &seen, &created, &updated, &d.ClockSynced, &d.StorageFault,
+		&synced, &until); err != nil {
 		return nil, err
 	}
 	d.Latitude, d.Longitude = floatPtr(lat), floatPtr(lng)
 	d.LastSeenAt = timePtr(seen)
+	d.ClockSyncedAt, d.OfflineGrantsUntil = timePtr(synced), timePtr(until)
 	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &d, nil
 }
@@ -43,9 +45,9 @@ func (s *Store) CreateDoor(ctx context.Context, d *doorman.Door) error {
 		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, d.BuildingID); err != nil {
 			return notFoundIf(err, "Building")
 		}
-		if _, err := tx.Exec(`INSERT INTO doors (`+doorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
+		if _, err := tx.Exec(`INSERT INTO doors (`+doorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)`,
 			id, d.BuildingID, d.Name, nullFloat(d.Latitude), nullFloat(d.Longitude), d.PulseMillis, d.LockedDown,
-			nullMicros(d.LastSeenAt), micros(now), d.ClockSynced, d.StorageFault); err != nil {
+			nullMicros(d.LastSeenAt), micros(now), d.ClockSynced, d.StorageFault, nullMicros(d.ClockSyncedAt), nullMicros(d.OfflineGrantsUntil)); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, e)

@@ -118,3 +118,11 @@ func decodeIDs(s string) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// nullTime is t in microseconds, or NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}

@@ -73,6 +73,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeliveryPhoto", func(t *testing.T) { testDeliveryPhotos(t, open) })
 	t.Run("HoursWidened", func(t *testing.T) { testHoursWidened(t, open) })
 	t.Run("Returns", func(t *testing.T) { testReturns(t, open) })
+	t.Run("OfflineStatus", func(t *testing.T) { testOfflineStatus(t, open) })
 }
 
 // operator returns a context acting as the platform operator.
