@@ -18,11 +18,17 @@ import (
 type doorsPage struct {
 	Building *doorman.Building
 	Doors    []*app.DoorState
+	// Offline is each door's latest offline activity, by door ID.
+	Offline  map[string][]*app.OfflineEvent
 	Devices  []deviceRow
 	DoorName string
 	Error    *formError
 	Now      time.Time
 }
+
+// offlineActivityShown is how many of a door's latest offline events its
+// card shows.
+const offlineActivityShown = 10
 
 // deviceRow is a device with the name of its door.
 type deviceRow struct {
@@ -47,8 +53,13 @@ func (s *Server) renderDoors(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	names := map[string]string{}
+	p.Offline = map[string][]*app.OfflineEvent{}
 	for _, d := range p.Doors {
 		names[d.ID] = d.Name
+		if p.Offline[d.ID], _, err = s.app.Buildings.OfflineActivity(ctx, b.ID, d.ID, doorman.Page{Limit: offlineActivityShown}); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	devices, _, err := s.app.Devices.ListDevices(ctx, b.ID, doorman.Page{Limit: doorman.MaxPageLimit})
 	if err != nil {

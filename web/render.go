@@ -40,6 +40,9 @@ var funcs = template.FuncMap{
 		}
 		return humanAgo(time.Since(t))
 	},
+	// age says how long ago, in words, a number of seconds was.
+	"age":         func(seconds int64) string { return humanAgo(time.Duration(seconds) * time.Second) },
+	"offlineWhat": offlineWhat,
 	"title": func(s string) string {
 		s = strings.ReplaceAll(s, "_", " ")
 		if s == "" {
