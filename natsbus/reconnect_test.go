@@ -2,16 +2,14 @@ package natsbus_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/internal/netproxy"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/wire"
 )
@@ -25,7 +23,7 @@ func TestUnlock_NotBufferedWhileReconnecting(t *testing.T) {
 	signer := MustSigner(t)
 	embedded := MustOpenBus(t, dir, signer)
 	credsFile, _ := ExternalCreds(t, dir)
-	proxy := StartProxy(t, embedded.ClientURL()[len("tls://"):])
+	proxy := netproxy.Start(t, embedded.ClientURL()[len("tls://"):])
 	b, err := natsbus.Open(context.Background(), natsbus.Config{
 		URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true,
 		Signer: signer, CommandTimeout: time.Second,
@@ -79,74 +77,3 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-// Proxy is a TCP proxy whose link can be cut and restored, to take a
-// connection down without stopping the server.
-type Proxy struct {
-	Addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-}
-
-// StartProxy listens on a free loopback port and forwards to target.
-func StartProxy(tb testing.TB, target string) *Proxy {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &Proxy{Addr: ln.Addr().String(), target: target}
-	p.serve(ln)
-	tb.Cleanup(p.Cut)
-	return p
-}
-
-func (p *Proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-}
-
-// Cut stops accepting and closes every proxied connection.
-func (p *Proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// Restore listens again on the same address.
-func (p *Proxy) Restore(tb testing.TB) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", p.Addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p.serve(ln)
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/internal/netproxy"
 	"github.com/doorman-dev/doorman/natsbus"
 )
 
@@ -86,7 +87,7 @@ func TestReady(t *testing.T) {
 	}
 
 	credsFile, _ := ExternalCreds(t, dir)
-	proxy := StartProxy(t, embedded.ClientURL()[len("tls://"):])
+	proxy := netproxy.Start(t, embedded.ClientURL()[len("tls://"):])
 	b, err := natsbus.Open(ctx, natsbus.Config{URL: "tls://" + proxy.Addr, CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"), ExternalTLSFirst: true})
 	if err != nil {
 		t.Fatal(err)
