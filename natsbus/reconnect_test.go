@@ -76,4 +76,3 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
