@@ -116,6 +116,8 @@ var importRules = map[string]importRule{
 	"internal/clientaddr": {},
 	// "It imports only the standard library, and only tests import it."
 	"internal/mailpit": {},
+	// "It imports only the standard library, and only tests import it."
+	"internal/netproxy": {},
 	// "A thin adapter over the application services (app), like http: it
 	// never imports a store, natsbus, access or cmd."
 	"web": {

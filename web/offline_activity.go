@@ -3,7 +3,6 @@ package web
 import (
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
-	"github.com/doorman-dev/doorman/wire"
 )
 
 // deviceEventWords say what a door's device did, for a manager.
@@ -16,20 +15,22 @@ var deviceEventWords = map[string]string{
 	doorman.EventTamper:         "Tampering detected",
 }
 
-// rejectionWords say why a door's device refused to open.
+// rejectionWords say why a door's device refused to open, by its
+// rejection reason (wire.Reject*; web does not import wire, and a test
+// keeps the two in step).
 var rejectionWords = map[string]string{
-	wire.RejectMalformed:       "the code was not a valid grant",
-	wire.RejectUnknownKey:      "the code was signed with a key the door does not trust",
-	wire.RejectBadSignature:    "the code's signature did not verify",
-	wire.RejectWrongDoor:       "the code was for another door",
-	wire.RejectExpired:         "the code had expired",
-	wire.RejectNotYetValid:     "the code was not valid yet (clock difference)",
-	wire.RejectReplayed:        "the code had been used already",
-	wire.RejectInternal:        "the device could not record the code",
-	wire.RejectClockUnsynced:   "the device's clock had not been synced",
-	wire.RejectStorageFault:    "the device's storage was full or failing",
-	wire.RejectOfflineDisabled: "the building does not allow offline delivery",
-	wire.RejectSyncTooOld:      "the device's last time sync was too long ago",
+	"malformed":        "the code was not a valid grant",
+	"unknown_key":      "the code was signed with a key the door does not trust",
+	"bad_signature":    "the code's signature did not verify",
+	"wrong_door":       "the code was for another door",
+	"expired":          "the code had expired",
+	"not_yet_valid":    "the code was not valid yet (clock difference)",
+	"replayed":         "the code had been used already",
+	"internal":         "the device could not record the code",
+	"clock_unsynced":   "the device's clock had not been synced",
+	"storage_fault":    "the device's storage was full or failing",
+	"offline_disabled": "the building does not allow offline delivery",
+	"sync_too_old":     "the device's last time sync was too long ago",
 }
 
 // offlineWhat says in words what a door did while offline.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"slices"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -42,13 +43,7 @@ func (a *Ack) Validate() error {
 }
 
 func validRejection(r string) bool {
-	switch r {
-	case RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
-		RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault,
-		RejectOfflineDisabled, RejectSyncTooOld:
-		return true
-	}
-	return false
+	return slices.Contains(Rejections, r)
 }
 
 // Event kinds a device reports, as the domain names them. Each is also the

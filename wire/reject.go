@@ -30,6 +30,12 @@ const (
 	RejectSyncTooOld = "sync_too_old"
 )
 
+// Rejections lists every reason a device may give for refusing a command
+// or an offline grant.
+var Rejections = []string{RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
+	RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault,
+	RejectOfflineDisabled, RejectSyncTooOld}
+
 // Rejection is why a device refused a command. Verify returns it as the
 // error; Detail is for logs and never decides anything.
 type Rejection struct {

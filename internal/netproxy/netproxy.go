@@ -1,6 +1,7 @@
 // Package netproxy is a TCP proxy whose link tests can cut and restore, to
 // take a connection down (a door's link to the bus, say) without stopping
-// either end.
+// either end. It imports only the standard library, and only tests
+// import it.
 package netproxy
 
 import (
