@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"aidanwoods.dev/go-paseto"
@@ -24,6 +25,7 @@ const Issuer = "doorman"
 // Ed25519 key. It is safe for concurrent use.
 type Signer struct {
 	key    paseto.V4AsymmetricSecretKey
+	priv   ed25519.PrivateKey
 	pub    ed25519.PublicKey
 	kid    string
 	footer []byte
@@ -43,8 +45,12 @@ func NewSigner(priv ed25519.PrivateKey) (*Signer, error) {
 	pub := priv.Public().(ed25519.PublicKey)
 	kid := KeyID(pub)
 	footer, _ := json.Marshal(tokenFooter{KeyID: kid})
-	return &Signer{key: key, pub: pub, kid: kid, footer: footer, now: time.Now}, nil
+	return &Signer{key: key, priv: slices.Clone(priv), pub: pub, kid: kid, footer: footer, now: time.Now}, nil
 }
+
+// PrivateKey returns the signer's Ed25519 private key, for the key ring to
+// store it in its file.
+func (s *Signer) PrivateKey() ed25519.PrivateKey { return slices.Clone(s.priv) }
 
 // KeyID returns the signer's key ID.
 func (s *Signer) KeyID() string { return s.kid }
