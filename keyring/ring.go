@@ -150,8 +150,13 @@ func (r *Ring) WireSet() *wire.KeySet {
 }
 
 // SignKeyUpdate returns the key update for door doorID: the set, signed
-// by every key this node holds that is not revoked, newest first, so
-// that a device that missed rotations finds a key it trusts. Returns
+// by every key this node holds, newest first, so that a device that
+// missed rotations finds a key it trusts. Revoked keys sign too: a door
+// refuses a set signed by a key it knows to be revoked, and a door that
+// does not know yet trusts that key for everything anyway, so its
+// signature gives a thief nothing and lets the door learn of the
+// revocation (and move to the new key) instead of being stranded on it.
+// Returns
 // EINVALID when the set cannot be sent (see wire.KeySet.Validate) or
 // this node holds no key to sign with.
 func (r *Ring) SignKeyUpdate(doorID string) (*wire.KeyUpdate, error) {
@@ -159,7 +164,7 @@ func (r *Ring) SignKeyUpdate(doorID string) (*wire.KeyUpdate, error) {
 	r.mu.RLock()
 	var signers []*wire.Signer
 	for _, k := range slices.Backward(r.set.Keys) {
-		if s := r.signers[k.KeyID]; s != nil && k.RevokedAt.IsZero() {
+		if s := r.signers[k.KeyID]; s != nil {
 			signers = append(signers, s)
 		}
 	}
@@ -182,7 +187,7 @@ func (r *Ring) Refresh(ctx context.Context) (bool, error) {
 	defer r.mu.Unlock()
 	var errs []error
 	for _, k := range set.Keys {
-		if r.signers[k.KeyID] != nil || !k.RevokedAt.IsZero() {
+		if r.signers[k.KeyID] != nil {
 			continue
 		}
 		s, err := loadExisting(KeyFile(r.path, k.KeyID))

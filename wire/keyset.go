@@ -14,7 +14,7 @@ import (
 // key set, with each key's status and the set's sequence number, on the
 // door's KeysSubject. The set is signed for the door (its audience) as a
 // token of its own purpose (implicit assertion "doorman:keys:v1"), once by
-// each key the control plane holds that is not revoked, so that a device
+// each key the control plane holds (revoked ones too), so that a device
 // that missed rotations still finds a key it trusts among the signers. The
 // device takes the set only if one of those signatures verifies with a
 // key it pins that it does not hold as revoked, the set is for its door,
