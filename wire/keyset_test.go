@@ -157,3 +157,37 @@ func unlockToken(t *testing.T, s *wire.Signer, door string) string {
 	}
 	return tok
 }
+
+// TestKeyUpdate_LearnsOwnRevocation: a door that pins only a key revoked
+// while it was offline takes the set that key vouches for, and from then
+// on refuses that key.
+func TestKeyUpdate_LearnsOwnRevocation(t *testing.T) {
+	k1, k2 := MustSigner(t), MustSigner(t)
+	door := newDoorID()
+	v := MustVerifier(t, door, nil, k1)
+	set, err := v.VerifyKeyUpdate(mustUpdate(t, door, keySet(4, k1, doorman.KeyRevoked, k2, doorman.KeyActive), k2, k1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SetKeys(set); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify([]byte(unlockToken(t, k1, door))); reason(err) != wire.RejectKeyRevoked {
+		t.Fatalf("command of the revoked key: %v", err)
+	}
+}
+
+// TestNilSigner: a node without a usable key refuses to sign instead of
+// crashing (the bus asks the key ring for its signer at every signature).
+func TestNilSigner(t *testing.T) {
+	var s *wire.Signer
+	if _, err := s.SignTime(newDoorID(), "nonce-nonce-nonce-1"); err == nil {
+		t.Fatal("a nil signer signed a time reply")
+	}
+	if _, _, err := s.SignUnlock(wire.Unlock{DoorID: newDoorID(), GrantID: "gnt_1"}); err == nil {
+		t.Fatal("a nil signer signed a command")
+	}
+	if _, _, err := s.SignOfflineGrant(wire.OfflineGrantRequest{}); err == nil {
+		t.Fatal("a nil signer signed an offline grant")
+	}
+}

@@ -85,6 +85,9 @@ func ParcelsDigest(ids []string) string {
 // Returns EINVALID for a bad door, grant or courier ID, no parcels, a bad
 // pulse, or an expiry not within MaxOfflineGrantTTL of now.
 func (s *Signer) SignOfflineGrant(r OfflineGrantRequest) (token string, g *OfflineGrant, err error) {
+	if s == nil {
+		return "", nil, errNoSigner
+	}
 	if r.Pulse == 0 {
 		r.Pulse = doorman.DefaultPulseMillis * time.Millisecond
 	}

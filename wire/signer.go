@@ -86,6 +86,9 @@ type Command struct {
 // SignUnlock returns a signed single-use unlock command with a fresh token
 // ID. Returns EINVALID for a bad door ID, grant ID, pulse or TTL.
 func (s *Signer) SignUnlock(u Unlock) (token string, cmd *Command, err error) {
+	if s == nil {
+		return "", nil, errNoSigner
+	}
 	if u.Pulse == 0 {
 		u.Pulse = doorman.DefaultPulseMillis * time.Millisecond
 	}
@@ -143,6 +146,9 @@ func (s *Signer) SignTime(doorID, nonce string) (string, error) {
 // the door needs both together: it judges offline grants by the clock this
 // reply sets, and only while the window since this reply has not passed.
 func (s *Signer) SignTimeReply(doorID, nonce string, offline time.Duration) (string, error) {
+	if s == nil {
+		return "", errNoSigner
+	}
 	if !ValidDoorID(doorID) || !validNonce(nonce) {
 		return "", doorman.Errorf(doorman.EINVALID, "Time request needs a valid door ID and nonce.")
 	} else if offline < 0 || offline > MaxOfflineWindow {
@@ -165,6 +171,11 @@ func (s *Signer) SignTimeReply(doorID, nonce string, offline time.Duration) (str
 	t.SetFooter(s.footer)
 	return t.V4Sign(s.key, implicitTime), nil
 }
+
+// errNoSigner is what a nil Signer returns: a control-plane node whose key
+// ring holds no key the doors accept (see keyring.Ring.Signer) refuses to
+// sign rather than crash.
+var errNoSigner = doorman.Errorf(doorman.EINTERNAL, "No command signing key.")
 
 // timeFormat writes the command's iat, nbf and exp claims: RFC 3339 with
 // milliseconds (the paseto library writes whole seconds). Verifiers parse
