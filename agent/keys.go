@@ -40,8 +40,10 @@ func loadKeySet(dir string) (*wire.KeySet, error) {
 // onKeyUpdate handles a key update the control plane sent (see
 // wire.KeysSubject): a set newer than the one held, signed by a key the
 // device trusts, for its door, is written to disk (crash-safe) and then
-// pinned; anything else leaves the keys as they are, and is logged and
-// reported as a tamper event naming the reason. A copy of the set held
+// pinned; anything else leaves the keys as they are and is logged, and
+// an update signed by a key the device does not trust, older, for another
+// door or badly signed is reported as a tamper event naming the reason
+// (rate-limited with command rejections). A copy of the set held
 // (several control-plane nodes announce the same change) is only logged
 // at debug.
 func (a *Agent) onKeyUpdate(m *nats.Msg) {
@@ -59,6 +61,14 @@ func (a *Agent) onKeyUpdate(m *nats.Msg) {
 			return
 		}
 		a.log.Warn("key update refused", "reason", rej.Reason, "detail", rej.Detail, "seq", held)
+		if rej.Reason == wire.RejectMalformed {
+			// Logged only: what is not even a key update is what any
+			// device can make the server deliver here (a JetStream ack
+			// to a reply subject it named, as on the command subject),
+			// and reporting it would let one door fill another's
+			// reports.
+			return
+		}
 		ev := &wire.Event{Kind: wire.EventTamper, Reason: rej.Reason, Detail: truncate("key update refused: "+rej.Detail, wire.MaxDetailLength)}
 		if a.admitRejectReport(ev) {
 			a.report(ev)
