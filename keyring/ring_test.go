@@ -102,3 +102,39 @@ func TestRing_Rotate(t *testing.T) {
 		t.Fatalf("signs with %s when every key is retired or revoked", s.KeyID())
 	}
 }
+
+// TestRing_RunAnnounces: a node's ring notices a rotation made elsewhere
+// (another node, the CLI) at its next refresh and says so, once.
+func TestRing_RunAnnounces(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := openStore(t)
+	path := filepath.Join(t.TempDir(), "command-key")
+	r, err := keyring.Open(ctx, store, path, "command-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := keyring.Open(ctx, store, path, "command-key") // the CLI, on the same data dir
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := make(chan int64, 4)
+	go r.Run(ctx, 10*time.Millisecond, func(context.Context) { changed <- r.KeySet().Seq }, t.Logf)
+	k, err := other.Rotate(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case seq := <-changed:
+		if seq != 2 || r.KeyID() != k.KeyID {
+			t.Fatalf("announced set %d, signing with %s; want 2 and %s", seq, r.KeyID(), k.KeyID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ring never noticed the rotation")
+	}
+	select {
+	case seq := <-changed:
+		t.Fatalf("announced again (set %d) without a change", seq)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
