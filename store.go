@@ -312,9 +312,9 @@ type AuthStore interface {
 // key). Devices pin the keys they are given at enrollment, so every
 // control-plane node must sign with a registered key; a node that created
 // a key of its own would have every command refused by the doors. Keys are
-// listed oldest first. Only the first key can be registered for now;
-// rotation will add keys beside it (devices then get every registered key
-// at enrollment) and retire old ones.
+// listed oldest first. The first key is registered by the first node to
+// start; rotation adds keys beside it (AddCommandKey), activates them and
+// retires or revokes old ones.
 type CommandKeyStore interface {
 	// InitCommandKey registers kid as the deployment's command key if no
 	// key is registered yet, and returns the registered keys. Of several
@@ -325,6 +325,31 @@ type CommandKeyStore interface {
 	// CommandKeys lists the registered key IDs (none before the first
 	// InitCommandKey).
 	CommandKeys(ctx context.Context) ([]string, error)
+
+	// CommandKeySet returns every registered key, oldest first, with the
+	// set's sequence number (key rotation; see CommandKeySet.Status).
+	CommandKeySet(ctx context.Context) (*CommandKeySet, error)
+	// SetCommandKeyPublic records the public key of a registered key that
+	// has none yet (one registered before rotation existed); it changes
+	// nothing when one is recorded already. Returns ENOTFOUND for an
+	// unknown key, EINVALID for a malformed one.
+	SetCommandKeyPublic(ctx context.Context, kid, publicKey string) error
+	// AddCommandKey registers k (its ID, public key and ActivatesAt) as
+	// the next key, sets RetiresAt of the key active at now to retireAt,
+	// and moves the sequence on. Returns ECONFLICT when k's ID is
+	// registered already or another key waits to activate (activate or
+	// revoke it first), EINVALID for a malformed key or an activation
+	// before now.
+	AddCommandKey(ctx context.Context, k *CommandKey, now, retireAt time.Time) (*CommandKeySet, error)
+	// ActivateCommandKey makes the next key kid active at now and sets
+	// RetiresAt of the key active before it to retireAt, moving the
+	// sequence on. Returns ENOTFOUND for an unknown key, ECONFLICT for a
+	// key that is not next.
+	ActivateCommandKey(ctx context.Context, kid string, now, retireAt time.Time) (*CommandKeySet, error)
+	// RevokeCommandKey revokes kid at now, moving the sequence on.
+	// Revoking a revoked key changes nothing. Returns ENOTFOUND for an
+	// unknown key.
+	RevokeCommandKey(ctx context.Context, kid string, now time.Time) (*CommandKeySet, error)
 }
 
 // ThrottleStore counts failed attempts (wrong passwords, wrong enrollment

@@ -102,6 +102,7 @@ type Agent struct {
 	beatWake     chan struct{} // asks for a heartbeat now (the device's state changed)
 	witness      *witness      // nil: enrolled without an audit key, witnesses nothing
 	syncs        *syncStore    // the last signed time sync, kept across restarts
+	keysMu       sync.Mutex    // serialises key updates (see onKeyUpdate)
 }
 
 // Reconnect backoff: the first retry after reconnectWait, doubling with
@@ -192,6 +193,15 @@ func New(cfg Config) (*Agent, error) {
 		a.replay.Close()
 		return nil, fmt.Errorf("agent: %w", err)
 	}
+	// Key updates since enrollment replace the enrollment keys.
+	set, err := loadKeySet(cfg.DataDir)
+	if err == nil && set != nil {
+		err = a.verifier.SetKeys(set)
+	}
+	if err != nil {
+		a.replay.Close()
+		return nil, fmt.Errorf("agent: command keys: %w", err)
+	}
 	return a, nil
 }
 
@@ -279,6 +289,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer nc.Close()
 	if _, err := nc.Subscribe(wire.CommandSubject(a.id.DoorID), a.onCommand); err != nil {
+		return fmt.Errorf("agent: subscribe: %w", err)
+	}
+	if _, err := nc.Subscribe(wire.KeysSubject(a.id.DoorID), a.onKeyUpdate); err != nil {
 		return fmt.Errorf("agent: subscribe: %w", err)
 	}
 	if a.witness != nil {
@@ -574,7 +587,8 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.J
 		off, synced := a.clock.Offset()
 		st := a.syncs.get()
 		hb := &wire.Event{Kind: wire.EventHeartbeat, Dropped: a.queue.Dropped(), ClockOffsetMillis: off.Milliseconds(),
-			ClockSynced: synced, StorageFault: a.storageFault.Load(), ClockSyncedAt: st.SyncedAt, OfflineUntil: st.until()}
+			ClockSynced: synced, StorageFault: a.storageFault.Load(), ClockSyncedAt: st.SyncedAt, OfflineUntil: st.until(),
+			KeySeq: a.verifier.KeySeq()}
 		if size, root, ok := a.AuditWitnessed(); ok {
 			hb.AuditWitness, hb.AuditSize = true, size
 			if size > 0 {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -96,6 +98,12 @@ func Enroll(ctx context.Context, opt EnrollOptions) (*Identity, error) {
 		DeviceID: resp.DeviceID, DoorID: resp.DoorID, NATSURLs: resp.NATSURLs,
 		UserJWT: resp.UserJWT, NKeySeed: string(seed), CommandKeys: resp.CommandKeys,
 		Door: resp.Door, CACertPEM: resp.CACertPEM, TLSFirst: resp.TLSFirst, AuditKey: resp.AuditKey, AuditChain: resp.AuditChain,
+	}
+	// The key set of an earlier enrollment would override the keys given
+	// now (see loadKeySet); the door learns the current set at its first
+	// heartbeat.
+	if err := os.Remove(filepath.Join(opt.DataDir, keysFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	if err := SaveIdentity(opt.DataDir, id); err != nil {
 		return nil, err

@@ -71,6 +71,9 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness {
 		s.sendCheckpoint(ctx, p.DoorID, ev.AuditSize)
 	}
+	if ev.Kind == wire.EventHeartbeat {
+		s.commandKeys.CatchUp(p.DoorID, ev.KeySeq)
+	}
 	if ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
 		return s.markGrantUsed(ctx, p.DoorID, ev)
 	}

@@ -84,6 +84,9 @@ type Devices struct {
 	store DeviceStore
 	bus   DeviceBus // nil: devices cannot enroll
 	keys  VerifyKeys
+	// commandKeys sends devices whose heartbeat reports an old key set
+	// the current one; nil: none is sent.
+	commandKeys *CommandKeys
 	// auditKey is the audit checkpoint verifier key (signed-note form)
 	// enrolling devices pin to witness their building's chain; empty:
 	// devices are not made witnesses.

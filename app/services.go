@@ -35,6 +35,9 @@ type Services struct {
 	Alerts *Alerts
 	// Retention removes personal data older than each building allows.
 	Retention *Retention
+	// CommandKeys rotates and revokes command keys; nil without a
+	// KeyRing.
+	CommandKeys *CommandKeys
 }
 
 // Config holds what the services need besides the store. Only Access is
@@ -47,6 +50,10 @@ type Config struct {
 	Bus DeviceBus
 	// Keys are the command verification keys devices are given.
 	Keys VerifyKeys
+	// KeyRing is the command key ring to rotate (usually Keys as well);
+	// nil: no CommandKeys service. When Bus is a KeyBus too, key changes
+	// and heartbeats that report an old key set send doors key updates.
+	KeyRing KeyRing
 	// PasswordParams are the argon2id costs of new manager passwords.
 	PasswordParams password.Params
 	// AuditCheckpoints are this node's audit checkpoint files and key;
@@ -76,7 +83,14 @@ func New(store doorman.Store, cfg Config) *Services {
 	retention.RegisterHook(RetentionMessageBodies, store.ScrubMessagesBefore)
 	// Delivery photos show where a parcel was left at a resident's door.
 	retention.RegisterHook(RetentionDeliveryPhotos, store.DeleteDeliveryPhotosBefore)
+	var commandKeys *CommandKeys
+	if cfg.KeyRing != nil {
+		kb, _ := cfg.Bus.(KeyBus)
+		commandKeys = NewCommandKeys(cfg.KeyRing, store, kb, cfg.Logger)
+		devices.commandKeys = commandKeys
+	}
 	return &Services{
+		CommandKeys: commandKeys,
 		Access:      cfg.Access,
 		Buildings:   NewBuildings(store, cfg.Now),
 		Carriers:    NewCarriers(store),

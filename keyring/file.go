@@ -23,15 +23,11 @@ const paserkSecret = "k4.secret."
 func LoadOrCreateSigner(path string) (*wire.Signer, error) {
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		s, err := generate()
 		if err != nil {
 			return nil, err
 		}
-		enc := paserkSecret + base64.RawURLEncoding.EncodeToString(priv) + "\n"
-		if err := durable.WriteFile(path, []byte(enc), 0o600); err != nil {
-			return nil, fmt.Errorf("keyring: write %s: %w", path, err)
-		}
-		return wire.NewSigner(priv)
+		return s, writeSigner(path, s)
 	} else if err != nil {
 		return nil, fmt.Errorf("keyring: read %s: %w", path, err)
 	}
@@ -56,6 +52,28 @@ func checkPrivate(path string) error {
 		return fmt.Errorf("keyring: %w", err)
 	} else if fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("keyring: %s is accessible by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// generate returns a signer of a new random key.
+func generate() (*wire.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return wire.NewSigner(priv)
+}
+
+// writeSigner writes the signer's private key to path (mode 0600,
+// durably) as a PASERK k4.secret string, refusing to overwrite a file.
+func writeSigner(path string, s *wire.Signer) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("keyring: %s exists already", path)
+	}
+	enc := paserkSecret + base64.RawURLEncoding.EncodeToString(s.PrivateKey()) + "\n"
+	if err := durable.WriteFile(path, []byte(enc), 0o600); err != nil {
+		return fmt.Errorf("keyring: write %s: %w", path, err)
 	}
 	return nil
 }

@@ -101,10 +101,10 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		}
 		go b.watchDuplicates(wake, b.stop)
 	}
-	if cfg.Signer != nil && cfg.Devices == nil {
+	if (cfg.Signer != nil || cfg.Keys != nil) && cfg.Devices == nil {
 		b.log.Warn("natsbus: no device lookup configured: no acknowledgement can be verified, every door will answer door_offline")
 	}
-	if cfg.Signer != nil {
+	if cfg.Signer != nil || cfg.Keys != nil {
 		if err := b.serveTime(); err != nil {
 			b.Close()
 			return nil, err

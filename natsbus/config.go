@@ -97,9 +97,13 @@ type Config struct {
 	// believes no ack without it, so every door answers door_offline.
 	Devices Devices
 
-	// Signer signs unlock commands (Unlock) and time replies (the time
-	// service). Without it only SendUnlock of ready-made tokens works and
-	// devices get no time.
+	// Keys is the command key ring (keyring.Ring): its current signer
+	// signs unlock commands (Unlock) and time replies (the time service),
+	// so that a rotation takes effect without a restart. Without it (or
+	// Signer) only SendUnlock of ready-made tokens works and devices get
+	// no time.
+	Keys KeyRing
+	// Signer is a fixed signing key, used when Keys is nil (tests).
 	Signer *wire.Signer
 	// CommandTimeout bounds SendUnlock and is the lifetime of every command
 	// Unlock signs, so a command that arrives after the control plane gave
@@ -131,6 +135,13 @@ type Config struct {
 	// Logger receives the bus's and the embedded server's log; nil
 	// discards it.
 	Logger *slog.Logger
+}
+
+// KeyRing gives the key the bus signs with now. keyring.Ring implements
+// it.
+type KeyRing interface {
+	// Signer returns the current signing key, or nil when there is none.
+	Signer() *wire.Signer
 }
 
 // Devices tells the bus which device serves a door. The store implements

@@ -146,11 +146,12 @@ func (b *Bus) UnverifiedAcks() int64 { return b.unverifiedAcks.Load() }
 // EFORBIDDEN (door_rejected) as SendUnlock does, EINVALID for a door or
 // grant that cannot be signed, and EINTERNAL when the bus has no Signer.
 func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Grant) (*doorman.UnlockAck, error) {
-	if b.signer() == nil {
+	signer := b.signer()
+	if signer == nil {
 		return nil, doorman.Errorf(doorman.EINTERNAL, "The bus has no command signing key.")
 	}
 	pulse := time.Duration(door.PulseMillis) * time.Millisecond
-	token, cmd, err := b.signer().SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse, TTL: b.cfg.CommandTimeout})
+	token, cmd, err := signer.SignUnlock(wire.Unlock{DoorID: door.ID, GrantID: grant.ID, Pulse: pulse, TTL: b.cfg.CommandTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -170,4 +171,9 @@ func offline() error {
 // signer is the key the bus signs commands, offline grants and time
 // replies with now: every signature goes through here, so that the key
 // ring's current key is the one used after a rotation.
-func (b *Bus) signer() *wire.Signer { return b.cfg.Signer }
+func (b *Bus) signer() *wire.Signer {
+	if b.cfg.Keys != nil {
+		return b.cfg.Keys.Signer()
+	}
+	return b.cfg.Signer
+}

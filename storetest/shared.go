@@ -24,6 +24,7 @@ type SharedOpener func(t *testing.T) (a, b doorman.Store, db *sql.DB)
 func RunShared(t *testing.T, open SharedOpener) {
 	t.Run("Device", func(t *testing.T) { testSharedDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeysRace(t, open) })
+	t.Run("CommandKeyRotation", func(t *testing.T) { testCommandKeyRotationRace(t, open) })
 	t.Run("Throttle", func(t *testing.T) { testThrottleShared(t, open) })
 	t.Run("OutboxClaim", func(t *testing.T) { testOutboxClaimShared(t, open) })
 	t.Run("DeviceEventFlood", func(t *testing.T) { testSharedDeviceEventFlood(t, open) })

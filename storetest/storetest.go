@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("GroupCommit", func(t *testing.T) { testGroupCommit(t, open) })
 	t.Run("Device", func(t *testing.T) { testDevices(t, open) })
 	t.Run("CommandKey", func(t *testing.T) { testCommandKeys(t, open) })
+	t.Run("CommandKeyRotation", func(t *testing.T) { testCommandKeyRotation(t, open) })
 	t.Run("Throttle", func(t *testing.T) { testThrottles(t, open) })
 	t.Run("ProbeWrite", func(t *testing.T) { testProbeWrite(t, open) })
 	t.Run("ResidentLink", func(t *testing.T) { testResidentLinks(t, open) })

@@ -31,6 +31,8 @@ var rejectionWords = map[string]string{
 	"storage_fault":    "the device's storage was full or failing",
 	"offline_disabled": "the building does not allow offline delivery",
 	"sync_too_old":     "the device's last time sync was too long ago",
+	"key_retired":      "the code was signed with a retired key",
+	"key_revoked":      "the code was signed with a revoked key",
 }
 
 // offlineWhat says in words what a door did while offline.

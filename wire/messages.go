@@ -129,6 +129,11 @@ type Event struct {
 	AuditWitness bool   `json:"audit_witness,omitempty"`
 	AuditSize    int64  `json:"audit_size,omitempty"`
 	AuditRoot    string `json:"audit_root,omitempty"`
+	// KeySeq is, in a heartbeat, the sequence of the command key set the
+	// device holds (0: only the keys pinned at enrollment); the control
+	// plane sends a device that is behind the current set (see
+	// KeysSubject).
+	KeySeq int64 `json:"key_seq,omitempty"`
 	// Sig is the device's signature over the event (see Event.Sign); the
 	// control plane records only events signed by the device their
 	// subject names.
@@ -152,8 +157,8 @@ func (e *Event) Validate() error {
 		return doorman.Errorf(doorman.EINVALID, "Unknown rejection reason.")
 	case len(e.Detail) > MaxDetailLength:
 		return doorman.Errorf(doorman.EINVALID, "Event detail is longer than %d bytes.", MaxDetailLength)
-	case e.Dropped < 0:
-		return doorman.Errorf(doorman.EINVALID, "Dropped count must not be negative.")
+	case e.Dropped < 0 || e.KeySeq < 0:
+		return doorman.Errorf(doorman.EINVALID, "Dropped count and key sequence must not be negative.")
 	case len(e.Sig) > maxSigLength:
 		return doorman.Errorf(doorman.EINVALID, "Event signature is too long.")
 	case e.Offline && e.Kind != EventUnlockExecuted && e.Kind != EventCommandRejected:

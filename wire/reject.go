@@ -28,13 +28,19 @@ const (
 	// RejectSyncTooOld: an offline grant was shown after the building's
 	// offline window since the door's last signed time sync had passed.
 	RejectSyncTooOld = "sync_too_old"
+	// RejectKeyRetired: signed with a key the device's key set says was
+	// rotated out (retired, or retiring and past its retirement time).
+	RejectKeyRetired = "key_retired"
+	// RejectKeyRevoked: signed with a key the device's key set says was
+	// revoked.
+	RejectKeyRevoked = "key_revoked"
 )
 
 // Rejections lists every reason a device may give for refusing a command
 // or an offline grant.
 var Rejections = []string{RejectMalformed, RejectUnknownKey, RejectBadSignature, RejectWrongDoor,
 	RejectExpired, RejectNotYetValid, RejectReplayed, RejectInternal, RejectClockUnsynced, RejectStorageFault,
-	RejectOfflineDisabled, RejectSyncTooOld}
+	RejectOfflineDisabled, RejectSyncTooOld, RejectKeyRetired, RejectKeyRevoked}
 
 // Rejection is why a device refused a command. Verify returns it as the
 // error; Detail is for logs and never decides anything.

@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"aidanwoods.dev/go-paseto"
@@ -24,6 +25,7 @@ const Issuer = "doorman"
 // Ed25519 key. It is safe for concurrent use.
 type Signer struct {
 	key    paseto.V4AsymmetricSecretKey
+	priv   ed25519.PrivateKey
 	pub    ed25519.PublicKey
 	kid    string
 	footer []byte
@@ -43,8 +45,12 @@ func NewSigner(priv ed25519.PrivateKey) (*Signer, error) {
 	pub := priv.Public().(ed25519.PublicKey)
 	kid := KeyID(pub)
 	footer, _ := json.Marshal(tokenFooter{KeyID: kid})
-	return &Signer{key: key, pub: pub, kid: kid, footer: footer, now: time.Now}, nil
+	return &Signer{key: key, priv: slices.Clone(priv), pub: pub, kid: kid, footer: footer, now: time.Now}, nil
 }
+
+// PrivateKey returns the signer's Ed25519 private key, for the key ring to
+// store it in its file.
+func (s *Signer) PrivateKey() ed25519.PrivateKey { return slices.Clone(s.priv) }
 
 // KeyID returns the signer's key ID.
 func (s *Signer) KeyID() string { return s.kid }
@@ -80,6 +86,9 @@ type Command struct {
 // SignUnlock returns a signed single-use unlock command with a fresh token
 // ID. Returns EINVALID for a bad door ID, grant ID, pulse or TTL.
 func (s *Signer) SignUnlock(u Unlock) (token string, cmd *Command, err error) {
+	if s == nil {
+		return "", nil, errNoSigner
+	}
 	if u.Pulse == 0 {
 		u.Pulse = doorman.DefaultPulseMillis * time.Millisecond
 	}
@@ -137,6 +146,9 @@ func (s *Signer) SignTime(doorID, nonce string) (string, error) {
 // the door needs both together: it judges offline grants by the clock this
 // reply sets, and only while the window since this reply has not passed.
 func (s *Signer) SignTimeReply(doorID, nonce string, offline time.Duration) (string, error) {
+	if s == nil {
+		return "", errNoSigner
+	}
 	if !ValidDoorID(doorID) || !validNonce(nonce) {
 		return "", doorman.Errorf(doorman.EINVALID, "Time request needs a valid door ID and nonce.")
 	} else if offline < 0 || offline > MaxOfflineWindow {
@@ -159,6 +171,11 @@ func (s *Signer) SignTimeReply(doorID, nonce string, offline time.Duration) (str
 	t.SetFooter(s.footer)
 	return t.V4Sign(s.key, implicitTime), nil
 }
+
+// errNoSigner is what a nil Signer returns: a control-plane node whose key
+// ring holds no key the doors accept (see keyring.Ring.Signer) refuses to
+// sign rather than crash.
+var errNoSigner = doorman.Errorf(doorman.EINTERNAL, "No command signing key.")
 
 // timeFormat writes the command's iat, nbf and exp claims: RFC 3339 with
 // milliseconds (the paseto library writes whole seconds). Verifiers parse

@@ -29,12 +29,22 @@ type ReplayGuard interface {
 // concurrent use.
 type Verifier struct {
 	doorID string
-	keys   map[string]paseto.V4AsymmetricPublicKey
 	replay ReplayGuard
 	now    func() time.Time
 	skew   time.Duration
 
 	mu sync.Mutex // serialises the replay check, so two copies cannot both pass
+
+	keysMu sync.RWMutex
+	keys   map[string]pinned // the pinned keys by ID; replaced whole by SetKeys
+	set    *KeySet           // the key set last taken (nil: the enrollment keys)
+}
+
+// pinned is one pinned key: its parsed form and, once a key update set
+// it, its status.
+type pinned struct {
+	pk  paseto.V4AsymmetricPublicKey
+	key SetKey
 }
 
 // VerifierConfig configures a Verifier.
@@ -66,7 +76,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	}
 	v := &Verifier{
 		doorID: cfg.DoorID,
-		keys:   make(map[string]paseto.V4AsymmetricPublicKey, len(cfg.Keys)),
+		keys:   make(map[string]pinned, len(cfg.Keys)),
 		replay: cfg.Replay,
 		now:    cfg.Now,
 		skew:   cfg.Skew,
@@ -78,15 +88,11 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		v.skew = DefaultSkew
 	}
 	for _, k := range cfg.Keys {
-		pub, err := k.Parse()
+		p, err := pin(SetKey{VerifyKey: k})
 		if err != nil {
 			return nil, err
 		}
-		pk, err := paseto.NewV4AsymmetricPublicKeyFromEd25519(pub)
-		if err != nil {
-			return nil, doorman.Errorf(doorman.EINVALID, "Command key is malformed.")
-		}
-		v.keys[k.KeyID] = pk
+		v.keys[k.KeyID] = p
 	}
 	return v, nil
 }
@@ -97,7 +103,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // replay record is only written for an authentic, timely command, so
 // garbage cannot fill the replay store.
 func (v *Verifier) Verify(token []byte) (*Command, error) {
-	footer, pk, rej := v.open(token)
+	footer, pk, rej := v.open(token, MaxTokenSize, v.now(), false)
 	if rej != nil {
 		return nil, rej
 	}
@@ -174,7 +180,7 @@ func (v *Verifier) VerifyTimeReply(token []byte, nonce string) (TimeReply, error
 }
 
 func (v *Verifier) verifyTime(token []byte, nonce string) (TimeReply, *Rejection) {
-	footer, pk, rej := v.open(token)
+	footer, pk, rej := v.open(token, MaxTokenSize, v.now(), false)
 	if rej != nil {
 		return TimeReply{}, rej
 	}
@@ -202,12 +208,15 @@ func (v *Verifier) verifyTime(token []byte, nonce string) (TimeReply, *Rejection
 	}, nil
 }
 
-// open checks size and shape, reads the footer and finds the pinned key.
-func (v *Verifier) open(token []byte) (tokenFooter, paseto.V4AsymmetricPublicKey, *Rejection) {
+// open checks size (at most limit bytes) and shape, reads the footer and
+// finds the pinned key, refusing one the key set says is revoked, or
+// retired at now unless retired keys are allowed (key updates: see
+// VerifyKeyUpdate).
+func (v *Verifier) open(token []byte, limit int, now time.Time, retiredOK bool) (tokenFooter, paseto.V4AsymmetricPublicKey, *Rejection) {
 	var f tokenFooter
 	var none paseto.V4AsymmetricPublicKey
-	if len(token) == 0 || len(token) > MaxTokenSize {
-		return f, none, reject(RejectMalformed, "token of %d bytes (limit %d)", len(token), MaxTokenSize)
+	if len(token) == 0 || len(token) > limit {
+		return f, none, reject(RejectMalformed, "token of %d bytes (limit %d)", len(token), limit)
 	} else if !bytes.HasPrefix(token, []byte(paseto.V4Public.Header())) || bytes.Count(token, []byte(".")) != 3 {
 		return f, none, reject(RejectMalformed, "not a v4.public token with a footer")
 	}
@@ -217,11 +226,16 @@ func (v *Verifier) open(token []byte) (tokenFooter, paseto.V4AsymmetricPublicKey
 	} else if err := decodeStrict(raw, &f); err != nil || !strings.HasPrefix(f.KeyID, paserkPID) {
 		return f, none, reject(RejectMalformed, "footer does not name a k4.pid key ID")
 	}
-	pk, ok := v.keys[f.KeyID]
+	v.keysMu.RLock()
+	p, ok := v.keys[f.KeyID]
+	v.keysMu.RUnlock()
 	if !ok {
 		return f, none, reject(RejectUnknownKey, "key %s is not pinned", f.KeyID)
 	}
-	return f, pk, nil
+	if why := p.key.refused(now); why == RejectKeyRevoked || (why != "" && !retiredOK) {
+		return f, none, reject(why, "key %s is %s", f.KeyID, p.key.Status)
+	}
+	return f, p.pk, nil
 }
 
 // commandClaims are the claims of an unlock command as sent.

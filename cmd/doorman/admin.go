@@ -18,8 +18,12 @@ import (
 // runAdmin runs operator tasks against the store directly, for when there is
 // no operator credential yet or it was lost.
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "keys" {
+		return runAdminKeys(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-operator-token" {
 		fmt.Fprintln(stderr, "usage: doorman admin create-operator-token [--name NAME] [--data-dir DIR | --db DSN]")
+		fmt.Fprintln(stderr, "       doorman admin keys list|rotate|activate|revoke (see doorman admin keys)")
 		return flag.ErrHelp
 	}
 	fs := flag.NewFlagSet("admin create-operator-token", flag.ContinueOnError)

@@ -20,7 +20,6 @@ import (
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/postgres"
 	"github.com/doorman-dev/doorman/sqlite"
-	"github.com/doorman-dev/doorman/wire"
 )
 
 // Config is the control plane's configuration, filled once from flags and
@@ -116,10 +115,10 @@ func (c *Config) CommandKeyPath() string {
 }
 
 // OpenBus opens the bus the configuration names, signing commands with
-// signer, believing only acknowledgements signed by the device that
+// the current key of keys, believing only acknowledgements signed by the device that
 // devices (the store) names active for the door, and telling onDuplicate
 // about devices connected twice.
-func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.Signer, devices natsbus.Devices,
+func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, keys natsbus.KeyRing, devices natsbus.Devices,
 	onDuplicate func(context.Context, natsbus.DuplicateConnection)) (*natsbus.Bus, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
@@ -134,7 +133,7 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, signer *wire.
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		ExternalTLSFirst:       c.NATSTLSFirst,
 		TLSFirstFallback:       c.NATSTLSFirstFallback,
-		Signer:                 signer,
+		Keys:                   keys,
 		StoreMax:               c.NATSStoreMax,
 		Devices:                devices,
 		OnDuplicateConnection:  onDuplicate,

@@ -24,8 +24,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// The bus sends door devices their building's audit checkpoints.
-var _ app.WitnessBus = (*natsbus.Bus)(nil)
+// The bus sends door devices their building's audit checkpoints and key
+// updates; the key ring is what the services rotate.
+var (
+	_ app.WitnessBus = (*natsbus.Bus)(nil)
+	_ app.KeyBus     = (*natsbus.Bus)(nil)
+	_ app.KeyRing    = (*keyring.Ring)(nil)
+)
+
+// KeyRefreshInterval is how often a node reads the command key set again,
+// so that keys rotated or revoked elsewhere (another node, doorman admin
+// keys) are used, and announced to the doors, within it.
+var KeyRefreshInterval = 15 * time.Second
 
 // Main is the running control plane: store, bus, the application
 // services and the API over them. Tests start the real program through it
@@ -88,7 +98,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	duplicates := newDuplicateFlagger(m.Logger)
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store, duplicates.flag); err != nil {
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys, m.Store, duplicates.flag); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
@@ -96,7 +106,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		unverifiedAcksMetric(m.Bus))
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
-	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, Logger: m.Logger,
+	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, KeyRing: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
 	m.wireWebhooks()
 	m.App.Notices = app.NewNotices(m.Store, m.Config.PublicURL)
@@ -130,11 +140,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		go func() { defer close(alerted); m.runAlertJobs(events) }()
 		returned := make(chan struct{})
 		go func() { defer close(returned); m.runReturnSweep(events) }()
+		// Key changes made on another node or with doorman admin keys
+		// reach this node's ring, and the doors, within a refresh.
+		keyed := make(chan struct{})
+		go func() {
+			defer close(keyed)
+			m.Keys.Run(events, KeyRefreshInterval, m.App.CommandKeys.Announce, m.Logger.Warn)
+		}()
 		m.consumeEvents(events)
 		<-events.Done()
 		<-swept
 		<-alerted
 		<-returned
+		<-keyed
 	}()
 
 	api := doormanhttp.NewServer(doormanhttp.Config{
