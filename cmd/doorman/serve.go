@@ -88,7 +88,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	duplicates := newDuplicateFlagger(m.Logger)
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store, duplicates.flag); err != nil {
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys.Signer(), m.Store, duplicates.flag, app.NewOfflineWindows(m.Store)); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
