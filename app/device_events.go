@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
@@ -46,7 +47,16 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
+	detail := ev.Detail
+	if ev.Offline && ev.Kind == wire.EventUnlockExecuted {
+		// The chain says the door opened for an offline grant, not a
+		// command from the bus.
+		detail = strings.TrimSpace("offline grant " + ev.JTI + " shown to the door's reader. " + detail)
+		if len(detail) > maxOfflineDetail {
+			detail = detail[:maxOfflineDetail]
+		}
+	}
+	recorded, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
 		ID:       ev.ID,
 		DeviceID: p.SubjectID,
 		DoorID:   p.DoorID,
@@ -54,18 +64,30 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		At:       ev.At,
 		GrantID:  ev.GrantID,
 		Reason:   ev.Reason,
-		Detail:   ev.Detail,
+		Detail:   detail,
+		// What an offline grant's token carried, checked below.
+		Offline:       ev.Offline,
+		JTI:           ev.JTI,
+		CourierID:     ev.CourierID,
+		ParcelsDigest: ev.Parcels,
 		// The device's state a heartbeat reports, shown in door status.
 		ClockSynced:  ev.ClockSynced,
 		StorageFault: ev.StorageFault,
 		AuditWitness: ev.AuditWitness,
 		AuditSize:    ev.AuditSize,
 		AuditRoot:    root,
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness {
 		s.sendCheckpoint(ctx, p.DoorID, ev.AuditSize)
+	}
+	if ev.Kind == wire.EventUnlockExecuted && ev.Offline {
+		if !recorded {
+			return nil // told before: checked then
+		}
+		return s.offlineUsed(ctx, p.DoorID, ev)
 	}
 	if ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
 		return s.markGrantUsed(ctx, p.DoorID, ev)
