@@ -116,9 +116,31 @@ type AccessRequest struct {
 type AccessResult struct {
 	Decision Decision `json:"decision"`
 	Grant    *Grant   `json:"grant,omitempty" doc:"Present only when decision.allowed is true: the grant the door was opened for. A refused answer (any reason, door_offline and door_rejected included) never carries one."`
+	// OfflineGrant, only with a door_offline refusal in a building that
+	// allows offline delivery, is the grant to show to the door's reader.
+	OfflineGrant *OfflineGrant `json:"offline_grant,omitempty" doc:"Present only when decision.reason is door_offline and the building allows offline delivery: a signed, single-use token bound to the door, the courier and the parcels, to be shown as a QR code to the door's reader before expires_at (at most 60 s). The door then opens on its own and reports the use when its link returns."`
 	// RetryAfter, for a rate_limited refusal, is when the courier may ask
 	// again.
 	RetryAfter time.Duration `json:"-"`
+}
+
+// OfflineGrant is what a courier shows to an offline door's reader: a
+// token the door verifies on its own (see wire.Signer.SignOfflineGrant),
+// for one grant.
+type OfflineGrant struct {
+	Token     string    `json:"token" doc:"The offline grant token (v4.public.…), to be rendered as a QR code for the door's reader."`
+	JTI       string    `json:"-"`
+	ExpiresAt time.Time `json:"expires_at" doc:"When the door stops accepting the token (at most 60 s after it was issued)."`
+}
+
+// OfflineGrantSigner signs offline grants for doors that did not answer.
+// natsbus.Bus implements it, with the key that signs unlock commands.
+type OfflineGrantSigner interface {
+	// SignOfflineGrant returns an offline grant for g, a committed grant
+	// of door, bound to the door, g's courier and g's parcels, valid until
+	// g expires and at most 60 s. Returns EINVALID (a grant without
+	// parcels, for one) or EINTERNAL.
+	SignOfflineGrant(door *Door, g *Grant) (*OfflineGrant, error)
 }
 
 // AccessService decides access requests and records them.

@@ -32,10 +32,13 @@ const (
 	AlertDoorOffline      = "door_offline"
 	AlertRepeatedDenials  = "repeated_denials"
 	AlertAuditChainBroken = "audit_chain_broken"
+	// AlertOfflineGrantMisuse: a door reported an offline grant used that
+	// does not match what was issued, or a grant used twice.
+	AlertOfflineGrantMisuse = "offline_grant_misuse"
 )
 
 // AlertKinds lists every alert kind, in the order the console shows them.
-var AlertKinds = []string{AlertDoorHeldOpen, AlertDoorForced, AlertDoorOffline, AlertRepeatedDenials, AlertAuditChainBroken}
+var AlertKinds = []string{AlertDoorHeldOpen, AlertDoorForced, AlertDoorOffline, AlertRepeatedDenials, AlertAuditChainBroken, AlertOfflineGrantMisuse}
 
 // Defaults and bounds of a building's alert and retention settings.
 const (

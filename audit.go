@@ -19,7 +19,21 @@ const (
 	ActionParcelDelivered = "parcel.delivered"
 	// ActionGrantUsed records that a grant was marked used: the door
 	// acknowledged the command, or its device reported the unlock.
-	ActionGrantUsed        = "grant.used"
+	ActionGrantUsed = "grant.used"
+	// ActionGrantOfflineIssued follows the access.unlock_failed
+	// (door_offline) of a grant whose courier was given an offline grant
+	// for it; the detail names the token ID (ogt_…) and its expiry.
+	ActionGrantOfflineIssued = "grant.offline_issued"
+	// ActionGrantOfflineMismatch records a device's report of an offline
+	// grant used that does not match the grant the control plane issued
+	// (another door, building, courier or parcels, or an unknown grant):
+	// the door opened for a token nobody here issued as reported. The
+	// managers are alerted (AlertOfflineGrantMisuse).
+	ActionGrantOfflineMismatch = "grant.offline_mismatch"
+	// ActionGrantUsedTwice records a report of a grant executed after it
+	// had been used already (online then offline, or offline twice): the
+	// managers are alerted (AlertOfflineGrantMisuse).
+	ActionGrantUsedTwice   = "grant.used_twice"
 	ActionDoorCreated      = "door.created"
 	ActionDoorUpdated      = "door.updated"
 	ActionDoorLockdown     = "door.lockdown"

@@ -20,8 +20,26 @@ type Building struct {
 	// reported position is farther than this from the door's position.
 	MaxDistanceMeters float64 `json:"max_distance_meters,omitempty"`
 
+	// OfflineDeliveryDays is how long after its last time sync a door
+	// of the building still accepts offline grants (0: offline delivery
+	// is off; at most MaxOfflineDeliveryDays). While it is above zero, a
+	// courier whose door does not answer is given an offline grant to show
+	// to the door's reader, and time replies carry the window.
+	OfflineDeliveryDays int `json:"offline_delivery_days"`
+
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// MaxOfflineDeliveryDays is the longest offline window a building may set:
+// a door's clock drifts, and a door that has not synced for a month should
+// not be trusted with expiry times.
+const MaxOfflineDeliveryDays = 30
+
+// OfflineWindow returns how long after a time sync the building's doors
+// accept offline grants; 0 when offline delivery is off.
+func (b *Building) OfflineWindow() time.Duration {
+	return time.Duration(b.OfflineDeliveryDays) * 24 * time.Hour
 }
 
 // Validate returns EINVALID if the building breaks a rule.
@@ -34,6 +52,8 @@ func (b *Building) Validate() error {
 		return err
 	} else if b.MaxDistanceMeters < 0 {
 		return Errorf(EINVALID, "max_distance_meters must not be negative.")
+	} else if b.OfflineDeliveryDays < 0 || b.OfflineDeliveryDays > MaxOfflineDeliveryDays {
+		return InvalidField("body.offline_delivery_days", "offline_delivery_days must be between 0 (off) and %d days.", MaxOfflineDeliveryDays)
 	}
 	if b.DeliveryHours != nil {
 		return b.DeliveryHours.Validate()

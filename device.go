@@ -113,6 +113,16 @@ type DeviceEvent struct {
 	GrantID  string    `json:"grant_id,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// Offline marks an unlock_executed or command_rejected event of an
+	// offline grant the door's reader was shown (not a command from the
+	// bus); JTI is then the offline grant token's ID (ogt_…), and
+	// CourierID and ParcelsDigest are the courier and the parcels digest
+	// (wire.ParcelsDigest) the token carried, which the control plane
+	// checks against the grant it issued.
+	Offline       bool   `json:"offline,omitempty"`
+	JTI           string `json:"jti,omitempty"`
+	CourierID     string `json:"courier_id,omitempty"`
+	ParcelsDigest string `json:"parcels_digest,omitempty"`
 	// ClockSynced is a heartbeat's report that the device has synced its
 	// clock since it started (see Door.ClockSynced).
 	ClockSynced bool `json:"clock_synced,omitempty"`

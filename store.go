@@ -37,6 +37,9 @@ type BuildingUpdate struct {
 	Timezone          *string
 	DeliveryHours     **WeeklyHours // a nil *WeeklyHours clears the hours
 	MaxDistanceMeters *float64
+	// OfflineDeliveryDays, 0 to MaxOfflineDeliveryDays; 0 turns offline
+	// delivery off.
+	OfflineDeliveryDays *int
 }
 
 // DoorUpdate changes the fields that are not nil.

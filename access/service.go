@@ -29,9 +29,10 @@ type Store interface {
 
 // Service decides access requests and records them.
 type Service struct {
-	store Store
-	link  doorman.DoorLink
-	now   func() time.Time
+	store   Store
+	link    doorman.DoorLink
+	offline doorman.OfflineGrantSigner
+	now     func() time.Time
 
 	courierLimit, doorLimit int
 	logger                  *slog.Logger
@@ -57,6 +58,14 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 
 // WithDoorLink sends granted unlocks to the doors through link.
 func WithDoorLink(link doorman.DoorLink) Option { return func(s *Service) { s.link = link } }
+
+// WithOfflineSigner gives couriers an offline grant, signed by signer,
+// when the door did not answer and its building allows offline delivery
+// (doorman.Building.OfflineDeliveryDays). Without it no offline grants
+// are issued.
+func WithOfflineSigner(signer doorman.OfflineGrantSigner) Option {
+	return func(s *Service) { s.offline = signer }
+}
 
 // WithRateLimits sets the access requests allowed per courier and the
 // grants per door within doorman.RateWindow; zero keeps the default
@@ -173,7 +182,7 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 		// Denied by policy, or by a lockdown the store saw at commit.
 		result = &doorman.AccessResult{Decision: doorman.Deny(entry.Reason, entry.Detail)}
 	case s.link != nil:
-		result = s.unlock(ctx, in.Door, rec.Grant)
+		result = s.unlock(ctx, in.Building, in.Door, rec.Grant)
 	default:
 		result = &doorman.AccessResult{Decision: doorman.Allow(), Grant: rec.Grant}
 	}
@@ -198,7 +207,9 @@ func courierOf(ctx context.Context, req doorman.AccessRequest) (string, error) {
 }
 
 // unlock drives the door for a committed grant and reports what happened.
-func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Grant) *doorman.AccessResult {
+// A door that did not answer in a building that allows offline delivery
+// answers door_offline with an offline grant (see offlineGrant).
+func (s *Service) unlock(ctx context.Context, b *doorman.Building, door *doorman.Door, g *doorman.Grant) *doorman.AccessResult {
 	start := time.Now()
 	defer func() { s.latency.WithLabelValues("unlock").Observe(time.Since(start).Seconds()) }()
 	// A lockdown may have revoked the grant since it was committed. A
@@ -216,7 +227,11 @@ func (s *Service) unlock(ctx context.Context, door *doorman.Door, g *doorman.Gra
 		if reason == "" {
 			reason = doorman.ReasonDoorOffline
 		}
-		return s.unlockFailed(ctx, g, doorman.Deny(reason, doorman.ErrorMessage(err)))
+		result := s.unlockFailed(ctx, g, doorman.Deny(reason, doorman.ErrorMessage(err)))
+		if reason == doorman.ReasonDoorOffline {
+			result.OfflineGrant = s.offlineGrant(ctx, b, door, g)
+		}
+		return result
 	}
 	// The device acknowledged: the grant is spent. It is marked used after
 	// the courier has the answer (the device's unlock_executed event marks
@@ -279,6 +294,34 @@ func (s *Service) unlockFailed(ctx context.Context, g *doorman.Grant, d doorman.
 		s.logger.Error("access: could not record a failed unlock", "grant", g.ID, "err", err)
 	}
 	return &doorman.AccessResult{Decision: d}
+}
+
+// offlineGrant returns an offline grant for g, whose door did not answer,
+// when the building allows offline delivery, and records it in the
+// building's chain (grant.offline_issued, after the access.unlock_failed).
+// The grant stays committed: it is what the offline grant is for, and the
+// door's report of its use marks it used. Nil when offline delivery is
+// off, no signer is set, or signing or recording fails (logged): the
+// courier is then refused as before.
+func (s *Service) offlineGrant(ctx context.Context, b *doorman.Building, door *doorman.Door, g *doorman.Grant) *doorman.OfflineGrant {
+	if s.offline == nil || b == nil || b.OfflineDeliveryDays <= 0 {
+		return nil
+	}
+	og, err := s.offline.SignOfflineGrant(door, g)
+	if err != nil {
+		s.logger.Warn("access: signing an offline grant", "grant", g.ID, "err", err)
+		return nil
+	}
+	e := &doorman.AuditEntry{Action: doorman.ActionGrantOfflineIssued, BuildingID: g.BuildingID, DoorID: g.DoorID,
+		CarrierID: g.CarrierID, CourierID: g.CourierID, GrantID: g.ID, ParcelIDs: g.ParcelIDs,
+		Detail: "offline grant " + og.JTI + " valid until " + og.ExpiresAt.UTC().Format(time.RFC3339), At: s.now()}
+	if err := s.store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+		// An offline grant the log does not show would read as a forged
+		// one when the door reports it: none is given.
+		s.logger.Error("access: could not record an offline grant", "grant", g.ID, "err", err)
+		return nil
+	}
+	return og
 }
 
 func (s *Service) count(d doorman.Decision) {

@@ -149,6 +149,8 @@ var alertActions = map[string]bool{
 	doorman.ActionDoorOnline:                             true,
 	doorman.ActionAuditChainBroken:                       true,
 	doorman.ActionAccessDenied:                           true,
+	doorman.ActionGrantOfflineMismatch:                   true,
+	doorman.ActionGrantUsedTwice:                         true,
 }
 
 // Produce is the outbox producer of manager alerts: for an entry that
@@ -194,6 +196,14 @@ func (s *Alerts) Produce(ctx context.Context, e *doorman.AuditEntry) ([]*doorman
 		alerts = append(alerts, alert{kind: doorman.AlertAuditChainBroken, subkind: "audit_chain_broken",
 			title: "Audit log no longer verifies", what: e.Detail + " Someone may have changed or deleted entries of the building's audit log.",
 			todo: "Tell your Doorman operator at once; keep the checkpoint files and database backups as they are."})
+	case doorman.ActionGrantOfflineMismatch:
+		alerts = append(alerts, alert{kind: doorman.AlertOfflineGrantMisuse, subkind: "offline_grant_mismatch",
+			title: "Door opened for an offline code that does not match", what: e.Detail + " The door opened while it was offline for a code that does not match what Doorman issued.",
+			todo: "Check who entered at that time; if the door's device may be tampered with, revoke it and enroll a new one."})
+	case doorman.ActionGrantUsedTwice:
+		alerts = append(alerts, alert{kind: doorman.AlertOfflineGrantMisuse, subkind: "grant_used_twice",
+			title: "Delivery code used twice", what: e.Detail + " A delivery grant opened a door more than once; it is meant for one use.",
+			todo: "Check who entered at those times, and ask the carrier about the courier named in the audit log."})
 	case doorman.ActionAccessDenied:
 		if !st.Enabled(doorman.AlertRepeatedDenials) {
 			return nil, nil

@@ -103,7 +103,11 @@ type BuildingChange struct {
 	Timezone          *string
 	DeliveryHours     *doorman.WeeklyHours
 	MaxDistanceMeters *float64
-	Clear             []string
+	// OfflineDeliveryDays sets the building's offline window: 0 turns
+	// offline delivery off, 1 to doorman.MaxOfflineDeliveryDays days
+	// turns it on.
+	OfflineDeliveryDays *int
+	Clear               []string
 }
 
 // Fields a BuildingChange can clear.
@@ -123,7 +127,8 @@ func (s *Buildings) UpdateBuilding(ctx context.Context, id string, c BuildingCha
 	if err != nil {
 		return nil, err
 	}
-	upd := doorman.BuildingUpdate{Name: c.Name, Address: c.Address, Timezone: c.Timezone, MaxDistanceMeters: c.MaxDistanceMeters}
+	upd := doorman.BuildingUpdate{Name: c.Name, Address: c.Address, Timezone: c.Timezone, MaxDistanceMeters: c.MaxDistanceMeters,
+		OfflineDeliveryDays: c.OfflineDeliveryDays}
 	if c.DeliveryHours != nil {
 		upd.DeliveryHours = &c.DeliveryHours
 	}
@@ -160,6 +165,9 @@ func (s *Buildings) UpdateBuilding(ctx context.Context, id string, c BuildingCha
 	}
 	if upd.MaxDistanceMeters != nil {
 		next.MaxDistanceMeters = *upd.MaxDistanceMeters
+	}
+	if upd.OfflineDeliveryDays != nil {
+		next.OfflineDeliveryDays = *upd.OfflineDeliveryDays
 	}
 	if err := next.Validate(); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -48,7 +49,16 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		return err
 	}
 	synced, until := syncReport(ev.ClockSyncedAt, ev.OfflineUntil, s.now())
-	if _, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
+	detail := ev.Detail
+	if ev.Offline && ev.Kind == wire.EventUnlockExecuted {
+		// The chain says the door opened for an offline grant, not a
+		// command from the bus.
+		detail = strings.TrimSpace("offline grant " + ev.JTI + " shown to the door's reader. " + detail)
+		if len(detail) > maxOfflineDetail {
+			detail = detail[:maxOfflineDetail]
+		}
+	}
+	recorded, err := s.store.RecordDeviceEvent(ctx, &doorman.DeviceEvent{
 		ID:       ev.ID,
 		DeviceID: p.SubjectID,
 		DoorID:   p.DoorID,
@@ -56,7 +66,12 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		At:       ev.At,
 		GrantID:  ev.GrantID,
 		Reason:   ev.Reason,
-		Detail:   ev.Detail,
+		Detail:   detail,
+		// What an offline grant's token carried, checked below.
+		Offline:       ev.Offline,
+		JTI:           ev.JTI,
+		CourierID:     ev.CourierID,
+		ParcelsDigest: ev.Parcels,
 		// The device's state a heartbeat reports, shown in door status.
 		ClockSynced:   ev.ClockSynced,
 		StorageFault:  ev.StorageFault,
@@ -65,7 +80,8 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		AuditWitness:  ev.AuditWitness,
 		AuditSize:     ev.AuditSize,
 		AuditRoot:     root,
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness {
@@ -73,6 +89,12 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	}
 	if ev.Kind == wire.EventHeartbeat {
 		s.commandKeys.CatchUp(p.DoorID, ev.KeySeq)
+	}
+	if ev.Kind == wire.EventUnlockExecuted && ev.Offline {
+		if !recorded {
+			return nil // told before: checked then
+		}
+		return s.offlineUsed(ctx, p.DoorID, ev)
 	}
 	if ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
 		return s.markGrantUsed(ctx, p.DoorID, ev)

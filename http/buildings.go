@@ -47,19 +47,21 @@ func (s *Server) getBuilding(ctx context.Context, in *BuildingIDParam) (*output[
 type updateBuildingInput struct {
 	BuildingIDParam
 	Body struct {
-		Name              *string                       `json:"name,omitempty" minLength:"1" maxLength:"200"`
-		Address           *string                       `json:"address,omitempty" minLength:"1" maxLength:"500"`
-		Timezone          *string                       `json:"timezone,omitempty" minLength:"1" maxLength:"64" example:"Europe/Berlin"`
-		DeliveryHours     Optional[doorman.WeeklyHours] `json:"delivery_hours,omitzero" doc:"New delivery hours; null allows deliveries at any hour (or list delivery_hours in clear)."`
-		MaxDistanceMeters Optional[float64]             `json:"max_distance_meters,omitzero" minimum:"0" doc:"New radius; 0 or null turns the distance check off (or list max_distance_meters in clear)."`
-		Clear             []string                      `json:"clear,omitempty" nullable:"false" maxItems:"2" uniqueItems:"true" enum:"delivery_hours,max_distance_meters" doc:"Fields to reset: delivery_hours (deliveries at any hour) and max_distance_meters (no distance check). The same as sending them as null, for clients that cannot send null."`
+		Name                *string                       `json:"name,omitempty" minLength:"1" maxLength:"200"`
+		Address             *string                       `json:"address,omitempty" minLength:"1" maxLength:"500"`
+		Timezone            *string                       `json:"timezone,omitempty" minLength:"1" maxLength:"64" example:"Europe/Berlin"`
+		DeliveryHours       Optional[doorman.WeeklyHours] `json:"delivery_hours,omitzero" doc:"New delivery hours; null allows deliveries at any hour (or list delivery_hours in clear)."`
+		MaxDistanceMeters   Optional[float64]             `json:"max_distance_meters,omitzero" minimum:"0" doc:"New radius; 0 or null turns the distance check off (or list max_distance_meters in clear)."`
+		OfflineDeliveryDays *int                          `json:"offline_delivery_days,omitempty" doc:"How many days after its last time sync a door of the building still accepts offline grants (shown as a QR code to the door's reader when the door does not answer): 0 turns offline delivery off, 1 to 30 turn it on. Out of range is refused (422)."`
+		Clear               []string                      `json:"clear,omitempty" nullable:"false" maxItems:"2" uniqueItems:"true" enum:"delivery_hours,max_distance_meters" doc:"Fields to reset: delivery_hours (deliveries at any hour) and max_distance_meters (no distance check). The same as sending them as null, for clients that cannot send null."`
 	}
 }
 
 func (s *Server) updateBuilding(ctx context.Context, in *updateBuildingInput) (*output[*doorman.Building], error) {
 	body := in.Body
 	c := app.BuildingChange{Name: body.Name, Address: body.Address, Timezone: body.Timezone, Clear: body.Clear,
-		DeliveryHours: body.DeliveryHours.Value, MaxDistanceMeters: body.MaxDistanceMeters.Value}
+		DeliveryHours: body.DeliveryHours.Value, MaxDistanceMeters: body.MaxDistanceMeters.Value,
+		OfflineDeliveryDays: body.OfflineDeliveryDays}
 	if body.DeliveryHours.Set && body.DeliveryHours.Value == nil {
 		c.Clear = append(c.Clear, app.FieldDeliveryHours)
 	}

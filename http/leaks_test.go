@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -260,5 +261,36 @@ func TestSignInBehindProxy(t *testing.T) {
 	}
 	if r := login("203.0.113.99:1", "192.0.2.251", testPassword); r.Status != 429 {
 		t.Fatalf("a guesser forging X-Forwarded-For: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestBuildingOfflineDeliveryDays: a building's managers turn offline
+// delivery on (1 to 30 days) and off (0); anything else is refused with a
+// problem naming the field, and a manager of another building cannot
+// touch it.
+func TestBuildingOfflineDeliveryDays(t *testing.T) {
+	f := newFixture(t)
+	path := "/v1/buildings/" + f.buildingA.ID
+	m := f.tokens[pManagerA]
+	for _, days := range []int{7, 30, 0, 1} {
+		b := decode[*doorman.Building](t, f.must(200, request{Method: "PATCH", Path: path, Token: m, Body: fmt.Sprintf(`{"offline_delivery_days": %d}`, days)}))
+		if b.OfflineDeliveryDays != days {
+			t.Fatalf("set %d: %+v", days, b)
+		}
+	}
+	for _, body := range []string{`{"offline_delivery_days": 31}`, `{"offline_delivery_days": -1}`, `{"offline_delivery_days": "7"}`, `{"offline_delivery_days": 1.5}`} {
+		p := f.expectProblem(422, doorman.EINVALID, request{Method: "PATCH", Path: path, Token: m, Body: body})
+		said := p.Detail
+		for _, it := range p.Errors {
+			said += " " + it.Location + " " + it.Message
+		}
+		if !strings.Contains(said, "offline_delivery_days") {
+			t.Errorf("%s: the problem does not name the field: %+v", body, p)
+		}
+	}
+	f.expectProblem(404, doorman.ENOTFOUND, request{Method: "PATCH", Path: path, Token: f.tokens[pManagerB], Body: `{"offline_delivery_days": 30}`})
+	b := decode[*doorman.Building](t, f.must(200, request{Method: "GET", Path: path, Token: m}))
+	if b.OfflineDeliveryDays != 1 {
+		t.Fatalf("after refused changes: %+v", b)
 	}
 }

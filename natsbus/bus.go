@@ -47,6 +47,7 @@ type Bus struct {
 	deviceURLs []string
 
 	unverifiedAcks atomic.Int64
+	windows        offlineWindows // the time service's cache of OfflineWindow
 
 	caCert     *x509.Certificate // embedded mode: the CA the bus created
 	advisories *nats.Conn        // embedded mode: the system user watching connects

@@ -105,6 +105,14 @@ type Config struct {
 	Keys KeyRing
 	// Signer is a fixed signing key, used when Keys is nil (tests).
 	Signer *wire.Signer
+	// OfflineWindow returns how long after a time sync the door may accept
+	// offline grants: its building's offline delivery setting, 0 when off
+	// (at most wire.MaxOfflineWindow). The time service signs it into
+	// every time reply, asking at most once per OfflineWindowCacheTTL per
+	// door; when it fails the reply carries 0, so the door accepts no
+	// offline grants until a later sync says otherwise. Nil: every reply
+	// carries 0.
+	OfflineWindow func(ctx context.Context, doorID string) (time.Duration, error)
 	// CommandTimeout bounds SendUnlock and is the lifetime of every command
 	// Unlock signs, so a command that arrives after the control plane gave
 	// up on it (held in a buffer or by a broker) is refused by the device

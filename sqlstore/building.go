@@ -8,13 +8,13 @@ import (
 	"github.com/doorman-dev/doorman"
 )
 
-const buildingColumns = `id, name, address, timezone, delivery_hours, max_distance_meters, created_at, updated_at`
+const buildingColumns = `id, name, address, timezone, delivery_hours, max_distance_meters, offline_delivery_days, created_at, updated_at`
 
 func scanBuilding(sc scanner) (*doorman.Building, error) {
 	var b doorman.Building
 	var hours sql.NullString
 	var created, updated int64
-	if err := sc.Scan(&b.ID, &b.Name, &b.Address, &b.Timezone, &hours, &b.MaxDistanceMeters, &created, &updated); err != nil {
+	if err := sc.Scan(&b.ID, &b.Name, &b.Address, &b.Timezone, &hours, &b.MaxDistanceMeters, &b.OfflineDeliveryDays, &created, &updated); err != nil {
 		return nil, err
 	}
 	var err error
@@ -40,8 +40,8 @@ func (s *Store) CreateBuilding(ctx context.Context, b *doorman.Building) error {
 	e := s.entry(ctx, doorman.ActionBuildingCreated, id)
 	e.Detail = b.Name
 	err = s.write(ctx, "create building", e.Chain, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO buildings (`+buildingColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-			id, b.Name, b.Address, b.Timezone, hours, b.MaxDistanceMeters, micros(now)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO buildings (`+buildingColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			id, b.Name, b.Address, b.Timezone, hours, b.MaxDistanceMeters, b.OfflineDeliveryDays, micros(now)); err != nil {
 			return err
 		}
 		return s.appendAudit(tx, e)
@@ -119,6 +119,9 @@ func (s *Store) UpdateBuilding(ctx context.Context, id string, upd doorman.Build
 		if upd.MaxDistanceMeters != nil {
 			b.MaxDistanceMeters = *upd.MaxDistanceMeters
 		}
+		if upd.OfflineDeliveryDays != nil {
+			b.OfflineDeliveryDays = *upd.OfflineDeliveryDays
+		}
 		if err := b.Validate(); err != nil {
 			return err
 		}
@@ -128,8 +131,8 @@ func (s *Store) UpdateBuilding(ctx context.Context, id string, upd doorman.Build
 		}
 		b.UpdatedAt = s.clock()
 		if _, err := tx.Exec(`UPDATE buildings SET name = $1, address = $2, timezone = $3, delivery_hours = $4,
-			max_distance_meters = $5, updated_at = $6 WHERE id = $7`,
-			b.Name, b.Address, b.Timezone, hours, b.MaxDistanceMeters, micros(b.UpdatedAt), id); err != nil {
+			max_distance_meters = $5, offline_delivery_days = $6, updated_at = $7 WHERE id = $8`,
+			b.Name, b.Address, b.Timezone, hours, b.MaxDistanceMeters, b.OfflineDeliveryDays, micros(b.UpdatedAt), id); err != nil {
 			return err
 		}
 		e.Detail = b.Name

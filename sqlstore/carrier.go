@@ -138,7 +138,7 @@ func (s *Store) CarrierBuildings(ctx context.Context, carrierID string, p doorma
 		return nil, "", err
 	}
 	list, err := collect(ctx, s.rdb, `SELECT b.id, b.name, b.address, b.timezone, b.delivery_hours,
-		b.max_distance_meters, b.created_at, b.updated_at FROM buildings b
+		b.max_distance_meters, b.offline_delivery_days, b.created_at, b.updated_at FROM buildings b
 		JOIN building_carriers bc ON bc.building_id = b.id
 		WHERE bc.carrier_id = $1 AND b.id > $2 ORDER BY b.id LIMIT $3`,
 		[]any{carrierID, after, limit + 1}, scanBuilding)

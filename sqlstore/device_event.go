@@ -30,7 +30,8 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 		return doorman.Errorf(doorman.EINVALID, "A device event names the device that sent it.")
 	case e.At.IsZero():
 		return doorman.Errorf(doorman.EINVALID, "A device event needs a time.")
-	case len(e.GrantID) > maxEventIDLength || len(e.Reason) > maxEventReasonLength:
+	case len(e.GrantID) > maxEventIDLength || len(e.Reason) > maxEventReasonLength ||
+		len(e.JTI) > maxEventIDLength || len(e.CourierID) > maxEventIDLength || len(e.ParcelsDigest) > maxEventIDLength:
 		return doorman.Errorf(doorman.EINVALID, "Device event grant ID or reason too long.")
 	case len(e.Detail) > maxEventDetailLength:
 		return doorman.Errorf(doorman.EINVALID, "Device event detail is longer than %d bytes.", maxEventDetailLength)
@@ -71,7 +72,8 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //     whether the door's current device is heard;
 //   - the device row is share-locked where the engine needs it, so a
 //     concurrent revocation either waits for the event or is seen by it;
-//   - any event but a heartbeat is inserted into device_events keyed by
+//   - any event but a heartbeat is inserted into device_events (with
+//     the offline grant fields of an offline event) keyed by
 //     its ID (ON CONFLICT DO NOTHING: no row inserted means it was
 //     recorded before, and the call reports false having changed
 //     nothing). This comes first, so a redelivered event is never
@@ -149,8 +151,10 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 			}
 		} else {
 			res, err := tx.Exec(`INSERT INTO device_events (id, device_id, door_id, building_id, kind, at, recorded_at,
-				grant_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-				e.ID, e.DeviceID, e.DoorID, buildingID, e.Kind, micros(exact(e.At)), micros(now), e.GrantID, e.Reason, e.Detail)
+				grant_id, reason, detail, offline, jti, courier_id, parcels_digest)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING`,
+				e.ID, e.DeviceID, e.DoorID, buildingID, e.Kind, micros(exact(e.At)), micros(now), e.GrantID, e.Reason, e.Detail,
+				e.Offline, e.JTI, e.CourierID, e.ParcelsDigest)
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,32 @@ func testBuildings(t *testing.T, open Opener) {
 		equal(t, "Building after update", got, upd)
 	})
 
+	t.Run("OfflineDeliveryDays", func(t *testing.T) {
+		s, _ := open(t)
+		ctx := operator()
+		b := &doorman.Building{Name: "Offline House", Address: "2 Elm St", Timezone: "UTC", OfflineDeliveryDays: 7}
+		must(t, s.CreateBuilding(ctx, b))
+		got, err := s.Building(ctx, b.ID)
+		must(t, err)
+		equal(t, "offline_delivery_days as created", got.OfflineDeliveryDays, 7)
+		for _, days := range []int{0, 1, doorman.MaxOfflineDeliveryDays} {
+			upd, err := s.UpdateBuilding(ctx, b.ID, doorman.BuildingUpdate{OfflineDeliveryDays: ptr(days)})
+			must(t, err)
+			got, err := s.Building(ctx, b.ID)
+			must(t, err)
+			equal(t, "offline_delivery_days after update", got, upd)
+			equal(t, "offline_delivery_days", got.OfflineDeliveryDays, days)
+		}
+		for _, days := range []int{-1, doorman.MaxOfflineDeliveryDays + 1, 365} {
+			_, err := s.UpdateBuilding(ctx, b.ID, doorman.BuildingUpdate{OfflineDeliveryDays: ptr(days)})
+			wantCode(t, err, doorman.EINVALID)
+			wantCode(t, s.CreateBuilding(ctx, &doorman.Building{Name: "x", Address: "x", Timezone: "UTC", OfflineDeliveryDays: days}), doorman.EINVALID)
+		}
+		got, err = s.Building(ctx, b.ID)
+		must(t, err)
+		equal(t, "offline_delivery_days after refused updates", got.OfflineDeliveryDays, doorman.MaxOfflineDeliveryDays)
+	})
+
 	t.Run("Errors", func(t *testing.T) {
 		s, _ := open(t)
 		ctx := operator()

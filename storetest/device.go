@@ -192,6 +192,41 @@ func testDevices(t *testing.T, open Opener) {
 		f.verifyClean(t)
 	})
 
+	t.Run("OfflineEventFields", func(t *testing.T) {
+		// An offline event keeps what the token carried, once; an event
+		// with fields too long is refused and nothing is kept.
+		f := newFixture(t, open)
+		d, _ := f.enroll(t, f.door.ID, time.Now().Add(-time.Hour))
+		ev := &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID, DoorID: f.door.ID, Kind: doorman.EventUnlockExecuted,
+			At: time.Now(), GrantID: doorman.NewID(doorman.PrefixGrant), Offline: true, JTI: doorman.NewID("ogt"),
+			CourierID: f.courier.ID, ParcelsDigest: "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"}
+		ok, err := f.s.RecordDeviceEvent(f.ctx, ev)
+		must(t, err)
+		equal(t, "offline event recorded", ok, true)
+		dup := *ev
+		dup.CourierID = "cou_other"
+		ok, err = f.s.RecordDeviceEvent(f.ctx, &dup)
+		must(t, err)
+		equal(t, "a repeated offline event recorded again", ok, false)
+		var offline bool
+		var jti, courier, digest string
+		must(t, f.db.QueryRow(`SELECT offline, jti, courier_id, parcels_digest FROM device_events WHERE id = $1`, ev.ID).
+			Scan(&offline, &jti, &courier, &digest))
+		equal(t, "stored offline fields", []any{offline, jti, courier, digest}, []any{true, ev.JTI, ev.CourierID, ev.ParcelsDigest})
+		online := &doorman.DeviceEvent{ID: doorman.NewID("evt"), DeviceID: d.ID, DoorID: f.door.ID, Kind: doorman.EventUnlockExecuted, At: time.Now()}
+		_, err = f.s.RecordDeviceEvent(f.ctx, online)
+		must(t, err)
+		must(t, f.db.QueryRow(`SELECT offline, jti FROM device_events WHERE id = $1`, online.ID).Scan(&offline, &jti))
+		equal(t, "an online event's offline fields", []any{offline, jti}, []any{false, ""})
+		long := *ev
+		long.ID, long.JTI = doorman.NewID("evt"), strings.Repeat("x", 65)
+		_, err = f.s.RecordDeviceEvent(f.ctx, &long)
+		wantCode(t, err, doorman.EINVALID)
+		var n int
+		must(t, f.db.QueryRow(`SELECT COUNT(*) FROM device_events WHERE id = $1`, long.ID).Scan(&n))
+		equal(t, "refused event kept", n, 0)
+	})
+
 	t.Run("Replace", func(t *testing.T) {
 		f := newFixture(t, open)
 		side := f.newDoor(t, f.building.ID, "Side door")

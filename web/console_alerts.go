@@ -26,11 +26,12 @@ type alertKind struct {
 
 // alertKindText names and explains each alert kind on the page.
 var alertKindText = map[string][2]string{
-	doorman.AlertDoorHeldOpen:     {"Door held open", "The door's sensor reports the door was held open too long."},
-	doorman.AlertDoorForced:       {"Door forced open", "The door opened without Doorman unlocking it."},
-	doorman.AlertDoorOffline:      {"Door offline", "The door's device has been silent longer than the minutes below, and again when it is back."},
-	doorman.AlertRepeatedDenials:  {"Repeated denials", "One courier, or one door, refused 5 times within 10 minutes: possible abuse."},
-	doorman.AlertAuditChainBroken: {"Audit log no longer verifies", "Someone may have changed or deleted entries of the building's audit log."},
+	doorman.AlertDoorHeldOpen:       {"Door held open", "The door's sensor reports the door was held open too long."},
+	doorman.AlertDoorForced:         {"Door forced open", "The door opened without Doorman unlocking it."},
+	doorman.AlertDoorOffline:        {"Door offline", "The door's device has been silent longer than the minutes below, and again when it is back."},
+	doorman.AlertRepeatedDenials:    {"Repeated denials", "One courier, or one door, refused 5 times within 10 minutes: possible abuse."},
+	doorman.AlertAuditChainBroken:   {"Audit log no longer verifies", "Someone may have changed or deleted entries of the building's audit log."},
+	doorman.AlertOfflineGrantMisuse: {"Offline grant misused", "A door reported a code shown to it offline that does not match what Doorman issued, or a grant used twice."},
 }
 
 // alertsPageData is the data of console/alerts.html.

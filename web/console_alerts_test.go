@@ -25,7 +25,7 @@ func TestConsoleAlerts(t *testing.T) {
 		!strings.Contains(body, `value="90"`) || !strings.Contains(body, `aria-current="page">Alerts`) {
 		t.Fatalf("alerts page: %d\n%s", page.Code, body)
 	}
-	save := url.Values{"on_door_held_open": {"1"}, "on_door_offline": {"1"}, "offline_minutes": {"15"}, "retention_days": {"30"}}
+	save := url.Values{"on_door_held_open": {"1"}, "on_door_offline": {"1"}, "on_offline_grant_misuse": {"1"}, "offline_minutes": {"15"}, "retention_days": {"30"}}
 	if rec := s.do(request{method: "GET", path: path, session: oak}); rec.Code != http.StatusNotFound {
 		t.Fatalf("another building's manager sees the page: %d", rec.Code)
 	}

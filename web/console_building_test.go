@@ -459,3 +459,37 @@ func TestConsoleHours(t *testing.T) {
 		t.Fatalf("after any hour: %+v, %v", b.DeliveryHours, b.MaxDistanceMeters)
 	}
 }
+
+// TestConsoleOfflineDays: the hours form sets the building's offline
+// delivery window; a bad value is refused with the typed value kept, and
+// a manager of another building cannot change it.
+func TestConsoleOfflineDays(t *testing.T) {
+	c := newConsole(t)
+	path := "/console/buildings/" + c.b1.ID + "/hours"
+	sys := doorman.NewContextWithPrincipal(context.Background(), doorman.System())
+	if w := c.do("POST", path, c.m1, url.Values{"any_hour": {"1"}, "offline_days": {"14"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	b, err := c.app.Buildings.Building(sys, c.b1.ID)
+	must(t, err)
+	if b.OfflineDeliveryDays != 14 {
+		t.Fatalf("saved %d days", b.OfflineDeliveryDays)
+	}
+	for _, typed := range []string{"31", "-1", "two"} {
+		w := c.do("POST", path, c.m1, url.Values{"any_hour": {"1"}, "offline_days": {typed}})
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `value="`+typed+`"`) {
+			t.Fatalf("%q: %d\n%s", typed, w.Code, w.Body)
+		}
+	}
+	if w := c.do("GET", "/console/buildings/"+c.b1.ID+"/carriers", c.m1, nil); !strings.Contains(w.Body.String(), `id="offline_days" name="offline_days" inputmode="numeric" value="14"`) {
+		t.Fatalf("the form does not show the window:\n%s", w.Body)
+	}
+	if w := c.do("POST", path, c.m2, url.Values{"any_hour": {"1"}, "offline_days": {"0"}}); w.Code == http.StatusSeeOther {
+		t.Fatalf("another building's manager changed it: %d", w.Code)
+	}
+	b, err = c.app.Buildings.Building(sys, c.b1.ID)
+	must(t, err)
+	if b.OfflineDeliveryDays != 14 {
+		t.Fatalf("after refusals: %d days", b.OfflineDeliveryDays)
+	}
+}

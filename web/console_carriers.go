@@ -20,6 +20,9 @@ type carriersPage struct {
 	Hours       []dayHours
 	AnyHour     bool
 	MaxDistance string
+	// OfflineDays is the building's offline delivery window in days, as
+	// typed or as stored ("0": off).
+	OfflineDays string
 	Error       *formError
 	// Notices are the allowed carriers' notice states; NoticeDays is the
 	// notice period form, NoticeError its error.
@@ -85,8 +88,9 @@ func (s *Server) renderCarriers(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	if form != nil && form.Hours != nil {
-		p.Hours, p.AnyHour, p.MaxDistance, p.Error = form.Hours, form.AnyHour, form.MaxDistance, form.Error
+		p.Hours, p.AnyHour, p.MaxDistance, p.OfflineDays, p.Error = form.Hours, form.AnyHour, form.MaxDistance, form.OfflineDays, form.Error
 	} else {
+		p.OfflineDays = strconv.Itoa(b.OfflineDeliveryDays)
 		p.AnyHour = b.DeliveryHours == nil
 		for _, d := range weekdays {
 			var windows []string
@@ -120,9 +124,10 @@ func (s *Server) carrierDisallow(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, buildingPath(r.PathValue("id"), "carriers"), "cb-disallowed")
 }
 
-// hoursUpdate saves the delivery hours and the distance limit. The form
-// is only read here; the building service checks the hours and the
-// distance as it checks the API's.
+// hoursUpdate saves the delivery hours, the distance limit and the offline
+// delivery window (left as it is when the form has no offline_days). The
+// form is only read here; the building service checks them as it checks
+// the API's.
 func (s *Server) hoursUpdate(w http.ResponseWriter, r *http.Request) {
 	form := &carriersPage{AnyHour: r.PostFormValue("any_hour") == "1", MaxDistance: strings.TrimSpace(r.PostFormValue("max_distance"))}
 	hours := &doorman.WeeklyHours{}
@@ -148,6 +153,17 @@ func (s *Server) hoursUpdate(w http.ResponseWriter, r *http.Request) {
 		bad = "The maximum distance must be a number of metres, or empty for no limit."
 	} else {
 		c.MaxDistanceMeters = &v
+	}
+	if _, sent := r.PostForm["offline_days"]; sent {
+		form.OfflineDays = strings.TrimSpace(r.PostFormValue("offline_days"))
+		if form.OfflineDays == "" {
+			form.OfflineDays = "0"
+		}
+		if v, err := strconv.Atoi(form.OfflineDays); err != nil && bad == "" {
+			bad = "Offline delivery must be a whole number of days: 0 for off, at most 30."
+		} else {
+			c.OfflineDeliveryDays = &v
+		}
 	}
 	if bad != "" {
 		form.Error = &formError{Message: bad}

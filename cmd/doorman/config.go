@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/app"
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/postgres"
 	"github.com/doorman-dev/doorman/sqlite"
@@ -117,9 +118,10 @@ func (c *Config) CommandKeyPath() string {
 // OpenBus opens the bus the configuration names, signing commands with
 // the current key of keys, believing only acknowledgements signed by the device that
 // devices (the store) names active for the door, and telling onDuplicate
-// about devices connected twice.
+// about devices connected twice. Time replies carry the door's offline
+// window as windows (the store through app.OfflineWindows) gives it.
 func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, keys natsbus.KeyRing, devices natsbus.Devices,
-	onDuplicate func(context.Context, natsbus.DuplicateConnection)) (*natsbus.Bus, error) {
+	onDuplicate func(context.Context, natsbus.DuplicateConnection), windows *app.OfflineWindows) (*natsbus.Bus, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -137,8 +139,11 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, keys natsbus.
 		StoreMax:               c.NATSStoreMax,
 		Devices:                devices,
 		OnDuplicateConnection:  onDuplicate,
-		CommandTimeout:         c.CommandTimeout,
-		Logger:                 logger,
+		OfflineWindow: func(ctx context.Context, doorID string) (time.Duration, error) {
+			return windows.Window(doorman.NewContextWithPrincipal(ctx, doorman.System()), doorID)
+		},
+		CommandTimeout: c.CommandTimeout,
+		Logger:         logger,
 	})
 	var space *natsbus.SpaceError
 	if errors.As(err, &space) {

@@ -98,13 +98,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	duplicates := newDuplicateFlagger(m.Logger)
-	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys, m.Store, duplicates.flag); err != nil {
+	if m.Bus, err = m.Config.OpenBus(ctx, m.Logger, m.Keys, m.Store, duplicates.flag, app.NewOfflineWindows(m.Store)); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		unverifiedAcksMetric(m.Bus))
-	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithLogger(m.Logger),
+	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithOfflineSigner(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, KeyRing: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
