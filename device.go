@@ -193,7 +193,8 @@ type DeviceStore interface {
 	// OfflineActivity lists what a door's devices did while the door's
 	// link was down: its kept events that reached the store at least
 	// OfflineActivityLag after they happened (held in the device's queue
-	// until the link returned), newest first; the cursor continues with
+	// until the link returned) and every event of its reader (offline
+	// grants shown to it), newest first; the cursor continues with
 	// older ones. Heartbeats are not kept, so never listed. Returns
 	// EINVALID for a cursor it did not hand out.
 	OfflineActivity(ctx context.Context, doorID string, p Page) ([]*DeviceEvent, string, error)

@@ -20,7 +20,8 @@ func scanDeviceEvent(sc scanner) (*doorman.DeviceEvent, error) {
 }
 
 // OfflineActivity lists the door's events that reached the store at least
-// doorman.OfflineActivityLag after they happened, newest first (see
+// doorman.OfflineActivityLag after they happened, and its reader's (offline
+// grants) whenever they arrived, newest first (see
 // doorman.DeviceStore). It walks the door's events by ID (the device's
 // time order) from the newest.
 func (s *Store) OfflineActivity(ctx context.Context, doorID string, p doorman.Page) ([]*doorman.DeviceEvent, string, error) {
@@ -29,15 +30,13 @@ func (s *Store) OfflineActivity(ctx context.Context, doorID string, p doorman.Pa
 		return nil, "", err
 	}
 	q := `SELECT ` + deviceEventColumns + ` FROM device_events
-		WHERE door_id = $1 AND recorded_at - at >= $2`
-	args := []any{doorID, doorman.OfflineActivityLag.Microseconds()}
+		WHERE door_id = $1 AND (recorded_at - at >= $2 OR offline = $3)`
+	args := []any{doorID, doorman.OfflineActivityLag.Microseconds(), true, limit + 1}
 	if before != "" {
-		q += ` AND id < $4`
-		args = append(args, limit+1, before)
-	} else {
-		args = append(args, limit+1)
+		q += ` AND id < $5`
+		args = append(args, before)
 	}
-	q += ` ORDER BY id DESC LIMIT $3`
+	q += ` ORDER BY id DESC LIMIT $4`
 	list, err := collect(ctx, s.rdb, q, args, scanDeviceEvent)
 	if err != nil {
 		return nil, "", s.translate("offline activity", err)
