@@ -1,9 +1,11 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/app"
@@ -109,6 +111,18 @@ type courierResult struct {
 	Open    bool
 	Message string
 	Detail  string
+	// Offline is the offline grant to show the door's reader, when the
+	// door did not answer and its building allows offline delivery.
+	Offline *offlineCode
+}
+
+// offlineCode is an offline grant drawn as a QR code for the door's
+// reader.
+type offlineCode struct {
+	QR template.URL
+	// Seconds is how long it has left when the page is drawn; the page's
+	// script counts it down and hides the code when it runs out.
+	Seconds int
 }
 
 // courierDoor loads the door of the request and the courier's parcels for
@@ -191,6 +205,16 @@ func (s *Server) courierOpen(w http.ResponseWriter, r *http.Request) {
 	} else {
 		data.Result.Message = denialMessage(res.Decision.Reason, res.RetryAfter)
 		data.Result.Detail = res.Decision.Detail
+		if og := res.OfflineGrant; og != nil {
+			qr, err := qrDataURI(og.Token)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			left := int(time.Until(og.ExpiresAt) / time.Second)
+			data.Result.Offline = &offlineCode{QR: qr, Seconds: max(left, 0)}
+			data.Result.Message = "The door did not answer: its link is down. It opens on its own for the code below."
+		}
 		if res.RetryAfter > 0 {
 			w.Header().Set("Retry-After", retryAfter(res.RetryAfter))
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 // stringsFlag collects a repeatable string flag.
@@ -26,7 +27,7 @@ func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 // long it took.
 func runCourier(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "open" {
-		fmt.Fprintln(stderr, "usage: doorman courier open --door DOOR --parcel TRACKING [--parcel …] [--server URL] [--token TOKEN] [--lat L --lng L]")
+		fmt.Fprintln(stderr, "usage: doorman courier open --door DOOR --parcel TRACKING [--parcel …] [--server URL] [--token TOKEN] [--lat L --lng L] [--light-terminal]")
 		return flag.ErrHelp
 	}
 	fs := flag.NewFlagSet("courier open", flag.ContinueOnError)
@@ -38,6 +39,7 @@ func runCourier(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&parcels, "parcel", "scanned tracking number (repeatable)")
 	lat := fs.Float64("lat", 0, "courier latitude (with --lng)")
 	lng := fs.Float64("lng", 0, "courier longitude (with --lat)")
+	lightTerminal := fs.Bool("light-terminal", false, "draw an offline grant's QR code for a terminal with a light background (the default suits a dark one)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -61,7 +63,30 @@ func runCourier(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	fmt.Fprintf(stdout, "REFUSED %s: %s (%s)\n", res.Decision.Reason, res.Decision.Detail, elapsed.Round(100*time.Microsecond))
+	if og := res.OfflineGrant; og != nil {
+		if err := printOfflineGrant(stdout, og, *lightTerminal); err != nil {
+			return err
+		}
+	}
 	return errRefused
+}
+
+// printOfflineGrant shows an offline grant as a QR code drawn with block
+// characters, for the door's reader to scan off the screen, and as a
+// TOKEN line for scripts. Dark modules are drawn as the terminal's
+// background, so the code reads right on a dark terminal, or on a light
+// one with light set.
+func printOfflineGrant(w io.Writer, og *doorman.OfflineGrant, light bool) error {
+	qr, err := qrcode.New(og.Token, qrcode.Low)
+	if err != nil {
+		return fmt.Errorf("draw the offline grant: %w", err)
+	}
+	left := time.Until(og.ExpiresAt).Round(time.Second)
+	fmt.Fprintf(w, "OFFLINE the door cannot be reached, but it accepts this code at its reader until %s (%s from now):\n",
+		og.ExpiresAt.Local().Format("15:04:05"), max(left, 0))
+	fmt.Fprint(w, qr.ToSmallString(light))
+	fmt.Fprintf(w, "TOKEN %s\n", og.Token)
+	return nil
 }
 
 // errRefused makes `courier open` exit non-zero when the door stays shut.

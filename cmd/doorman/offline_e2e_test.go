@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -140,5 +142,28 @@ func TestOfflineDelivery(t *testing.T) {
 	if len(items) != 2 || items[0].(map[string]any)["kind"] != doorman.EventCommandRejected ||
 		items[1].(map[string]any)["kind"] != doorman.EventUnlockExecuted || items[1].(map[string]any)["grant_id"] != grantID {
 		t.Fatalf("offline activity: %v", items)
+	}
+
+	// `doorman courier open` at the door, its link down again: refused,
+	// exit non-zero, with the offline grant drawn as a terminal QR code
+	// and a TOKEN line, which the reader takes.
+	link.Cut()
+	var out bytes.Buffer
+	err = runCourier(ctx, []string{"open", "--server", base, "--token", d.Tokens["pp-alice"], "--door", door, "--parcel", d.State.AllowedParcel}, &out, io.Discard)
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("courier open at an offline door: %v\n%s", err, out.String())
+	}
+	printed := out.String()
+	_, cliToken, _ := strings.Cut(printed, "\nTOKEN ")
+	cliToken = strings.TrimSpace(cliToken)
+	if !strings.Contains(printed, "REFUSED "+doorman.ReasonDoorOffline) || !strings.Contains(printed, "OFFLINE ") ||
+		strings.Count(printed, "█") < 50 || !strings.HasPrefix(cliToken, "v4.public.") || cliToken == token {
+		t.Fatalf("courier open printed:\n%s", printed)
+	}
+	if _, err := io.WriteString(scanner, cliToken+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := door1.WaitPulses(ctx, 2); err != nil {
+		t.Fatalf("the door did not open for the code courier open printed: %v", err)
 	}
 }

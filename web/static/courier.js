@@ -1,7 +1,9 @@
 // The courier's camera scanner. The door page works without it (tracking
 // numbers are typed or ticked); where the browser offers BarcodeDetector,
 // this shows a button that reads parcel barcodes with the camera and adds
-// each number read to the tracking numbers field.
+// each number read to the tracking numbers field. It also counts down an
+// offline door code's seconds and hides the code once the door would
+// refuse it.
 (function () {
   "use strict";
 
@@ -66,8 +68,28 @@
     box.hidden = false;
   }
 
+  // countdown shows how long the offline code has left and hides it
+  // when the door would no longer take it.
+  function countdown(box) {
+    var left = parseInt(box.getAttribute("data-seconds"), 10) || 0;
+    var end = Date.now() + left * 1000;
+    var secs = document.getElementById("offline-seconds");
+    var qr = document.getElementById("offline-qr");
+    var expired = document.getElementById("offline-expired");
+    function tick() {
+      var s = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+      secs.textContent = String(s);
+      if (s > 0) { setTimeout(tick, 250); return; }
+      qr.hidden = true;
+      expired.hidden = false;
+    }
+    tick();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("scanner");
     if (box && "BarcodeDetector" in window) start(box);
+    var code = document.getElementById("offline-code");
+    if (code) countdown(code);
   });
 })();
