@@ -1,161 +1,544 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
-	"runtime/pprof"
-	"slices"
-	"sync"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/access"
+	"github.com/doorman-dev/doorman/internal/bench"
 )
 
-// runBench measures Doorman on this machine, end to end on loopback:
-//
-//   - decide: access decisions committed per second through the access
-//     service (load, decide, durable grant + audit commit), without a door;
-//   - open: a courier's scan through the HTTP API to the door agent's
-//     relay pulse and acknowledgement over the bus (scan-to-open latency).
+// benchOptions are the flags of `doorman bench`.
+type benchOptions struct {
+	doors, couriers, inFlight int
+	rate                      float64
+	duration, warmup          time.Duration
+	db, server, token         string
+	nats                      string
+	jsonOut, svgOut           string
+	agentDir                  string
+	agentsPerProc             int
+}
+
+// benchReport is what `doorman bench --json` writes.
+type benchReport struct {
+	Config struct {
+		Doors    int     `json:"doors"`
+		Couriers int     `json:"couriers"`
+		InFlight int     `json:"in_flight,omitempty"`
+		Rate     float64 `json:"rate,omitempty"`
+		Duration float64 `json:"duration_seconds"`
+		Store    string  `json:"store"`
+		Server   string  `json:"server"`
+	} `json:"config"`
+	UnlocksPerSecond float64        `json:"unlocks_per_second"`
+	Unlocks          int            `json:"unlocks"`
+	Failed           int            `json:"failed"`
+	Errors           map[string]int `json:"errors"`
+	Latency          bench.Latency  `json:"latency_ms"`
+	Floor            *bench.Floor   `json:"floor_ms"`
+	P50FloorRatio    float64        `json:"p50_floor_ratio"`
+	// Server figures are absent when the bench targets a running
+	// deployment (--server): its process is not ours to read.
+	ServerCPUCores float64 `json:"server_cpu_cores,omitempty"`
+	ServerPeakRSS  float64 `json:"server_peak_rss_mb,omitempty"`
+	RSSPerDoorKB   float64 `json:"rss_per_door_kb,omitempty"`
+}
+
+// runBench is `doorman bench`: it measures scan-to-open with real traffic
+// shape. It starts a control plane (`doorman serve`, embedded SQLite or
+// --db, embedded NATS) in a process of its own unless --server names a
+// running one, sets up buildings, doors, a carrier and a pool of couriers
+// with parcels through the API, enrolls a real agent per door in separate
+// agent processes (their state on a tmpfs, standing for each board's own
+// disk), then has couriers scan at their doors through the API for the
+// duration, with the default rate limits on, either C requests in flight
+// (closed loop) or R arrivals a second (open loop). It measures the
+// hardware floor in the same run, and prints and writes the figures.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := DefaultConfig()
-	cfg.LogLevel = "error"
+	o := benchOptions{}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	requests := fs.Int("requests", 2000, "requests per measurement")
-	concurrency := fs.Int("concurrency", 16, "concurrent requests for the throughput runs")
-	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL DSN to bench instead of SQLite (use an empty database)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.IntVar(&o.doors, "doors", 1000, "doors, each with its own agent")
+	fs.IntVar(&o.couriers, "couriers", 20000, fmt.Sprintf("couriers in the pool; each scans at one door about every couriers/rate seconds, so the pool must be large enough that none exceeds its rate limit (%d a minute)", doorman.CourierRateLimit))
+	fs.IntVar(&o.inFlight, "in-flight", 16, "closed loop: requests in flight (ignored with --rate)")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: arrivals per second, whether or not earlier ones were answered")
+	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to measure")
+	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "load before measuring, not counted")
+	fs.StringVar(&o.db, "db", "", "PostgreSQL DSN for the control plane the bench starts (empty: SQLite)")
+	fs.StringVar(&o.server, "server", "", "API base URL of a running deployment to bench instead of starting one (needs --token)")
+	fs.StringVar(&o.token, "token", "", "with --server: an operator token")
+	fs.StringVar(&o.nats, "nats", "", "NATS URLs the agents connect to, comma-separated (default: those enrollment names)")
+	fs.StringVar(&o.jsonOut, "json", "", "write the figures as JSON to this file")
+	fs.StringVar(&o.svgOut, "svg", "", "write the plot of throughput and latency over time to this SVG file (default: the --json file with .svg)")
+	fs.StringVar(&o.agentDir, "agent-dir", "", "directory for the agents' state (default: a directory under /dev/shm)")
+	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if o.doors < 1 || o.couriers < 1 || o.duration <= 0 || (o.rate <= 0 && o.inFlight < 1) {
+		return errors.New("bench needs --doors, --couriers and --duration above 0, and --in-flight or --rate")
+	}
+	if o.server != "" && o.token == "" {
+		return errors.New("bench --server needs --token (an operator token of that deployment)")
+	}
+	if o.svgOut == "" && o.jsonOut != "" {
+		o.svgOut = strings.TrimSuffix(o.jsonOut, filepath.Ext(o.jsonOut)) + ".svg"
+	}
+	return benchRun(ctx, o, stdout, stderr)
+}
+
+func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "doorman-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	agentDir := o.agentDir
+	if agentDir == "" {
+		base := "/dev/shm"
+		if st, err := os.Stat(base); err != nil || !st.IsDir() {
+			base = ""
+		}
+		if agentDir, err = os.MkdirTemp(base, "doorman-bench-agents-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(agentDir)
+	}
+
+	rep := &benchReport{}
+	rep.Config.Doors, rep.Config.Couriers, rep.Config.Duration = o.doors, o.couriers, o.duration.Seconds()
+	if o.rate > 0 {
+		rep.Config.Rate = o.rate
+	} else {
+		rep.Config.InFlight = o.inFlight
+	}
+	rep.Config.Store = "sqlite"
+	if o.db != "" {
+		rep.Config.Store = "postgres"
+	}
+
+	// The floor first, on a quiet machine: the server's durable write where
+	// its database lives, the device's where the agents keep their state.
+	fmt.Fprintln(stderr, "bench: measuring the hardware floor")
+	if rep.Floor, err = bench.MeasureFloor(ctx, work, agentDir, 2000); err != nil {
+		return err
+	}
+
+	base, token, serverPID := o.server, o.token, 0
+	if base == "" {
+		srv, err := benchStartServer(ctx, self, o, work, stderr)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		defer srv.stop()
+		base, token, serverPID = srv.base, srv.token, srv.cmd.Process.Pid
+		rep.Config.Server = "started by the bench"
+	} else {
+		rep.Config.Server = base
+		rep.Config.Store = "as deployed"
+	}
+	api := &benchAPI{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: time.Minute}}
+
+	bar := benchBar(stderr, int64(benchSetUpCalls(o.doors, o.couriers)), "setting up through the API")
+	world, err := api.setUp(ctx, token, o.doors, o.couriers, func() { _ = bar.Add(1) })
+	_ = bar.Finish()
+	if err != nil {
+		return fmt.Errorf("bench: set up: %w", err)
+	}
+
+	var before bench.ProcStat
+	if serverPID != 0 {
+		if before, err = bench.ReadProc(serverPID); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
 	}
-	logger, err := cfg.Logger(stderr)
+	agents, err := benchStartAgents(ctx, self, o, api.base, agentDir, world.Doors, stderr)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "doorman-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	cfg.HTTPAddr, cfg.NATSListen = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.CourierRateLimit, cfg.DoorRateLimit = 1<<30, 1<<30 // measure the machine, not the limits
-	d, err := StartDemo(ctx, cfg, dir, logger)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-
-	store := "sqlite"
-	if cfg.DB != "" {
-		store = "postgres"
-	}
-	fmt.Fprintf(stdout, "doorman bench: %s store, embedded NATS, %d requests per run, loopback\n", store, *requests)
-	fmt.Fprintf(stdout, "(one courier at one door with the rate limits lifted: the per-minute counts the limits\n"+
-		"read grow with the run, which real traffic at ≤ %d requests per courier per minute never sees)\n\n", doorman.CourierRateLimit)
-	fmt.Fprintf(stdout, "%-44s %10s %10s %10s %10s\n", "run", "req/s", "p50", "p99", "max")
-
-	req := doorman.AccessRequest{CourierID: d.State.CourierIDs["pp-alice"], DoorID: d.State.DoorID, TrackingNumbers: []string{d.State.AllowedParcel}}
-	decide := access.NewService(d.Main.Store, access.WithRateLimits(1<<30, 1<<30))
-	decideOnce := func(ctx context.Context) error {
-		res, err := decide.RequestAccess(systemContext(ctx), req)
-		if err == nil && !res.Decision.Allowed {
-			err = fmt.Errorf("refused: %s", res.Decision.Reason)
-		}
-		return err
-	}
-	body := map[string]any{"door_id": d.State.DoorID, "tracking_numbers": []string{d.State.AllowedParcel}}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
-	openOnce := func(ctx context.Context) error {
-		res, err := openDoor(ctx, client, d.Main.URL(), d.Tokens["pp-alice"], body)
-		if err == nil && !res.Decision.Allowed {
-			err = fmt.Errorf("refused: %s", res.Decision.Reason)
-		}
-		return err
-	}
-	runs := []struct {
-		name string
-		conc int
-		fn   func(context.Context) error
-	}{
-		{"decide+commit, 1 at a time", 1, decideOnce},
-		{fmt.Sprintf("decide+commit, %d at a time", *concurrency), *concurrency, decideOnce},
-		{"scan-to-open via API+bus+agent, 1 at a time", 1, openOnce},
-		{fmt.Sprintf("scan-to-open via API+bus+agent, %d at a time", *concurrency), *concurrency, openOnce},
-	}
-	for _, r := range runs {
-		if err := r.fn(ctx); err != nil { // warm up, and fail early
-			return fmt.Errorf("%s: %w", r.name, err)
-		}
-		res, err := measure(ctx, *requests, r.conc, r.fn)
+	defer agents.stop()
+	if serverPID != 0 {
+		time.Sleep(2 * time.Second) // let the connections settle
+		with, err := bench.ReadProc(serverPID)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
+			return err
 		}
-		fmt.Fprintf(stdout, "%-44s %10.0f %10s %10s %10s\n", r.name, res.perSecond,
-			res.p50.Round(time.Microsecond), res.p99.Round(time.Microsecond), res.max.Round(time.Microsecond))
+		rep.RSSPerDoorKB = float64(with.RSSKB-before.RSSKB) / float64(o.doors)
+	}
+
+	// The load.
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, IdleConnTimeout: time.Minute}}
+	do := benchRequest(client, api.base, world.Couriers)
+	start := time.Now()
+	win := bench.Window{From: start.Add(o.warmup), Until: start.Add(o.warmup + o.duration)}
+	rec := bench.NewRecorder(win.From)
+	shape := fmt.Sprintf("%d in flight", o.inFlight)
+	if o.rate > 0 {
+		shape = fmt.Sprintf("%.0f arrivals/s", o.rate)
+	}
+	fmt.Fprintf(stderr, "bench: %d doors, %d couriers, %s, %s warm-up, %s measured\n", o.doors, o.couriers, shape, o.warmup, o.duration)
+	done := make(chan struct{})
+	var cpuFrom, cpuTo atomic.Int64
+	go benchWatch(ctx, done, win, rec, serverPID, &cpuFrom, &cpuTo, stderr)
+	if o.rate > 0 {
+		bench.Open(ctx, o.rate, 50000, win, rec, do)
+	} else {
+		bench.Closed(ctx, o.inFlight, win, rec, do)
+	}
+	close(done)
+	res := rec.Result()
+	rep.Unlocks, rep.Failed, rep.Errors, rep.Latency = res.OK, res.Failed, res.Errors, res.Latency
+	rep.UnlocksPerSecond = float64(res.OK) / o.duration.Seconds()
+	if rep.Floor.Total > 0 {
+		rep.P50FloorRatio = rep.Latency.P50 / rep.Floor.Total
+	}
+	if serverPID != 0 {
+		end, err := bench.ReadProc(serverPID)
+		if err != nil {
+			return err
+		}
+		if t := cpuTo.Load(); t == 0 {
+			cpuTo.Store(int64(end.CPU))
+		}
+		rep.ServerCPUCores = time.Duration(cpuTo.Load()-cpuFrom.Load()).Seconds() / o.duration.Seconds()
+		rep.ServerPeakRSS = float64(end.PeakRSSKB) / 1024
+	}
+	benchPrint(stdout, rep)
+	if o.jsonOut != "" {
+		buf, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonOut, append(buf, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.svgOut != "" {
+		var b bytes.Buffer
+		title := fmt.Sprintf("doorman bench: %d doors, %s, %s store", o.doors, shape, rep.Config.Store)
+		if err := bench.WritePlot(&b, title, res.Seconds); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.svgOut, b.Bytes(), 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// benchResult summarises one measurement.
-type benchResult struct {
-	perSecond     float64
-	p50, p99, max time.Duration
+// benchRequest returns the request of the load: courier i mod the pool
+// scans its parcel at its door through the API. Couriers take turns, so
+// each scans about every len(couriers)/rate seconds.
+func benchRequest(client *http.Client, base string, couriers []benchCourier) bench.Do {
+	bodies := make([][]byte, len(couriers))
+	for i, c := range couriers {
+		bodies[i], _ = json.Marshal(map[string]any{"door_id": c.DoorID, "tracking_numbers": []string{c.Parcel}})
+	}
+	return func(ctx context.Context, i int) string {
+		k := i % len(couriers)
+		req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/courier/access-requests", bytes.NewReader(bodies[k]))
+		if err != nil {
+			return "request: " + err.Error()
+		}
+		req.Header.Set("Authorization", "Bearer "+couriers[k].Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return "cancelled"
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return "client timeout"
+			}
+			return "transport error"
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Decision struct {
+				Allowed bool
+				Reason  string
+			}
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			return "http " + strconv.Itoa(resp.StatusCode)
+		case err != nil:
+			return "unreadable answer"
+		case !out.Decision.Allowed:
+			return out.Decision.Reason
+		}
+		return ""
+	}
 }
 
-// measure calls fn n times from conc goroutines and summarises latencies.
-func measure(ctx context.Context, n, conc int, fn func(context.Context) error) (*benchResult, error) {
-	lat := make([]time.Duration, n)
-	var next atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				t := time.Now()
-				if err := fn(ctx); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				lat[i] = time.Since(t)
+// benchWatch shows the run's progress and notes the server's CPU time
+// when the measured window opens and closes.
+func benchWatch(ctx context.Context, done <-chan struct{}, win bench.Window, rec *bench.Recorder, pid int, from, to *atomic.Int64, stderr io.Writer) {
+	total := win.Until.Sub(win.From) + time.Until(win.From)
+	bar := benchBar(stderr, int64(total/time.Second), "load")
+	defer bar.Finish()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	cpu := func(v *atomic.Int64) {
+		if pid == 0 {
+			return
+		}
+		if st, err := bench.ReadProc(pid); err == nil {
+			v.Store(int64(st.CPU))
+		}
+	}
+	started := time.Now()
+	opened := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case now := <-t.C:
+			if !opened && !now.Before(win.From) {
+				cpu(from)
+				opened = true
 			}
+			if !now.Before(win.Until) && to.Load() == 0 {
+				cpu(to)
+			}
+			ok, failed := rec.Counts()
+			rate := 0.0
+			if s := now.Sub(win.From).Seconds(); s > 0 {
+				rate = float64(ok) / s
+			}
+			bar.Describe(fmt.Sprintf("load: %d unlocks (%.0f/s), %d failed", ok, rate, failed))
+			_ = bar.Set64(int64(now.Sub(started) / time.Second))
+		}
+	}
+}
+
+// benchBar is a progress bar on stderr.
+func benchBar(w io.Writer, max int64, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowCount(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+}
+
+// benchPrint prints the figures for people.
+func benchPrint(w io.Writer, r *benchReport) {
+	fmt.Fprintf(w, "doorman bench: %d doors, %d couriers, %s store, server %s\n", r.Config.Doors, r.Config.Couriers, r.Config.Store, r.Config.Server)
+	if r.Config.Rate > 0 {
+		fmt.Fprintf(w, "open loop at %.0f arrivals/s for %.0f s\n", r.Config.Rate, r.Config.Duration)
+	} else {
+		fmt.Fprintf(w, "closed loop, %d in flight, for %.0f s\n", r.Config.InFlight, r.Config.Duration)
+	}
+	fmt.Fprintf(w, "unlocks/s          %10.0f   (%d unlocks, %d failed)\n", r.UnlocksPerSecond, r.Unlocks, r.Failed)
+	l := r.Latency
+	fmt.Fprintf(w, "scan-to-open ms    p50 %.2f  p95 %.2f  p99 %.2f  max %.2f\n", l.P50, l.P95, l.P99, l.Max)
+	f := r.Floor
+	fmt.Fprintf(w, "floor ms           %.3f = NATS request/reply %.3f + Ed25519 sign+verify %.3f + durable writes %.3f (server) + %.3f (device)\n",
+		f.Total, f.NATSRequestReply, f.SignVerify, f.ServerWrite, f.DeviceWrite)
+	fmt.Fprintf(w, "p50 / floor        %10.1f\n", r.P50FloorRatio)
+	if r.ServerPeakRSS > 0 {
+		fmt.Fprintf(w, "server             %.2f cores, peak RSS %.0f MB, %.1f KB per connected door\n", r.ServerCPUCores, r.ServerPeakRSS, r.RSSPerDoorKB)
+	}
+	for reason, n := range r.Errors {
+		fmt.Fprintf(w, "  failed: %-40s %d\n", reason, n)
+	}
+}
+
+// benchServer is a control plane the bench started.
+type benchServer struct {
+	cmd         *exec.Cmd
+	base, token string
+}
+
+func (s *benchServer) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// benchStartServer makes an operator token and starts `doorman serve` on
+// free loopback ports, and waits until it is ready.
+func benchStartServer(ctx context.Context, self string, o benchOptions, work string, stderr io.Writer) (*benchServer, error) {
+	dataDir := filepath.Join(work, "server")
+	store := []string{"--data-dir", dataDir}
+	if o.db != "" {
+		store = append(store, "--db", o.db)
+	}
+	out, err := exec.CommandContext(ctx, self, append([]string{"admin", "create-operator-token", "--name", "bench"}, store...)...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("bench: create an operator token: %w", err)
+	}
+	lines := strings.Fields(strings.TrimSpace(string(out)))
+	if len(lines) == 0 {
+		return nil, errors.New("bench: no operator token")
+	}
+	httpAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	natsAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, append([]string{"serve", "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "error"}, store...)...)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, base: "http://" + httpAddr, token: lines[len(lines)-1]}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			s.stop()
+			return nil, errors.New("bench: the control plane did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// freeLoopbackAddr returns a loopback address with a port free a moment ago.
+func freeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// benchAgents are the agent processes the bench started.
+type benchAgents struct {
+	procs []*exec.Cmd
+	ins   []io.WriteCloser
+}
+
+func (a *benchAgents) stop() {
+	for _, in := range a.ins {
+		in.Close()
+	}
+	for _, p := range a.procs {
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// benchStartAgents starts the agent processes, hands each its share of
+// the doors, and waits until every agent is enrolled and synced.
+func benchStartAgents(ctx context.Context, self string, o benchOptions, server, dir string, doors []benchAgentDoor, stderr io.Writer) (*benchAgents, error) {
+	a := &benchAgents{}
+	bar := benchBar(stderr, int64(len(doors)), "enrolling agents")
+	defer bar.Finish()
+	var urls []string
+	if o.nats != "" {
+		urls = strings.Split(o.nats, ",")
+	}
+	type status struct {
+		enrolled int
+		err      error
+	}
+	updates := make(chan status, 64)
+	procs := 0
+	for from := 0; from < len(doors); from += o.agentsPerProc {
+		share := doors[from:min(from+o.agentsPerProc, len(doors))]
+		cmd := exec.Command(self, "bench-agents")
+		cmd.Stderr = stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return a, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return a, err
+		}
+		if err := cmd.Start(); err != nil {
+			return a, err
+		}
+		a.procs, a.ins = append(a.procs, cmd), append(a.ins, in)
+		procs++
+		job := benchAgentsJob{Server: server, Dir: dir, NATSURLs: urls, Doors: share}
+		if err := json.NewEncoder(in).Encode(job); err != nil {
+			return a, err
+		}
+		go func() {
+			sc := bufio.NewScanner(out)
+			last := 0
+			for sc.Scan() {
+				f := strings.Fields(sc.Text())
+				if len(f) != 2 {
+					continue
+				}
+				n, _ := strconv.Atoi(f[1])
+				switch f[0] {
+				case "enrolled":
+					updates <- status{enrolled: n - last}
+					last = n
+				case "ready":
+					updates <- status{enrolled: -1}
+				}
+			}
+			updates <- status{err: errors.New("bench: an agent process stopped (its errors are above)")}
 		}()
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	for ready := 0; ready < procs; {
+		select {
+		case <-ctx.Done():
+			a.stop()
+			return nil, ctx.Err()
+		case u := <-updates:
+			switch {
+			case u.err != nil:
+				a.stop()
+				return nil, u.err
+			case u.enrolled < 0:
+				ready++
+			default:
+				_ = bar.Add(u.enrolled)
+			}
+		}
 	}
-	elapsed := time.Since(start)
-	slices.Sort(lat)
-	return &benchResult{
-		perSecond: float64(n) / elapsed.Seconds(),
-		p50:       lat[n/2],
-		p99:       lat[n*99/100],
-		max:       lat[n-1],
-	}, nil
+	return a, nil
 }
