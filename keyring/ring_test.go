@@ -119,7 +119,13 @@ func TestRing_RunAnnounces(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := make(chan int64, 4)
-	go r.Run(ctx, 10*time.Millisecond, func(context.Context) { changed <- r.KeySet().Seq }, t.Logf)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		r.Run(ctx, 10*time.Millisecond, func(context.Context) { changed <- r.KeySet().Seq }, t.Logf)
+	}()
+	// Run stops before the store closes (at cleanup) and the test ends.
+	defer func() { cancel(); <-ran }()
 	k, err := other.Rotate(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)

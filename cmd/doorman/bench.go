@@ -36,6 +36,7 @@ type benchOptions struct {
 	jsonOut, svgOut           string
 	agentDir                  string
 	agentsPerProc             int
+	profile                   string
 }
 
 // benchReport is what `doorman bench --json` writes.
@@ -59,6 +60,10 @@ type benchReport struct {
 	// Server figures are absent when the bench targets a running
 	// deployment (--server): its process is not ours to read.
 	ServerCPUCores float64 `json:"server_cpu_cores,omitempty"`
+	// ServerStages are the server's mean time per access request in each
+	// stage over the measured window: decide (load, decide, commit the
+	// grant and its audit entry) and unlock (the door's round trip).
+	ServerStages map[string]float64 `json:"server_stage_ms,omitempty"`
 	ServerPeakRSS  float64 `json:"server_peak_rss_mb,omitempty"`
 	RSSPerDoorKB   float64 `json:"rss_per_door_kb,omitempty"`
 }
@@ -91,6 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.svgOut, "svg", "", "write the plot of throughput and latency over time to this SVG file (default: the --json file with .svg)")
 	fs.StringVar(&o.agentDir, "agent-dir", "", "directory for the agents' state (default: a directory under /dev/shm)")
 	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
+	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -149,14 +155,14 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return err
 	}
 
-	base, token, serverPID := o.server, o.token, 0
+	base, token, serverPID, metrics := o.server, o.token, 0, ""
 	if base == "" {
 		srv, err := benchStartServer(ctx, self, o, work, stderr)
 		if err != nil {
 			return err
 		}
 		defer srv.stop()
-		base, token, serverPID = srv.base, srv.token, srv.cmd.Process.Pid
+		base, token, serverPID, metrics = srv.base, srv.token, srv.cmd.Process.Pid, srv.metrics
 		rep.Config.Server = "started by the bench"
 	} else {
 		rep.Config.Server = base
@@ -203,6 +209,21 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		shape = fmt.Sprintf("%.0f arrivals/s", o.rate)
 	}
 	fmt.Fprintf(stderr, "bench: %d doors, %d couriers, %s, %s warm-up, %s measured\n", o.doors, o.couriers, shape, o.warmup, o.duration)
+	stagesFrom := make(chan map[string][2]float64, 1)
+	profiled := make(chan error, 1)
+	if metrics != "" {
+		go func() {
+			time.Sleep(time.Until(win.From))
+			stagesFrom <- benchStages(metrics)
+			if o.profile == "" {
+				profiled <- nil
+				return
+			}
+			profiled <- benchProfile(ctx, metrics, o.duration, o.profile)
+		}()
+	} else {
+		profiled <- nil
+	}
 	done := make(chan struct{})
 	var cpuFrom, cpuTo atomic.Int64
 	go benchWatch(ctx, done, win, rec, serverPID, &cpuFrom, &cpuTo, stderr)
@@ -212,6 +233,18 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		bench.Closed(ctx, o.inFlight, win, rec, do)
 	}
 	close(done)
+	if metrics != "" {
+		to, from := benchStages(metrics), <-stagesFrom
+		rep.ServerStages = map[string]float64{}
+		for stage, v := range to {
+			if n := v[1] - from[stage][1]; n > 0 {
+				rep.ServerStages[stage] = (v[0] - from[stage][0]) / n * 1000
+			}
+		}
+	}
+	if err := <-profiled; err != nil {
+		return err
+	}
 	res := rec.Result()
 	rep.Unlocks, rep.Failed, rep.Errors, rep.Latency = res.OK, res.Failed, res.Errors, res.Latency
 	rep.UnlocksPerSecond = float64(res.OK) / o.duration.Seconds()
@@ -361,6 +394,9 @@ func benchPrint(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "floor ms           %.3f = NATS request/reply %.3f + Ed25519 sign+verify %.3f + durable writes %.3f (server) + %.3f (device)\n",
 		f.Total, f.NATSRequestReply, f.SignVerify, f.ServerWrite, f.DeviceWrite)
 	fmt.Fprintf(w, "p50 / floor        %10.1f\n", r.P50FloorRatio)
+	if len(r.ServerStages) > 0 {
+		fmt.Fprintf(w, "server mean ms     decide %.2f  unlock %.2f\n", r.ServerStages["decide"], r.ServerStages["unlock"])
+	}
 	if r.ServerPeakRSS > 0 {
 		fmt.Fprintf(w, "server             %.2f cores, peak RSS %.0f MB, %.1f KB per connected door\n", r.ServerCPUCores, r.ServerPeakRSS, r.RSSPerDoorKB)
 	}
@@ -371,8 +407,8 @@ func benchPrint(w io.Writer, r *benchReport) {
 
 // benchServer is a control plane the bench started.
 type benchServer struct {
-	cmd         *exec.Cmd
-	base, token string
+	cmd                  *exec.Cmd
+	base, token, metrics string
 }
 
 func (s *benchServer) stop() {
@@ -411,12 +447,17 @@ func benchStartServer(ctx context.Context, self string, o benchOptions, work str
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, append([]string{"serve", "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-level", "error"}, store...)...)
+	metricsAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, append([]string{"serve", "--http-addr", httpAddr, "--nats-listen", natsAddr,
+		"--metrics-addr", metricsAddr, "--log-level", "error"}, store...)...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &benchServer{cmd: cmd, base: "http://" + httpAddr, token: lines[len(lines)-1]}
+	s := &benchServer{cmd: cmd, base: "http://" + httpAddr, token: lines[len(lines)-1], metrics: "http://" + metricsAddr}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(s.base + "/readyz")
@@ -541,4 +582,72 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 		}
 	}
 	return a, nil
+}
+
+// benchStages reads the server's access-decision histogram: the sum of
+// seconds and the count, by stage.
+func benchStages(metrics string) map[string][2]float64 {
+	out := map[string][2]float64{}
+	resp, err := http.Get(metrics + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	const name = "doorman_access_decision_seconds_"
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), name)
+		if !ok {
+			continue
+		}
+		kind, rest, _ := strings.Cut(line, "{")
+		if kind != "sum" && kind != "count" {
+			continue
+		}
+		labels, value, _ := strings.Cut(rest, "} ")
+		stage, ok := strings.CutPrefix(labels, `stage="`)
+		if !ok {
+			continue
+		}
+		stage = strings.TrimSuffix(stage, `"`)
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		cur := out[stage]
+		if kind == "sum" {
+			cur[0] = v
+		} else {
+			cur[1] = v
+		}
+		out[stage] = cur
+	}
+	return out
+}
+
+// benchProfile fetches a CPU profile of the server over d into file.
+func benchProfile(ctx context.Context, metrics string, d time.Duration, file string) error {
+	secs := max(int(d/time.Second), 1)
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", metrics, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("bench: CPU profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: CPU profile: %s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -123,6 +123,13 @@ func TestMetricsListener(t *testing.T) {
 	if status, _ := get(t, m.MetricsURL()+"/v1/openapi.json"); status != http.StatusNotFound {
 		t.Errorf("the metrics listener serves the API: %d", status)
 	}
+	// The runtime's profiles are on the metrics listener, not the API.
+	if status, body := get(t, m.MetricsURL()+"/debug/pprof/goroutine?debug=1"); status != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Errorf("metrics listener's goroutine profile: %d %.80s", status, body)
+	}
+	if status, _ := get(t, m.URL()+"/debug/pprof/goroutine?debug=1"); status != http.StatusNotFound {
+		t.Errorf("the API serves profiles: %d", status)
+	}
 
 	off := node(t, t.TempDir(), "")
 	serving(t, off)
