@@ -163,6 +163,7 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		}
 		defer srv.stop()
 		base, token, serverPID, metrics = srv.base, srv.token, srv.cmd.Process.Pid, srv.metrics
+		fmt.Fprintf(stderr, "bench: control plane at %s (pid %d), its metrics and profiles at %s/debug/pprof/\n", base, serverPID, metrics)
 		rep.Config.Server = "started by the bench"
 	} else {
 		rep.Config.Server = base
