@@ -25,6 +25,8 @@ type Audit struct {
 	// checkpoints are where and with which key this node publishes the
 	// audit checkpoints; without them Verify checks the hash chains only.
 	checkpoints *AuditCheckpoints
+	// trees keeps chains' Merkle trees for proofs (shared with Devices).
+	trees *auditlog.TreeCache
 }
 
 // AuditCheckpoints names the checkpoint files of this node and the key
@@ -40,7 +42,7 @@ type AuditCheckpoints struct {
 
 // NewAudit returns the Audit service over store; checkpoints may be nil.
 func NewAudit(store AuditStore, checkpoints *AuditCheckpoints) *Audit {
-	return &Audit{scope: scope{store}, store: store, checkpoints: checkpoints}
+	return &Audit{scope: scope{store}, store: store, checkpoints: checkpoints, trees: auditlog.NewTreeCache(store, 0)}
 }
 
 // AuditQuery narrows a listing; empty fields match everything.

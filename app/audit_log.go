@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/doorman-dev/doorman"
@@ -91,16 +92,14 @@ func (s *Audit) InclusionProof(ctx context.Context, id string, size uint64) (*In
 	if size < uint64(e.Seq) {
 		return nil, doorman.Errorf(doorman.EINVALID, "The entry is not in the tree of that size.")
 	}
-	tree, err := s.tree(ctx, e.Chain, size)
-	if err != nil {
+	leaf, hashes, err := s.trees.InclusionProof(ctx, e.Chain, uint64(e.Seq-1), size)
+	if errors.Is(err, auditlog.ErrShort) {
+		return nil, doorman.Errorf(doorman.EINVALID, "The chain has not reached that size.")
+	} else if err != nil {
 		return nil, err
 	}
-	hashes, err := tree.InclusionProof(uint64(e.Seq-1), size)
-	if err != nil {
-		return nil, doorman.Errorf(doorman.EINTERNAL, "inclusion proof: %v", err)
-	}
 	return &InclusionProof{EntryID: e.ID, Chain: e.Chain, Index: uint64(e.Seq - 1), Size: size,
-		LeafHash: tree.Leaf(uint64(e.Seq - 1)), Hashes: nonNil(hashes)}, nil
+		LeafHash: leaf, Hashes: nonNil(hashes)}, nil
 }
 
 // ConsistencyProof is the proof that a chain's tree of From entries is a
@@ -131,28 +130,13 @@ func (s *Audit) ConsistencyProof(ctx context.Context, chain string, from, to uin
 	if from == 0 || from > to {
 		return nil, doorman.Errorf(doorman.EINVALID, "A consistency proof goes from a size of at least 1 to one no smaller.")
 	}
-	tree, err := s.tree(ctx, chain, to)
-	if err != nil {
+	hashes, err := s.trees.ConsistencyProof(ctx, chain, from, to)
+	if errors.Is(err, auditlog.ErrShort) {
+		return nil, doorman.Errorf(doorman.EINVALID, "The chain has not reached that size.")
+	} else if err != nil {
 		return nil, err
-	}
-	hashes, err := tree.ConsistencyProof(from, to)
-	if err != nil {
-		return nil, doorman.Errorf(doorman.EINTERNAL, "consistency proof: %v", err)
 	}
 	return &ConsistencyProof{Chain: chain, From: from, To: to, Hashes: nonNil(hashes)}, nil
-}
-
-// tree reads the first size entries of chain into a tree. It reads every
-// entry up to size: proofs cost a read of the chain (tiles are for later).
-func (s *Audit) tree(ctx context.Context, chain string, size uint64) (*auditlog.Tree, error) {
-	entries, err := s.store.AuditChain(ctx, chain, 0, int64(size))
-	if err != nil {
-		return nil, err
-	}
-	if uint64(len(entries)) < size {
-		return nil, doorman.Errorf(doorman.EINVALID, "The chain has not reached that size.")
-	}
-	return auditlog.NewTree(entries), nil
 }
 
 func nonNil(h [][]byte) [][]byte {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/doorman-dev/doorman"
+	"github.com/doorman-dev/doorman/auditlog"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -91,8 +92,11 @@ type Devices struct {
 	// enrolling devices pin to witness their building's chain; empty:
 	// devices are not made witnesses.
 	auditKey string
-	now      func() time.Time
-	logger   *slog.Logger
+	// trees keeps chains' Merkle trees for the witnesses' proofs (shared
+	// with Audit).
+	trees  *auditlog.TreeCache
+	now    func() time.Time
+	logger *slog.Logger
 }
 
 // NewDevices returns the Devices service. Without a bus, devices cannot
@@ -104,7 +108,7 @@ func NewDevices(store DeviceStore, bus DeviceBus, keys VerifyKeys, now func() ti
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Devices{scope: scope{store}, store: store, bus: bus, keys: keys, now: now, logger: logger}
+	return &Devices{scope: scope{store}, store: store, bus: bus, keys: keys, trees: auditlog.NewTreeCache(store, 0), now: now, logger: logger}
 }
 
 // NewEnrollment is an enrollment code just created, shown once.

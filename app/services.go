@@ -77,6 +77,7 @@ func New(store doorman.Store, cfg Config) *Services {
 		auditKey = cfg.AuditCheckpoints.VKey
 	}
 	audit := NewAudit(store, cfg.AuditCheckpoints)
+	devices.trees = audit.trees // one cache of the chains' trees for every proof
 	retention := NewRetention(store, cfg.Now, cfg.Logger)
 	// Sent messages keep who was told what and when; their bodies (names,
 	// addresses, notes) go with the building's retention period.

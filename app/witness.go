@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/doorman-dev/doorman"
-	"github.com/doorman-dev/doorman/auditlog"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -45,12 +44,7 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 	}
 	msg := &wire.AuditCheckpoint{Note: latest.Note, From: witnessed}
 	if witnessed > 0 {
-		entries, err := s.store.AuditChain(ctx, chain, 0, latest.Size)
-		if err != nil {
-			s.logger.Warn("app: audit proof for a witness", "door", doorID, "err", err)
-			return
-		}
-		if msg.Proof, err = auditlog.NewTree(entries).ConsistencyProof(uint64(witnessed), uint64(latest.Size)); err != nil {
+		if msg.Proof, err = s.trees.ConsistencyProof(ctx, chain, uint64(witnessed), uint64(latest.Size)); err != nil {
 			s.logger.Warn("app: audit proof for a witness", "door", doorID, "err", err)
 			return
 		}
@@ -77,22 +71,13 @@ func (s *Devices) PublishCheckpoint(ctx context.Context, chain string, size int6
 		s.logger.Warn("app: audit witnesses", "chain", chain, "err", err)
 		return
 	}
-	var tree *auditlog.Tree
 	for _, w := range ws {
 		if w.Size >= size {
 			continue
 		}
-		if tree == nil {
-			entries, err := s.store.AuditChain(ctx, chain, 0, size)
-			if err != nil {
-				s.logger.Warn("app: audit proof for witnesses", "chain", chain, "err", err)
-				return
-			}
-			tree = auditlog.NewTree(entries)
-		}
 		var p [][]byte
 		if w.Size > 0 {
-			p, err = tree.ConsistencyProof(uint64(w.Size), uint64(size))
+			p, err = s.trees.ConsistencyProof(ctx, chain, uint64(w.Size), uint64(size))
 		}
 		if err != nil {
 			s.logger.Warn("app: audit proof for a witness", "door", w.DoorID, "err", err)

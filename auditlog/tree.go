@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/transparency-dev/merkle/compact"
@@ -19,15 +20,18 @@ var rangeFactory = &compact.RangeFactory{Hash: hasher.HashChildren}
 // canonical encoding.
 func LeafHash(e *doorman.AuditEntry) []byte { return hasher.HashLeaf(e.Encode()) }
 
-// Tree is the Merkle tree of one chain, held as its leaf hashes in order.
-// Leaf i is the entry at seq i+1.
+// Tree is the Merkle tree of one chain, held as its leaf hashes in order
+// and, above them, the hash of every complete subtree (levels[k][i]
+// covers leaves [i·2^k, (i+1)·2^k)). Leaf i is the entry at seq i+1.
+// Appending costs O(log n) hashes; roots and proofs of any size up to
+// the tree's are O(log n) lookups, however long the chain.
 type Tree struct {
-	leaves [][]byte
+	levels [][][]byte // levels[0] are the leaves
 }
 
 // NewTree returns the tree over entries, given in chain order.
 func NewTree(entries []*doorman.AuditEntry) *Tree {
-	t := &Tree{leaves: make([][]byte, 0, len(entries))}
+	t := &Tree{levels: [][][]byte{make([][]byte, 0, len(entries))}}
 	for _, e := range entries {
 		t.Append(e)
 	}
@@ -35,13 +39,33 @@ func NewTree(entries []*doorman.AuditEntry) *Tree {
 }
 
 // Append adds an entry as the next leaf.
-func (t *Tree) Append(e *doorman.AuditEntry) { t.leaves = append(t.leaves, LeafHash(e)) }
+func (t *Tree) Append(e *doorman.AuditEntry) { t.appendHash(LeafHash(e)) }
+
+// appendHash adds a leaf hash and the complete subtrees it closes.
+func (t *Tree) appendHash(h []byte) {
+	if len(t.levels) == 0 {
+		t.levels = [][][]byte{nil}
+	}
+	t.levels[0] = append(t.levels[0], h)
+	for k := 0; len(t.levels[k])%2 == 0; k++ {
+		if k+1 == len(t.levels) {
+			t.levels = append(t.levels, nil)
+		}
+		n := len(t.levels[k])
+		t.levels[k+1] = append(t.levels[k+1], hasher.HashChildren(t.levels[k][n-2], t.levels[k][n-1]))
+	}
+}
 
 // Size is the number of leaves.
-func (t *Tree) Size() uint64 { return uint64(len(t.leaves)) }
+func (t *Tree) Size() uint64 {
+	if len(t.levels) == 0 {
+		return 0
+	}
+	return uint64(len(t.levels[0]))
+}
 
 // Leaf returns the leaf hash at index.
-func (t *Tree) Leaf(index uint64) []byte { return t.leaves[index] }
+func (t *Tree) Leaf(index uint64) []byte { return t.levels[0][index] }
 
 // Root returns the root hash of the tree's first size leaves.
 func (t *Tree) Root(size uint64) ([]byte, error) {
@@ -52,33 +76,27 @@ func (t *Tree) Root(size uint64) ([]byte, error) {
 }
 
 // rangeHash returns the RFC 6962 hash of leaves [begin, end), the
-// empty-tree hash for an empty range.
+// empty-tree hash for an empty range: a complete subtree is looked up;
+// any other range splits, as RFC 6962 does, at the largest power of two
+// below its length, whose left part is complete when begin is aligned
+// to it (as in every root and proof node).
 func (t *Tree) rangeHash(begin, end uint64) ([]byte, error) {
 	if begin == end {
 		return hasher.EmptyRoot(), nil
 	}
-	if begin == 0 {
-		r := rangeFactory.NewEmptyRange(0)
-		for _, h := range t.leaves[:end] {
-			if err := r.Append(h, nil); err != nil {
-				return nil, err
-			}
-		}
-		return r.GetRootHash(nil)
+	if end > t.Size() || begin > end {
+		return nil, fmt.Errorf("no range [%d, %d) in a tree of %d entries", begin, end, t.Size())
 	}
-	return mth(t.leaves[begin:end]), nil
+	return t.hashOf(begin, end), nil
 }
 
-// mth is RFC 6962's Merkle Tree Hash of a non-empty list of leaf hashes.
-func mth(leaves [][]byte) []byte {
-	if len(leaves) == 1 {
-		return leaves[0]
+func (t *Tree) hashOf(begin, end uint64) []byte {
+	n := end - begin
+	if n&(n-1) == 0 && begin%n == 0 {
+		return t.levels[bits.TrailingZeros64(n)][begin/n]
 	}
-	k := 1
-	for k*2 < len(leaves) {
-		k *= 2
-	}
-	return hasher.HashChildren(mth(leaves[:k]), mth(leaves[k:]))
+	k := uint64(1) << (bits.Len64(n-1) - 1) // the largest power of two below n
+	return hasher.HashChildren(t.hashOf(begin, begin+k), t.hashOf(begin+k, end))
 }
 
 // InclusionProof returns the proof that the leaf at index is in the tree

@@ -24,7 +24,7 @@ func TestTreeProofs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(root, mth(tree.leaves[:size])) {
+		if !bytes.Equal(root, mth(tree.levels[0][:size])) {
 			t.Fatalf("root at %d differs from RFC 6962's definition", size)
 		}
 		for i := range size {
@@ -47,6 +47,14 @@ func TestTreeProofs(t *testing.T) {
 			}
 		}
 	}
+	// Every range, aligned or not, hashes as RFC 6962 defines it.
+	for begin := range tree.Size() {
+		for end := begin + 1; end <= tree.Size(); end++ {
+			if h, err := tree.rangeHash(begin, end); err != nil || !bytes.Equal(h, mth(tree.levels[0][begin:end])) {
+				t.Fatalf("range [%d, %d): %x, %v", begin, end, h, err)
+			}
+		}
+	}
 	// A changed entry changes the root.
 	entries[3].Detail = "edited"
 	if a, _ := NewTree(entries).Root(20); bytes.Equal(a, mustRoot(t, tree, 20)) {
@@ -61,4 +69,16 @@ func mustRoot(t *testing.T, tree *Tree, size uint64) []byte {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// mth is RFC 6962's Merkle Tree Hash of a non-empty list of leaf hashes.
+func mth(leaves [][]byte) []byte {
+	if len(leaves) == 1 {
+		return leaves[0]
+	}
+	k := 1
+	for k*2 < len(leaves) {
+		k *= 2
+	}
+	return hasher.HashChildren(mth(leaves[:k]), mth(leaves[k:]))
 }
