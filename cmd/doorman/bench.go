@@ -125,7 +125,11 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	defer os.RemoveAll(work)
 	agentDir := o.agentDir
-	if agentDir == "" {
+	if agentDir != "" {
+		if err := os.MkdirAll(agentDir, 0o700); err != nil {
+			return err
+		}
+	} else {
 		base := "/dev/shm"
 		if st, err := os.Stat(base); err != nil || !st.IsDir() {
 			base = ""

@@ -105,7 +105,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return ds[min(max(i-1, 0), len(ds)-1)]
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // Result is what a recorder saw over the run.
 type Result struct {
