@@ -66,6 +66,9 @@ type benchReport struct {
 	ServerStages  map[string]float64 `json:"server_stage_ms,omitempty"`
 	ServerPeakRSS float64            `json:"server_peak_rss_mb,omitempty"`
 	RSSPerDoorKB  float64            `json:"rss_per_door_kb,omitempty"`
+	// ServerRSSConnected is the server's resident memory with every door
+	// connected, before the load.
+	ServerRSSConnected float64 `json:"server_rss_connected_mb,omitempty"`
 }
 
 // runBench is `doorman bench`: it measures scan-to-open with real traffic
@@ -160,12 +163,12 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 
 	base, token, serverPID, metrics := o.server, o.token, 0, ""
+	var srv *benchServer
 	if base == "" {
-		srv, err := benchStartServer(ctx, self, o, work, stderr)
-		if err != nil {
+		if srv, err = benchStartServer(ctx, self, o, work, stderr); err != nil {
 			return err
 		}
-		defer srv.stop()
+		defer func() { srv.stop() }()
 		base, token, serverPID, metrics = srv.base, srv.token, srv.cmd.Process.Pid, srv.metrics
 		fmt.Fprintf(stderr, "bench: control plane at %s (pid %d), its metrics and profiles at %s/debug/pprof/\n", base, serverPID, metrics)
 		rep.Config.Server = "started by the bench"
@@ -182,24 +185,36 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		return fmt.Errorf("bench: set up: %w", err)
 	}
 
+	// Memory per connected door: the control plane the bench started is
+	// restarted once every door is enrolled (so that what setting up and
+	// enrolling left behind does not count), measured, and measured again
+	// once every door is connected and synced.
 	var before bench.ProcStat
-	if serverPID != 0 {
-		if before, err = bench.ReadProc(serverPID); err != nil {
+	enrolled := func() error {
+		if srv == nil {
+			return nil
+		}
+		if err := srv.restart(ctx, stderr); err != nil {
 			return err
 		}
+		serverPID = srv.cmd.Process.Pid
+		time.Sleep(2 * time.Second) // let it settle
+		before, err = bench.ReadProc(serverPID)
+		return err
 	}
-	agents, err := benchStartAgents(ctx, self, o, api.base, agentDir, world.Doors, stderr)
+	agents, err := benchStartAgents(ctx, self, o, api.base, agentDir, world.Doors, enrolled, stderr)
 	if err != nil {
 		return err
 	}
 	defer agents.stop()
-	if serverPID != 0 {
-		time.Sleep(2 * time.Second) // let the connections settle
+	if srv != nil {
+		time.Sleep(3 * time.Second) // let the connections settle
 		with, err := bench.ReadProc(serverPID)
 		if err != nil {
 			return err
 		}
 		rep.RSSPerDoorKB = float64(with.RSSKB-before.RSSKB) / float64(o.doors)
+		rep.ServerRSSConnected = float64(with.RSSKB) / 1024
 	}
 
 	// The load.
@@ -428,6 +443,37 @@ func (s *benchServer) stop() {
 	}
 }
 
+// restart stops the control plane and starts it again on the same
+// addresses and data, and waits until it is ready.
+func (s *benchServer) restart(ctx context.Context, stderr io.Writer) error {
+	s.stop()
+	cmd := exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = stderr, stderr, benchChild()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.cmd = cmd
+	return s.waitReady(ctx)
+}
+
+// waitReady polls /readyz for up to a minute.
+func (s *benchServer) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return errors.New("bench: the control plane did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // benchStartServer makes an operator token and starts `doorman serve` on
 // free loopback ports, and waits until it is ready.
 func benchStartServer(ctx context.Context, self string, o benchOptions, work string, stderr io.Writer) (*benchServer, error) {
@@ -458,26 +504,22 @@ func benchStartServer(ctx context.Context, self string, o benchOptions, work str
 	}
 	cmd := exec.Command(self, append([]string{"serve", "--http-addr", httpAddr, "--nats-listen", natsAddr,
 		"--metrics-addr", metricsAddr, "--log-level", "error"}, store...)...)
-	cmd.Stdout, cmd.Stderr = stderr, stderr
+	cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = stderr, stderr, benchChild()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &benchServer{cmd: cmd, base: "http://" + httpAddr, token: lines[len(lines)-1], metrics: "http://" + metricsAddr}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		resp, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			s.stop()
-			return nil, errors.New("bench: the control plane did not become ready")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := s.waitReady(ctx); err != nil {
+		s.stop()
+		return nil, err
 	}
+	return s, nil
+}
+
+// benchChild makes a process the bench starts stop when the bench dies,
+// however it dies, rather than run on unattended.
+func benchChild() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
 // freeLoopbackAddr returns a loopback address with a port free a moment ago.
@@ -513,8 +555,9 @@ func (a *benchAgents) stop() {
 }
 
 // benchStartAgents starts the agent processes, hands each its share of
-// the doors, and waits until every agent is enrolled and synced.
-func benchStartAgents(ctx context.Context, self string, o benchOptions, server, dir string, doors []benchAgentDoor, stderr io.Writer) (*benchAgents, error) {
+// the doors, waits until every agent is enrolled, calls enrolled, then
+// has them connect and waits until every agent is synced.
+func benchStartAgents(ctx context.Context, self string, o benchOptions, server, dir string, doors []benchAgentDoor, enrolled func() error, stderr io.Writer) (*benchAgents, error) {
 	a := &benchAgents{}
 	bar := benchBar(stderr, int64(len(doors)), "enrolling agents")
 	defer bar.Finish()
@@ -531,7 +574,7 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 	for from := 0; from < len(doors); from += o.agentsPerProc {
 		share := doors[from:min(from+o.agentsPerProc, len(doors))]
 		cmd := exec.Command(self, "bench-agents")
-		cmd.Stderr = stderr
+		cmd.Stderr, cmd.SysProcAttr = stderr, benchChild()
 		in, err := cmd.StdinPipe()
 		if err != nil {
 			return a, err
@@ -562,6 +605,8 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 				case "enrolled":
 					updates <- status{enrolled: n - last}
 					last = n
+				case "waiting":
+					updates <- status{enrolled: -2}
 				case "ready":
 					updates <- status{enrolled: -1}
 				}
@@ -569,7 +614,8 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 			updates <- status{err: errors.New("bench: an agent process stopped (its errors are above)")}
 		}()
 	}
-	for ready := 0; ready < procs; {
+	waiting, ready := 0, 0
+	for ready < procs {
 		select {
 		case <-ctx.Done():
 			a.stop()
@@ -579,7 +625,21 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 			case u.err != nil:
 				a.stop()
 				return nil, u.err
-			case u.enrolled < 0:
+			case u.enrolled == -2:
+				if waiting++; waiting < procs {
+					continue
+				}
+				if err := enrolled(); err != nil {
+					a.stop()
+					return nil, err
+				}
+				for _, in := range a.ins {
+					if _, err := io.WriteString(in, "connect\n"); err != nil {
+						a.stop()
+						return nil, err
+					}
+				}
+			case u.enrolled == -1:
 				ready++
 			default:
 				_ = bar.Add(u.enrolled)

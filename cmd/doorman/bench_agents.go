@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,14 +48,16 @@ const benchAgentsEnrollers = 4
 // apart from the server's. Each door is a real agent with its own data
 // dir, NATS connection, credentials and command checks, enrolled with its
 // code through the API and driving a simulated relay. It prints
-// "enrolled N" as it goes and "ready N" once every agent has synced its
-// clock, then runs until its standard input closes.
+// "enrolled N" as it goes and "waiting 0" once all are enrolled, connects
+// them when it reads "connect", prints "ready N" once every agent has
+// synced its clock, then runs until its standard input closes.
 func runBenchAgents(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-	in := bufio.NewReader(stdin)
 	var job benchAgentsJob
-	if err := json.NewDecoder(in).Decode(&job); err != nil {
+	dec := json.NewDecoder(stdin)
+	if err := dec.Decode(&job); err != nil {
 		return fmt.Errorf("bench-agents: read the job: %w", err)
 	}
+	in := bufio.NewReader(io.MultiReader(dec.Buffered(), stdin))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -93,6 +96,20 @@ func runBenchAgents(ctx context.Context, stdin io.Reader, stdout, stderr io.Writ
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
+	}
+	// Enrolled, not yet connected: the bench measures the control plane
+	// without them, then says connect.
+	fmt.Fprintln(stdout, "waiting 0")
+	for {
+		line, err := in.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("bench-agents: waited for connect: %w", err)
+		}
+		if line = strings.TrimSpace(line); line == "connect" {
+			break
+		} else if line != "" {
+			return fmt.Errorf("bench-agents: waited for connect, read %q", line)
+		}
 	}
 	var running sync.WaitGroup
 	for _, a := range agents {
