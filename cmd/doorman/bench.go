@@ -516,12 +516,6 @@ func benchStartServer(ctx context.Context, self string, o benchOptions, work str
 	return s, nil
 }
 
-// benchChild makes a process the bench starts stop when the bench dies,
-// however it dies, rather than run on unattended.
-func benchChild() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-}
-
 // freeLoopbackAddr returns a loopback address with a port free a moment ago.
 func freeLoopbackAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
