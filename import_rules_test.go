@@ -118,6 +118,11 @@ var importRules = map[string]importRule{
 	"internal/mailpit": {},
 	// "It imports only the standard library, and only tests import it."
 	"internal/netproxy": {},
+	// "It knows nothing of Doorman: it imports the standard library and,
+	// for the floor's round trip, nats-server and nats.go only."
+	"internal/bench": {
+		ThirdParty: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"},
+	},
 	// "A thin adapter over the application services (app), like http: it
 	// never imports a store, natsbus, access or cmd."
 	"web": {
@@ -166,8 +171,8 @@ var importRules = map[string]importRule{
 	// simulated door agent in its demo; never the GPIO driver.
 	"cmd/doorman": {
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
-			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email", "webhook"},
-		ThirdParty: []string{"github.com/prometheus/client_golang"},
+			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email", "webhook", "internal/bench"},
+		ThirdParty: []string{"github.com/prometheus/client_golang", "github.com/skip2/go-qrcode", "github.com/schollz/progressbar/v3"},
 	},
 	// The device binary "links no control-plane code".
 	"cmd/doorman-agent": {

@@ -1,7 +1,3 @@
-// Package bench holds the measuring parts of `doorman bench`: a recorder
-// of request outcomes over time, the closed- and open-loop drivers, the
-// hardware floor, process statistics read from /proc, and the SVG plot.
-// It knows nothing of Doorman's API: cmd/doorman supplies the request.
 package bench
 
 import (
