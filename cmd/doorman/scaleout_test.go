@@ -69,33 +69,9 @@ func TestScaleOut(t *testing.T) {
 	t.Logf("NATS cluster of 3 up after %s", time.Since(began).Round(time.Millisecond))
 
 	dir := t.TempDir()
-	serve := func(dataDir string) []string {
-		return []string{"serve", "--data-dir", dataDir, "--db", dsn, "--http-addr", "127.0.0.1:0", "--log-format", "json",
-			"--nats-url", bus.URL(), "--nats-creds", bus.Creds, "--nats-ca", bus.CAFile,
-			"--nats-account-seed", bus.SeedFile, "--nats-tls-first",
-			"--courier-rate-limit", "100000", "--door-rate-limit", "100000"}
-	}
-	listening := regexp.MustCompile(`"msg":"doorman listening".*"addr":"(http://[^"]+)"`)
-	dir1, dir2 := filepath.Join(dir, "node1"), filepath.Join(dir, "node2")
-	node1 := start(t, "doorman", serve(dir1)...)
-	operator := node1.waitFor(t, regexp.MustCompile(`^(dmo_\S+)$`))
-	base1 := node1.waitFor(t, listening)
-	// The second node holds the same command key and audit checkpoint key.
-	if err := os.MkdirAll(dir2, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{CommandKeyName, AuditKeyName} {
-		data, err := os.ReadFile(filepath.Join(dir1, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir2, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	node2 := start(t, "doorman", serve(dir2)...)
-	base2 := node2.waitFor(t, listening)
-	nodes := []string{base1, base2}
+	dep := startTwoNodes(t, dir, dsn, bus, "--courier-rate-limit", "100000", "--door-rate-limit", "100000")
+	node1, dir1, base2, operator := dep.nodes[0], dep.dirs[0], dep.bases[1], dep.operator
+	nodes := dep.bases
 	t.Logf("two control-plane nodes up after %s", time.Since(began).Round(time.Millisecond))
 
 	// Two buildings of two doors, each with its carrier and couriers, set
@@ -248,6 +224,48 @@ func TestScaleOut(t *testing.T) {
 		t.Fatalf("audit verify against the killed node's checkpoints: %v\n%s", err, out.String())
 	}
 	t.Logf("audit intact on both nodes' checkpoints; wall time %s", time.Since(began).Round(time.Millisecond))
+}
+
+// twoNodes is a deployment of two `doorman serve` nodes on one
+// PostgreSQL and an external NATS cluster.
+type twoNodes struct {
+	nodes    []*process
+	bases    []string // the nodes' API base URLs
+	dirs     []string // their data dirs
+	operator string   // an operator token
+}
+
+// startTwoNodes starts two serve nodes, with data dirs under dir, on the
+// database dsn and the cluster bus, with the flags extra besides: the
+// first, then the second with the first's command and audit checkpoint
+// keys, as docs/operations.md says.
+func startTwoNodes(t *testing.T, dir, dsn string, bus *natsCluster, extra ...string) *twoNodes {
+	t.Helper()
+	serve := func(dataDir string) []string {
+		return append([]string{"serve", "--data-dir", dataDir, "--db", dsn, "--http-addr", "127.0.0.1:0", "--log-format", "json",
+			"--nats-url", bus.URL(), "--nats-creds", bus.Creds, "--nats-ca", bus.CAFile,
+			"--nats-account-seed", bus.SeedFile, "--nats-tls-first"}, extra...)
+	}
+	listening := regexp.MustCompile(`"msg":"doorman listening".*"addr":"(http://[^"]+)"`)
+	d := &twoNodes{dirs: []string{filepath.Join(dir, "node1"), filepath.Join(dir, "node2")}}
+	first := start(t, "doorman", serve(d.dirs[0])...)
+	d.operator = first.waitFor(t, regexp.MustCompile(`^(dmo_\S+)$`))
+	d.nodes, d.bases = append(d.nodes, first), append(d.bases, first.waitFor(t, listening))
+	if err := os.MkdirAll(d.dirs[1], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{CommandKeyName, AuditKeyName} {
+		data, err := os.ReadFile(filepath.Join(d.dirs[0], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d.dirs[1], name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := start(t, "doorman", serve(d.dirs[1])...)
+	d.nodes, d.bases = append(d.nodes, second), append(d.bases, second.waitFor(t, listening))
+	return d
 }
 
 // scaleOutResult is one courier request as the courier saw it: where it
