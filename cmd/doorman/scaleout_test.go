@@ -69,7 +69,10 @@ func TestScaleOut(t *testing.T) {
 	t.Logf("NATS cluster of 3 up after %s", time.Since(began).Round(time.Millisecond))
 
 	dir := t.TempDir()
-	dep := startTwoNodes(t, dir, dsn, bus, "--courier-rate-limit", "100000", "--door-rate-limit", "100000")
+	// Rate limits out of the way, and a door's answer awaited for 10 s: on
+	// a loaded machine an agent may take more than the default 3 s, and
+	// the test is about the kill.
+	dep := startTwoNodes(t, dir, dsn, bus, "--courier-rate-limit", "100000", "--door-rate-limit", "100000", "--command-timeout", "10s")
 	node1, dir1, base2, operator := dep.nodes[0], dep.dirs[0], dep.bases[1], dep.operator
 	nodes := dep.bases
 	t.Logf("two control-plane nodes up after %s", time.Since(began).Round(time.Millisecond))
