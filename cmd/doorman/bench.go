@@ -63,9 +63,9 @@ type benchReport struct {
 	// ServerStages are the server's mean time per access request in each
 	// stage over the measured window: decide (load, decide, commit the
 	// grant and its audit entry) and unlock (the door's round trip).
-	ServerStages map[string]float64 `json:"server_stage_ms,omitempty"`
-	ServerPeakRSS  float64 `json:"server_peak_rss_mb,omitempty"`
-	RSSPerDoorKB   float64 `json:"rss_per_door_kb,omitempty"`
+	ServerStages  map[string]float64 `json:"server_stage_ms,omitempty"`
+	ServerPeakRSS float64            `json:"server_peak_rss_mb,omitempty"`
+	RSSPerDoorKB  float64            `json:"rss_per_door_kb,omitempty"`
 }
 
 // runBench is `doorman bench`: it measures scan-to-open with real traffic
