@@ -41,6 +41,11 @@ const (
 	// not other devices' or doors', and takes at most 8 x this x
 	// wire.MaxMessageSize.
 	DefaultEventMaxPerSubject = 10000
+	// DefaultClusterReplicas is how many servers of an external NATS
+	// cluster keep the event stream unless told otherwise: a stream on
+	// one server is lost, with the events it held, when that server is,
+	// and refuses new ones while it is down.
+	DefaultClusterReplicas = 3
 )
 
 // Config configures a Bus. Leave URL empty for the embedded server (the
@@ -128,6 +133,15 @@ type Config struct {
 	DuplicateWindow    time.Duration
 	EventMaxBytes      int64
 	EventMaxPerSubject int64
+	// EventReplicas is how many servers of a NATS cluster keep the event
+	// stream (and so the consumer of it): 3 survives the loss of any one
+	// server. 0, the default, chooses: 1 for the embedded server and for
+	// an external server that is not clustered, DefaultClusterReplicas
+	// for an external cluster. The stream is updated to it at every start,
+	// so a stream created with one replica is scaled up once its servers
+	// form a cluster. A cluster of fewer servers than this refuses the
+	// stream, and Open fails naming it.
+	EventReplicas int
 
 	// OnDuplicateConnection is told about every device key found on more
 	// than one connection at once (see DuplicateConnection), once per new
@@ -164,6 +178,12 @@ type Devices interface {
 func (c *Config) validate() error {
 	if c.CommandTimeout < time.Second || c.CommandTimeout > wire.MaxCommandTTL {
 		return fmt.Errorf("natsbus: command timeout %s must be between 1s and %s: it is also the commands' lifetime", c.CommandTimeout, wire.MaxCommandTTL)
+	}
+	if c.EventReplicas < 0 || c.EventReplicas > 5 {
+		return fmt.Errorf("natsbus: event stream replicas %d: NATS keeps a stream on 1 to 5 servers", c.EventReplicas)
+	}
+	if c.URL == "" && c.EventReplicas > 1 {
+		return fmt.Errorf("natsbus: the embedded server is one server: the event stream has one replica")
 	}
 	if c.URL == "" && c.EventMaxBytes > c.StoreMax/2 {
 		return fmt.Errorf("natsbus: the event stream (%d bytes) must fit twice into the embedded JetStream store (%d bytes)", c.EventMaxBytes, c.StoreMax)

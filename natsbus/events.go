@@ -38,6 +38,7 @@ const (
 // subject names one door, one device and one kind), MaxBytes in all (see
 // Config).
 func (b *Bus) ensureStream(ctx context.Context) error {
+	replicas := b.eventReplicas()
 	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        b.cfg.EventStream,
 		Description: "Doorman device events",
@@ -52,11 +53,24 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 		MaxMsgsPerSubject: b.cfg.EventMaxPerSubject,
 		Duplicates:        b.cfg.DuplicateWindow,
 		MaxMsgSize:        wire.MaxMessageSize,
+		Replicas:          replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("natsbus: event stream: %w", err)
+		return fmt.Errorf("natsbus: event stream (%d replicas): %w", replicas, err)
 	}
 	return nil
+}
+
+// eventReplicas is the event stream's replica count: the configured one,
+// else one on a single server and DefaultClusterReplicas on a cluster.
+func (b *Bus) eventReplicas() int {
+	switch {
+	case b.cfg.EventReplicas > 0:
+		return b.cfg.EventReplicas
+	case b.srv == nil && b.nc.ConnectedClusterName() != "":
+		return DefaultClusterReplicas
+	}
+	return 1
 }
 
 // ConsumeEvents hands every device event to fn, through the durable

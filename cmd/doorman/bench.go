@@ -92,7 +92,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, "how long to measure")
 	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "load before measuring, not counted")
 	fs.StringVar(&o.db, "db", "", "PostgreSQL DSN for the control plane the bench starts (empty: SQLite)")
-	fs.StringVar(&o.server, "server", "", "API base URL of a running deployment to bench instead of starting one (needs --token)")
+	fs.StringVar(&o.server, "server", "", "API base URL of a running deployment to bench instead of starting one (needs --token); several, comma-separated, are the nodes of one deployment: the set-up goes through the first, the requests to each in turn")
 	fs.StringVar(&o.token, "token", "", "with --server: an operator token")
 	fs.StringVar(&o.nats, "nats", "", "NATS URLs the agents connect to, comma-separated (default: those enrollment names)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the figures as JSON to this file")
@@ -176,7 +176,11 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		rep.Config.Server = base
 		rep.Config.Store = "as deployed"
 	}
-	api := &benchAPI{base: strings.TrimRight(base, "/"), client: &http.Client{Timeout: time.Minute}}
+	var nodes []string
+	for _, b := range strings.Split(base, ",") {
+		nodes = append(nodes, strings.TrimRight(strings.TrimSpace(b), "/"))
+	}
+	api := &benchAPI{base: nodes[0], client: &http.Client{Timeout: time.Minute}}
 
 	bar := benchBar(stderr, int64(benchSetUpCalls(o.doors, o.couriers)), "setting up through the API")
 	world, err := api.setUp(ctx, token, o.doors, o.couriers, func() { _ = bar.Add(1) })
@@ -220,7 +224,7 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	// The load.
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, IdleConnTimeout: time.Minute}}
-	do := benchRequest(client, api.base, world.Couriers)
+	do := benchRequest(client, nodes, world.Couriers)
 	start := time.Now()
 	win := bench.Window{From: start.Add(o.warmup), Until: start.Add(o.warmup + o.duration)}
 	rec := bench.NewRecorder(win.From)
@@ -303,16 +307,17 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 }
 
 // benchRequest returns the request of the load: courier i mod the pool
-// scans its parcel at its door through the API. Couriers take turns, so
-// each scans about every len(couriers)/rate seconds.
-func benchRequest(client *http.Client, base string, couriers []benchCourier) bench.Do {
+// scans its parcel at its door through the API of node i mod the nodes.
+// Couriers take turns, so each scans about every len(couriers)/rate
+// seconds.
+func benchRequest(client *http.Client, nodes []string, couriers []benchCourier) bench.Do {
 	bodies := make([][]byte, len(couriers))
 	for i, c := range couriers {
 		bodies[i], _ = json.Marshal(map[string]any{"door_id": c.DoorID, "tracking_numbers": []string{c.Parcel}})
 	}
 	return func(ctx context.Context, i int) string {
 		k := i % len(couriers)
-		req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/courier/access-requests", bytes.NewReader(bodies[k]))
+		req, err := http.NewRequestWithContext(ctx, "POST", nodes[i%len(nodes)]+"/v1/courier/access-requests", bytes.NewReader(bodies[k]))
 		if err != nil {
 			return "request: " + err.Error()
 		}
