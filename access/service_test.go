@@ -162,8 +162,10 @@ func TestRequestAccessRateLimitsCourier(t *testing.T) {
 			t.Fatalf("request %d: want rate_limited, got %+v", i, res.Decision)
 		}
 	}
-	// A minute later the window has moved on.
-	later := access.NewService(f.store, access.WithClock(func() time.Time { return time.Now().Add(doorman.RateWindow + time.Second) }))
+	// A window (and the resolution it is counted to) later it has moved on.
+	later := access.NewService(f.store, access.WithClock(func() time.Time {
+		return time.Now().Add(doorman.RateWindow + doorman.RateResolution + time.Second)
+	}))
 	res, err := later.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if !res.Decision.Allowed {

@@ -1,0 +1,136 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/doorman-dev/doorman"
+)
+
+// The rate limits are counted in rate_counts: one row per subject (a
+// courier's requests, a door's grants) and bucket of
+// doorman.RateResolution, holding how many were recorded in it. A check
+// adds the record to its bucket and sums the subject's buckets that
+// overlap the window before the record, at most RateWindow/RateResolution
+// + 1 rows read through the primary key, however busy the subject: a
+// request counts for RateWindow to RateWindow + RateResolution (its
+// bucket stays counted until the whole bucket has left the window), so a
+// limit is never exceeded within any RateWindow.
+//
+// Adding first and summing after makes concurrent checks of one subject
+// wait for each other: with SQLite the writer is single anyway; in
+// PostgreSQL the upsert locks the bucket's row until commit, and the sum,
+// a statement of its own, then sees the other transaction's count. Two
+// nodes' requests of one subject that land in different buckets at the
+// same instant (a bucket boundary between them) do not lock each other
+// and may each miss the other's count, so across nodes a limit can be
+// passed by one request per node at such an instant.
+
+// Kinds of rate count subjects.
+const (
+	rateCourier = "courier" // a courier's access requests, granted or denied
+	rateDoor    = "door"    // a door's grants
+)
+
+// rateSweepBatch is the most old rate count rows one sweep deletes.
+const rateSweepBatch = 1000
+
+// Statements of the rate counts.
+const (
+	sqlCountRate = `INSERT INTO rate_counts (kind, subject_id, bucket, n) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (kind, subject_id, bucket) DO UPDATE SET n = rate_counts.n + 1`
+	sqlUncountRate = `UPDATE rate_counts SET n = n - 1 WHERE kind = $1 AND subject_id = $2 AND bucket = $3`
+	sqlSumRate     = `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(bucket), 0) FROM rate_counts
+		WHERE kind = $1 AND subject_id = $2 AND bucket >= $3 AND n > 0`
+	// sqlSweepRates has the dialect's SkipLocked inserted before its
+	// closing parenthesis.
+	sqlSweepRates = `DELETE FROM rate_counts WHERE (kind, subject_id, bucket) IN (
+		SELECT kind, subject_id, bucket FROM rate_counts WHERE bucket < $1 LIMIT $2`
+)
+
+// rateBucket returns the bucket a time falls in.
+func rateBucket(t time.Time) int64 {
+	return t.UnixMicro() / doorman.RateResolution.Microseconds()
+}
+
+// countRate adds one to a subject's count at time at and, when limit is
+// above zero, refuses (rate_limited, with when to retry) if that makes
+// more than limit within the window before at. The caller's write undoes
+// the count when it fails.
+func (s *Store) countRate(tx *sql.Tx, kind, subject string, at time.Time, limit int) error {
+	if _, err := s.stmts.exec(tx, sqlCountRate, kind, subject, rateBucket(at)); err != nil {
+		return err
+	}
+	if limit <= 0 {
+		return nil
+	}
+	var n, oldest int64
+	if err := s.stmts.queryRow(tx, sqlSumRate, kind, subject, rateBucket(at.Add(-doorman.RateWindow))).
+		Scan(&n, &oldest); err != nil {
+		return err
+	}
+	if n <= int64(limit) {
+		return nil
+	}
+	// The oldest counted bucket leaves the window when its end does.
+	res := doorman.RateResolution.Microseconds()
+	leaves := fromMicros((oldest + 1) * res).Add(doorman.RateWindow)
+	return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited,
+		Message: "Too many access requests; try again later.", RetryAfter: max(leaves.Sub(at), time.Second)}
+}
+
+// uncountRate takes back a count of countRate.
+func (s *Store) uncountRate(tx *sql.Tx, kind, subject string, at time.Time) error {
+	_, err := s.stmts.exec(tx, sqlUncountRate, kind, subject, rateBucket(at))
+	return err
+}
+
+// sweepRates deletes, at most once per bucket while there is little to
+// delete, rate counts of buckets that no longer overlap any window. Run
+// within the writes that add counts, it keeps the table at about the rows
+// of one window however long the store runs.
+func (s *Store) sweepRates(tx *sql.Tx) error {
+	now := s.clock()
+	if s.rateSwept.Load() >= rateBucket(now) {
+		return nil
+	}
+	n, err := s.deleteOldRates(tx, now)
+	if err == nil && n < rateSweepBatch {
+		s.rateSwept.Store(rateBucket(now)) // done until the next bucket
+	}
+	return err
+}
+
+// deleteOldRates deletes up to rateSweepBatch rate counts of buckets that
+// end a bucket or more before the window before now, and returns how many
+// it deleted. In PostgreSQL it skips rows another transaction holds.
+func (s *Store) deleteOldRates(tx *sql.Tx, now time.Time) (int, error) {
+	before := rateBucket(now.Add(-doorman.RateWindow)) - 1
+	res, err := s.stmts.exec(tx, sqlSweepRates+s.dialect.SkipLocked+`)`, before, rateSweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// SweepRateCounts deletes every rate count that no longer overlaps any
+// rate window, in writes of a bounded size, and returns how many it
+// deleted. Access requests sweep as they come, once per
+// doorman.RateResolution, so there is no need to call it; it is for
+// maintenance and for tests, which cannot wait for the next bucket.
+func (s *Store) SweepRateCounts(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.write(ctx, "sweep rate counts", "", func(tx *sql.Tx) (err error) {
+			n, err = s.deleteOldRates(tx, s.clock())
+			return err
+		})
+		total += n
+		if err != nil || n < rateSweepBatch {
+			return total, err
+		}
+	}
+}
