@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -138,4 +139,59 @@ func benchReport(b *testing.B, s doorman.Store, before *BatchStats) {
 			b.ReportMetric(float64(after.Writes-before.Writes)/float64(c), "writes/commit")
 		}
 	}
+}
+
+// BenchReads measures the reads of one access request as access.Service
+// makes them (courier, door, the carrier's allowance, building, parcels
+// and returns by tracking number), and the grant's re-read before an
+// unlock, from concurrent callers. Nothing is written while it runs, so
+// it shows the cost of the SQL itself without the commit's fsync.
+func BenchReads(b *testing.B, open func(b *testing.B) doorman.Store) {
+	s, rec := benchSetup(b, open)
+	ctx := operator()
+	r := rec()
+	if _, err := s.RecordAccess(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	courier, err := s.Courier(ctx, r.CourierID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tracking := []string{"BENCH-1"}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := benchRead(ctx, s, r, courier, tracking); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// benchRead makes the reads of one access request.
+func benchRead(ctx context.Context, s doorman.Store, r *doorman.AccessRecord, courier *doorman.Courier, tracking []string) error {
+	if _, err := s.Courier(ctx, courier.ID); err != nil {
+		return err
+	}
+	door, err := s.Door(ctx, r.DoorID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.CarrierAllowance(ctx, door.BuildingID, courier.CarrierID); err != nil {
+		return err
+	}
+	if _, err := s.Building(ctx, door.BuildingID); err != nil {
+		return err
+	}
+	if ps, err := s.ParcelsByTracking(ctx, tracking); err != nil {
+		return err
+	} else if len(ps) != 1 {
+		return fmt.Errorf("%d parcels by tracking number, want 1", len(ps))
+	}
+	if _, err := s.ReturnsByTracking(ctx, tracking); err != nil {
+		return err
+	}
+	_, err = s.Grant(ctx, r.Grant.ID)
+	return err
 }
