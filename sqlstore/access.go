@@ -28,13 +28,13 @@ func scanGrant(sc scanner) (*doorman.Grant, error) {
 // concurrent writes, and returns the entry written. It is the authority on
 // lockdown and rate limits, both resolved inside the transaction:
 //
-//   - If the courier's requests (or, for a grant, the door's grants) in the
-//     window before the record reached its limits, nothing is written and
-//     the error is ECONFLICT with reason rate_limited and a RetryAfter
-//     until the oldest counted request leaves the window: a flood of
-//     refused requests is counted, never chained. The window is counted
-//     in buckets of doorman.RateResolution, without reading the audit
-//     log (see rate.go).
+//   - If the courier's requests (or, for a grant the door lets through,
+//     the door's grants) in the window before the record reached its
+//     limits, nothing is written and the error is ECONFLICT with reason
+//     rate_limited and a RetryAfter until the oldest counted request
+//     leaves the window: a flood of refused requests is counted, never
+//     chained. The window is counted in buckets of
+//     doorman.RateResolution, without reading the audit log (rate.go).
 //   - If a grant's door is locked down by the time it commits, the grant
 //     is not written and the entry records the denial door_locked_down
 //     instead (the returned entry says so). In PostgreSQL the door row is
@@ -70,21 +70,15 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 		// fn may run again if the batch is retried: set e afresh.
 		e.Action, e.GrantID = doorman.ActionAccessDenied, ""
 		e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
-		// Every recorded request counts against the courier, and every
-		// grant against its door, whether or not this record has limits.
-		if err := s.countRate(tx, rateCourier, rec.CourierID, e.At, rec.CourierLimit); err != nil {
-			return err
-		}
+		// The locks in the order every write of the building takes them
+		// (a lockdown too): the door's row (shared, by the grant insert),
+		// then the chain's head. In PostgreSQL the head's lock orders this
+		// write after every other write of the building, on any node,
+		// before the door's rate count is read, so the door's limit holds
+		// across nodes. A limit refusal rolls the grant back with the rest.
 		if g != nil {
-			if err := s.countRate(tx, rateDoor, rec.DoorID, e.At, rec.DoorLimit); err != nil {
-				return err
-			}
 			err := s.insertGrant(tx, g)
 			if doorman.ErrorReason(err) == doorman.ReasonDoorLockedDown {
-				// A denial never uses the door's budget.
-				if err := s.uncountRate(tx, rateDoor, rec.DoorID, e.At); err != nil {
-					return err
-				}
 				e.Reason, e.Detail = doorman.ReasonDoorLockedDown, lockedDownDetail
 			} else if err != nil {
 				return err
@@ -92,10 +86,25 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 				e.Action, e.GrantID, e.Reason, e.Detail = doorman.ActionAccessGranted, g.ID, "", ""
 			}
 		}
+		if err := s.bumpHead(tx, e); err != nil {
+			return err
+		}
+		// Every recorded request counts against the courier, and every
+		// grant against its door, whether or not this record has limits.
+		// A grant the lockdown turned into a denial is a denial: it uses
+		// no door budget and is not held to the door's limit.
+		if err := s.countRate(tx, rateCourier, rec.CourierID, e.At, rec.CourierLimit); err != nil {
+			return err
+		}
+		if e.Action == doorman.ActionAccessGranted {
+			if err := s.countRate(tx, rateDoor, rec.DoorID, e.At, rec.DoorLimit); err != nil {
+				return err
+			}
+		}
 		if err := s.sweepRates(tx); err != nil {
 			return err
 		}
-		return s.appendAudit(tx, e)
+		return s.insertAudit(tx, e)
 	})
 	if err != nil {
 		return nil, err

@@ -18,14 +18,17 @@ import (
 // bucket stays counted until the whole bucket has left the window), so a
 // limit is never exceeded within any RateWindow.
 //
-// Adding first and summing after makes concurrent checks of one subject
-// wait for each other: with SQLite the writer is single anyway; in
-// PostgreSQL the upsert locks the bucket's row until commit, and the sum,
-// a statement of its own, then sees the other transaction's count. Two
-// nodes' requests of one subject that land in different buckets at the
-// same instant (a bucket boundary between them) do not lock each other
-// and may each miss the other's count, so across nodes a limit can be
-// passed by one request per node at such an instant.
+// Concurrent checks of one subject cannot all slip under a limit. With
+// SQLite the writer is single. In PostgreSQL RecordAccess locks its
+// building's audit chain head before it counts, so the records of one
+// building, the
+// door's grants among them, are counted one after another on every node;
+// and a check adds before it sums, so a courier's requests at two
+// buildings at once wait for each other on the bucket's row (the upsert
+// locks it until commit; the sum, a statement of its own, then sees the
+// other's count). Only two such requests on two nodes in different
+// buckets, a bucket boundary between them at that instant, may each miss
+// the other: a courier's limit can then be passed by one.
 
 // Kinds of rate count subjects.
 const (
@@ -40,8 +43,7 @@ const rateSweepBatch = 1000
 const (
 	sqlCountRate = `INSERT INTO rate_counts (kind, subject_id, bucket, n) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (kind, subject_id, bucket) DO UPDATE SET n = rate_counts.n + 1`
-	sqlUncountRate = `UPDATE rate_counts SET n = n - 1 WHERE kind = $1 AND subject_id = $2 AND bucket = $3`
-	sqlSumRate     = `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(bucket), 0) FROM rate_counts
+	sqlSumRate = `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(bucket), 0) FROM rate_counts
 		WHERE kind = $1 AND subject_id = $2 AND bucket >= $3 AND n > 0`
 	// sqlSweepRates has the dialect's SkipLocked inserted before its
 	// closing parenthesis.
@@ -78,12 +80,6 @@ func (s *Store) countRate(tx *sql.Tx, kind, subject string, at time.Time, limit 
 	leaves := fromMicros((oldest + 1) * res).Add(doorman.RateWindow)
 	return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited,
 		Message: "Too many access requests; try again later.", RetryAfter: max(leaves.Sub(at), time.Second)}
-}
-
-// uncountRate takes back a count of countRate.
-func (s *Store) uncountRate(tx *sql.Tx, kind, subject string, at time.Time) error {
-	_, err := s.stmts.exec(tx, sqlUncountRate, kind, subject, rateBucket(at))
-	return err
 }
 
 // sweepRates deletes, at most once per bucket while there is little to

@@ -117,7 +117,9 @@ func (c *stmtCache) prepareWanted() {
 	}
 	c.mu.Lock()
 	wanted := c.wanted
-	c.wanted = map[string]bool{}
+	if len(wanted) > 0 {
+		c.wanted = map[string]bool{}
+	}
 	c.mu.Unlock()
 	for q := range wanted {
 		if st, err := c.db.Prepare(q); err == nil {
