@@ -93,13 +93,8 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 		// grant against its door, whether or not this record has limits.
 		// A grant the lockdown turned into a denial is a denial: it uses
 		// no door budget and is not held to the door's limit.
-		if err := s.countRate(tx, rateCourier, rec.CourierID, e.At, rec.CourierLimit); err != nil {
+		if err := s.countAccess(tx, rec, e.At, e.Action == doorman.ActionAccessGranted); err != nil {
 			return err
-		}
-		if e.Action == doorman.ActionAccessGranted {
-			if err := s.countRate(tx, rateDoor, rec.DoorID, e.At, rec.DoorLimit); err != nil {
-				return err
-			}
 		}
 		if err := s.sweepRates(tx); err != nil {
 			return err

@@ -43,8 +43,13 @@ const rateSweepBatch = 1000
 const (
 	sqlCountRate = `INSERT INTO rate_counts (kind, subject_id, bucket, n) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (kind, subject_id, bucket) DO UPDATE SET n = rate_counts.n + 1`
-	sqlSumRate = `SELECT COALESCE(SUM(n), 0), COALESCE(MIN(bucket), 0) FROM rate_counts
-		WHERE kind = $1 AND subject_id = $2 AND bucket >= $3 AND n > 0`
+	// sqlSumRates sums a courier's and a door's counts from a bucket on,
+	// with the oldest bucket counted of each (every row counts one or more).
+	sqlSumRates = `SELECT
+		(SELECT COALESCE(SUM(n), 0) FROM rate_counts WHERE kind = $1 AND subject_id = $2 AND bucket >= $5),
+		(SELECT COALESCE(MIN(bucket), 0) FROM rate_counts WHERE kind = $1 AND subject_id = $2 AND bucket >= $5),
+		(SELECT COALESCE(SUM(n), 0) FROM rate_counts WHERE kind = $3 AND subject_id = $4 AND bucket >= $5),
+		(SELECT COALESCE(MIN(bucket), 0) FROM rate_counts WHERE kind = $3 AND subject_id = $4 AND bucket >= $5)`
 	// sqlSweepRates has the dialect's SkipLocked inserted before its
 	// closing parenthesis.
 	sqlSweepRates = `DELETE FROM rate_counts WHERE (kind, subject_id, bucket) IN (
@@ -56,28 +61,45 @@ func rateBucket(t time.Time) int64 {
 	return t.UnixMicro() / doorman.RateResolution.Microseconds()
 }
 
-// countRate adds one to a subject's count at time at and, when limit is
-// above zero, refuses (rate_limited, with when to retry) if that makes
-// more than limit within the window before at. The caller's write undoes
-// the count when it fails.
-func (s *Store) countRate(tx *sql.Tx, kind, subject string, at time.Time, limit int) error {
-	if _, err := s.stmts.exec(tx, sqlCountRate, kind, subject, rateBucket(at)); err != nil {
+// countAccess adds a record to its courier's count and, for a grant, to
+// its door's, and then, if either has a limit, sums both windows in one
+// statement and refuses the record (rate_limited, saying when to retry;
+// the courier's limit first) when that makes more than the limit within
+// the window before at. The caller's write undoes the counts when it fails.
+func (s *Store) countAccess(tx *sql.Tx, rec *doorman.AccessRecord, at time.Time, granted bool) error {
+	bucket := rateBucket(at)
+	if _, err := s.stmts.exec(tx, sqlCountRate, rateCourier, rec.CourierID, bucket); err != nil {
 		return err
 	}
-	if limit <= 0 {
+	courierLimit, doorLimit := rec.CourierLimit, 0
+	if granted {
+		if _, err := s.stmts.exec(tx, sqlCountRate, rateDoor, rec.DoorID, bucket); err != nil {
+			return err
+		}
+		doorLimit = rec.DoorLimit
+	}
+	if courierLimit <= 0 && doorLimit <= 0 {
 		return nil
 	}
-	var n, oldest int64
-	if err := s.stmts.queryRow(tx, sqlSumRate, kind, subject, rateBucket(at.Add(-doorman.RateWindow))).
-		Scan(&n, &oldest); err != nil {
+	var courier, courierOldest, door, doorOldest int64
+	if err := s.stmts.queryRow(tx, sqlSumRates, rateCourier, rec.CourierID, rateDoor, rec.DoorID,
+		rateBucket(at.Add(-doorman.RateWindow))).Scan(&courier, &courierOldest, &door, &doorOldest); err != nil {
 		return err
 	}
-	if n <= int64(limit) {
-		return nil
+	switch {
+	case courierLimit > 0 && courier > int64(courierLimit):
+		return rateLimited(courierOldest, at)
+	case doorLimit > 0 && door > int64(doorLimit):
+		return rateLimited(doorOldest, at)
 	}
-	// The oldest counted bucket leaves the window when its end does.
-	res := doorman.RateResolution.Microseconds()
-	leaves := fromMicros((oldest + 1) * res).Add(doorman.RateWindow)
+	return nil
+}
+
+// rateLimited is the refusal of a record at time at whose oldest counted
+// bucket is oldest: there is room again when that bucket's end leaves the
+// window.
+func rateLimited(oldest int64, at time.Time) error {
+	leaves := fromMicros((oldest + 1) * doorman.RateResolution.Microseconds()).Add(doorman.RateWindow)
 	return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited,
 		Message: "Too many access requests; try again later.", RetryAfter: max(leaves.Sub(at), time.Second)}
 }
