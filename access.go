@@ -48,6 +48,13 @@ const (
 	GrantTTL = 60 * time.Second
 	// RateWindow is the window the rate limits count over.
 	RateWindow = time.Minute
+	// RateResolution is how finely a store may count the window: it may
+	// count requests in buckets of this width, so that a request counts
+	// against a limit for at least RateWindow and at most RateWindow +
+	// RateResolution. A limit is thus never exceeded within any
+	// RateWindow, and a refused courier may wait up to RateResolution
+	// longer than the exact window would make it.
+	RateResolution = RateWindow / 6
 	// CourierRateLimit is the most access requests one courier may make per RateWindow.
 	CourierRateLimit = 10
 	// DoorRateLimit is the most grants one door issues per RateWindow.

@@ -84,8 +84,8 @@ type AccessRecord struct {
 
 	// CourierLimit and DoorLimit, when above zero, are the most access
 	// requests of the courier (granted or denied) and grants of the door
-	// within RateWindow before At; RecordAccess checks them inside its
-	// transaction.
+	// within RateWindow before At (counted to RateResolution);
+	// RecordAccess checks them inside its transaction.
 	CourierLimit int
 	DoorLimit    int
 }

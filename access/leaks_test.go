@@ -22,7 +22,7 @@ func TestRateLimitedRequestsAreNotChained(t *testing.T) {
 		must(t, err)
 		if res.Decision.Reason == doorman.ReasonRateLimited {
 			limited++
-			if res.RetryAfter <= 0 || res.RetryAfter > doorman.RateWindow {
+			if res.RetryAfter <= 0 || res.RetryAfter > doorman.RateWindow+doorman.RateResolution {
 				t.Fatalf("rate_limited answer says retry after %v", res.RetryAfter)
 			}
 			if res.Grant != nil {

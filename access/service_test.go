@@ -25,7 +25,7 @@ type fixture struct {
 	parcel  string // tracking number
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "doorman.db"))
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +162,10 @@ func TestRequestAccessRateLimitsCourier(t *testing.T) {
 			t.Fatalf("request %d: want rate_limited, got %+v", i, res.Decision)
 		}
 	}
-	// A minute later the window has moved on.
-	later := access.NewService(f.store, access.WithClock(func() time.Time { return time.Now().Add(doorman.RateWindow + time.Second) }))
+	// A window (and the resolution it is counted to) later it has moved on.
+	later := access.NewService(f.store, access.WithClock(func() time.Time {
+		return time.Now().Add(doorman.RateWindow + doorman.RateResolution + time.Second)
+	}))
 	res, err := later.RequestAccess(f.ctx(), f.request(f.parcel))
 	must(t, err)
 	if !res.Decision.Allowed {

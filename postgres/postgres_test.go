@@ -60,6 +60,11 @@ func BenchmarkRecordAccess(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) doorman.Store { return batching{mustOpen(b)} })
 }
 
+func BenchmarkAccessReads(b *testing.B) {
+	pgtest.DSN(b)
+	storetest.BenchReads(b, func(b *testing.B) doorman.Store { return batching{mustOpen(b)} })
+}
+
 func TestSharedDatabase(t *testing.T) {
 	pgtest.DSN(t)
 	storetest.RunShared(t, func(t *testing.T) (doorman.Store, doorman.Store, *sql.DB) {

@@ -10,8 +10,8 @@ import (
 
 // dialect is what SQLite does differently. Writes are serialised by the
 // single writer connection, so no row locks are needed; BEGIN IMMEDIATE
-// serialises migrations across processes; and the hot statements are
-// prepared once.
+// serialises migrations across processes; and statements are prepared
+// once per connection.
 var dialect = sqlstore.Dialect{
 	Name:            "sqlite",
 	Classify:        classify,

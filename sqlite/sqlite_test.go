@@ -51,6 +51,10 @@ func BenchmarkRecordAccess(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) doorman.Store { return batching{mustOpen(b)} })
 }
 
+func BenchmarkAccessReads(b *testing.B) {
+	storetest.BenchReads(b, func(b *testing.B) doorman.Store { return batching{mustOpen(b)} })
+}
+
 func TestSharedFile(t *testing.T) {
 	storetest.RunShared(t, func(t *testing.T) (doorman.Store, doorman.Store, *sql.DB) {
 		path := filepath.Join(t.TempDir(), "doorman.db")

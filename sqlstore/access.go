@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -29,11 +28,13 @@ func scanGrant(sc scanner) (*doorman.Grant, error) {
 // concurrent writes, and returns the entry written. It is the authority on
 // lockdown and rate limits, both resolved inside the transaction:
 //
-//   - If the courier's requests (or, for a grant, the door's grants) in the
-//     window before the record reached its limits, nothing is written and
-//     the error is ECONFLICT with reason rate_limited and a RetryAfter
-//     until the oldest counted request leaves the window: a flood of
-//     refused requests is counted, never chained.
+//   - If the courier's requests (or, for a grant the door lets through,
+//     the door's grants) in the window before the record reached its
+//     limits, nothing is written and the error is ECONFLICT with reason
+//     rate_limited and a RetryAfter until the oldest counted request
+//     leaves the window: a flood of refused requests is counted, never
+//     chained. The window is counted in buckets of
+//     doorman.RateResolution, without reading the audit log (rate.go).
 //   - If a grant's door is locked down by the time it commits, the grant
 //     is not written and the entry records the denial door_locked_down
 //     instead (the returned entry says so). In PostgreSQL the door row is
@@ -69,9 +70,12 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 		// fn may run again if the batch is retried: set e afresh.
 		e.Action, e.GrantID = doorman.ActionAccessDenied, ""
 		e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
-		if err := checkRateLimits(ctx, tx, rec, e.At); err != nil {
-			return err
-		}
+		// The locks in the order every write of the building takes them
+		// (a lockdown too): the door's row (shared, by the grant insert),
+		// then the chain's head. In PostgreSQL the head's lock orders this
+		// write after every other write of the building, on any node,
+		// before the door's rate count is read, so the door's limit holds
+		// across nodes. A limit refusal rolls the grant back with the rest.
 		if g != nil {
 			err := s.insertGrant(tx, g)
 			if doorman.ErrorReason(err) == doorman.ReasonDoorLockedDown {
@@ -82,7 +86,20 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 				e.Action, e.GrantID, e.Reason, e.Detail = doorman.ActionAccessGranted, g.ID, "", ""
 			}
 		}
-		return s.appendAudit(tx, e)
+		if err := s.bumpHead(tx, e); err != nil {
+			return err
+		}
+		// Every recorded request counts against the courier, and every
+		// grant against its door, whether or not this record has limits.
+		// A grant the lockdown turned into a denial is a denial: it uses
+		// no door budget and is not held to the door's limit.
+		if err := s.countAccess(tx, rec, e.At, e.Action == doorman.ActionAccessGranted); err != nil {
+			return err
+		}
+		if err := s.sweepRates(tx); err != nil {
+			return err
+		}
+		return s.insertAudit(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -153,7 +170,7 @@ func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
 		return err
 	} else if n == 0 {
 		var locked bool
-		err := tx.QueryRow(`SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`, g.DoorID, g.BuildingID).Scan(&locked)
+		err := s.stmts.queryRow(tx, `SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`, g.DoorID, g.BuildingID).Scan(&locked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Door")
 		} else if err != nil {
@@ -232,7 +249,7 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	// The write is keyed by the chain it appends to, like every append.
 	return s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *sql.Tx) error {
-		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
+		err := s.stmts.queryRow(tx, `UPDATE grants SET used_at = $1, revoked_at = NULL
 			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
 			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
 			Scan(&e.BuildingID, &e.DoorID, &e.CarrierID, &e.CourierID)
@@ -248,65 +265,4 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 		}
 		return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
 	})
-}
-
-// countAccess counts a courier's access requests and a door's grants since
-// a time, from the covering indexes on audit_entries, stopping each count
-// at its cap (no cap when it is zero or less).
-func countAccess(ctx context.Context, q querier, courierID, doorID string, since time.Time, courierCap, doorCap int) (courier, door int, err error) {
-	capOf := func(n int) int64 {
-		if n <= 0 {
-			return math.MaxInt64 // no cap; a number both engines take as a LIMIT
-		}
-		return int64(n)
-	}
-	err = q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_entries WHERE courier_id = $1 AND at >= $3 AND action IN ($4, $5) LIMIT $6) c),
-		(SELECT COUNT(*) FROM (SELECT 1 FROM audit_entries WHERE door_id = $2 AND at >= $3 AND action = $4 LIMIT $7) d)`,
-		courierID, doorID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied,
-		capOf(courierCap), capOf(doorCap)).Scan(&courier, &door)
-	return courier, door, err
-}
-
-// checkRateLimits refuses a record, inside its transaction, when the
-// courier's requests (or, for a grant, the door's grants) in the window
-// before it reached the record's limits: concurrent requests are counted
-// one after another here, so they cannot all slip under a limit. The
-// refusal says when the oldest counted request leaves the window.
-func checkRateLimits(ctx context.Context, tx *sql.Tx, rec *doorman.AccessRecord, at time.Time) error {
-	doorLimit := rec.DoorLimit
-	if rec.Grant == nil {
-		doorLimit = 0 // denials never use up a door's budget
-	}
-	if rec.CourierLimit <= 0 && doorLimit <= 0 {
-		return nil
-	}
-	since := at.Add(-doorman.RateWindow)
-	courier, door, err := countAccess(ctx, tx, rec.CourierID, rec.DoorID, since, rec.CourierLimit, doorLimit)
-	if err != nil {
-		return err
-	}
-	courierOver := rec.CourierLimit > 0 && courier >= rec.CourierLimit
-	doorOver := doorLimit > 0 && door >= doorLimit
-	if !courierOver && !doorOver {
-		return nil
-	}
-	// The oldest request still counted decides when there is room again.
-	var oldest sql.NullInt64
-	if courierOver {
-		err = tx.QueryRowContext(ctx, `SELECT MIN(at) FROM audit_entries WHERE courier_id = $1 AND at >= $2 AND action IN ($3, $4)`,
-			rec.CourierID, micros(since), doorman.ActionAccessGranted, doorman.ActionAccessDenied).Scan(&oldest)
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT MIN(at) FROM audit_entries WHERE door_id = $1 AND at >= $2 AND action = $3`,
-			rec.DoorID, micros(since), doorman.ActionAccessGranted).Scan(&oldest)
-	}
-	if err != nil {
-		return err
-	}
-	retry := doorman.RateWindow
-	if oldest.Valid {
-		retry = fromMicros(oldest.Int64).Add(doorman.RateWindow).Sub(at)
-	}
-	return &doorman.Error{Code: doorman.ECONFLICT, Reason: doorman.ReasonRateLimited,
-		Message: "Too many access requests; try again later.", RetryAfter: max(retry, time.Second)}
 }

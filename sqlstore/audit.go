@@ -54,9 +54,24 @@ func (s *Store) entry(ctx context.Context, action, buildingID string) *doorman.A
 // and Hash: it moves the chain head on (creating it on first use), inserts
 // the entry, and records its hash in the head.
 func (s *Store) appendAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
-	if err := s.stmts.queryRow(tx, sqlBumpHead, e.Chain).Scan(&e.Seq, &e.PrevHash); err != nil {
+	if err := s.bumpHead(tx, e); err != nil {
 		return err
 	}
+	return s.insertAudit(tx, e)
+}
+
+// bumpHead is the first half of appendAudit: it moves e's chain head on
+// and sets e.Seq and e.PrevHash. In PostgreSQL it locks the head until
+// commit, so a write that must serialise with the chain's other writes
+// across processes before it touches further rows calls it first, then
+// insertAudit.
+func (s *Store) bumpHead(tx *sql.Tx, e *doorman.AuditEntry) error {
+	return s.stmts.queryRow(tx, sqlBumpHead, e.Chain).Scan(&e.Seq, &e.PrevHash)
+}
+
+// insertAudit is the second half of appendAudit: it inserts e, after
+// bumpHead, and records its hash in the head.
+func (s *Store) insertAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
 	e.ID = s.ids.Next(doorman.PrefixAudit)
 	e.At = exact(e.At)
 	e.ClaimedAt = exactPtr(e.ClaimedAt)

@@ -161,6 +161,7 @@ func (b *batcher) loop() {
 		if len(run) > 0 {
 			b.run(run)
 		}
+		b.stmts.prepareWanted() // the writer connection is free now
 	}
 }
 

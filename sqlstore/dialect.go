@@ -40,10 +40,10 @@ type Dialect struct {
 	// whose write transactions are serialised anyway.
 	SkipLocked string
 
-	// CacheStatements prepares the hot write statements once on the writer
-	// connection, for a driver that would otherwise parse every statement
-	// on every run. Drivers with a statement cache of their own (pgx) do
-	// not need it.
+	// CacheStatements prepares the store's statements once per connection
+	// and reuses them (see stmtCache), for a driver that would otherwise
+	// parse every statement on every run. Drivers with a statement cache
+	// of their own (pgx) do not need it.
 	CacheStatements bool
 
 	// MigrationLock, when not empty, is run first in every migration

@@ -29,8 +29,9 @@ type Config struct {
 
 // Store implements doorman.Store over database/sql.
 type Store struct {
-	db      *sql.DB
-	rdb     *sql.DB
+	db *sql.DB
+	// rdb runs the reads, through a statement cache of its own.
+	rdb     *readDB
 	dialect Dialect
 	batch   *batcher
 	stmts   *stmtCache
@@ -44,6 +45,10 @@ type Store struct {
 
 	// sealer seals each audit entry it appends (SetAuditSealer).
 	sealer atomic.Pointer[func(hash string) (string, error)]
+
+	// rateSwept is the rate count bucket of the last sweep that left no
+	// old counts behind (sweepRates).
+	rateSwept atomic.Int64
 }
 
 // Open migrates the database and returns a store over it. On error it
@@ -55,14 +60,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := migrate(ctx, cfg.DB, cfg.Migrations, &cfg.Dialect); err != nil {
 		return nil, err
 	}
-	s := &Store{db: cfg.DB, rdb: cfg.ReadDB, dialect: cfg.Dialect, now: time.Now}
-	if s.rdb == nil {
-		s.rdb = s.db
+	s := &Store{db: cfg.DB, dialect: cfg.Dialect, now: time.Now}
+	rdb := cfg.ReadDB
+	if rdb == nil {
+		rdb = s.db
 	}
-	var err error
-	if s.stmts, err = newStmtCache(s.db, s.dialect.CacheStatements, hotStatements); err != nil {
-		return nil, err
-	}
+	s.rdb = &readDB{DB: rdb, stmts: newStmtCache(rdb, s.dialect.CacheStatements)}
+	s.stmts = newStmtCache(s.db, s.dialect.CacheStatements)
 	s.batch = newBatcher(s.db, s.dialect.classify, s.stmts)
 	return s, nil
 }
@@ -70,8 +74,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close waits for queued writes to commit and closes the databases.
 func (s *Store) Close() error {
 	s.batch.close()
+	s.rdb.stmts.close()
 	err := s.db.Close()
-	if s.rdb != s.db {
+	if s.rdb.DB != s.db {
 		err = errors.Join(err, s.rdb.Close())
 	}
 	return err

@@ -142,8 +142,8 @@ func testRateLimitAtCommit(t *testing.T, open Opener) {
 	if doorman.ErrorReason(err) != doorman.ReasonRateLimited {
 		t.Fatalf("denial past the courier's limit: reason %q", doorman.ErrorReason(err))
 	}
-	if after := doorman.ErrorRetryAfter(err); after < doorman.RateWindow-2*time.Second || after > doorman.RateWindow {
-		t.Fatalf("retry after %v; want about the window less the second since the first request", after)
+	if after := doorman.ErrorRetryAfter(err); after < doorman.RateWindow-2*time.Second || after > doorman.RateWindow+doorman.RateResolution {
+		t.Fatalf("retry after %v; want the window (to its resolution) less the second since the first request", after)
 	}
 	if n := len(f.audit(t, doorman.AuditFilter{DoorID: f.door.ID})); n != before {
 		t.Fatalf("a rate-limited denial was chained: %d entries, want %d", n, before)
@@ -222,4 +222,122 @@ func testLockdown(t *testing.T, open Opener) {
 	_, err = f.s.RecordAccess(f.ctx, f.grant(ps, time.Now()))
 	must(t, err)
 	f.verifyClean(t)
+}
+
+// testRateWindow: a request counts against its courier for at least
+// RateWindow and at most RateWindow + RateResolution, and Retry-After is
+// exact: a request at the time it names is let through, one a microsecond
+// earlier is not. A grant refused at commit by a lockdown uses no door
+// budget.
+func testRateWindow(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	ps := f.newParcels(t, "TRK-1")
+	t0 := time.Now().Truncate(time.Microsecond)
+	record := func(at time.Time, courierLimit, doorLimit int) error {
+		t.Helper()
+		rec := f.grant(ps, at)
+		rec.CourierLimit, rec.DoorLimit = courierLimit, doorLimit
+		_, err := f.s.RecordAccess(f.ctx, rec)
+		if err != nil && doorman.ErrorReason(err) != doorman.ReasonRateLimited {
+			t.Fatalf("grant at %v: %v", at, err)
+		}
+		return err
+	}
+	must(t, record(t0, 1, 0))
+	if err := record(t0.Add(doorman.RateWindow-time.Microsecond), 1, 0); err == nil {
+		t.Fatal("a request within the window of the last one was let through past a limit of 1")
+	}
+	// Asked halfway through the window, the answer is when there is room.
+	asked := t0.Add(doorman.RateWindow / 2)
+	err := record(asked, 1, 0)
+	if err == nil {
+		t.Fatal("a request halfway through the window was let through past a limit of 1")
+	}
+	after := doorman.ErrorRetryAfter(err)
+	if after < doorman.RateWindow/2 || after > doorman.RateWindow/2+doorman.RateResolution {
+		t.Fatalf("retry after %v halfway through the window; want %v to %v", after,
+			doorman.RateWindow/2, doorman.RateWindow/2+doorman.RateResolution)
+	}
+	if err := record(asked.Add(after-time.Microsecond), 1, 0); err == nil {
+		t.Fatalf("a request before Retry-After (%v) was let through", after)
+	}
+	must(t, record(asked.Add(after), 1, 0))
+	if late := t0.Add(doorman.RateWindow + doorman.RateResolution); asked.Add(after).After(late) {
+		t.Fatalf("the request at %v was counted past the window and its resolution (%v)", t0, late)
+	}
+
+	// A grant the lockdown turns into a denial does not use the door's
+	// budget: with a door limit of 1, the next grant still goes through.
+	door := f.newDoor(t, f.building.ID, "Side door")
+	manager := as(doorman.RoleManager, doorman.NewID(doorman.PrefixManager))
+	lock := func(on bool) {
+		t.Helper()
+		_, err := f.s.UpdateDoor(manager, door.ID, doorman.DoorUpdate{LockedDown: ptr(on)})
+		must(t, err)
+	}
+	at := t0.Add(time.Hour)
+	grant := func() (*doorman.AuditEntry, error) {
+		rec := f.grant(ps, at)
+		rec.DoorID, rec.Grant.DoorID, rec.DoorLimit = door.ID, door.ID, 1
+		return f.s.RecordAccess(f.ctx, rec)
+	}
+	lock(true)
+	e, err := grant()
+	must(t, err)
+	if e.Reason != doorman.ReasonDoorLockedDown {
+		t.Fatalf("grant at a locked-down door: %+v", e)
+	}
+	lock(false)
+	e, err = grant()
+	must(t, err)
+	if e.Action != doorman.ActionAccessGranted {
+		t.Fatalf("first grant after the lockdown: %+v", e)
+	}
+	if _, err := grant(); doorman.ErrorReason(err) != doorman.ReasonRateLimited {
+		t.Fatalf("second grant past the door's limit of 1: %v", err)
+	}
+	f.verifyClean(t)
+}
+
+// testRateSweep: the counts of windows long gone are deleted, so they do
+// not pile up, and those of the current window stay and still count.
+func testRateSweep(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	sw, ok := f.s.(RateSweeper)
+	if !ok || f.db == nil {
+		t.Skip("the store cannot be swept, or there is no database to look under it")
+	}
+	ps := f.newParcels(t, "TRK-1")
+	now := time.Now()
+	rows := func() int {
+		t.Helper()
+		var n int
+		must(t, f.db.QueryRow(`SELECT COUNT(*) FROM rate_counts`).Scan(&n))
+		return n
+	}
+	// A day of requests, an hour apart, then one now: each adds a count
+	// of the courier and one of the door.
+	for i := 24; i >= 0; i-- {
+		_, err := f.s.RecordAccess(f.ctx, f.grant(ps, now.Add(-time.Duration(i)*time.Hour)))
+		must(t, err)
+	}
+	if n := rows(); n < 2 || n > 50 {
+		t.Fatalf("%d rate counts after 25 requests", n)
+	}
+	_, err := sw.SweepRateCounts(f.ctx)
+	must(t, err)
+	if n := rows(); n != 2 {
+		t.Fatalf("%d rate counts after the sweep; want the current window's 2", n)
+	}
+	n, err := sw.SweepRateCounts(f.ctx)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("a second sweep deleted %d counts", n)
+	}
+	// What is left still counts: the courier is at its limit of 1.
+	rec := f.grant(ps, now.Add(time.Second))
+	rec.CourierLimit = 1
+	if _, err := f.s.RecordAccess(f.ctx, rec); doorman.ErrorReason(err) != doorman.ReasonRateLimited {
+		t.Fatalf("a second request within the window past a limit of 1: %v", err)
+	}
 }

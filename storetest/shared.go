@@ -28,6 +28,7 @@ func RunShared(t *testing.T, open SharedOpener) {
 	t.Run("Throttle", func(t *testing.T) { testThrottleShared(t, open) })
 	t.Run("OutboxClaim", func(t *testing.T) { testOutboxClaimShared(t, open) })
 	t.Run("DeviceEventFlood", func(t *testing.T) { testSharedDeviceEventFlood(t, open) })
+	t.Run("RateLimit", func(t *testing.T) { testRateLimitShared(t, open) })
 	a, b, db := open(t)
 	f := newFixtureOn(t, a, db)
 	ps := f.newParcels(t, "TRK-1")

@@ -29,6 +29,15 @@ type Batching interface {
 	BatchStats() BatchStats
 }
 
+// RateSweeper is a store whose rate limit counts can be swept at once, as
+// they otherwise are once in a while as requests come. A store that lacks
+// it skips the sweep test.
+type RateSweeper interface {
+	// SweepRateCounts deletes the counts no window overlaps any more and
+	// returns how many it deleted.
+	SweepRateCounts(ctx context.Context) (int, error)
+}
+
 // BatchStats is what the suite reads of a group-committing store's work.
 // Writes above Commits means writes shared commits.
 type BatchStats struct {
@@ -51,6 +60,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Access", func(t *testing.T) { testAccess(t, open) })
 	t.Run("Lockdown", func(t *testing.T) { testLockdown(t, open) })
 	t.Run("RateLimitAtCommit", func(t *testing.T) { testRateLimitAtCommit(t, open) })
+	t.Run("RateWindow", func(t *testing.T) { testRateWindow(t, open) })
+	t.Run("RateSweep", func(t *testing.T) { testRateSweep(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, open) })
 	t.Run("AuditRewrite", func(t *testing.T) { testAuditRewrite(t, open) })
