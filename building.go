@@ -1,6 +1,7 @@
 package doorman
 
 import (
+	"sync"
 	"time"
 )
 
@@ -68,12 +69,22 @@ func LoadLocation(name string) (*time.Location, error) {
 	if name == "" || name == "Local" {
 		return nil, Errorf(EINVALID, "An IANA time zone such as \"Europe/Berlin\" is required.")
 	}
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, Errorf(EINVALID, "Unknown time zone %q.", name)
 	}
+	locations.Store(name, loc)
 	return loc, nil
 }
+
+// locations keeps the zones loaded so far: time.LoadLocation reads the
+// zone's file on every call, and every access decision needs its
+// building's zone. Only zones that loaded are kept, so it holds at most
+// the IANA database's few hundred.
+var locations sync.Map
 
 // Unit is a flat or suite within a building; parcels are addressed to one.
 type Unit struct {
