@@ -106,11 +106,16 @@ type Agent struct {
 }
 
 // Reconnect backoff: the first retry after reconnectWait, doubling with
-// each failed attempt up to maxReconnectWait, plus up to a second of
-// jitter so that a building's devices do not all knock at once.
+// each failed attempt up to maxReconnectWait, plus jitter of up to half
+// the wait (at least a second), so that the doors of a whole deployment
+// coming back after the server restarts spread out instead of knocking
+// again all at once. connectTimeout bounds one attempt, TLS handshake
+// included: long enough for a server busy with thousands of handshakes
+// (an attempt abandoned half-way wastes the server's work on it).
 const (
 	reconnectWait    = time.Second
 	maxReconnectWait = time.Minute
+	connectTimeout   = 10 * time.Second
 )
 
 // reconnectDelay returns how long to wait before reconnect attempt n
@@ -120,7 +125,8 @@ func reconnectDelay(attempts int) time.Duration {
 	for i := 1; i < attempts && d < maxReconnectWait; i++ {
 		d *= 2
 	}
-	return min(d, maxReconnectWait) + rand.N(time.Second)
+	d = min(d, maxReconnectWait)
+	return d + rand.N(max(d/2, time.Second))
 }
 
 // MaxRejectReportsPerMinute bounds command_rejected events, so that a flood
@@ -267,6 +273,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		// close, Run returns an error, so the binary exits non-zero.
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
+		nats.Timeout(connectTimeout),
 		nats.IgnoreAuthErrorAbort(),
 		nats.CustomReconnectDelay(reconnectDelay),
 		nats.ConnectHandler(func(*nats.Conn) { a.log.Info("connected"); signal() }),

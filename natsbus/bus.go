@@ -193,8 +193,13 @@ func (b *Bus) startEmbedded() error {
 		JetStreamMaxStore: b.cfg.StoreMax,
 		SyncAlways:        true, // fsync every JetStream write
 		TLSConfig:         serverTLSConfig(certs.server),
-		TLSTimeout:        2,
-		AllowNonTLS:       false,
+		// Seconds for a client's TLS handshake. When every door of a
+		// deployment reconnects at once (the server restarted), thousands
+		// of handshakes queue for the CPU; at NATS's default of 2 s most
+		// would be cut off half-done and tried again, and the storm would
+		// feed itself.
+		TLSTimeout:  10,
+		AllowNonTLS: false,
 		// The INFO line a NATS server sends names its version and Go's,
 		// and nats-server v2.15 has no option to leave them out (Info is
 		// filled in server.NewServer from VERSION and runtime.Version()).
