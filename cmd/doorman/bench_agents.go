@@ -28,8 +28,11 @@ type benchAgentsJob struct {
 	Dir    string `json:"dir"`
 	// NATSURLs, when set, replace the servers the enrollment named (a
 	// deployment whose advertised addresses the bench cannot reach).
-	NATSURLs []string         `json:"nats_urls,omitempty"`
-	Doors    []benchAgentDoor `json:"doors"`
+	NATSURLs []string `json:"nats_urls,omitempty"`
+	// ConnectRate is how many agents a second this process connects
+	// (0: all at once).
+	ConnectRate float64          `json:"connect_rate,omitempty"`
+	Doors       []benchAgentDoor `json:"doors"`
 }
 
 type benchAgentDoor struct {
@@ -112,7 +115,11 @@ func runBenchAgents(ctx context.Context, stdin io.Reader, stdout, stderr io.Writ
 		}
 	}
 	var running sync.WaitGroup
-	for _, a := range agents {
+	start := time.Now()
+	for i, a := range agents {
+		if job.ConnectRate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / job.ConnectRate * float64(time.Second)))))
+		}
 		running.Add(1)
 		go func() {
 			defer running.Done()
