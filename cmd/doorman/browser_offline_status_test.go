@@ -59,8 +59,12 @@ func TestBrowserConsoleDoorOffline(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/console/buildings/"+bid+"/doors")); err != nil {
 		t.Fatal(err)
 	}
-	if got := text(t, tab, "#status-"+door); !strings.Contains(got, "synced") {
-		t.Fatalf("the status row does not show the door's time sync: %q", got)
+	// The status rows are replaced live (server-sent events every two
+	// seconds): read the row's text in one step, in the page, so a swap
+	// between finding the row and reading it cannot lose it.
+	got, err := chromedp.Run(tab, chromedp.Evaluate[string](`(document.getElementById("status-`+door+`") || {}).innerText || ""`))
+	if err != nil || !strings.Contains(got, "synced") {
+		t.Fatalf("the status row does not show the door's time sync: %q (%v)", got, err)
 	}
 	card := text(t, tab, "#door-"+door)
 	for _, want := range []string{"While offline", "Opened for a delivery", "Refused to open: the code had been used already", grant} {
