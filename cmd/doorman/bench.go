@@ -38,6 +38,7 @@ type benchOptions struct {
 	agentsPerProc             int
 	profile                   string
 	connectRate               float64
+	agentLogLevel             string
 }
 
 // benchReport is what `doorman bench --json` writes.
@@ -101,6 +102,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.agentDir, "agent-dir", "", "directory for the agents' state (default: a directory under /dev/shm)")
 	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
 	fs.Float64Var(&o.connectRate, "connect-rate", 500, "doors connecting per second, all agent processes together (0: all at once, the storm after a server restart)")
+	fs.StringVar(&o.agentLogLevel, "agent-log-level", "error", "the agents' log level (debug, info, warn, error), on stderr")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -589,7 +591,7 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 		}
 		a.procs, a.ins = append(a.procs, cmd), append(a.ins, in)
 		procs++
-		job := benchAgentsJob{Server: server, Dir: dir, NATSURLs: urls, Doors: share}
+		job := benchAgentsJob{Server: server, Dir: dir, NATSURLs: urls, Doors: share, LogLevel: o.agentLogLevel}
 		if o.connectRate > 0 {
 			job.ConnectRate = o.connectRate * float64(len(share)) / float64(len(doors))
 		}

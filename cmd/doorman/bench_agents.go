@@ -31,8 +31,10 @@ type benchAgentsJob struct {
 	NATSURLs []string `json:"nats_urls,omitempty"`
 	// ConnectRate is how many agents a second this process connects
 	// (0: all at once).
-	ConnectRate float64          `json:"connect_rate,omitempty"`
-	Doors       []benchAgentDoor `json:"doors"`
+	ConnectRate float64 `json:"connect_rate,omitempty"`
+	// LogLevel is the agents' log level (default error).
+	LogLevel string           `json:"log_level,omitempty"`
+	Doors    []benchAgentDoor `json:"doors"`
 }
 
 type benchAgentDoor struct {
@@ -63,7 +65,13 @@ func runBenchAgents(ctx context.Context, stdin io.Reader, stdout, stderr io.Writ
 	in := bufio.NewReader(io.MultiReader(dec.Buffered(), stdin))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	level := slog.LevelError
+	if job.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(job.LogLevel)); err != nil {
+			return fmt.Errorf("bench-agents: log level %q: %w", job.LogLevel, err)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	client := &http.Client{Timeout: time.Minute}
 	agents := make([]*agent.Agent, len(job.Doors))
 	var (
