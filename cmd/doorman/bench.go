@@ -101,7 +101,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.svgOut, "svg", "", "write the plot of throughput and latency over time to this SVG file (default: the --json file with .svg)")
 	fs.StringVar(&o.agentDir, "agent-dir", "", "directory for the agents' state (default: a directory under /dev/shm)")
 	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
-	fs.Float64Var(&o.connectRate, "connect-rate", 500, "doors connecting per second, all agent processes together (0: all at once, the storm after a server restart)")
+	fs.Float64Var(&o.connectRate, "connect-rate", 150, "doors connecting per second, all agent processes together (0: all at once, the storm after a server restart; on a 2-core box shared with the agents, 500/s for 10,000 doors already churns)")
 	fs.StringVar(&o.agentLogLevel, "agent-log-level", "error", "the agents' log level (debug, info, warn, error), on stderr")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file (go tool pprof reads it)")
 	if err := parseFlags(fs, args); err != nil {
