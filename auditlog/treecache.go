@@ -39,16 +39,19 @@ type TreeCache struct {
 	store ChainReader
 	max   int
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards trees and clock, never held across a read
 	trees map[string]*cachedTree
 	clock uint64
 }
 
-// cachedTree is one chain's tree and what extending it checks.
+// cachedTree is one chain's tree and what extending it checks. Its own
+// lock serialises the proofs of one chain (and the store reads that
+// extend its tree); other chains' proofs go on meanwhile.
 type cachedTree struct {
+	mu       sync.Mutex
 	tree     *Tree
 	lastHash string // hash of the entry at seq tree.Size()
-	used     uint64
+	used     uint64 // guarded by TreeCache.mu
 }
 
 // NewTreeCache returns a cache over store keeping at most max trees
@@ -60,36 +63,47 @@ func NewTreeCache(store ChainReader, max int) *TreeCache {
 	return &TreeCache{store: store, max: max, trees: map[string]*cachedTree{}}
 }
 
-// tree returns chain's tree with at least size leaves. c.mu is held.
-func (c *TreeCache) tree(ctx context.Context, chain string, size uint64) (*Tree, error) {
+// entry returns chain's cache entry, locked, marking it used.
+func (c *TreeCache) entry(chain string) *cachedTree {
+	c.mu.Lock()
 	c.clock++
 	ct := c.trees[chain]
 	if ct == nil {
 		ct = &cachedTree{tree: NewTree(nil)}
+		c.trees[chain] = ct
+		c.evict(chain)
 	}
 	ct.used = c.clock
-	if have := ct.tree.Size(); have < size {
-		entries, err := c.store.AuditChain(ctx, chain, int64(have), int64(size))
-		if err != nil {
-			return nil, err
-		}
-		if !continues(ct, entries) {
-			// Not the continuation of what was read before: read it all.
-			if entries, err = c.store.AuditChain(ctx, chain, 0, int64(size)); err != nil {
-				return nil, err
-			}
-			ct = &cachedTree{tree: NewTree(nil), used: c.clock}
-		}
-		for _, e := range entries {
-			ct.tree.Append(e)
-			ct.lastHash = e.Hash
-		}
-		if ct.tree.Size() < size {
-			return nil, ErrShort
-		}
+	c.mu.Unlock()
+	ct.mu.Lock()
+	return ct
+}
+
+// grow extends ct's tree to at least size leaves. ct.mu is held.
+func (c *TreeCache) grow(ctx context.Context, chain string, ct *cachedTree, size uint64) error {
+	have := ct.tree.Size()
+	if have >= size {
+		return nil
 	}
-	c.keep(chain, ct)
-	return ct.tree, nil
+	entries, err := c.store.AuditChain(ctx, chain, int64(have), int64(size))
+	if err != nil {
+		return err
+	}
+	if !continues(ct, entries) {
+		// Not the continuation of what was read before: read it all.
+		if entries, err = c.store.AuditChain(ctx, chain, 0, int64(size)); err != nil {
+			return err
+		}
+		ct.tree, ct.lastHash = NewTree(nil), ""
+	}
+	for _, e := range entries {
+		ct.tree.Append(e)
+		ct.lastHash = e.Hash
+	}
+	if ct.tree.Size() < size {
+		return ErrShort
+	}
+	return nil
 }
 
 // continues reports whether entries follow ct's tree: seqs in order from
@@ -105,16 +119,15 @@ func continues(ct *cachedTree, entries []*doorman.AuditEntry) bool {
 	return true
 }
 
-// keep stores ct as chain's tree, evicting the least recently used
-// beyond c.max.
-func (c *TreeCache) keep(chain string, ct *cachedTree) {
-	c.trees[chain] = ct
+// evict drops the least recently used chain beyond c.max, never keep.
+// c.mu is held.
+func (c *TreeCache) evict(keep string) {
 	if len(c.trees) <= c.max {
 		return
 	}
 	oldest, at := "", ^uint64(0)
 	for k, t := range c.trees {
-		if t.used < at {
+		if k != keep && t.used < at {
 			oldest, at = k, t.used
 		}
 	}
@@ -125,28 +138,26 @@ func (c *TreeCache) keep(chain string, ct *cachedTree) {
 // a prefix of its tree of size2. Returns ErrShort if the chain has fewer
 // than size2 entries.
 func (c *TreeCache) ConsistencyProof(ctx context.Context, chain string, size1, size2 uint64) ([][]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.tree(ctx, chain, size2)
-	if err != nil {
+	ct := c.entry(chain)
+	defer ct.mu.Unlock()
+	if err := c.grow(ctx, chain, ct, size2); err != nil {
 		return nil, err
 	}
-	return t.ConsistencyProof(size1, size2)
+	return ct.tree.ConsistencyProof(size1, size2)
 }
 
 // InclusionProof returns the leaf hash of the entry at index of chain and
 // the proof that it is in the chain's tree of size entries. Returns
 // ErrShort if the chain has fewer than size entries.
 func (c *TreeCache) InclusionProof(ctx context.Context, chain string, index, size uint64) (leaf []byte, proof [][]byte, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.tree(ctx, chain, size)
-	if err != nil {
+	ct := c.entry(chain)
+	defer ct.mu.Unlock()
+	if err := c.grow(ctx, chain, ct, size); err != nil {
 		return nil, nil, err
 	}
 	if index >= size {
 		return nil, nil, fmt.Errorf("auditlog: no leaf %d in a tree of size %d", index, size)
 	}
-	p, err := t.InclusionProof(index, size)
-	return t.Leaf(index), p, err
+	p, err := ct.tree.InclusionProof(index, size)
+	return ct.tree.Leaf(index), p, err
 }
