@@ -207,7 +207,8 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		}
 		serverPID = srv.cmd.Process.Pid
 		time.Sleep(2 * time.Second) // let it settle
-		before, err = bench.ReadProc(serverPID)
+		st, err := bench.ReadProc(serverPID)
+		before = st
 		return err
 	}
 	agents, err := benchStartAgents(ctx, self, o, api.base, agentDir, world.Doors, enrolled, stderr)
