@@ -40,8 +40,9 @@ type Bus struct {
 	accPub  string        // the account devices and the service live in
 	signing nkeys.KeyPair // issues user JWTs; nil if unavailable
 
-	nc *nats.Conn
-	js jetstream.JetStream
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	replies *replies // answers to commands sent on nc
 
 	caPEM      []byte
 	deviceURLs []string
@@ -77,6 +78,14 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	} else {
 		err = b.connectExternal()
 	}
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.replies, err = newReplies(b.nc, func(subject string) {
+		b.unverifiedAcks.Add(1)
+		b.log.Warn("more answers to one unlock command than a door sends; dropped", "subject", subject)
+	})
 	if err != nil {
 		b.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,7 +293,33 @@ func TestSendUnlock(t *testing.T) {
 		if _, err := b.SendUnlock(ctx, doorman.NewID(doorman.PrefixDoor), token, 0); doorman.ErrorCode(err) != doorman.EINVALID {
 			t.Fatalf("token for another door: err = %v, want EINVALID", err)
 		}
+
+		// Many commands at once share one reply subscription: each gets
+		// its own door's answer, and none is left waiting afterwards.
+		var wg sync.WaitGroup
+		errs := make(chan error, 32)
+		for i := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				grant := fmt.Sprintf("gnt_many%d", i)
+				token, _, _ := signer.SignUnlock(wire.Unlock{DoorID: d.DoorID, GrantID: grant})
+				ack, err := b.SendUnlock(ctx, d.DoorID, token, 0)
+				if err != nil || ack.GrantID != grant {
+					errs <- fmt.Errorf("command for %s: ack %+v, err %v", grant, ack, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 	})
+
+	if n := b.PendingReplies(); n != 0 {
+		t.Errorf("%d commands still wait for an answer after every send returned", n)
+	}
 }
 
 func TestTimeService(t *testing.T) {

@@ -2,7 +2,6 @@ package natsbus
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -52,27 +51,25 @@ func (b *Bus) send(ctx context.Context, doorID, token, grantID, jti string, time
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	inbox := b.nc.NewRespInbox()
-	sub, err := b.nc.SubscribeSync(inbox)
-	if err != nil {
-		b.log.Warn("send unlock", "door", doorID, "err", err)
-		return nil, offline()
-	}
-	defer sub.Unsubscribe()
+	inbox, answers, done := b.replies.open()
+	defer done()
 	if err := b.nc.PublishRequest(wire.CommandSubject(doorID), inbox, []byte(token)); err != nil {
 		b.log.Warn("send unlock", "door", doorID, "err", err)
 		return nil, offline()
 	}
 	var devicePub string // looked up at the first answer
 	for {
-		msg, err := sub.NextMsgWithContext(ctx)
-		if errors.Is(err, nats.ErrNoResponders) {
+		var msg *nats.Msg
+		select {
+		case <-ctx.Done():
+			return nil, offline()
+		case msg = <-answers:
+		}
+		if len(msg.Data) == 0 && msg.Header.Get("Status") == noRespondersStatus {
 			// The server's "no responders", or a rival's imitation of it:
 			// not counted, since an offline door causes it too.
 			b.log.Debug("no responders to an unlock command (or a forged status); waiting", "door", doorID, "jti", jti)
 			continue
-		} else if err != nil {
-			return nil, offline()
 		}
 		ack, why := b.verifyAck(ctx, doorID, token, jti, msg, &devicePub)
 		if why != "" {
@@ -161,6 +158,10 @@ func (b *Bus) Unlock(ctx context.Context, door *doorman.Door, grant *doorman.Gra
 	}
 	return &doorman.UnlockAck{ExecutedAt: ack.ExecutedAt}, nil
 }
+
+// noRespondersStatus is the status the NATS server answers a request with
+// when nothing subscribes to its subject.
+const noRespondersStatus = "503"
 
 func offline() error {
 	e := doorman.Errorf(doorman.EUNAVAILABLE, "The door did not answer; it is offline.")

@@ -1,0 +1,4 @@
+package natsbus
+
+// PendingReplies returns how many commands still wait for an answer.
+func (b *Bus) PendingReplies() int { return b.replies.pending() }
