@@ -50,9 +50,10 @@ func (m *Main) openAuditLog(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("audit log: the store cannot seal audit entries")
 	}
-	sealing.SetAuditSealer(auditlog.Sealer(key.Signer))
+	seals := auditlog.NewSeals(key.Signer, key.Verifier, 0)
+	sealing.SetAuditSealer(seals.Seal)
 	cp := &auditlog.Checkpointer{Store: m.Store, Signer: key.Signer, Verifier: key.Verifier,
-		Dir: m.Config.CheckpointDir(), Logger: m.Logger}
+		Seals: seals, Dir: m.Config.CheckpointDir(), Logger: m.Logger}
 	if err := cp.Checkpoint(ctx); err != nil {
 		// A chain that contradicts its checkpoints is not signed again;
 		// the node serves, and verification names the chain.
