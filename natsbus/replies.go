@@ -2,11 +2,12 @@ package natsbus
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 )
 
 // replies receives every answer to the bus's commands on one wildcard
@@ -18,6 +19,8 @@ import (
 type replies struct {
 	prefix string
 	sub    *nats.Subscription
+
+	last atomic.Uint64 // the last reply token handed out
 
 	mu      sync.Mutex
 	waiting map[string]chan *nats.Msg
@@ -66,10 +69,11 @@ func (r *replies) deliver(m *nats.Msg) {
 	}
 }
 
-// open returns a reply subject that no other command uses, the channel its
+// open returns a reply subject that no other command uses (the prefix is
+// random, the token a counter), the channel its
 // answers arrive on, and the function that stops waiting for them.
 func (r *replies) open() (subject string, answers <-chan *nats.Msg, done func()) {
-	token := nuid.Next()
+	token := strconv.FormatUint(r.last.Add(1), 36)
 	ch := make(chan *nats.Msg, replyBuffer)
 	r.mu.Lock()
 	r.waiting[token] = ch

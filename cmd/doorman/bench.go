@@ -16,11 +16,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/internal/bench"
@@ -62,6 +63,11 @@ type benchReport struct {
 	// Server figures are absent when the bench targets a running
 	// deployment (--server): its process is not ours to read.
 	ServerCPUCores float64 `json:"server_cpu_cores,omitempty"`
+	// AgentCPUCores and LoadCPUCores are what the door agents' processes
+	// and the bench's own HTTP clients spent over the window, in cores: on
+	// one box they share the machine with the server.
+	AgentCPUCores float64 `json:"agent_cpu_cores,omitempty"`
+	LoadCPUCores  float64 `json:"load_cpu_cores,omitempty"`
 	// ServerStages are the server's mean time per access request in each
 	// stage over the measured window: decide (load, decide, commit the
 	// grant and its audit entry) and unlock (the door's round trip).
@@ -254,8 +260,15 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		profiled <- nil
 	}
 	done := make(chan struct{})
-	var cpuFrom, cpuTo atomic.Int64
-	go benchWatch(ctx, done, win, rec, serverPID, &cpuFrom, &cpuTo, stderr)
+	groups := map[string][]int{"load": {os.Getpid()}}
+	if serverPID != 0 {
+		groups["server"] = []int{serverPID}
+	}
+	for _, p := range agents.procs {
+		groups["agents"] = append(groups["agents"], p.Process.Pid)
+	}
+	cpu := newBenchCPU(groups)
+	go benchWatch(ctx, done, win, rec, cpu, stderr)
 	if o.rate > 0 {
 		bench.Open(ctx, o.rate, 50000, win, rec, do)
 	} else {
@@ -280,15 +293,14 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if rep.Floor.Total > 0 {
 		rep.P50FloorRatio = rep.Latency.P50 / rep.Floor.Total
 	}
+	cores := cpu.cores(o.duration)
+	rep.AgentCPUCores, rep.LoadCPUCores = cores["agents"], cores["load"]
 	if serverPID != 0 {
 		end, err := bench.ReadProc(serverPID)
 		if err != nil {
 			return err
 		}
-		if t := cpuTo.Load(); t == 0 {
-			cpuTo.Store(int64(end.CPU))
-		}
-		rep.ServerCPUCores = time.Duration(cpuTo.Load()-cpuFrom.Load()).Seconds() / o.duration.Seconds()
+		rep.ServerCPUCores = cores["server"]
 		rep.ServerPeakRSS = float64(end.PeakRSSKB) / 1024
 	}
 	benchPrint(stdout, rep)
@@ -361,35 +373,31 @@ func benchRequest(client *http.Client, nodes []string, couriers []benchCourier) 
 
 // benchWatch shows the run's progress and notes the server's CPU time
 // when the measured window opens and closes.
-func benchWatch(ctx context.Context, done <-chan struct{}, win bench.Window, rec *bench.Recorder, pid int, from, to *atomic.Int64, stderr io.Writer) {
+func benchWatch(ctx context.Context, done <-chan struct{}, win bench.Window, rec *bench.Recorder, cpu *benchCPU, stderr io.Writer) {
 	total := win.Until.Sub(win.From) + time.Until(win.From)
 	bar := benchBar(stderr, int64(total/time.Second), "load")
 	defer bar.Finish()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
-	cpu := func(v *atomic.Int64) {
-		if pid == 0 {
-			return
-		}
-		if st, err := bench.ReadProc(pid); err == nil {
-			v.Store(int64(st.CPU))
-		}
-	}
 	started := time.Now()
-	opened := false
+	opened, closed := false, false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-done:
+			if !closed {
+				cpu.read(false)
+			}
 			return
 		case now := <-t.C:
 			if !opened && !now.Before(win.From) {
-				cpu(from)
+				cpu.read(true)
 				opened = true
 			}
-			if !now.Before(win.Until) && to.Load() == 0 {
-				cpu(to)
+			if !closed && !now.Before(win.Until) {
+				cpu.read(false)
+				closed = true
 			}
 			ok, failed := rec.Counts()
 			rate := 0.0
@@ -402,11 +410,64 @@ func benchWatch(ctx context.Context, done <-chan struct{}, win bench.Window, rec
 	}
 }
 
+// benchCPU reads the CPU time of groups of processes (the server, the
+// agents, the bench's load) at the window's start and end.
+type benchCPU struct {
+	groups   map[string][]int
+	mu       sync.Mutex
+	from, to map[string]time.Duration
+}
+
+func newBenchCPU(groups map[string][]int) *benchCPU {
+	return &benchCPU{groups: groups, from: map[string]time.Duration{}, to: map[string]time.Duration{}}
+}
+
+// read records each group's CPU time so far, as the window's start or end.
+func (c *benchCPU) read(start bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	into := c.to
+	if start {
+		into = c.from
+	}
+	for name, pids := range c.groups {
+		var sum time.Duration
+		for _, pid := range pids {
+			if st, err := bench.ReadProc(pid); err == nil {
+				sum += st.CPU
+			}
+		}
+		into[name] = sum
+	}
+}
+
+// cores returns each group's CPU time over the window, in cores.
+func (c *benchCPU) cores(window time.Duration) map[string]float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]float64{}
+	for name := range c.groups {
+		if d := c.to[name] - c.from[name]; d > 0 {
+			out[name] = d.Seconds() / window.Seconds()
+		}
+	}
+	return out
+}
+
 // benchBar is a progress bar on stderr.
+// Written to a file or a pipe rather than a terminal, it stays silent: its
+// redraws would fill a log with hundreds of lines.
 func benchBar(w io.Writer, max int64, what string) *progressbar.ProgressBar {
+	f, ok := w.(*os.File)
+	visible := ok && term.IsTerminal(int(f.Fd()))
 	return progressbar.NewOptions64(max, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 		progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionShowCount(),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+		progressbar.OptionSetVisibility(visible),
+		progressbar.OptionOnCompletion(func() {
+			if visible {
+				fmt.Fprintln(w)
+			}
+		}))
 }
 
 // benchPrint prints the figures for people.
@@ -429,6 +490,9 @@ func benchPrint(w io.Writer, r *benchReport) {
 	}
 	if r.ServerPeakRSS > 0 {
 		fmt.Fprintf(w, "server             %.2f cores, peak RSS %.0f MB, %.1f KB per connected door\n", r.ServerCPUCores, r.ServerPeakRSS, r.RSSPerDoorKB)
+	}
+	if r.AgentCPUCores > 0 || r.LoadCPUCores > 0 {
+		fmt.Fprintf(w, "agents, load       %.2f cores (door agents), %.2f cores (the bench's HTTP clients)\n", r.AgentCPUCores, r.LoadCPUCores)
 	}
 	for reason, n := range r.Errors {
 		fmt.Fprintf(w, "  failed: %-40s %d\n", reason, n)
