@@ -148,6 +148,11 @@ func (s *Devices) markGrantUsed(ctx context.Context, doorID string, ev *wire.Eve
 	} else if err != nil {
 		return err
 	}
+	if g.UsedAt != nil {
+		// Marked when the door's ack arrived, as nearly always: nothing
+		// for the single writer to do.
+		return nil
+	}
 	if err := s.store.MarkGrantUsed(ctx, g.ID, ev.At); doorman.ErrorCode(err) == doorman.EINTERNAL {
 		return err
 	}

@@ -100,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, err
 	}
 	if cfg.OnDuplicateConnection != nil {
-		wake := make(chan struct{}, 1)
+		wake := make(chan string, 4096) // keys that connected
 		if b.srv != nil {
 			nc, err := b.watchConnects(b.caCert, wake)
 			if err != nil {
