@@ -66,7 +66,7 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 			return nil, err
 		}
 	}
-	err := s.write(ctx, "record access", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "record access", e.Chain, func(tx *wtx) error {
 		// fn may run again if the batch is retried: set e afresh.
 		e.Action, e.GrantID = doorman.ActionAccessDenied, ""
 		e.Reason, e.Detail = rec.Decision.Reason, rec.Decision.Detail
@@ -160,8 +160,8 @@ const (
 
 // insertGrant inserts the grant if its door exists in its building and is
 // not locked down, and its parcels.
-func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
-	res, err := s.stmts.exec(tx, sqlInsertGrant+s.dialect.ShareLock, g.ID, g.CourierID, g.CarrierID,
+func (s *Store) insertGrant(tx *wtx, g *doorman.Grant) error {
+	res, err := tx.Exec(sqlInsertGrant+s.dialect.ShareLock, g.ID, g.CourierID, g.CarrierID,
 		micros(g.IssuedAt), micros(g.ExpiresAt), g.DoorID, g.BuildingID, false)
 	if err != nil {
 		return grantError(s, err)
@@ -170,7 +170,7 @@ func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
 		return err
 	} else if n == 0 {
 		var locked bool
-		err := s.stmts.queryRow(tx, `SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`, g.DoorID, g.BuildingID).Scan(&locked)
+		err := tx.QueryRow(`SELECT locked_down FROM doors WHERE id = $1 AND building_id = $2`, g.DoorID, g.BuildingID).Scan(&locked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Door")
 		} else if err != nil {
@@ -180,7 +180,7 @@ func (s *Store) insertGrant(tx *sql.Tx, g *doorman.Grant) error {
 			Message: "The door was locked down."}
 	}
 	for i, p := range g.ParcelIDs {
-		if _, err := s.stmts.exec(tx, sqlInsertGrantParcel, g.ID, i, p); err != nil {
+		if _, err := tx.Exec(sqlInsertGrantParcel, g.ID, i, p); err != nil {
 			return grantError(s, err)
 		}
 	}
@@ -248,8 +248,8 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	at = exact(at)
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	// The write is keyed by the chain it appends to, like every append.
-	return s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *sql.Tx) error {
-		err := s.stmts.queryRow(tx, `UPDATE grants SET used_at = $1, revoked_at = NULL
+	return s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
+		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
 			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
 			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
 			Scan(&e.BuildingID, &e.DoorID, &e.CarrierID, &e.CourierID)

@@ -50,7 +50,7 @@ func (s *Store) SetAlertSettings(ctx context.Context, buildingID string, st *doo
 	e := s.entry(ctx, doorman.ActionBuildingUpdated, buildingID)
 	e.Detail = fmt.Sprintf("alerts off: %s; offline after %d min; personal data kept %d days",
 		orNone(strings.Join(st.Disabled, ", ")), st.OfflineMinutes, st.RetentionDays)
-	return s.write(ctx, "set alert settings", buildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "set alert settings", buildingID, func(tx *wtx) error {
 		was, err := alertSettings(ctx, tx, buildingID)
 		if err != nil {
 			return err
@@ -146,7 +146,7 @@ func (s *Store) SweepDoorStatus(ctx context.Context, now time.Time) (offline, on
 // first), appends e, in one transaction.
 func (s *Store) markDoor(ctx context.Context, e *doorman.AuditEntry, update string, a ...any) (bool, error) {
 	var done bool
-	err := s.write(ctx, "mark door", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "mark door", e.Chain, func(tx *wtx) error {
 		done = false
 		res, err := tx.Exec(update, a...)
 		if err != nil {
@@ -167,7 +167,7 @@ func (s *Store) MarkChainBroken(ctx context.Context, buildingID, detail string) 
 	e := s.entry(ctx, doorman.ActionAuditChainBroken, buildingID)
 	e.Detail = detail
 	var appended bool
-	err := s.write(ctx, "mark chain broken", buildingID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "mark chain broken", buildingID, func(tx *wtx) error {
 		appended = false
 		if _, err := alertSettings(ctx, tx, buildingID); err != nil {
 			return err
@@ -190,7 +190,7 @@ func (s *Store) MarkChainBroken(ctx context.Context, buildingID, detail string) 
 
 // MarkChainVerified clears the building's broken mark. Returns ENOTFOUND.
 func (s *Store) MarkChainVerified(ctx context.Context, buildingID string) error {
-	return s.write(ctx, "mark chain verified", buildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "mark chain verified", buildingID, func(tx *wtx) error {
 		if _, err := alertSettings(ctx, tx, buildingID); err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Store) CountDenials(ctx context.Context, c doorman.DenialCount) (int, e
 // unless it ran after since. Returns ENOTFOUND.
 func (s *Store) ClaimRetentionRun(ctx context.Context, buildingID string, now, since time.Time) (bool, error) {
 	var claimed bool
-	err := s.write(ctx, "claim retention run", buildingID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim retention run", buildingID, func(tx *wtx) error {
 		claimed = false
 		if _, err := alertSettings(ctx, tx, buildingID); err != nil {
 			return err
@@ -244,7 +244,7 @@ func (s *Store) ClaimRetentionRun(ctx context.Context, buildingID string, now, s
 // delivered before before.
 func (s *Store) ClearDeliveryNotesBefore(ctx context.Context, buildingID string, before time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, "clear delivery notes", buildingID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "clear delivery notes", buildingID, func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE parcels SET delivery_note = NULL
 			WHERE building_id = $1 AND delivery_note IS NOT NULL AND delivered_at < $2`, buildingID, micros(before))
 		if err != nil {

@@ -53,7 +53,7 @@ func (s *Store) entry(ctx context.Context, action, buildingID string) *doorman.A
 // appendAudit appends e to its chain inside tx, setting ID, Seq, PrevHash
 // and Hash: it moves the chain head on (creating it on first use), inserts
 // the entry, and records its hash in the head.
-func (s *Store) appendAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
+func (s *Store) appendAudit(tx *wtx, e *doorman.AuditEntry) error {
 	if err := s.bumpHead(tx, e); err != nil {
 		return err
 	}
@@ -65,13 +65,13 @@ func (s *Store) appendAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
 // commit, so a write that must serialise with the chain's other writes
 // across processes before it touches further rows calls it first, then
 // insertAudit.
-func (s *Store) bumpHead(tx *sql.Tx, e *doorman.AuditEntry) error {
-	return s.stmts.queryRow(tx, sqlBumpHead, e.Chain).Scan(&e.Seq, &e.PrevHash)
+func (s *Store) bumpHead(tx *wtx, e *doorman.AuditEntry) error {
+	return tx.QueryRow(sqlBumpHead, e.Chain).Scan(&e.Seq, &e.PrevHash)
 }
 
 // insertAudit is the second half of appendAudit: it inserts e, after
 // bumpHead, and records its hash in the head.
-func (s *Store) insertAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
+func (s *Store) insertAudit(tx *wtx, e *doorman.AuditEntry) error {
 	e.ID = s.ids.Next(doorman.PrefixAudit)
 	e.At = exact(e.At)
 	e.ClaimedAt = exactPtr(e.ClaimedAt)
@@ -82,13 +82,13 @@ func (s *Store) insertAudit(tx *sql.Tx, e *doorman.AuditEntry) error {
 			return err
 		}
 	}
-	if _, err := s.stmts.exec(tx, sqlInsertAudit,
+	if _, err := tx.Exec(sqlInsertAudit,
 		e.ID, e.Chain, e.Seq, micros(e.At), e.Action, e.Actor, e.BuildingID, e.DoorID,
 		e.CarrierID, e.CourierID, e.GrantID, encodeIDs(e.ParcelIDs), e.Reason, e.Detail,
 		nullMicros(e.ClaimedAt), e.Count, e.PrevHash, e.Hash, e.Seal); err != nil {
 		return err
 	}
-	_, err := s.stmts.exec(tx, sqlSetHeadHash, e.Hash, e.Chain)
+	_, err := tx.Exec(sqlSetHeadHash, e.Hash, e.Chain)
 	return err
 }
 
@@ -127,7 +127,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *doorman.AuditEntry) error {
 		e.At = s.clock()
 	}
 	e.At = exact(e.At)
-	return s.write(ctx, "append audit", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "append audit", e.Chain, func(tx *wtx) error {
 		return s.appendAudit(tx, e)
 	})
 }

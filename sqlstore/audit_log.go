@@ -75,7 +75,7 @@ func (s *Store) AddAuditCheckpoint(ctx context.Context, c *doorman.AuditCheckpoi
 		c.SignedAt = s.clock()
 	}
 	c.SignedAt = exact(c.SignedAt)
-	return s.write(ctx, "add audit checkpoint", "audit_checkpoints", func(tx *sql.Tx) error {
+	return s.write(ctx, "add audit checkpoint", "audit_checkpoints", func(tx *wtx) error {
 		_, err := tx.Exec(`INSERT INTO audit_checkpoints (`+checkpointColumns+`) VALUES ($1, $2, $3, $4)
 			ON CONFLICT DO NOTHING`, c.Chain, c.Size, c.Note, micros(c.SignedAt))
 		return err
@@ -115,7 +115,7 @@ func (s *Store) InitAuditKey(ctx context.Context, vkey string) ([]string, error)
 	}
 	now := s.clock()
 	var keys []string
-	err := s.write(ctx, "init audit key", "audit_keys", func(tx *sql.Tx) error {
+	err := s.write(ctx, "init audit key", "audit_keys", func(tx *wtx) error {
 		if _, err := tx.Exec(`INSERT INTO audit_keys (vkey, position, registered_at) VALUES ($1, 0, $2)
 			ON CONFLICT DO NOTHING`, vkey, micros(now)); err != nil {
 			return err

@@ -38,7 +38,7 @@ const (
 // write is one caller's write waiting for the batcher.
 type write struct {
 	key   string
-	fn    func(tx *sql.Tx) error
+	fn    func(tx *wtx) error
 	state atomic.Int32
 	err   error
 	done  chan struct{}
@@ -100,7 +100,7 @@ func errCancelled() error {
 // should share a key), which keeps lock order stable across processes. fn
 // may run more than once if the batch is retried, so it must set its
 // results afresh on each run.
-func (b *batcher) submit(ctx context.Context, key string, fn func(tx *sql.Tx) error) error {
+func (b *batcher) submit(ctx context.Context, key string, fn func(tx *wtx) error) error {
 	if ctx.Err() != nil {
 		return errCancelled()
 	}
@@ -230,7 +230,7 @@ func (b *batcher) try(batch []*write, savepoints bool) (errs []error, failed int
 				return nil, -1, err
 			}
 		}
-		werr := call(w.fn, tx)
+		werr := call(w.fn, &wtx{tx: tx, stmts: b.stmts})
 		switch {
 		case werr != nil && b.classify(werr) == ErrRetry:
 			return nil, -1, werr
@@ -265,7 +265,7 @@ func (b *batcher) try(batch []*write, savepoints bool) (errs []error, failed int
 
 // call runs fn, turning a panic into an error so that one bad write cannot
 // take the batcher, and every other caller, down with it.
-func call(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+func call(fn func(tx *wtx) error, tx *wtx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = internal("write", "panic: %v", r)

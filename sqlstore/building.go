@@ -39,7 +39,7 @@ func (s *Store) CreateBuilding(ctx context.Context, b *doorman.Building) error {
 	now := s.clock()
 	e := s.entry(ctx, doorman.ActionBuildingCreated, id)
 	e.Detail = b.Name
-	err = s.write(ctx, "create building", e.Chain, func(tx *sql.Tx) error {
+	err = s.write(ctx, "create building", e.Chain, func(tx *wtx) error {
 		if _, err := tx.Exec(`INSERT INTO buildings (`+buildingColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
 			id, b.Name, b.Address, b.Timezone, hours, b.MaxDistanceMeters, b.OfflineDeliveryDays, micros(now)); err != nil {
 			return err
@@ -98,7 +98,7 @@ func (s *Store) ListBuildings(ctx context.Context, ids []string, p doorman.Page)
 func (s *Store) UpdateBuilding(ctx context.Context, id string, upd doorman.BuildingUpdate) (*doorman.Building, error) {
 	e := s.entry(ctx, doorman.ActionBuildingUpdated, id)
 	var out *doorman.Building
-	err := s.write(ctx, "update building", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "update building", e.Chain, func(tx *wtx) error {
 		b, err := s.building(context.Background(), tx, id)
 		if err != nil {
 			return err

@@ -31,7 +31,7 @@ func (s *Store) CreateCarrier(ctx context.Context, c *doorman.Carrier) error {
 	e := s.entry(ctx, doorman.ActionCarrierCreated, "")
 	e.CarrierID = id
 	e.Detail = c.Name
-	err := s.write(ctx, "create carrier", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create carrier", e.Chain, func(tx *wtx) error {
 		_, err := tx.Exec(`INSERT INTO carriers (`+carrierColumns+`) VALUES ($1, $2, $3)`, id, c.Name, micros(now))
 		if s.dialect.classify(err) == ErrUnique {
 			return doorman.Errorf(doorman.ECONFLICT, "A carrier named %q exists.", c.Name)
@@ -76,7 +76,7 @@ func (s *Store) ListCarriers(ctx context.Context, p doorman.Page) ([]*doorman.Ca
 func (s *Store) AllowCarrier(ctx context.Context, buildingID, carrierID string) error {
 	e := s.entry(ctx, doorman.ActionCarrierAllowed, buildingID)
 	e.CarrierID = carrierID
-	return s.write(ctx, "allow carrier", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "allow carrier", e.Chain, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, buildingID); err != nil {
 			return notFoundIf(err, "Building")
 		}
@@ -106,7 +106,7 @@ func (s *Store) AllowCarrier(ctx context.Context, buildingID, carrierID string) 
 func (s *Store) DisallowCarrier(ctx context.Context, buildingID, carrierID string) error {
 	e := s.entry(ctx, doorman.ActionCarrierRemoved, buildingID)
 	e.CarrierID = carrierID
-	return s.write(ctx, "disallow carrier", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "disallow carrier", e.Chain, func(tx *wtx) error {
 		res, err := tx.Exec(`DELETE FROM building_carriers WHERE building_id = $1 AND carrier_id = $2`, buildingID, carrierID)
 		if err != nil {
 			return err

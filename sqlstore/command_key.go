@@ -23,7 +23,7 @@ func (s *Store) InitCommandKey(ctx context.Context, kid string) ([]string, error
 	}
 	now := s.clock()
 	var keys []string
-	err := s.write(ctx, "init command key", "command_keys", func(tx *sql.Tx) error {
+	err := s.write(ctx, "init command key", "command_keys", func(tx *wtx) error {
 		if _, err := tx.Exec(`INSERT INTO command_keys (kid, position, registered_at, activates_at) VALUES ($1, 0, $2, $2)
 			ON CONFLICT DO NOTHING`, kid, micros(now)); err != nil {
 			return err
@@ -118,7 +118,7 @@ func (s *Store) SetCommandKeyPublic(ctx context.Context, kid, publicKey string) 
 	if !validKeyID(kid) || !validKeyID(publicKey) {
 		return doorman.Errorf(doorman.EINVALID, "A command key needs its ID and public key.")
 	}
-	return s.write(ctx, "set command key public", "command_keys", func(tx *sql.Tx) error {
+	return s.write(ctx, "set command key public", "command_keys", func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE command_keys SET public_key = $1 WHERE kid = $2 AND public_key = ''`, publicKey, kid)
 		if err != nil {
 			return err
@@ -147,7 +147,7 @@ func (s *Store) AddCommandKey(ctx context.Context, k *doorman.CommandKey, now, r
 		return nil, doorman.Errorf(doorman.EINVALID, "A new command key activates from now on, and the old one retires after that.")
 	}
 	var set *doorman.CommandKeySet
-	err := s.write(ctx, "add command key", "command_keys", func(tx *sql.Tx) error {
+	err := s.write(ctx, "add command key", "command_keys", func(tx *wtx) error {
 		cur, err := bumpKeySet(ctx, tx)
 		if err != nil {
 			return err
@@ -186,7 +186,7 @@ func (s *Store) ActivateCommandKey(ctx context.Context, kid string, now, retireA
 		return nil, doorman.Errorf(doorman.EINVALID, "The old command key retires after the new one activates.")
 	}
 	var set *doorman.CommandKeySet
-	err := s.write(ctx, "activate command key", "command_keys", func(tx *sql.Tx) error {
+	err := s.write(ctx, "activate command key", "command_keys", func(tx *wtx) error {
 		cur, err := bumpKeySet(ctx, tx)
 		if err != nil {
 			return err
@@ -218,7 +218,7 @@ func (s *Store) ActivateCommandKey(ctx context.Context, kid string, now, retireA
 func (s *Store) RevokeCommandKey(ctx context.Context, kid string, now time.Time) (*doorman.CommandKeySet, error) {
 	now = exact(now)
 	var set *doorman.CommandKeySet
-	err := s.write(ctx, "revoke command key", "command_keys", func(tx *sql.Tx) error {
+	err := s.write(ctx, "revoke command key", "command_keys", func(tx *wtx) error {
 		cur, err := commandKeySet(ctx, tx)
 		if err != nil {
 			return err
@@ -247,7 +247,7 @@ func (s *Store) RevokeCommandKey(ctx context.Context, kid string, now time.Time)
 
 // bumpKeySet moves the key set's sequence on, taking the row's lock, and
 // returns the set as it stands under that lock.
-func bumpKeySet(ctx context.Context, tx *sql.Tx) (*doorman.CommandKeySet, error) {
+func bumpKeySet(ctx context.Context, tx *wtx) (*doorman.CommandKeySet, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE command_key_set SET seq = seq + 1 WHERE id = 1`); err != nil {
 		return nil, err
 	}

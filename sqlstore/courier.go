@@ -36,7 +36,7 @@ func (s *Store) UpsertCourier(ctx context.Context, c *doorman.Courier) (bool, er
 	var id string
 	var createdAt time.Time
 	var created bool
-	err := s.write(ctx, "upsert courier", c.CarrierID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "upsert courier", c.CarrierID, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM carriers WHERE id = $1`, c.CarrierID); err != nil {
 			return notFoundIf(err, "Carrier")
 		}

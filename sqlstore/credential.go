@@ -62,7 +62,7 @@ func (s *Store) CreateCredential(ctx context.Context, c *doorman.Credential) err
 		e = s.entry(ctx, doorman.ActionAPIKeyCreated, "")
 		e.CarrierID, e.Detail = c.CarrierID, id
 	}
-	err := s.write(ctx, "create credential", doorman.PlatformChain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create credential", doorman.PlatformChain, func(tx *wtx) error {
 		_, err := tx.Exec(`INSERT INTO credentials (`+credentialColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)`,
 			id, c.Role, c.SubjectID, c.CarrierID, c.Name, c.Prefix, c.TokenHash, micros(now), nullMicros(expires))
 		if s.dialect.classify(err) == ErrUnique {
@@ -116,7 +116,7 @@ func (s *Store) ListCredentials(ctx context.Context, role, subjectID string, p d
 func (s *Store) RevokeCredential(ctx context.Context, role, subjectID, id string) error {
 	e := s.entry(ctx, doorman.ActionAPIKeyRevoked, "")
 	e.Detail = id
-	return s.write(ctx, "revoke credential", doorman.PlatformChain, func(tx *sql.Tx) error {
+	return s.write(ctx, "revoke credential", doorman.PlatformChain, func(tx *wtx) error {
 		var carrierID string
 		err := tx.QueryRow(`UPDATE credentials SET revoked_at = $1
 			WHERE id = $2 AND role = $3 AND subject_id = $4 AND revoked_at IS NULL RETURNING carrier_id`,

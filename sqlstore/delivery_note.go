@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -16,7 +15,7 @@ func (s *Store) SetDeliveryNote(ctx context.Context, parcelID, note string) erro
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, "set delivery note", p.BuildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "set delivery note", p.BuildingID, func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE parcels SET delivery_note = $1, updated_at = $2 WHERE id = $3`,
 			nullString(note), micros(s.clock()), parcelID)
 		if err != nil {

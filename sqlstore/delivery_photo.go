@@ -15,7 +15,7 @@ var _ doorman.DeliveryPhotoStore = (*Store)(nil)
 // ENOTFOUND unless the parcel is addressed to p.BuildingID.
 func (s *Store) PutDeliveryPhoto(ctx context.Context, p *doorman.DeliveryPhoto) error {
 	p.CreatedAt = s.clock()
-	return s.write(ctx, "put delivery photo", p.BuildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "put delivery photo", p.BuildingID, func(tx *wtx) error {
 		var n int
 		if err := tx.QueryRow(`SELECT COUNT(*) FROM parcels WHERE id = $1 AND building_id = $2`,
 			p.ParcelID, p.BuildingID).Scan(&n); err != nil {
@@ -83,7 +83,7 @@ func (s *Store) DeliveryPhotoParcels(ctx context.Context, buildingID string, par
 // the time; the retention hook RetentionDeliveryPhotos.
 func (s *Store) DeleteDeliveryPhotosBefore(ctx context.Context, buildingID string, before time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, "delete delivery photos", buildingID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "delete delivery photos", buildingID, func(tx *wtx) error {
 		res, err := tx.Exec(`DELETE FROM delivery_photos WHERE building_id = $1 AND created_at < $2`,
 			buildingID, micros(before))
 		if err != nil {

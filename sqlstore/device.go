@@ -88,7 +88,7 @@ func (s *Store) EnrollDevice(ctx context.Context, codeHash string, d *doorman.De
 	}
 	var enrolled *doorman.Device
 	var revoked []*doorman.Device
-	err = s.write(ctx, "enroll device", chainOf(buildingID), func(tx *sql.Tx) error {
+	err = s.write(ctx, "enroll device", chainOf(buildingID), func(tx *wtx) error {
 		enrolled, revoked = nil, nil // the batch may run this again
 		var enrollmentID, doorID string
 		err := tx.QueryRow(`UPDATE enrollments SET used_at = $1
@@ -194,7 +194,7 @@ func (s *Store) RevokeDevice(ctx context.Context, buildingID, id string, now tim
 	e := s.entry(ctx, doorman.ActionDeviceRevoked, buildingID)
 	e.At, e.Detail = now, id
 	var out *doorman.Device
-	err := s.write(ctx, "revoke device", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "revoke device", e.Chain, func(tx *wtx) error {
 		d, err := scanDevice(tx.QueryRow(`UPDATE devices SET revoked_at = $1
 			WHERE id = $2 AND building_id = $3 AND revoked_at IS NULL RETURNING `+deviceColumns,
 			micros(now), id, buildingID))

@@ -129,7 +129,7 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		return false, s.translate("record device event", notFoundIf(err, "Device"))
 	}
 	var recorded bool
-	err = s.write(ctx, "record device event", chainOf(buildingID), func(tx *sql.Tx) error {
+	err = s.write(ctx, "record device event", chainOf(buildingID), func(tx *wtx) error {
 		recorded = false // the batch may run this again
 		now := s.clock()
 		at, claimed := eventTime(exact(e.At), now)
@@ -240,7 +240,7 @@ func eventTime(claimed, now time.Time) (time.Time, *time.Time) {
 // it, so that a concurrent revocation waits for the event or is seen by
 // it. Returns ENOTFOUND for an unknown device and EFORBIDDEN for one of
 // another door or one revoked at or before at.
-func (s *Store) eventDevice(tx *sql.Tx, e *doorman.DeviceEvent, at time.Time) (buildingID string, active bool, err error) {
+func (s *Store) eventDevice(tx *wtx, e *doorman.DeviceEvent, at time.Time) (buildingID string, active bool, err error) {
 	var doorID string
 	var revoked sql.NullInt64
 	err = tx.QueryRow(`SELECT door_id, building_id, revoked_at FROM devices WHERE id = $1`+s.dialect.ShareLock,

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -16,7 +15,7 @@ func (s *Store) PruneDeviceEvents(ctx context.Context, before time.Time, limit i
 		return 0, doorman.Errorf(doorman.EINVALID, "Prune limit must be positive.")
 	}
 	var n int64
-	err := s.write(ctx, "prune device events", "", func(tx *sql.Tx) error {
+	err := s.write(ctx, "prune device events", "", func(tx *wtx) error {
 		res, err := tx.Exec(`DELETE FROM device_events WHERE id IN (
 			SELECT id FROM device_events WHERE audit_id <> '' AND recorded_at < $1
 			ORDER BY recorded_at LIMIT $2)`, micros(before), limit)

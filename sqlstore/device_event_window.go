@@ -23,7 +23,7 @@ import (
 // events of one device and kind are decided one after the other, and then
 // chains the counts of the building's closed windows, this one's included,
 // so that a count is chained before the next event of its kind.
-func (s *Store) takeEventWindow(tx *sql.Tx, e *doorman.DeviceEvent, buildingID string, now time.Time) (bool, error) {
+func (s *Store) takeEventWindow(tx *wtx, e *doorman.DeviceEvent, buildingID string, now time.Time) (bool, error) {
 	if _, err := tx.Exec(`INSERT INTO device_event_windows (device_id, kind, building_id, door_id, opened_at)
 		VALUES ($1, $2, $3, $4, 0)
 		ON CONFLICT (device_id, kind) DO UPDATE SET opened_at = device_event_windows.opened_at`,
@@ -67,7 +67,7 @@ type closedWindow struct {
 // except, the event being recorded, which is not counted yet). Windows
 // another transaction holds are skipped where the engine can lock rows:
 // that transaction chains them, or a later one does.
-func (s *Store) chainCounts(tx *sql.Tx, buildingID, except string, now time.Time) error {
+func (s *Store) chainCounts(tx *wtx, buildingID, except string, now time.Time) error {
 	rows, err := tx.Query(`SELECT device_id, kind, door_id, counted, first_counted_at, last_counted_at
 		FROM device_event_windows WHERE building_id = $1 AND counted > 0 AND opened_at <= $2
 		ORDER BY device_id, kind`+s.dialect.SkipLocked, buildingID, micros(now.Add(-doorman.DeviceEventWindow)))
@@ -127,7 +127,7 @@ func (s *Store) ChainEventCounts(ctx context.Context) (int, error) {
 	chained := 0
 	for _, b := range buildings {
 		var n int
-		err := s.write(ctx, "chain event counts", chainOf(b), func(tx *sql.Tx) error {
+		err := s.write(ctx, "chain event counts", chainOf(b), func(tx *wtx) error {
 			before, err := s.chainLength(tx, chainOf(b))
 			if err != nil {
 				return err
@@ -148,7 +148,7 @@ func (s *Store) ChainEventCounts(ctx context.Context) (int, error) {
 }
 
 // chainLength returns the seq of a chain's head (0 for an empty chain).
-func (s *Store) chainLength(tx *sql.Tx, chain string) (int64, error) {
+func (s *Store) chainLength(tx *wtx, chain string) (int64, error) {
 	var seq int64
 	err := tx.QueryRow(`SELECT seq FROM audit_heads WHERE chain = $1`, chain).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -41,7 +41,7 @@ func (s *Store) CreateDoor(ctx context.Context, d *doorman.Door) error {
 	e := s.entry(ctx, doorman.ActionDoorCreated, d.BuildingID)
 	e.DoorID = id
 	e.Detail = d.Name
-	err := s.write(ctx, "create door", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create door", e.Chain, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, d.BuildingID); err != nil {
 			return notFoundIf(err, "Building")
 		}
@@ -100,7 +100,7 @@ func (s *Store) UpdateDoor(ctx context.Context, id string, upd doorman.DoorUpdat
 		return nil, err
 	}
 	var out *doorman.Door
-	err = s.write(ctx, "update door", cur.BuildingID, func(tx *sql.Tx) error {
+	err = s.write(ctx, "update door", cur.BuildingID, func(tx *wtx) error {
 		bg := context.Background()
 		d, err := s.door(bg, tx, id)
 		if err != nil {

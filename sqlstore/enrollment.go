@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -42,7 +41,7 @@ func (s *Store) CreateEnrollment(ctx context.Context, e *doorman.Enrollment) err
 	id := s.ids.Next(doorman.PrefixEnrollment)
 	a := s.entry(ctx, doorman.ActionDeviceEnrollmentCreated, door.BuildingID)
 	a.At, a.DoorID, a.Detail = now, door.ID, id
-	err = s.write(ctx, "create enrollment", a.Chain, func(tx *sql.Tx) error {
+	err = s.write(ctx, "create enrollment", a.Chain, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM doors WHERE id = $1 AND building_id = $2`, door.ID, door.BuildingID); err != nil {
 			return notFoundIf(err, "Door")
 		}

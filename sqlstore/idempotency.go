@@ -27,7 +27,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, scope, key, requestHash str
 	}
 	now := s.clock()
 	var out *doorman.IdempotentResponse
-	err := s.write(ctx, "begin idempotent", scope, func(tx *sql.Tx) error {
+	err := s.write(ctx, "begin idempotent", scope, func(tx *wtx) error {
 		out = nil
 		res, err := tx.Exec(`INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, body, done, created_at, updated_at)
 			VALUES ($1, $2, $3, 0, NULL, $4, $5, $5) ON CONFLICT (scope, idem_key) DO NOTHING`,
@@ -67,7 +67,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, scope, key, requestHash str
 // finished already.
 func (s *Store) FinishIdempotent(ctx context.Context, scope, key string, status int, body []byte) error {
 	now := s.clock()
-	return s.write(ctx, "finish idempotent", scope, func(tx *sql.Tx) error {
+	return s.write(ctx, "finish idempotent", scope, func(tx *wtx) error {
 		var res sql.Result
 		var err error
 		if status == 0 {

@@ -48,7 +48,7 @@ func (s *Store) CreateInvite(ctx context.Context, inv *doorman.ManagerInvite) er
 	}
 	e := s.entry(ctx, doorman.ActionManagerInvited, inv.BuildingID)
 	e.Detail = inv.Email
-	err := s.write(ctx, "create invite", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create invite", e.Chain, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, inv.BuildingID); err != nil {
 			return notFoundIf(err, "Building")
 		}
@@ -82,7 +82,7 @@ func (s *Store) AcceptInvite(ctx context.Context, tokenHash, name, passwordHash 
 	actor := doorman.ActorFromContext(ctx)
 	newID := s.ids.Next(doorman.PrefixManager)
 	var out *doorman.Manager
-	err := s.write(ctx, "accept invite", "", func(tx *sql.Tx) error {
+	err := s.write(ctx, "accept invite", "", func(tx *wtx) error {
 		var inviteID, buildingID, email string
 		err := tx.QueryRow(`UPDATE invites SET used_at = $1
 			WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING id, building_id, email`,
@@ -158,7 +158,7 @@ func (s *Store) SetManagerPasswordHash(ctx context.Context, managerID, passwordH
 	if !strings.HasPrefix(passwordHash, "$argon2id$") {
 		return doorman.Errorf(doorman.EINVALID, "A password hash must be an argon2id PHC string.")
 	}
-	return s.write(ctx, "set manager password hash", "", func(tx *sql.Tx) error {
+	return s.write(ctx, "set manager password hash", "", func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE managers SET password_hash = $1 WHERE id = $2`, passwordHash, managerID)
 		if err != nil {
 			return err

@@ -40,7 +40,7 @@ func (s *Store) SetManagerTOTP(ctx context.Context, managerID string, t *doorman
 	if t.Secret != "" {
 		secret = t.Secret
 	}
-	return s.write(ctx, "set manager totp", "", func(tx *sql.Tx) error {
+	return s.write(ctx, "set manager totp", "", func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE managers SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3 WHERE id = $4`,
 			secret, nullMicros(exactPtr(t.EnabledAt)), t.LastStep, managerID)
 		return oneRow(res, err, "Manager")
@@ -52,7 +52,7 @@ func (s *Store) SetManagerTOTP(ctx context.Context, managerID string, t *doorman
 // was. Returns ENOTFOUND.
 func (s *Store) UseManagerTOTPStep(ctx context.Context, managerID string, step int64) (bool, error) {
 	used := false
-	err := s.write(ctx, "use manager totp step", "", func(tx *sql.Tx) error {
+	err := s.write(ctx, "use manager totp step", "", func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE managers SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, step, managerID)
 		if err := oneRow(res, err, "Manager"); err == nil {
 			used = true
@@ -69,7 +69,7 @@ func (s *Store) UseManagerTOTPStep(ctx context.Context, managerID string, step i
 // revoked yet and returns how many it revoked.
 func (s *Store) RevokeCredentials(ctx context.Context, role, subjectID string) (int, error) {
 	var n int64
-	err := s.write(ctx, "revoke credentials", "", func(tx *sql.Tx) error {
+	err := s.write(ctx, "revoke credentials", "", func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE credentials SET revoked_at = $1 WHERE role = $2 AND subject_id = $3 AND revoked_at IS NULL`,
 			micros(s.clock()), role, subjectID)
 		if err != nil {

@@ -20,7 +20,7 @@ const (
 // manifest is one UpsertParcels call being checked and then applied.
 type manifest struct {
 	s         *Store
-	tx        *sql.Tx
+	tx        *wtx
 	carrierID string
 
 	buildings map[string]bool      // building ID → whether it allows the carrier
@@ -51,7 +51,7 @@ func (s *Store) UpsertParcels(ctx context.Context, carrierID string, items []doo
 	}
 	actor := doorman.ActorFromContext(ctx)
 	var results []doorman.ParcelResult
-	err := s.write(ctx, "upsert parcels", carrierID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "upsert parcels", carrierID, func(tx *wtx) error {
 		m := &manifest{s: s, tx: tx, carrierID: carrierID,
 			buildings: map[string]bool{}, units: map[[2]string]string{}, couriers: map[string]string{}}
 		if err := s.exists(tx, `SELECT 1 FROM carriers WHERE id = $1`, carrierID); err != nil {

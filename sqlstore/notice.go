@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -48,7 +47,7 @@ func (s *Store) SetNoticePeriod(ctx context.Context, buildingID string, d time.D
 	}
 	e := s.entry(ctx, doorman.ActionBuildingUpdated, buildingID)
 	e.Detail = fmt.Sprintf("%s=%s", doorman.SettingNoticePeriod, d.Truncate(time.Second))
-	return s.write(ctx, "set notice period", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "set notice period", e.Chain, func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE buildings SET notice_period = $1 WHERE id = $2`, d.Microseconds(), buildingID)
 		if err != nil {
 			return err

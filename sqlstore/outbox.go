@@ -41,7 +41,7 @@ var errResidentGone = errors.New("resident gone")
 // its key (Source, Channel, Target, Kind; Source not empty) exists: then
 // it reports false. A message to a resident who is gone is
 // errResidentGone.
-func insertMessage(tx *sql.Tx, id string, m *doorman.Message, now time.Time) (bool, error) {
+func insertMessage(tx *wtx, id string, m *doorman.Message, now time.Time) (bool, error) {
 	if m.ResidentID != "" {
 		var one int
 		err := tx.QueryRow(`SELECT 1 FROM residents WHERE id = $1`, m.ResidentID).Scan(&one)
@@ -80,7 +80,7 @@ func (s *Store) EnqueueMessage(ctx context.Context, m *doorman.Message) error {
 		return err
 	}
 	id, now := s.ids.Next(doorman.PrefixMessage), s.clock()
-	err := s.write(ctx, "enqueue message", m.BuildingID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "enqueue message", m.BuildingID, func(tx *wtx) error {
 		added, err := insertMessage(tx, id, m, now)
 		if errors.Is(err, errResidentGone) {
 			return notFound("Resident")
@@ -140,7 +140,7 @@ func (s *Store) ProduceMessages(ctx context.Context, chain string, from, to int6
 	}
 	now := s.clock()
 	added := make([]bool, len(msgs))
-	err := s.write(ctx, "produce messages", chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "produce messages", chain, func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE outbox_cursors SET seq = $1 WHERE chain = $2 AND seq = $3`, to, chain, from)
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (s *Store) ClaimMessages(ctx context.Context, now time.Time, lease time.Dur
 	}
 	at := micros(exact(now))
 	var list []*doorman.Message
-	err := s.write(ctx, "claim messages", "outbox", func(tx *sql.Tx) error {
+	err := s.write(ctx, "claim messages", "outbox", func(tx *wtx) error {
 		rows, err := tx.Query(`UPDATE outbox SET lease_until = $1, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox WHERE status = $2 AND next_attempt_at <= $3 AND lease_until <= $3
 				ORDER BY next_attempt_at, id LIMIT $4`+s.dialect.SkipLocked+`)
@@ -243,7 +243,7 @@ func (s *Store) MarkMessageFailed(ctx context.Context, id, lastError string, nex
 // RetryMessage queues a dead message again. Returns ENOTFOUND or
 // ECONFLICT.
 func (s *Store) RetryMessage(ctx context.Context, id string, now time.Time) error {
-	return s.write(ctx, "retry message", id, func(tx *sql.Tx) error {
+	return s.write(ctx, "retry message", id, func(tx *wtx) error {
 		var status string
 		err := tx.QueryRow(`SELECT status FROM outbox WHERE id = $1`, id).Scan(&status)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -262,7 +262,7 @@ func (s *Store) RetryMessage(ctx context.Context, id string, now time.Time) erro
 // updateMessage runs an UPDATE of one message; no row is ENOTFOUND
 // (a sent or dead message a late worker marks again is not found).
 func (s *Store) updateMessage(ctx context.Context, op, id, q string, args ...any) error {
-	return s.write(ctx, op, id, func(tx *sql.Tx) error {
+	return s.write(ctx, op, id, func(tx *wtx) error {
 		res, err := tx.Exec(q, args...)
 		if err != nil {
 			return err

@@ -120,7 +120,7 @@ func (s *Store) setParcelStatus(ctx context.Context, carrierID, tracking, status
 	}
 	e := s.entry(ctx, doorman.ActionParcelDelivered, cur.BuildingID)
 	var out *doorman.Parcel
-	err = s.write(ctx, "set parcel status", cur.BuildingID, func(tx *sql.Tx) error {
+	err = s.write(ctx, "set parcel status", cur.BuildingID, func(tx *wtx) error {
 		p, err := s.parcelByTracking(context.Background(), tx, carrierID, tracking)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (s *Store) setParcelStatus(ctx context.Context, carrierID, tracking, status
 
 // updateParcel writes p over the stored parcel, provided its status is
 // still old; ECONFLICT if another write changed it meanwhile.
-func updateParcel(tx *sql.Tx, p *doorman.Parcel, old string) error {
+func updateParcel(tx *wtx, p *doorman.Parcel, old string) error {
 	res, err := tx.Exec(`UPDATE parcels SET building_id = $1, unit_id = $2, courier_id = $3, status = $4,
 		delivered_at = $5, updated_at = $6 WHERE id = $7 AND status = $8`,
 		p.BuildingID, p.UnitID, nullString(p.CourierID), p.Status, nullMicros(p.DeliveredAt), micros(p.UpdatedAt), p.ID, old)

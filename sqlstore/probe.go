@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 )
 
 // probeKey sorts the readiness probe after every other write of a batch.
@@ -13,7 +12,7 @@ const probeKey = "~probe"
 // commits (and syncs) the way a grant does, and shares a commit with the
 // writes queued beside it.
 func (s *Store) ProbeWrite(ctx context.Context) error {
-	return s.write(ctx, "probe write", probeKey, func(tx *sql.Tx) error {
+	return s.write(ctx, "probe write", probeKey, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO readiness_probe (id, probed_at) VALUES (1, $1)
 			ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`, s.clock().UnixMicro())
 		return err

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// querier is what reads need: a *sql.DB outside a write, a *sql.Tx inside.
+// querier is what reads need: a *sql.DB outside a write, a *wtx inside.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

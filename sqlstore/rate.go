@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -66,14 +65,14 @@ func rateBucket(t time.Time) int64 {
 // statement and refuses the record (rate_limited, saying when to retry;
 // the courier's limit first) when that makes more than the limit within
 // the window before at. The caller's write undoes the counts when it fails.
-func (s *Store) countAccess(tx *sql.Tx, rec *doorman.AccessRecord, at time.Time, granted bool) error {
+func (s *Store) countAccess(tx *wtx, rec *doorman.AccessRecord, at time.Time, granted bool) error {
 	bucket := rateBucket(at)
-	if _, err := s.stmts.exec(tx, sqlCountRate, rateCourier, rec.CourierID, bucket); err != nil {
+	if _, err := tx.Exec(sqlCountRate, rateCourier, rec.CourierID, bucket); err != nil {
 		return err
 	}
 	courierLimit, doorLimit := rec.CourierLimit, 0
 	if granted {
-		if _, err := s.stmts.exec(tx, sqlCountRate, rateDoor, rec.DoorID, bucket); err != nil {
+		if _, err := tx.Exec(sqlCountRate, rateDoor, rec.DoorID, bucket); err != nil {
 			return err
 		}
 		doorLimit = rec.DoorLimit
@@ -82,7 +81,7 @@ func (s *Store) countAccess(tx *sql.Tx, rec *doorman.AccessRecord, at time.Time,
 		return nil
 	}
 	var courier, courierOldest, door, doorOldest int64
-	if err := s.stmts.queryRow(tx, sqlSumRates, rateCourier, rec.CourierID, rateDoor, rec.DoorID,
+	if err := tx.QueryRow(sqlSumRates, rateCourier, rec.CourierID, rateDoor, rec.DoorID,
 		rateBucket(at.Add(-doorman.RateWindow))).Scan(&courier, &courierOldest, &door, &doorOldest); err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func rateLimited(oldest int64, at time.Time) error {
 // delete, rate counts of buckets that no longer overlap any window. Run
 // within the writes that add counts, it keeps the table at about the rows
 // of one window however long the store runs.
-func (s *Store) sweepRates(tx *sql.Tx) error {
+func (s *Store) sweepRates(tx *wtx) error {
 	now := s.clock()
 	if s.rateSwept.Load() >= rateBucket(now) {
 		return nil
@@ -123,9 +122,9 @@ func (s *Store) sweepRates(tx *sql.Tx) error {
 // deleteOldRates deletes up to rateSweepBatch rate counts of buckets that
 // end a bucket or more before the window before now, and returns how many
 // it deleted. In PostgreSQL it skips rows another transaction holds.
-func (s *Store) deleteOldRates(tx *sql.Tx, now time.Time) (int, error) {
+func (s *Store) deleteOldRates(tx *wtx, now time.Time) (int, error) {
 	before := rateBucket(now.Add(-doorman.RateWindow)) - 1
-	res, err := s.stmts.exec(tx, sqlSweepRates+s.dialect.SkipLocked+`)`, before, rateSweepBatch)
+	res, err := tx.Exec(sqlSweepRates+s.dialect.SkipLocked+`)`, before, rateSweepBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -142,7 +141,7 @@ func (s *Store) SweepRateCounts(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
-		err := s.write(ctx, "sweep rate counts", "", func(tx *sql.Tx) (err error) {
+		err := s.write(ctx, "sweep rate counts", "", func(tx *wtx) (err error) {
 			n, err = s.deleteOldRates(tx, s.clock())
 			return err
 		})

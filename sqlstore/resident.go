@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -33,7 +32,7 @@ func (s *Store) CreateResident(ctx context.Context, r *doorman.Resident) error {
 	now := s.clock()
 	e := s.entry(ctx, doorman.ActionResidentAdded, r.BuildingID)
 	e.Detail = id
-	err := s.write(ctx, "create resident", e.Chain, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create resident", e.Chain, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM units WHERE id = $1 AND building_id = $2`, r.UnitID, r.BuildingID); err != nil {
 			return notFoundIf(err, "Unit")
 		}
@@ -69,7 +68,7 @@ func (s *Store) ListResidents(ctx context.Context, buildingID string, p doorman.
 func (s *Store) DeleteResident(ctx context.Context, buildingID, id string) error {
 	e := s.entry(ctx, doorman.ActionResidentRemoved, buildingID)
 	e.Detail = id
-	return s.write(ctx, "delete resident", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "delete resident", e.Chain, func(tx *wtx) error {
 		if err := removeResident(tx, buildingID, id, e.At); err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func (s *Store) CreateResidentLink(ctx context.Context, l *doorman.ResidentLink,
 	id, mailID := s.ids.Next(doorman.PrefixResidentLink), s.ids.Next(doorman.PrefixMessage)
 	created, expires := exact(l.CreatedAt), exact(l.ExpiresAt)
 	now := s.clock()
-	err := s.write(ctx, "create resident link", l.ResidentID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "create resident link", l.ResidentID, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM residents WHERE id = $1`, l.ResidentID); err != nil {
 			return notFoundIf(err, "Resident")
 		}
@@ -69,7 +69,7 @@ func (s *Store) CreateResidentLink(ctx context.Context, l *doorman.ResidentLink,
 func (s *Store) UseResidentLink(ctx context.Context, tokenHash string, now time.Time) (*doorman.ResidentLink, error) {
 	var l *doorman.ResidentLink
 	at := exact(now)
-	err := s.write(ctx, "use resident link", tokenHash, func(tx *sql.Tx) error {
+	err := s.write(ctx, "use resident link", tokenHash, func(tx *wtx) error {
 		var created, expires int64
 		var link doorman.ResidentLink
 		err := tx.QueryRow(`UPDATE resident_links SET used_at = $1
@@ -104,7 +104,7 @@ func (s *Store) ResidentPreferences(ctx context.Context, residentID string) (doo
 
 // SetResidentPreferences returns ENOTFOUND.
 func (s *Store) SetResidentPreferences(ctx context.Context, residentID string, p doorman.ResidentPreferences) error {
-	return s.write(ctx, "set resident preferences", residentID, func(tx *sql.Tx) error {
+	return s.write(ctx, "set resident preferences", residentID, func(tx *wtx) error {
 		res, err := tx.Exec(`UPDATE residents SET notify_delivery = $1, notify_entry = $2 WHERE id = $3`,
 			p.NotifyDelivery, p.NotifyEntry, residentID)
 		if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) BuildingEntries(ctx context.Context, buildingID string, actions 
 func (s *Store) EraseResident(ctx context.Context, buildingID, residentID string) error {
 	e := s.entry(ctx, doorman.ActionResidentDataDeleted, buildingID)
 	e.Detail = residentID
-	return s.write(ctx, "erase resident", e.Chain, func(tx *sql.Tx) error {
+	return s.write(ctx, "erase resident", e.Chain, func(tx *wtx) error {
 		if err := removeResident(tx, buildingID, residentID, e.At); err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (s *Store) EraseResident(ctx context.Context, buildingID, residentID string
 // theirs (mail and links) and revokes their sessions, in tx: the one way a
 // resident leaves, whether they erase their data or a manager removes
 // them. Returns ENOTFOUND.
-func removeResident(tx *sql.Tx, buildingID, residentID string, at time.Time) error {
+func removeResident(tx *wtx, buildingID, residentID string, at time.Time) error {
 	if _, err := tx.Exec(`DELETE FROM outbox WHERE resident_id = $1`, residentID); err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func scanReturn(sc scanner) (*doorman.Return, error) {
 }
 
 // returnDetail is what a return's audit entries say: no personal data.
-func returnDetail(tx *sql.Tx, r *doorman.Return) (string, error) {
+func returnDetail(tx *wtx, r *doorman.Return) (string, error) {
 	var unit, carrier string
 	if err := tx.QueryRow(`SELECT label FROM units WHERE id = $1`, r.UnitID).Scan(&unit); err != nil {
 		return "", notFoundIf(err, "Unit")
@@ -51,7 +51,7 @@ func (s *Store) RegisterReturn(ctx context.Context, r *doorman.Return) error {
 		return doorman.Errorf(doorman.EINVALID, "Return building, unit and resident required.")
 	}
 	e := s.entry(ctx, doorman.ActionReturnRegistered, r.BuildingID)
-	return s.write(ctx, "register return", r.BuildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "register return", r.BuildingID, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM residents WHERE id = $1 AND building_id = $2 AND unit_id = $3`,
 			r.ResidentID, r.BuildingID, r.UnitID); err != nil {
 			return notFoundIf(err, "Resident")
@@ -139,7 +139,7 @@ func (s *Store) CollectReturn(ctx context.Context, carrierID, tracking, courierI
 	}
 	e := s.entry(ctx, doorman.ActionPickupCollected, cur.BuildingID)
 	var out *doorman.Return
-	err = s.write(ctx, "collect return", cur.BuildingID, func(tx *sql.Tx) error {
+	err = s.write(ctx, "collect return", cur.BuildingID, func(tx *wtx) error {
 		r, err := scanReturn(tx.QueryRow(`SELECT `+returnColumns+` FROM returns WHERE id = $1`, cur.ID))
 		if err != nil {
 			return notFoundIf(err, "Return")
@@ -197,7 +197,7 @@ func (s *Store) MarkOverdueReturns(ctx context.Context) (int, error) {
 	for _, r := range list {
 		e := s.entry(ctx, doorman.ActionReturnOverdue, r.BuildingID)
 		did := false
-		err := s.write(ctx, "mark return overdue", r.BuildingID, func(tx *sql.Tx) error {
+		err := s.write(ctx, "mark return overdue", r.BuildingID, func(tx *wtx) error {
 			at := s.clock()
 			res, err := tx.Exec(`UPDATE returns SET overdue_at = $1 WHERE id = $2 AND status = $3 AND overdue_at IS NULL`,
 				micros(at), r.ID, doorman.ReturnRegistered)

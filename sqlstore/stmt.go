@@ -178,3 +178,52 @@ func (r *readDB) QueryRowContext(ctx context.Context, query string, args ...any)
 	}
 	return r.DB.QueryRowContext(ctx, query, args...)
 }
+
+// query runs a statement returning rows in tx, prepared once if the cache
+// is on.
+func (c *stmtCache) query(tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := c.inTx(tx, query); st != nil {
+		return st.Query(args...)
+	}
+	return tx.Query(query, args...)
+}
+
+// wtx is the batcher's write transaction as writes see it: every statement
+// they run in it, by whatever method, goes through the store's statement
+// cache, so that no write parses its SQL again on every call.
+type wtx struct {
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// Exec runs a statement.
+func (t *wtx) Exec(query string, args ...any) (sql.Result, error) {
+	return t.stmts.exec(t.tx, query, args...)
+}
+
+// QueryRow runs a one-row query.
+func (t *wtx) QueryRow(query string, args ...any) *sql.Row {
+	return t.stmts.queryRow(t.tx, query, args...)
+}
+
+// Query runs a query.
+func (t *wtx) Query(query string, args ...any) (*sql.Rows, error) {
+	return t.stmts.query(t.tx, query, args...)
+}
+
+// ExecContext runs a statement; the transaction's context governs it.
+func (t *wtx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Exec(query, args...)
+}
+
+// QueryContext runs a query (a querier); the transaction's context
+// governs it.
+func (t *wtx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Query(query, args...)
+}
+
+// QueryRowContext runs a one-row query (a querier); the transaction's
+// context governs it.
+func (t *wtx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return t.QueryRow(query, args...)
+}

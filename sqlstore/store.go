@@ -100,7 +100,7 @@ func (s *Store) PendingWrites() int { return int(s.batch.pending.Load()) }
 
 // write runs fn through the batcher and translates its error. key groups
 // writes that touch the same rows (usually the audit chain they append to).
-func (s *Store) write(ctx context.Context, op, key string, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, op, key string, fn func(tx *wtx) error) error {
 	return s.translate(op, s.batch.submit(ctx, key, fn))
 }
 

@@ -54,7 +54,7 @@ func (s *Store) ThrottleFail(ctx context.Context, key string, now time.Time, win
 	hash, at, end := throttleHash(key), micros(now), micros(now.Add(window))
 	var n int
 	var until int64
-	err := s.write(ctx, "throttle fail", "throttle "+hash, func(tx *sql.Tx) error {
+	err := s.write(ctx, "throttle fail", "throttle "+hash, func(tx *wtx) error {
 		if _, err := tx.Exec(`DELETE FROM throttles WHERE key_hash IN (SELECT key_hash FROM throttles
 			WHERE window_end <= $1 LIMIT $2`+s.dialect.SkipLocked+`)`, at, throttlePrune); err != nil {
 			return err
@@ -78,7 +78,7 @@ func (s *Store) ThrottleReset(ctx context.Context, key string) error {
 		return errEmptyThrottleKey()
 	}
 	hash := throttleHash(key)
-	return s.write(ctx, "throttle reset", "throttle "+hash, func(tx *sql.Tx) error {
+	return s.write(ctx, "throttle reset", "throttle "+hash, func(tx *wtx) error {
 		_, err := tx.Exec(`DELETE FROM throttles WHERE key_hash = $1`, hash)
 		return err
 	})

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -18,7 +17,7 @@ func (s *Store) SetBuildingTransparent(ctx context.Context, buildingID string, o
 	if on {
 		e.Detail = "transparency page on"
 	}
-	return s.write(ctx, "set building transparent", buildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "set building transparent", buildingID, func(tx *wtx) error {
 		var was bool
 		if err := tx.QueryRow(`SELECT transparent FROM buildings WHERE id = $1`, buildingID).Scan(&was); err != nil {
 			return notFoundIf(err, "Building")

@@ -66,7 +66,7 @@ func (s *Store) CreateUnits(ctx context.Context, units []*doorman.Unit) error {
 		entries[i] = s.entry(ctx, doorman.ActionUnitsImported, b)
 		entries[i].Detail = fmt.Sprintf("%d units", perBuilding[b])
 	}
-	err := s.write(ctx, "create units", buildings[0], func(tx *sql.Tx) error {
+	err := s.write(ctx, "create units", buildings[0], func(tx *wtx) error {
 		for _, b := range buildings {
 			if err := s.exists(tx, `SELECT 1 FROM buildings WHERE id = $1`, b); err != nil {
 				return notFoundIf(err, "Building")
@@ -80,13 +80,8 @@ func (s *Store) CreateUnits(ctx context.Context, units []*doorman.Unit) error {
 				return err
 			}
 		}
-		stmt, err := tx.Prepare(`INSERT INTO units (` + unitColumns + `) VALUES ($1, $2, $3, $4, $5)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for i, u := range units {
-			if _, err := stmt.Exec(ids[i], u.BuildingID, u.Label, u.Floor, micros(now)); err != nil {
+			if _, err := tx.Exec(`INSERT INTO units (`+unitColumns+`) VALUES ($1, $2, $3, $4, $5)`, ids[i], u.BuildingID, u.Label, u.Floor, micros(now)); err != nil {
 				if s.dialect.classify(err) == ErrUnique {
 					return doorman.Errorf(doorman.ECONFLICT, "Unit %q already exists in the building.", u.Label)
 				}
@@ -136,7 +131,7 @@ func (s *Store) ListUnits(ctx context.Context, buildingID string, p doorman.Page
 // DeleteUnit returns ENOTFOUND, or ECONFLICT while residents or parcels
 // still refer to the unit.
 func (s *Store) DeleteUnit(ctx context.Context, buildingID, id string) error {
-	return s.write(ctx, "delete unit", buildingID, func(tx *sql.Tx) error {
+	return s.write(ctx, "delete unit", buildingID, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM units WHERE id = $1 AND building_id = $2`, id, buildingID); err != nil {
 			return notFoundIf(err, "Unit")
 		}

@@ -75,7 +75,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *doorman.WebhookEnd
 	id, now := s.ids.Next(doorman.PrefixWebhook), s.clock()
 	audit := s.webhookEntry(ctx, doorman.ActionWebhookCreated, e)
 	audit.Detail = id + " " + e.URL
-	err := s.write(ctx, "create webhook endpoint", webhookKey(e), func(tx *sql.Tx) error {
+	err := s.write(ctx, "create webhook endpoint", webhookKey(e), func(tx *wtx) error {
 		if e.CarrierID != "" {
 			if err := s.exists(tx, `SELECT 1 FROM carriers WHERE id = $1`, e.CarrierID); err != nil {
 				return notFoundIf(err, "Carrier")
@@ -141,7 +141,7 @@ func (s *Store) updateWebhook(ctx context.Context, op, action, id string, fn fun
 	audit := s.webhookEntry(ctx, action, cur)
 	var out *doorman.WebhookEndpoint
 	now := s.clock()
-	err = s.write(ctx, op, webhookKey(cur), func(tx *sql.Tx) error {
+	err = s.write(ctx, op, webhookKey(cur), func(tx *wtx) error {
 		e, err := scanWebhook(tx.QueryRow(`SELECT `+webhookColumns+` FROM webhook_endpoints WHERE id = $1`, id))
 		if err != nil {
 			return notFoundIf(err, "Webhook endpoint")
@@ -212,7 +212,7 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 	}
 	audit := s.webhookEntry(ctx, doorman.ActionWebhookDeleted, cur)
 	audit.Detail = cur.ID + " " + cur.URL
-	return s.write(ctx, "delete webhook endpoint", webhookKey(cur), func(tx *sql.Tx) error {
+	return s.write(ctx, "delete webhook endpoint", webhookKey(cur), func(tx *wtx) error {
 		if _, err := tx.Exec(`DELETE FROM webhook_deliveries WHERE endpoint_id = $1`, id); err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (s *Store) RecordWebhookDelivery(ctx context.Context, d *doorman.WebhookDel
 	if len(d.Error) > 500 {
 		d.Error = d.Error[:500]
 	}
-	err := s.write(ctx, "record webhook delivery", d.EndpointID, func(tx *sql.Tx) error {
+	err := s.write(ctx, "record webhook delivery", d.EndpointID, func(tx *wtx) error {
 		if err := s.exists(tx, `SELECT 1 FROM webhook_endpoints WHERE id = $1`, d.EndpointID); err != nil {
 			return notFoundIf(err, "Webhook endpoint")
 		}
