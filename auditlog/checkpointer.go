@@ -92,8 +92,11 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	last := ""
-	pass := func(ctx context.Context) {
+	pass := func(ctx context.Context, final bool) {
 		err := c.Checkpoint(ctx)
+		if err != nil && !final && ctx.Err() != nil {
+			return // cut short by the shutdown; the final pass follows
+		}
 		if err != nil && err.Error() != last {
 			c.logger().Error("audit checkpoint", "err", err)
 		}
@@ -106,11 +109,11 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalPassTimeout)
-			pass(final)
+			pass(final, true)
 			cancel()
 			return
 		case <-tick.C:
-			pass(ctx)
+			pass(ctx, false)
 		}
 	}
 }
