@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/doorman-dev/doorman"
@@ -162,12 +163,12 @@ func (s *Devices) markGrantUsed(ctx context.Context, doorID string, ev *wire.Eve
 // verifyEvent checks that ev is signed by the device deviceID with its
 // registered key. Returns ENOTFOUND (device) or EFORBIDDEN.
 func (s *Devices) verifyEvent(ctx context.Context, deviceID string, ev *wire.Event) error {
-	d, err := s.store.Device(ctx, deviceID)
+	pub, err := s.deviceKey(ctx, deviceID)
 	if err != nil {
 		return err
 	}
-	if err := ev.Verify(deviceID, d.PublicKey); err != nil {
-		s.logger.Warn("app: device event not signed by its device; refused", "device", deviceID, "door", d.DoorID, "event", ev.ID, "kind", ev.Kind, "err", doorman.ErrorMessage(err))
+	if err := ev.Verify(deviceID, pub); err != nil {
+		s.logger.Warn("app: device event not signed by its device; refused", "device", deviceID, "door", ev.DoorID, "event", ev.ID, "kind", ev.Kind, "err", doorman.ErrorMessage(err))
 		return doorman.Errorf(doorman.EFORBIDDEN, "The event is not signed by the device that reports it.")
 	}
 	return nil
@@ -185,4 +186,46 @@ func syncReport(synced, until, now time.Time) (time.Time, time.Time) {
 		until = time.Time{}
 	}
 	return synced, until
+}
+
+// deviceKey returns the public key device deviceID enrolled with. A
+// device's key never changes (a new key is a new enrollment, a new
+// device), so it is read once and cached; whether the device may still
+// report is the store's check, at every event.
+func (s *Devices) deviceKey(ctx context.Context, deviceID string) (string, error) {
+	if pub, ok := s.deviceKeys.get(deviceID); ok {
+		return pub, nil
+	}
+	d, err := s.store.Device(ctx, deviceID)
+	if err != nil {
+		return "", err
+	}
+	s.deviceKeys.put(deviceID, d.PublicKey)
+	return d.PublicKey, nil
+}
+
+// maxCachedDeviceKeys bounds deviceKeyCache: past it the cache starts
+// again empty (a fleet larger than this reads some keys more than once).
+const maxCachedDeviceKeys = 1 << 17
+
+// deviceKeyCache maps device IDs to their public keys.
+type deviceKeyCache struct {
+	mu   sync.RWMutex
+	keys map[string]string
+}
+
+func (c *deviceKeyCache) get(deviceID string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	pub, ok := c.keys[deviceID]
+	return pub, ok
+}
+
+func (c *deviceKeyCache) put(deviceID, pub string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil || len(c.keys) >= maxCachedDeviceKeys {
+		c.keys = make(map[string]string)
+	}
+	c.keys[deviceID] = pub
 }

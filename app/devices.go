@@ -97,6 +97,8 @@ type Devices struct {
 	trees  *auditlog.TreeCache
 	now    func() time.Time
 	logger *slog.Logger
+	// deviceKeys caches each device's public key (see deviceKey).
+	deviceKeys deviceKeyCache
 }
 
 // NewDevices returns the Devices service. Without a bus, devices cannot
