@@ -149,9 +149,10 @@ type Config struct {
 	// reconnecting in a loop must not fill the audit log); nil turns the
 	// watch off. It is called from one goroutine, one call at a time.
 	OnDuplicateConnection func(ctx context.Context, d DuplicateConnection)
-	// DuplicateCheckInterval is how often the account's connections are
-	// listed; default DefaultDuplicateCheckInterval. The embedded server
-	// also triggers a check at every connection.
+	// DuplicateCheckInterval is how often the account's whole connection
+	// list is read; default DefaultDuplicateCheckInterval on an external
+	// server and DefaultEmbeddedDuplicateCheckInterval on the embedded
+	// one, which also checks each key as it connects.
 	DuplicateCheckInterval time.Duration
 
 	// Logger receives the bus's and the embedded server's log; nil
@@ -222,7 +223,9 @@ func (c *Config) setDefaults() {
 	if c.EventMaxPerSubject <= 0 {
 		c.EventMaxPerSubject = DefaultEventMaxPerSubject
 	}
-	if c.DuplicateCheckInterval <= 0 {
+	if c.DuplicateCheckInterval <= 0 && c.URL == "" {
+		c.DuplicateCheckInterval = DefaultEmbeddedDuplicateCheckInterval
+	} else if c.DuplicateCheckInterval <= 0 {
 		c.DuplicateCheckInterval = DefaultDuplicateCheckInterval
 	}
 	if c.Logger == nil {

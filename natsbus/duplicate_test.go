@@ -140,33 +140,3 @@ func TestSecondConnection_ReportedOnceInAWhile(t *testing.T) {
 		t.Fatalf("reported %d times, want once", n)
 	}
 }
-
-// TestDuplicateConnections_Paged: the whole list, read a page at a time,
-// still finds a device on two connections on different pages and nothing
-// else.
-func TestDuplicateConnections_Paged(t *testing.T) {
-	natsbus.SetConnzPage(t, 1)
-	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", Devices: testDevices,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	victim := MustDevice(t, b)
-	for range 3 {
-		MustDevice(t, b)
-	}
-	if got, err := b.DuplicateConnections(context.Background()); err != nil || len(got) != 0 {
-		t.Fatalf("before the rival: %+v, %v; want none", got, err)
-	}
-	rival, err := victim.Connect(b, nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rival.Close()
-	got, err := b.DuplicateConnections(context.Background())
-	if err != nil || len(got) != 1 || got[0].DeviceID != victim.DeviceID || len(got[0].Conns) != 2 {
-		t.Fatalf("DuplicateConnections = %+v, %v; want the victim's two connections", got, err)
-	}
-}

@@ -46,6 +46,13 @@ import (
 // connections to find a device connected twice.
 const DefaultDuplicateCheckInterval = 30 * time.Second
 
+// DefaultEmbeddedDuplicateCheckInterval is how often the bus reads the
+// embedded server's whole connection list: a safety net only, since there
+// every key is checked as it connects, and the whole list costs the server
+// a JWT check and ~18 KB per connection (a second of CPU and 180 MB at
+// 10,000 doors).
+const DefaultEmbeddedDuplicateCheckInterval = 10 * time.Minute
+
 // Bounds on the watch, so that a thief reconnecting in a loop can neither
 // keep the bus listing connections nor fill the building's audit log:
 // checks are at least minDuplicateCheckGap apart, and one device is
@@ -192,49 +199,27 @@ func (b *Bus) duplicates(ctx context.Context, user string) ([]DuplicateConnectio
 	return out, nil
 }
 
-// connzPage is how many connections one connection-list answer holds:
-// the server builds a description, JWT included, of every connection it
-// lists, which for a whole fleet at once was ~18 KB a connection of memory
-// held at the same time (180 MB at 10,000 doors, kept by the process as
-// resident memory after).
-var connzPage = 1024
-
 // accountConns asks every server for the bus account's open client
-// connections (of user key only, unless ""), with their users and JWTs, a
-// page at a time. A connection that closes while the pages are read shifts
-// the later ones down, so one may be missed: the next check sees it.
+// connections (of user key only, unless ""), with their users and JWTs.
+// (The server describes every connection of the account, JWT checked
+// again, whatever page is asked for: a page at a time would cost the whole
+// list per page.) The first answer is awaited up to two seconds, each
+// further one (other servers of a cluster) 250 ms.
 func (b *Bus) accountConns(ctx context.Context, user string) ([]*server.ConnInfo, error) {
-	var conns []*server.ConnInfo
-	for offset := 0; ; offset += connzPage {
-		page, more, err := b.accountConnsPage(ctx, user, offset)
-		if err != nil {
-			return nil, err
-		}
-		conns = append(conns, page...)
-		if !more {
-			return conns, nil
-		}
-	}
-}
-
-// accountConnsPage asks every server for one page of the list; more says
-// some server had a full page (so there may be another). The first answer
-// is awaited up to two seconds, each further one (other servers of a
-// cluster) 250 ms.
-func (b *Bus) accountConnsPage(ctx context.Context, user string, offset int) (conns []*server.ConnInfo, more bool, err error) {
 	req, _ := json.Marshal(server.ConnzEventOptions{ConnzOptions: server.ConnzOptions{
-		Username: true, User: user, State: server.ConnOpen, Offset: offset, Limit: connzPage,
+		Username: true, User: user, State: server.ConnOpen, Limit: 1 << 20,
 	}})
 	inbox := b.nc.NewInbox()
 	answers := make(chan *nats.Msg, 64)
 	sub, err := b.nc.ChanSubscribe(inbox, answers)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer sub.Unsubscribe()
 	if err := b.nc.PublishRequest("$SYS.REQ.ACCOUNT.PING.CONNZ", inbox, req); err != nil {
-		return nil, false, err
+		return nil, err
 	}
+	var conns []*server.ConnInfo
 	wait := 2 * time.Second
 	for n := 0; ; n++ {
 		var msg *nats.Msg
@@ -242,12 +227,12 @@ func (b *Bus) accountConnsPage(ctx context.Context, user string, offset int) (co
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, false, ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 			if n == 0 {
-				return nil, false, fmt.Errorf("no server answered the connection list request")
+				return nil, fmt.Errorf("no server answered the connection list request")
 			}
-			return conns, more, nil
+			return conns, nil
 		case msg = <-answers:
 			t.Stop()
 		}
@@ -258,15 +243,14 @@ func (b *Bus) accountConnsPage(ctx context.Context, user string, offset int) (co
 			} `json:"error"`
 		}
 		if err := json.Unmarshal(msg.Data, &resp); err != nil {
-			return nil, false, fmt.Errorf("connection list: %w", err)
+			return nil, fmt.Errorf("connection list: %w", err)
 		} else if resp.Error != nil {
-			return nil, false, fmt.Errorf("connection list: %s", resp.Error.Description)
+			return nil, fmt.Errorf("connection list: %s", resp.Error.Description)
 		} else if resp.Data != nil {
 			conns = append(conns, resp.Data.Conns...)
-			more = more || len(resp.Data.Conns) >= connzPage
 		}
 		if b.srv != nil {
-			return conns, more, nil // the embedded server is the only one
+			return conns, nil // the embedded server is the only one
 		}
 		wait = 250 * time.Millisecond
 	}

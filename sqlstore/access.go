@@ -248,7 +248,12 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	at = exact(at)
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	// The write is keyed by the chain it appends to, like every append.
-	return s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
+	// A grant marked already (the door's ack and its event both mark it)
+	// changes nothing, so that write succeeds and says so in marked rather
+	// than failing, which would roll back and rerun the whole batch.
+	var marked bool
+	err = s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
+		marked = false // the batch may run this again
 		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
 			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
 			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
@@ -256,13 +261,15 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 		if err == nil {
 			e.Chain, e.GrantID = chainOf(e.BuildingID), id
 			e.Detail = "executed at " + at.UTC().Format(time.RFC3339Nano)
+			marked = true
 			return s.appendAudit(tx, e)
 		} else if err != sql.ErrNoRows {
 			return err
 		}
-		if err := s.exists(tx, `SELECT 1 FROM grants WHERE id = $1`, id); err != nil {
-			return notFoundIf(err, "Grant")
-		}
-		return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
+		return nil
 	})
+	if err != nil || marked {
+		return err
+	}
+	return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
 }

@@ -109,7 +109,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
 	fs.Float64Var(&o.connectRate, "connect-rate", 150, "doors connecting per second, all agent processes together (0: all at once, the storm after a server restart; on a 2-core box shared with the agents, 500/s for 10,000 doors already churns)")
 	fs.StringVar(&o.agentLogLevel, "agent-log-level", "error", "the agents' log level (debug, info, warn, error), on stderr")
-	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file (go tool pprof reads it)")
+	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file, and one of the first agents process to FILE.agents (go tool pprof reads both)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -246,6 +246,12 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	fmt.Fprintf(stderr, "bench: %d doors, %d couriers, %s, %s warm-up, %s measured\n", o.doors, o.couriers, shape, o.warmup, o.duration)
 	stagesFrom := make(chan map[string][2]float64, 1)
 	profiled := make(chan error, 1)
+	if o.profile != "" && len(agents.ins) > 0 {
+		go func() {
+			time.Sleep(time.Until(win.From))
+			fmt.Fprintln(agents.ins[0], "profile")
+		}()
+	}
 	if metrics != "" {
 		go func() {
 			time.Sleep(time.Until(win.From))
@@ -657,6 +663,9 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 		a.procs, a.ins = append(a.procs, cmd), append(a.ins, in)
 		procs++
 		job := benchAgentsJob{Server: server, Dir: dir, NATSURLs: urls, Doors: share, LogLevel: o.agentLogLevel}
+		if o.profile != "" && procs == 1 {
+			job.Profile = o.profile + ".agents"
+		}
 		if o.connectRate > 0 {
 			job.ConnectRate = o.connectRate * float64(len(share)) / float64(len(doors))
 		}

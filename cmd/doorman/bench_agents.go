@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +34,11 @@ type benchAgentsJob struct {
 	// (0: all at once).
 	ConnectRate float64 `json:"connect_rate,omitempty"`
 	// LogLevel is the agents' log level (default error).
-	LogLevel string           `json:"log_level,omitempty"`
-	Doors    []benchAgentDoor `json:"doors"`
+	LogLevel string `json:"log_level,omitempty"`
+	// Profile, when set, is where the process writes a CPU profile of
+	// its agents from when it reads "profile" until its input closes.
+	Profile string           `json:"profile,omitempty"`
+	Doors   []benchAgentDoor `json:"doors"`
 }
 
 type benchAgentDoor struct {
@@ -151,8 +155,26 @@ func runBenchAgents(ctx context.Context, stdin io.Reader, stdout, stderr io.Writ
 		}
 	}
 	fmt.Fprintf(stdout, "ready %d\n", len(agents))
-	_, _ = io.Copy(io.Discard, in) // until the bench closes our input
-	return nil
+	// Until the bench closes our input: "profile" starts the CPU profile.
+	profiling := false
+	for {
+		line, err := in.ReadString('\n')
+		if strings.TrimSpace(line) == "profile" && job.Profile != "" && !profiling {
+			f, ferr := os.Create(job.Profile)
+			if ferr == nil {
+				ferr = pprof.StartCPUProfile(f)
+			}
+			if ferr != nil {
+				return fmt.Errorf("bench-agents: profile: %w", ferr)
+			}
+			profiling = true
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+		if err != nil {
+			return nil
+		}
+	}
 }
 
 // benchAgent enrolls one door's agent and returns it, not yet running.
