@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -439,4 +440,87 @@ func MustDeviceFor(tb testing.TB, b *natsbus.Bus, d *Device) *nats.Conn {
 	}
 	tb.Cleanup(nc.Close)
 	return nc
+}
+
+// TestEvents_OrderPerDoorConcurrentAcrossDoors: one door's events reach
+// the handler in the order the door sent them, while another door's are
+// handled at the same time (a handler still busy with one door does not
+// hold the other back), so that their writes can share commits.
+func TestEvents_OrderPerDoorConcurrentAcrossDoors(t *testing.T) {
+	b := MustOpenBus(t, t.TempDir(), nil)
+	ctx := context.Background()
+	var slow, fast *Device
+	for slow == nil || fast == nil {
+		d := MustDevice(t, b)
+		switch {
+		case slow == nil:
+			slow = d
+		case natsbus.EventShard(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper)) !=
+			natsbus.EventShard(wire.EventSubject(slow.DoorID, slow.DeviceID, wire.EventTamper)):
+			fast = d
+		}
+	}
+	publish := func(d *Device, n int) []string {
+		js, err := jetstream.New(d.NC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for range n {
+			ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
+			data, _ := wire.Encode(ev, wire.MaxMessageSize)
+			if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, ev.ID)
+		}
+		return ids
+	}
+	slowIDs := publish(slow, 50)
+	fastIDs := publish(fast, 50)
+
+	release := make(chan struct{})
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	fastDone := make(chan struct{})
+	err := b.ConsumeEvents(ctx, "order", func(_ context.Context, door, _ string, ev *wire.Event) error {
+		if door == slow.DoorID && ev.ID == slowIDs[0] {
+			<-release // the slow door's first event waits for the other door
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen[door] = append(seen[door], ev.ID)
+		if door == fast.DoorID && len(seen[door]) == len(fastIDs) {
+			close(fastDone)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fastDone:
+	case <-time.After(testWait):
+		t.Fatal("one door's events waited for another door's handler")
+	}
+	close(release)
+	deadline := time.Now().Add(testWait)
+	for {
+		mu.Lock()
+		n := len(seen[slow.DoorID])
+		mu.Unlock()
+		if n == len(slowIDs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events of the slow door handled", n, len(slowIDs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(seen[slow.DoorID], slowIDs) || !slices.Equal(seen[fast.DoorID], fastIDs) {
+		t.Fatalf("events handled out of their door's order:\nslow %v\nwant %v\nfast %v\nwant %v",
+			seen[slow.DoorID], slowIDs, seen[fast.DoorID], fastIDs)
+	}
 }

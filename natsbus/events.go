@@ -3,6 +3,7 @@ package natsbus
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -101,10 +102,40 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
 	}
 	seen := newRecentSet(recentlyHandled)
+	// The consumer's callback runs one message at a time; each event's
+	// handler waits for its write to commit. Handled one after another,
+	// events never shared a commit, and a node handled at most one per
+	// commit time (~1,000 a second). So events go to eventWorkers workers,
+	// by door: one door's events are still handled in the order the door
+	// sent them, different doors' side by side, their writes grouped in
+	// the store's commits.
+	shards := make([]chan jetstream.Msg, eventWorkers)
+	done := make(chan struct{}) // closed once consuming stopped
+	for i := range shards {
+		// Room for every event the server may have outstanding
+		// (MaxAckPending): the dispatch never waits for a busy door.
+		shards[i] = make(chan jetstream.Msg, maxEventsPending)
+		go func(in <-chan jetstream.Msg) {
+			for {
+				select {
+				case <-done:
+					return // what is left is redelivered after the ack wait
+				case m := <-in:
+					b.handleEvent(ctx, m, fn, seen)
+				}
+			}
+		}(shards[i])
+	}
+	var stopOnce sync.Once
+	stopWorkers := func() { stopOnce.Do(func() { close(done) }) }
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		b.handleEvent(ctx, m, fn, seen)
+		select {
+		case shards[eventShard(m.Subject())] <- m:
+		case <-done:
+		}
 	})
 	if err != nil {
+		stopWorkers()
 		b.log.Error("event consumer", "err", err)
 		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
 	}
@@ -122,8 +153,24 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 			cc.Stop()
 		case <-cc.Closed():
 		}
+		stopWorkers()
 	}()
 	return nil
+}
+
+// eventWorkers is how many workers handle one consumer's events.
+const eventWorkers = 32
+
+// eventShard returns the worker for an event subject: the same for every
+// event of one door.
+func eventShard(subject string) int {
+	doorID, _, _, ok := wire.ParseEventSubject(subject)
+	if !ok {
+		doorID = subject // dropped by the worker as malformed
+	}
+	h := fnv.New32a()
+	h.Write([]byte(doorID))
+	return int(h.Sum32() % eventWorkers)
 }
 
 // handleEvent validates one stored event, hands it to fn and acks it.
