@@ -56,8 +56,8 @@ func (s *Store) RegisterReturn(ctx context.Context, r *doorman.Return) error {
 			r.ResidentID, r.BuildingID, r.UnitID); err != nil {
 			return notFoundIf(err, "Resident")
 		}
-		err := s.exists(tx, `SELECT 1 FROM returns WHERE carrier_id = $1 AND tracking_number = $2 AND status = $3`,
-			r.CarrierID, r.TrackingNumber, doorman.ReturnRegistered)
+		err := s.exists(tx, `SELECT 1 FROM returns WHERE carrier_id = $1 AND tracking_number = $2 AND status = `+sqlRegistered,
+			r.CarrierID, r.TrackingNumber)
 		if err == nil {
 			return doorman.Errorf(doorman.ECONFLICT, "A return with tracking number %s is already registered for this carrier.", r.TrackingNumber)
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -99,6 +99,13 @@ func (s *Store) ResidentReturns(ctx context.Context, residentID string) ([]*door
 	return list, nil
 }
 
+// sqlRegistered is doorman.ReturnRegistered as an SQL literal. Queries
+// name the status as a literal, not a bound parameter: the partial indexes
+// on returns hold registered ones only, and a parameter compared with a
+// partial index's condition makes SQLite compile the statement again at
+// every execution (its plan depends on the value bound).
+const sqlRegistered = "'" + doorman.ReturnRegistered + "'"
+
 // ReturnsByTracking returns the registered returns with those tracking
 // numbers.
 func (s *Store) ReturnsByTracking(ctx context.Context, tracking []string) ([]*doorman.Return, error) {
@@ -106,7 +113,7 @@ func (s *Store) ReturnsByTracking(ctx context.Context, tracking []string) ([]*do
 		return []*doorman.Return{}, nil
 	}
 	var a args
-	q := `SELECT ` + returnColumns + ` FROM returns WHERE status = ` + a.add(doorman.ReturnRegistered) +
+	q := `SELECT ` + returnColumns + ` FROM returns WHERE status = ` + sqlRegistered +
 		` AND tracking_number IN ` + a.in(tracking) + ` ORDER BY id`
 	list, err := collect(ctx, s.rdb, q, a, scanReturn)
 	if err != nil {
@@ -120,8 +127,8 @@ func (s *Store) ReturnsByTracking(ctx context.Context, tracking []string) ([]*do
 func (s *Store) PendingReturns(ctx context.Context, carrierID string) ([]*doorman.Return, error) {
 	list, err := collect(ctx, s.rdb, `SELECT `+prefixed("r.", returnColumns)+` FROM returns r
 		JOIN building_carriers bc ON bc.building_id = r.building_id AND bc.carrier_id = r.carrier_id
-		WHERE r.carrier_id = $1 AND r.status = $2 ORDER BY r.id`,
-		[]any{carrierID, doorman.ReturnRegistered}, scanReturn)
+		WHERE r.carrier_id = $1 AND r.status = `+sqlRegistered+` ORDER BY r.id`,
+		[]any{carrierID}, scanReturn)
 	if err != nil {
 		return nil, s.translate("pending returns", err)
 	}
@@ -158,8 +165,8 @@ func (s *Store) CollectReturn(ctx context.Context, carrierID, tracking, courierI
 			return err
 		}
 		now := s.clock()
-		res, err := tx.Exec(`UPDATE returns SET status = $1, collected_at = $2, collected_by = $3 WHERE id = $4 AND status = $5`,
-			doorman.ReturnCollected, micros(now), courierID, r.ID, doorman.ReturnRegistered)
+		res, err := tx.Exec(`UPDATE returns SET status = $1, collected_at = $2, collected_by = $3 WHERE id = $4 AND status = `+sqlRegistered,
+			doorman.ReturnCollected, micros(now), courierID, r.ID)
 		if err != nil {
 			return err
 		}
@@ -188,8 +195,8 @@ func (s *Store) MarkOverdueReturns(ctx context.Context) (int, error) {
 	now := s.clock()
 	list, err := collect(ctx, s.rdb, `SELECT `+prefixed("r.", returnColumns)+` FROM returns r
 		JOIN buildings b ON b.id = r.building_id
-		WHERE r.status = $1 AND r.overdue_at IS NULL AND r.created_at + b.return_overdue_days * 86400000000 <= $2
-		ORDER BY r.id`, []any{doorman.ReturnRegistered, micros(now)}, scanReturn)
+		WHERE r.status = `+sqlRegistered+` AND r.overdue_at IS NULL AND r.created_at + b.return_overdue_days * 86400000000 <= $1
+		ORDER BY r.id`, []any{micros(now)}, scanReturn)
 	if err != nil {
 		return 0, s.translate("overdue returns", err)
 	}
@@ -199,8 +206,8 @@ func (s *Store) MarkOverdueReturns(ctx context.Context) (int, error) {
 		did := false
 		err := s.write(ctx, "mark return overdue", r.BuildingID, func(tx *wtx) error {
 			at := s.clock()
-			res, err := tx.Exec(`UPDATE returns SET overdue_at = $1 WHERE id = $2 AND status = $3 AND overdue_at IS NULL`,
-				micros(at), r.ID, doorman.ReturnRegistered)
+			res, err := tx.Exec(`UPDATE returns SET overdue_at = $1 WHERE id = $2 AND status = `+sqlRegistered+` AND overdue_at IS NULL`,
+				micros(at), r.ID)
 			if err != nil {
 				return err
 			}
