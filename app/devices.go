@@ -99,6 +99,8 @@ type Devices struct {
 	logger *slog.Logger
 	// deviceKeys caches each device's public key (see deviceKey).
 	deviceKeys deviceKeyCache
+	// pushes paces checkpoints pushed to witnesses (PublishCheckpoint).
+	pushes witnessPushes
 }
 
 // NewDevices returns the Devices service. Without a bus, devices cannot

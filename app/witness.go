@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
@@ -61,11 +63,35 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 // checkpoint as it is signed rather than at their next heartbeat. The
 // auditlog.Checkpointer calls it (OnPublish). Failures are logged: the
 // next heartbeat brings the device the latest checkpoint anyway.
+//
+// A chain's checkpoints are pushed at most once per WitnessPushGap: a busy
+// building's chain grows, and is checkpointed, every second, and each push
+// has every door of the building check a signature and a proof, write the
+// checkpoint and report it in a heartbeat at once; pushed every second,
+// that was ten heartbeats a second per busy building of ten doors. A
+// checkpoint signed within the gap is held back, and the latest one held
+// is pushed when the gap ends.
 func (s *Devices) PublishCheckpoint(ctx context.Context, chain string, size int64, note string) {
 	wb, ok := s.bus.(WitnessBus)
 	if !ok || chain == doorman.PlatformChain {
 		return
 	}
+	now, later, schedule := s.pushes.offer(chain, size, note, time.Now())
+	if schedule {
+		time.AfterFunc(later, func() {
+			if p, ok := s.pushes.take(chain, time.Now()); ok {
+				s.pushCheckpoint(context.Background(), wb, chain, p.size, p.note)
+			}
+		})
+	}
+	if now {
+		s.pushCheckpoint(ctx, wb, chain, size, note)
+	}
+}
+
+// pushCheckpoint sends a checkpoint of chain to the witnesses that report
+// a smaller one.
+func (s *Devices) pushCheckpoint(ctx context.Context, wb WitnessBus, chain string, size int64, note string) {
 	ws, err := s.store.AuditWitnesses(ctx, chain)
 	if err != nil {
 		s.logger.Warn("app: audit witnesses", "chain", chain, "err", err)
@@ -87,4 +113,63 @@ func (s *Devices) PublishCheckpoint(ctx context.Context, chain string, size int6
 			s.logger.Warn("app: sending an audit checkpoint", "door", w.DoorID, "err", err)
 		}
 	}
+}
+
+// WitnessPushGap is the least time between two checkpoints of one chain
+// pushed to its witnesses (see PublishCheckpoint).
+const WitnessPushGap = 15 * time.Second
+
+// witnessPushes paces the checkpoints pushed to each chain's witnesses.
+type witnessPushes struct {
+	mu      sync.Mutex
+	last    map[string]time.Time // when each chain's last push went
+	pending map[string]heldPush  // the latest checkpoint held back
+}
+
+// heldPush is a checkpoint held back until its chain's gap ends.
+type heldPush struct {
+	size int64
+	note string
+}
+
+// offer decides for a checkpoint of chain signed at now: push it now, or
+// hold it back (replacing an older one held); schedule says the caller
+// must push what is held after later (nothing was held before).
+func (w *witnessPushes) offer(chain string, size int64, note string, now time.Time) (pushNow bool, later time.Duration, schedule bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last, w.pending = map[string]time.Time{}, map[string]heldPush{}
+	}
+	at, ok := w.last[chain]
+	if !ok || now.Sub(at) >= WitnessPushGap || now.Before(at) {
+		if len(w.last) >= 1<<16 {
+			for c, t := range w.last { // forget the chains past their gap
+				if _, held := w.pending[c]; !held && now.Sub(t) >= WitnessPushGap {
+					delete(w.last, c)
+				}
+			}
+		}
+		w.last[chain] = now
+		delete(w.pending, chain) // this one is newer
+		return true, 0, false
+	}
+	_, held := w.pending[chain]
+	if p := w.pending[chain]; !held || size > p.size {
+		w.pending[chain] = heldPush{size: size, note: note}
+	}
+	return false, WitnessPushGap - now.Sub(at), !held
+}
+
+// take returns the checkpoint of chain held back, if any, and notes it as
+// pushed at now.
+func (w *witnessPushes) take(chain string, now time.Time) (heldPush, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.pending[chain]
+	if ok {
+		delete(w.pending, chain)
+		w.last[chain] = now
+	}
+	return p, ok
 }

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"testing"
+	"time"
+)
+
+// TestWitnessPushes: a chain's first checkpoint goes at once; those signed
+// within the gap after it are held, the latest replacing the older, and
+// one push is scheduled for when the gap ends; then the held one goes; a
+// checkpoint past the gap goes at once again. Chains are paced apart.
+func TestWitnessPushes(t *testing.T) {
+	var w witnessPushes
+	t0 := time.Unix(1_700_000_000, 0)
+	if now, _, sched := w.offer("a", 5, "n5", t0); !now || sched {
+		t.Fatalf("first checkpoint: now %v, schedule %v; want pushed at once", now, sched)
+	}
+	now, later, sched := w.offer("a", 6, "n6", t0.Add(time.Second))
+	if now || !sched || later != WitnessPushGap-time.Second {
+		t.Fatalf("within the gap: now %v, later %v, schedule %v; want held, one push scheduled after %v", now, later, sched, WitnessPushGap-time.Second)
+	}
+	if now, _, sched := w.offer("a", 7, "n7", t0.Add(2*time.Second)); now || sched {
+		t.Fatalf("second within the gap: now %v, schedule %v; want held, no second schedule", now, sched)
+	}
+	if now, _, _ := w.offer("b", 1, "b1", t0.Add(2*time.Second)); !now {
+		t.Fatal("another chain's checkpoint waited for this chain's gap")
+	}
+	p, ok := w.take("a", t0.Add(WitnessPushGap))
+	if !ok || p.size != 7 || p.note != "n7" {
+		t.Fatalf("held = %+v, %v; want the latest (7)", p, ok)
+	}
+	if _, ok := w.take("a", t0.Add(WitnessPushGap)); ok {
+		t.Fatal("the held checkpoint was handed out twice")
+	}
+	if now, _, sched := w.offer("a", 8, "n8", t0.Add(WitnessPushGap+time.Second)); now || !sched {
+		t.Fatal("a checkpoint right after the held one went out was not held")
+	}
+	if now, _, _ := w.offer("a", 9, "n9", t0.Add(3*WitnessPushGap)); !now {
+		t.Fatal("a checkpoint past the gap was held")
+	}
+	if _, ok := w.take("a", t0.Add(3*WitnessPushGap)); ok {
+		t.Fatal("an older held checkpoint outlived a newer one pushed")
+	}
+}
