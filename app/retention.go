@@ -94,7 +94,15 @@ func (s *Retention) Enforce(ctx context.Context) (map[string]doorman.RetentionCo
 			return out, err
 		}
 		for _, b := range buildings {
+			if ctx.Err() != nil {
+				// Stopped (a shutdown): the next run takes up where this
+				// one left off; one error, not one per building.
+				return out, ctx.Err()
+			}
 			counts, err := s.enforce(ctx, b.ID, now, names, hooks)
+			if err != nil && ctx.Err() != nil {
+				return out, ctx.Err()
+			}
 			if err != nil {
 				s.logger.Error("retention", "building", b.ID, "err", err)
 				if firstErr == nil {

@@ -29,17 +29,17 @@ import (
 
 // benchOptions are the flags of `doorman bench`.
 type benchOptions struct {
-	doors, couriers, inFlight int
-	rate                      float64
-	duration, warmup          time.Duration
-	db, server, token         string
-	nats                      string
-	jsonOut, svgOut           string
-	agentDir                  string
-	agentsPerProc             int
-	profile                   string
-	connectRate               float64
-	agentLogLevel             string
+	doors, couriers, inFlight     int
+	rate                          float64
+	duration, warmup              time.Duration
+	db, server, token             string
+	nats                          string
+	jsonOut, svgOut               string
+	agentDir                      string
+	agentsPerProc                 int
+	profile                       string
+	connectRate                   float64
+	agentLogLevel, serverLogLevel string
 }
 
 // benchReport is what `doorman bench --json` writes.
@@ -109,6 +109,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.agentsPerProc, "agents-per-process", 4000, "agents per agent process (each needs a few file descriptors)")
 	fs.Float64Var(&o.connectRate, "connect-rate", 150, "doors connecting per second, all agent processes together (0: all at once, the storm after a server restart; on a 2-core box shared with the agents, 500/s for 10,000 doors already churns)")
 	fs.StringVar(&o.agentLogLevel, "agent-log-level", "error", "the agents' log level (debug, info, warn, error), on stderr")
+	fs.StringVar(&o.serverLogLevel, "server-log-level", "error", "the log level of the server the bench starts (debug, info, warn, error), on stderr")
 	fs.StringVar(&o.profile, "profile", "", "write a CPU profile of the server over the measured window to this file, and one of the first agents process to FILE.agents (go tool pprof reads both)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -583,7 +584,7 @@ func benchStartServer(ctx context.Context, self string, o benchOptions, work str
 		return nil, err
 	}
 	cmd := exec.Command(self, append([]string{"serve", "--http-addr", httpAddr, "--nats-listen", natsAddr,
-		"--metrics-addr", metricsAddr, "--log-level", "error"}, store...)...)
+		"--metrics-addr", metricsAddr, "--log-level", o.serverLogLevel}, store...)...)
 	cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = stderr, stderr, benchChild()
 	if err := cmd.Start(); err != nil {
 		return nil, err
