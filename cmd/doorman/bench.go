@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,9 +73,16 @@ type benchReport struct {
 	// ServerStages are the server's mean time per access request in each
 	// stage over the measured window: decide (load, decide, commit the
 	// grant and its audit entry) and unlock (the door's round trip).
-	ServerStages  map[string]float64 `json:"server_stage_ms,omitempty"`
-	ServerPeakRSS float64            `json:"server_peak_rss_mb,omitempty"`
-	RSSPerDoorKB  float64            `json:"rss_per_door_kb,omitempty"`
+	ServerStages map[string]float64 `json:"server_stage_ms,omitempty"`
+	// ServerCommitsPerUnlock and ServerWritesPerUnlock are the store's
+	// commits (each one fsync on SQLite) and writes over the window, per
+	// successful unlock; DeviceEventsPerSecond the device events the
+	// server received, by kind. From the server's metrics.
+	ServerCommitsPerUnlock float64            `json:"server_commits_per_unlock,omitempty"`
+	ServerWritesPerUnlock  float64            `json:"server_writes_per_unlock,omitempty"`
+	DeviceEventsPerSecond  map[string]float64 `json:"device_events_per_second,omitempty"`
+	ServerPeakRSS          float64            `json:"server_peak_rss_mb,omitempty"`
+	RSSPerDoorKB           float64            `json:"rss_per_door_kb,omitempty"`
 	// ServerRSSConnected is the server's resident memory with every door
 	// connected, before the load.
 	ServerRSSConnected float64 `json:"server_rss_connected_mb,omitempty"`
@@ -245,7 +254,7 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		shape = fmt.Sprintf("%.0f arrivals/s", o.rate)
 	}
 	fmt.Fprintf(stderr, "bench: %d doors, %d couriers, %s, %s warm-up, %s measured\n", o.doors, o.couriers, shape, o.warmup, o.duration)
-	stagesFrom := make(chan map[string][2]float64, 1)
+	stagesFrom := make(chan benchMetrics, 1)
 	profiled := make(chan error, 1)
 	if o.profile != "" && len(agents.ins) > 0 {
 		go func() {
@@ -256,7 +265,7 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	if metrics != "" {
 		go func() {
 			time.Sleep(time.Until(win.From))
-			stagesFrom <- benchStages(metrics)
+			stagesFrom <- benchReadMetrics(metrics)
 			if o.profile == "" {
 				profiled <- nil
 				return
@@ -283,11 +292,22 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 	close(done)
 	if metrics != "" {
-		to, from := benchStages(metrics), <-stagesFrom
+		to, from := benchReadMetrics(metrics), <-stagesFrom
 		rep.ServerStages = map[string]float64{}
-		for stage, v := range to {
-			if n := v[1] - from[stage][1]; n > 0 {
-				rep.ServerStages[stage] = (v[0] - from[stage][0]) / n * 1000
+		for stage, v := range to.stages {
+			if n := v[1] - from.stages[stage][1]; n > 0 {
+				rep.ServerStages[stage] = (v[0] - from.stages[stage][0]) / n * 1000
+			}
+		}
+		delta := func(name string) float64 { return to.counters[name] - from.counters[name] }
+		if unlocks := float64(rec.Result().OK); unlocks > 0 {
+			rep.ServerCommitsPerUnlock = delta("doorman_store_commits_total") / unlocks
+			rep.ServerWritesPerUnlock = delta("doorman_store_writes_total") / unlocks
+		}
+		rep.DeviceEventsPerSecond = map[string]float64{}
+		for name := range to.counters {
+			if kind, ok := strings.CutPrefix(name, `doorman_device_events_total{kind="`); ok {
+				rep.DeviceEventsPerSecond[strings.TrimSuffix(kind, `"}`)] = delta(name) / o.duration.Seconds()
 			}
 		}
 	}
@@ -497,6 +517,16 @@ func benchPrint(w io.Writer, r *benchReport) {
 	}
 	if r.ServerPeakRSS > 0 {
 		fmt.Fprintf(w, "server             %.2f cores, peak RSS %.0f MB, %.1f KB per connected door\n", r.ServerCPUCores, r.ServerPeakRSS, r.RSSPerDoorKB)
+	}
+	if r.ServerCommitsPerUnlock > 0 {
+		fmt.Fprintf(w, "server store       %.2f commits, %.2f writes per unlock\n", r.ServerCommitsPerUnlock, r.ServerWritesPerUnlock)
+	}
+	if len(r.DeviceEventsPerSecond) > 0 {
+		var parts []string
+		for _, kind := range slices.Sorted(maps.Keys(r.DeviceEventsPerSecond)) {
+			parts = append(parts, fmt.Sprintf("%s %.1f", kind, r.DeviceEventsPerSecond[kind]))
+		}
+		fmt.Fprintf(w, "device events/s    %s\n", strings.Join(parts, ", "))
 	}
 	if r.AgentCPUCores > 0 || r.LoadCPUCores > 0 {
 		fmt.Fprintf(w, "agents, load       %.2f cores (door agents), %.2f cores (the bench's HTTP clients)\n", r.AgentCPUCores, r.LoadCPUCores)
@@ -730,10 +760,21 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 	return a, nil
 }
 
-// benchStages reads the server's access-decision histogram: the sum of
-// seconds and the count, by stage.
-func benchStages(metrics string) map[string][2]float64 {
-	out := map[string][2]float64{}
+// benchMetrics is what the bench reads of the server's metrics: the
+// access-decision histogram's sum of seconds and count by stage, and the
+// counters it reports per unlock or per second (by name and labels, as
+// the text format writes them).
+type benchMetrics struct {
+	stages   map[string][2]float64
+	counters map[string]float64
+}
+
+// benchCounters are the counters benchReadMetrics keeps.
+var benchCounters = []string{"doorman_store_commits_total", "doorman_store_writes_total", "doorman_device_events_total"}
+
+// benchReadMetrics reads the server's metrics (empty when it cannot).
+func benchReadMetrics(metrics string) benchMetrics {
+	out := benchMetrics{stages: map[string][2]float64{}, counters: map[string]float64{}}
 	resp, err := http.Get(metrics + "/metrics")
 	if err != nil {
 		return out
@@ -743,7 +784,16 @@ func benchStages(metrics string) map[string][2]float64 {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	const name = "doorman_access_decision_seconds_"
 	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), name)
+		text := sc.Text()
+		for _, c := range benchCounters {
+			if strings.HasPrefix(text, c+" ") || strings.HasPrefix(text, c+"{") {
+				series, value, _ := strings.Cut(text, " ")
+				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					out.counters[series] = v
+				}
+			}
+		}
+		line, ok := strings.CutPrefix(text, name)
 		if !ok {
 			continue
 		}
@@ -761,13 +811,13 @@ func benchStages(metrics string) map[string][2]float64 {
 		if err != nil {
 			continue
 		}
-		cur := out[stage]
+		cur := out.stages[stage]
 		if kind == "sum" {
 			cur[0] = v
 		} else {
 			cur[1] = v
 		}
-		out[stage] = cur
+		out.stages[stage] = cur
 	}
 	return out
 }

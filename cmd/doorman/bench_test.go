@@ -45,12 +45,22 @@ func TestBenchSmoke(t *testing.T) {
 		RSSPerDoor       float64            `json:"rss_per_door_kb"`
 		CPU              float64            `json:"server_cpu_cores"`
 		Stages           map[string]float64 `json:"server_stage_ms"`
+		Commits          float64            `json:"server_commits_per_unlock"`
+		Writes           float64            `json:"server_writes_per_unlock"`
+		Events           map[string]float64 `json:"device_events_per_second"`
+		AgentCPU         float64            `json:"agent_cpu_cores"`
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.Unlocks == 0 || r.UnlocksPerSecond <= 0 || r.Latency["p50"] <= 0 || r.Latency["p99"] < r.Latency["p50"] ||
-		r.Floor["total"] <= 0 || r.Ratio <= 0 || r.CPU <= 0 || r.Stages["decide"] <= 0 || r.Stages["unlock"] <= 0 {
+		r.Floor["total"] <= 0 || r.Ratio <= 0 || r.CPU <= 0 || r.Stages["decide"] <= 0 || r.Stages["unlock"] <= 0 ||
+		r.AgentCPU <= 0 {
+		t.Fatalf("bench JSON lacks figures:\n%s", data)
+	}
+	// Each unlock commits at least its grant, and the door reports the
+	// unlocks it executed.
+	if r.Commits <= 0 || r.Writes < 1 || r.Events["unlock_executed"] <= 0 {
 		t.Fatalf("bench JSON lacks figures:\n%s", data)
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, "bench.svg"))

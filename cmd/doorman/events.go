@@ -36,6 +36,13 @@ func (m *Main) consumeEvents(ctx context.Context) {
 // event again; events the service refuses for good (EFORBIDDEN, ENOTFOUND,
 // EINVALID) are logged and acknowledged.
 func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wire.Event) error {
+	if m.deviceEvents != nil {
+		kind := ev.Kind
+		if !wire.ValidEventKind(kind) {
+			kind = "other"
+		}
+		m.deviceEvents.WithLabelValues(kind).Inc()
+	}
 	ctx = doorman.NewContextWithPrincipal(ctx, app.DevicePrincipal(doorID, deviceID))
 	err := m.App.Devices.RecordEvent(ctx, ev)
 	switch doorman.ErrorCode(err) {

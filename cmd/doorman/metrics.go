@@ -6,6 +6,7 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/doorman-dev/doorman/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -30,5 +31,29 @@ func newMetricsServer(reg *prometheus.Registry, logger *slog.Logger) *http.Serve
 		WriteTimeout:      5 * time.Minute, // a CPU profile takes as long as asked
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// storeStats is a store that counts its writes and commits (the SQL
+// stores' group commit).
+type storeStats interface {
+	Stats() sqlstore.Stats
+}
+
+// storeMetrics exports the store's write and commit counts: on SQLite each
+// commit is one fsync, so commits per unlock is the server's fsyncs per
+// unlock in the database.
+func storeMetrics(st storeStats) []prometheus.Collector {
+	counter := func(name, help string, v func(sqlstore.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(st.Stats())) })
+	}
+	return []prometheus.Collector{
+		counter("doorman_store_writes_total", "Writes the store committed (through its group commit).",
+			func(s sqlstore.Stats) uint64 { return s.Writes }),
+		counter("doorman_store_commits_total", "Transactions the store's group commit committed (one fsync each on SQLite).",
+			func(s sqlstore.Stats) uint64 { return s.Commits }),
+		counter("doorman_store_retries_total", "Batches the store ran again after a transient conflict.",
+			func(s sqlstore.Stats) uint64 { return s.Retries }),
 	}
 }

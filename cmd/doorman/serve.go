@@ -66,7 +66,9 @@ type Main struct {
 
 	stopEvents context.CancelFunc
 	eventsDone chan struct{}
-	outbox     *outboxRunner // the notification worker (outbox.go)
+	// deviceEvents counts the device events received, by kind.
+	deviceEvents *prometheus.CounterVec
+	outbox       *outboxRunner // the notification worker (outbox.go)
 
 	// readyMu guards the last readiness probe (see ready).
 	readyMu  sync.Mutex
@@ -102,8 +104,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open bus: %w", err)
 	}
 	reg := prometheus.NewRegistry()
+	m.deviceEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "doorman_device_events_total",
+		Help: "Device events received from the bus, by kind (each once per delivery; redeliveries count again).",
+	}, []string{"kind"})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		unverifiedAcksMetric(m.Bus))
+		unverifiedAcksMetric(m.Bus), m.deviceEvents)
+	if st, ok := m.Store.(storeStats); ok {
+		reg.MustRegister(storeMetrics(st)...)
+	}
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithOfflineSigner(m.Bus), access.WithLogger(m.Logger),
 		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, KeyRing: m.Keys, Logger: m.Logger,
