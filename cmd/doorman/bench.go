@@ -243,8 +243,13 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 	}
 
 	// The load.
+	// At most benchMaxConns connections a node: an open loop past what the
+	// server can take would otherwise open connections until the bench's
+	// own file descriptors ran out; requests beyond them wait for one,
+	// their latency still counted from when they were due.
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 8192, MaxIdleConnsPerHost: 8192, IdleConnTimeout: time.Minute}}
+		MaxIdleConns: benchMaxConns, MaxIdleConnsPerHost: benchMaxConns, MaxConnsPerHost: benchMaxConns,
+		IdleConnTimeout: time.Minute}}
 	do := benchRequest(client, nodes, world.Couriers)
 	start := time.Now()
 	win := bench.Window{From: start.Add(o.warmup), Until: start.Add(o.warmup + o.duration)}
@@ -759,6 +764,10 @@ func benchStartAgents(ctx context.Context, self string, o benchOptions, server, 
 	}
 	return a, nil
 }
+
+// benchMaxConns is how many connections the bench's load opens to one
+// node: as many as the server takes by default (its --max-connections).
+const benchMaxConns = 4096
 
 // benchMetrics is what the bench reads of the server's metrics: the
 // access-decision histogram's sum of seconds and count by stage, and the

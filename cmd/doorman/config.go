@@ -42,6 +42,10 @@ type Config struct {
 	// MetricsAddr is where Prometheus metrics are served (/metrics); empty
 	// serves none. The API listener never serves them.
 	MetricsAddr string
+	// MaxConnections is the most API connections open at once; further
+	// clients wait in the kernel's queue to connect. 0 chooses a quarter
+	// of the process's file limit, at most 4,096 (defaultMaxConnections).
+	MaxConnections int
 
 	// CommandKeyFile holds the command signing key; empty means
 	// CommandKeyName in DataDir. Every node of a deployment must use the
@@ -194,6 +198,7 @@ func (b byteSize) String() string {
 func (c *Config) httpFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (host:port)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address, e.g. 127.0.0.1:9090 (empty: no metrics); never on the API address")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "most API connections open at once; further clients wait to connect, so that the doors' bus connections, the store and the audit files always have file descriptors (0: a quarter of the open-file limit, at most 4096)")
 	fs.Func("trusted-proxy", "a reverse proxy (IP or CIDR) whose X-Forwarded-For the sign-in and enrollment guessing limits believe (repeatable, or comma-separated); without it they count each TCP peer", func(v string) error {
 		for _, part := range strings.Split(v, ",") {
 			part = strings.TrimSpace(part)
@@ -285,4 +290,16 @@ func (c *Config) OpenStore(ctx context.Context) (doorman.Store, error) {
 		return nil, err
 	}
 	return sqlite.Open(ctx, filepath.Join(c.DataDir, "doorman.db"))
+}
+
+// maxConnections is the API connection limit: MaxConnections, or when 0 a
+// quarter of the process's open-file limit, at most 4,096 and at least 64.
+// The rest of the descriptors are the doors' (one bus connection each),
+// the store's and the audit files': an HTTP flood that took them all
+// would cut doors off and stop checkpoints being written.
+func (c *Config) maxConnections() int {
+	if c.MaxConnections > 0 {
+		return c.MaxConnections
+	}
+	return min(max(openFileLimit()/4, 64), 4096)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/doorman-dev/doorman/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/net/netutil"
 )
 
 // The bus sends door devices their building's audit checkpoints and key
@@ -176,6 +177,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.HTTPAddr); err != nil {
 		return err
 	}
+	m.ln = netutil.LimitListener(m.ln, m.Config.maxConnections())
 	pages := web.NewServer(web.Config{
 		App:            m.App,
 		Logger:         m.Logger,
@@ -203,7 +205,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.startOutbox(); err != nil {
 		return err
 	}
-	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics)
+	m.Logger.Info("doorman listening", "addr", m.URL(), "store", m.storeName(), "bus", m.Bus.ClientURL(), "metrics", metrics, "max_connections", m.Config.maxConnections())
 	return nil
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // serving opens m and serves it until the test ends.
@@ -135,5 +137,61 @@ func TestMetricsListener(t *testing.T) {
 	serving(t, off)
 	if off.MetricsURL() != "" {
 		t.Fatalf("metrics listener without --metrics-addr: %s", off.MetricsURL())
+	}
+}
+
+// TestAPIConnectionLimit is the flood that took every file descriptor
+// (the bench's open loop did it by accident, and JetStream and the audit
+// checkpoints then failed with "too many open files"): past
+// --max-connections the API takes no more connections; clients wait to
+// connect, and go on once a connection closes.
+func TestAPIConnectionLimit(t *testing.T) {
+	if c := DefaultConfig(); c.maxConnections() < 64 || c.maxConnections() > 4096 || c.maxConnections() > openFileLimit()/4+64 {
+		t.Errorf("default limit %d with an open-file limit of %d", c.maxConnections(), openFileLimit())
+	}
+	m := node(t, t.TempDir(), "")
+	m.Config.MaxConnections = 4
+	serving(t, m)
+	addr := strings.TrimPrefix(m.URL(), "http://")
+	var held []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	// The four idle connections are accepted (the server holds them);
+	// a fifth client's request waits.
+	answered := make(chan int, 1)
+	go func() {
+		client := &http.Client{Timeout: 30 * time.Second}
+		resp, err := client.Get(m.URL() + "/healthz")
+		if err != nil {
+			answered <- -1
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	select {
+	case code := <-answered:
+		t.Fatalf("a fifth connection was served (%d) while four were open", code)
+	case <-time.After(500 * time.Millisecond):
+	}
+	held[0].Close()
+	held = held[1:]
+	select {
+	case code := <-answered:
+		if code != http.StatusOK {
+			t.Fatalf("the waiting client got %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting client was not served after a connection closed")
 	}
 }
