@@ -143,6 +143,7 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 	if b.closed {
 		b.mu.Unlock()
 		cc.Stop()
+		stopWorkers()
 		return doorman.Errorf(doorman.EUNAVAILABLE, "The bus is closed.")
 	}
 	b.consumers = append(b.consumers, cc)
