@@ -70,8 +70,8 @@ func (r *replies) deliver(m *nats.Msg) {
 }
 
 // open returns a reply subject that no other command uses (the prefix is
-// random, the token a counter), the channel its
-// answers arrive on, and the function that stops waiting for them.
+// random, the token a counter), the channel its answers arrive on, and the
+// function that stops waiting for them.
 func (r *replies) open() (subject string, answers <-chan *nats.Msg, done func()) {
 	token := strconv.FormatUint(r.last.Add(1), 36)
 	ch := make(chan *nats.Msg, replyBuffer)
