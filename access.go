@@ -31,6 +31,12 @@ const (
 	// door's device refused the signed command (e.g. its clock is off, or it
 	// was enrolled with other keys); the device reports why.
 	ReasonDoorRejected = "door_rejected"
+	// ReasonBusy is given, with EUNAVAILABLE and a Retry-After, to a
+	// request the node did not take because it was deciding as many as it
+	// takes at once (access.WithMaxInFlight): nothing was decided or
+	// recorded, and the courier may ask again at once elsewhere or after
+	// the wait here.
+	ReasonBusy = "busy"
 )
 
 // Reasons lists every denial reason the access decision can give.

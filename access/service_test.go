@@ -347,3 +347,48 @@ func TestDoorLimitCountsOnlyGrants(t *testing.T) {
 		}
 	}
 }
+
+// heldLink holds every unlock until released, telling when one arrives.
+type heldLink struct {
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (l *heldLink) Unlock(ctx context.Context, _ *doorman.Door, _ *doorman.Grant) (*doorman.UnlockAck, error) {
+	l.arrived <- struct{}{}
+	<-l.release
+	return &doorman.UnlockAck{ExecutedAt: time.Now().UTC()}, nil
+}
+
+// TestRequestAccessBusy: past its bound a node answers at once, 503-style
+// (EUNAVAILABLE, reason busy, Retry-After), deciding and recording
+// nothing; once a slot frees, requests are decided again.
+func TestRequestAccessBusy(t *testing.T) {
+	f := newFixture(t)
+	link := &heldLink{arrived: make(chan struct{}), release: make(chan struct{})}
+	svc := access.NewService(f.store, access.WithDoorLink(link), access.WithMaxInFlight(1))
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
+		first <- err
+	}()
+	<-link.arrived // the first request holds the only slot, at the door
+	before := len(accessEntries(t, f))
+	_, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
+	if doorman.ErrorCode(err) != doorman.EUNAVAILABLE || doorman.ErrorReason(err) != doorman.ReasonBusy ||
+		doorman.ErrorRetryAfter(err) <= 0 {
+		t.Fatalf("second request while busy: %v; want EUNAVAILABLE busy with a Retry-After", err)
+	}
+	if after := len(accessEntries(t, f)); after != before {
+		t.Fatalf("a request refused as busy was recorded: %d entries, was %d", after, before)
+	}
+	close(link.release)
+	must(t, <-first)
+	go func() { <-link.arrived }()
+	res, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
+	must(t, err)
+	if res.Decision.Reason == doorman.ReasonBusy {
+		t.Fatal("still busy after the slot freed")
+	}
+	must(t, svc.Close(context.Background()))
+}
