@@ -31,7 +31,7 @@ const (
 	eventAckWait     = 30 * time.Second
 	eventRetryDelay  = 2 * time.Second
 	recentlyHandled  = 4096
-	maxEventsPending = 256
+	maxEventsPending = 1024
 )
 
 // ensureStream creates or updates the device event stream. Its limits bound
@@ -108,7 +108,10 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 	// commit time (~1,000 a second). So events go to eventWorkers workers,
 	// by door: one door's events are still handled in the order the door
 	// sent them, different doors' side by side, their writes grouped in
-	// the store's commits.
+	// the store's commits. There are many workers because under load each
+	// event's write waits behind the access requests' in the single
+	// writer's queue: with 32, a node at 200 unlocks a second recorded 26
+	// events a second, fewer than its doors' heartbeats.
 	shards := make([]chan jetstream.Msg, eventWorkers)
 	done := make(chan struct{}) // closed once consuming stopped
 	for i := range shards {
@@ -160,7 +163,7 @@ func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler
 }
 
 // eventWorkers is how many workers handle one consumer's events.
-const eventWorkers = 32
+const eventWorkers = 256
 
 // eventShard returns the worker for an event subject: the same for every
 // event of one door.
