@@ -33,9 +33,9 @@ const (
 	ReasonDoorRejected = "door_rejected"
 	// ReasonBusy is given, with EUNAVAILABLE and a Retry-After, to a
 	// request the node did not take because it was deciding as many as it
-	// takes at once (access.WithMaxInFlight): nothing was decided or
-	// recorded, and the courier may ask again at once elsewhere or after
-	// the wait here.
+	// takes at once for as long as the request could wait
+	// (access.WithMaxInFlight): nothing was decided or recorded, and the
+	// courier may ask again at once elsewhere or after the wait here.
 	ReasonBusy = "busy"
 )
 

@@ -47,27 +47,37 @@ type Service struct {
 	latency   *prometheus.HistogramVec
 
 	// slots holds a token for each request being decided; nil: no bound
-	// (see WithMaxInFlight).
-	slots chan struct{}
+	// (see WithMaxInFlight). admissionWait is how long a request waits
+	// for one.
+	slots         chan struct{}
+	admissionWait time.Duration
 }
 
-// DefaultMaxInFlight is how many access requests a node decides at once
-// unless WithMaxInFlight says otherwise.
-const DefaultMaxInFlight = 512
+// DefaultMaxInFlight is how many access requests a node decides at once,
+// and DefaultAdmissionWait how long one waits for its turn, unless
+// WithMaxInFlight says otherwise.
+const (
+	DefaultMaxInFlight   = 512
+	DefaultAdmissionWait = time.Second
+)
 
 // busyRetryAfter is the wait a busy node asks of a courier.
 const busyRetryAfter = time.Second
 
 // WithMaxInFlight bounds the access requests the service decides at once
-// (0: DefaultMaxInFlight; negative: no bound). A request beyond it is
-// answered at once with EUNAVAILABLE, reason busy, Retry-After a second,
-// and nothing recorded. Without a bound, a node offered more than it can
+// (0: DefaultMaxInFlight; negative: no bound), and how long a request
+// waits for its turn (0: DefaultAdmissionWait). A request that does not
+// get one in time is answered EUNAVAILABLE, reason busy, Retry-After a
+// second, and nothing recorded. Without a bound, a node offered more than it can
 // decide queued every request behind the single writer until its caller
 // gave up, so it finished next to none in time (measured at 2,000 arrivals
 // a second against a capacity of ~200: none of 120,000 answered within 30
 // s), and the doors' events queued behind them too.
-func WithMaxInFlight(n int) Option {
+func WithMaxInFlight(n int, wait time.Duration) Option {
 	return func(s *Service) {
+		if wait > 0 {
+			s.admissionWait = wait
+		}
 		switch {
 		case n < 0:
 			s.slots = nil
@@ -121,12 +131,13 @@ func WithMetrics(reg prometheus.Registerer) Option {
 // NewService returns a Service over store.
 func NewService(store Store, opts ...Option) *Service {
 	s := &Service{
-		store:        store,
-		now:          time.Now,
-		logger:       slog.Default(),
-		courierLimit: doorman.CourierRateLimit,
-		doorLimit:    doorman.DoorRateLimit,
-		slots:        make(chan struct{}, DefaultMaxInFlight),
+		store:         store,
+		now:           time.Now,
+		logger:        slog.Default(),
+		courierLimit:  doorman.CourierRateLimit,
+		doorLimit:     doorman.DoorRateLimit,
+		slots:         make(chan struct{}, DefaultMaxInFlight),
+		admissionWait: DefaultAdmissionWait,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "doorman_access_decisions_total",
 			Help: "Access decisions by outcome reason (\"allowed\" for grants). Rate-limited requests, and those a busy node did not take (\"busy\"), are counted here, not written to the audit log.",
@@ -165,15 +176,10 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 		return nil, err
 	}
 	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		default:
-			s.decisions.WithLabelValues(doorman.ReasonBusy).Inc()
-			e := doorman.Errorf(doorman.EUNAVAILABLE, "The server is deciding as many requests as it can; try again in a second.")
-			e.Reason, e.RetryAfter = doorman.ReasonBusy, busyRetryAfter
-			return nil, e
+		if err := s.admit(ctx); err != nil {
+			return nil, err
 		}
+		defer func() { <-s.slots }()
 	}
 	in, err := s.load(ctx, courierID, req, tracking)
 	if err != nil {
@@ -233,6 +239,32 @@ func (s *Service) RequestAccess(ctx context.Context, req doorman.AccessRequest) 
 	s.count(result.Decision)
 	result.Decision = result.Decision.Outward()
 	return result, nil
+}
+
+// admit takes a slot for a request, waiting up to admissionWait for one
+// (waiters are served in turn); a request that gets none is answered busy.
+// Requests beyond the slots wait blocked rather than run: under load the
+// machine's CPU is shared by every runnable goroutine, and the single
+// writer, which every grant waits for, is one of them.
+func (s *Service) admit(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.admissionWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return doorman.Errorf(doorman.EUNAVAILABLE, "The request was cancelled while it waited.")
+	case <-t.C:
+	}
+	s.decisions.WithLabelValues(doorman.ReasonBusy).Inc()
+	e := doorman.Errorf(doorman.EUNAVAILABLE, "The server is deciding as many requests as it can; try again in a second.")
+	e.Reason, e.RetryAfter = doorman.ReasonBusy, busyRetryAfter
+	return e
 }
 
 // courierOf returns the courier a request is made for: the calling

@@ -366,7 +366,7 @@ func (l *heldLink) Unlock(ctx context.Context, _ *doorman.Door, _ *doorman.Grant
 func TestRequestAccessBusy(t *testing.T) {
 	f := newFixture(t)
 	link := &heldLink{arrived: make(chan struct{}), release: make(chan struct{})}
-	svc := access.NewService(f.store, access.WithDoorLink(link), access.WithMaxInFlight(1))
+	svc := access.NewService(f.store, access.WithDoorLink(link), access.WithMaxInFlight(1, 50*time.Millisecond))
 	first := make(chan error, 1)
 	go func() {
 		_, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
@@ -391,4 +391,39 @@ func TestRequestAccessBusy(t *testing.T) {
 		t.Fatal("still busy after the slot freed")
 	}
 	must(t, svc.Close(context.Background()))
+}
+
+// TestRequestAccessWaitsForItsTurn: a request that finds every slot taken
+// waits for one (up to the admission wait) rather than being refused.
+func TestRequestAccessWaitsForItsTurn(t *testing.T) {
+	f := newFixture(t)
+	link := &heldLink{arrived: make(chan struct{}), release: make(chan struct{})}
+	svc := access.NewService(f.store, access.WithDoorLink(link), access.WithMaxInFlight(1, time.Minute))
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
+		first <- err
+	}()
+	<-link.arrived
+	second := make(chan error, 1)
+	go func() {
+		_, err := svc.RequestAccess(f.ctx(), f.request(f.parcel))
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		t.Fatalf("the second request did not wait for the slot: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	go func() {
+		for range link.arrived {
+		}
+	}()
+	close(link.release)
+	must(t, <-first)
+	if err := <-second; err != nil {
+		t.Fatalf("the second request, once the slot freed: %v", err)
+	}
+	must(t, svc.Close(context.Background()))
+	close(link.arrived)
 }

@@ -202,7 +202,7 @@ func (b byteSize) String() string {
 func (c *Config) httpFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address (host:port)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "Prometheus /metrics listen address, e.g. 127.0.0.1:9090 (empty: no metrics); never on the API address")
-	fs.IntVar(&c.MaxAccessRequests, "max-access-requests", c.MaxAccessRequests, "most access requests this node decides at once; further ones are answered 503 with reason busy and Retry-After: 1, so that an overloaded node still answers the requests it takes in time (0: 512)")
+	fs.IntVar(&c.MaxAccessRequests, "max-access-requests", c.MaxAccessRequests, "most access requests this node decides at once; further ones wait up to a second for their turn, then are answered 503 with reason busy and Retry-After: 1, so that an overloaded node still answers the requests it takes in time (0: 512)")
 	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "most API connections open at once; further clients wait to connect, so that the doors' bus connections, the store and the audit files always have file descriptors (0: a quarter of the open-file limit, at most 4096)")
 	fs.Func("trusted-proxy", "a reverse proxy (IP or CIDR) whose X-Forwarded-For the sign-in and enrollment guessing limits believe (repeatable, or comma-separated); without it they count each TCP peer", func(v string) error {
 		for _, part := range strings.Split(v, ",") {

@@ -115,7 +115,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		reg.MustRegister(storeMetrics(st)...)
 	}
 	m.Access = access.NewService(m.Store, access.WithMetrics(reg), access.WithDoorLink(m.Bus), access.WithOfflineSigner(m.Bus), access.WithLogger(m.Logger),
-		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit), access.WithMaxInFlight(m.Config.MaxAccessRequests))
+		access.WithRateLimits(m.Config.CourierRateLimit, m.Config.DoorRateLimit), access.WithMaxInFlight(m.Config.MaxAccessRequests, 0))
 	m.App = app.New(m.Store, app.Config{Access: m.Access, Bus: m.Bus, Keys: m.Keys, KeyRing: m.Keys, Logger: m.Logger,
 		AuditCheckpoints: m.auditLog.checkpoints()})
 	m.wireWebhooks()
