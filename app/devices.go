@@ -99,8 +99,10 @@ type Devices struct {
 	logger *slog.Logger
 	// deviceKeys caches each device's public key (see deviceKey).
 	deviceKeys deviceKeyCache
-	// pushes paces checkpoints pushed to witnesses (PublishCheckpoint).
-	pushes witnessPushes
+	// pushes paces checkpoints pushed to witnesses (PublishCheckpoint),
+	// doorSends those sent in answer to heartbeats (sendCheckpoint).
+	pushes    witnessPushes
+	doorSends witnessSends
 }
 
 // NewDevices returns the Devices service. Without a bus, devices cannot

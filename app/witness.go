@@ -25,7 +25,7 @@ type WitnessBus interface {
 // Failures are logged: the next heartbeat tries again.
 func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed int64) {
 	wb, ok := s.bus.(WitnessBus)
-	if !ok {
+	if !ok || s.doorSends.recent(doorID, time.Now()) {
 		return
 	}
 	door, err := s.store.Door(ctx, doorID)
@@ -53,7 +53,9 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 	}
 	if err := wb.SendAuditCheckpoint(doorID, msg); err != nil {
 		s.logger.Warn("app: sending an audit checkpoint", "door", doorID, "err", err)
+		return
 	}
+	s.doorSends.sent(doorID, time.Now())
 }
 
 // PublishCheckpoint sends a checkpoint of chain, just signed, to the
@@ -111,7 +113,11 @@ func (s *Devices) pushCheckpoint(ctx context.Context, wb WitnessBus, chain strin
 		}
 		if err := wb.SendAuditCheckpoint(w.DoorID, &wire.AuditCheckpoint{Note: note, From: w.Size, Proof: p}); err != nil {
 			s.logger.Warn("app: sending an audit checkpoint", "door", w.DoorID, "err", err)
+			continue
 		}
+		// The heartbeat in which the door reports this one is not
+		// answered with a newer one (see witnessSends).
+		s.doorSends.sent(w.DoorID, time.Now())
 	}
 }
 
@@ -172,4 +178,41 @@ func (w *witnessPushes) take(chain string, now time.Time) (heldPush, bool) {
 		w.last[chain] = now
 	}
 	return p, ok
+}
+
+// witnessSends paces the checkpoints sent to each door in answer to its
+// heartbeats: a device reports a checkpoint it takes at once, in a
+// heartbeat, and a busy building's chain has grown again by then, so
+// answering every heartbeat was a loop of a checkpoint and a heartbeat a
+// second per door. One answer per door per WitnessPushGap; the door's next
+// heartbeat after it gets the latest.
+type witnessSends struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// recent reports whether door was sent a checkpoint less than
+// WitnessPushGap before now.
+func (w *witnessSends) recent(door string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	at, ok := w.last[door]
+	return ok && now.Sub(at) < WitnessPushGap && !now.Before(at)
+}
+
+// sent notes that door was sent a checkpoint at now.
+func (w *witnessSends) sent(door string, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	if len(w.last) >= 1<<17 {
+		for d, at := range w.last {
+			if now.Sub(at) >= WitnessPushGap {
+				delete(w.last, d)
+			}
+		}
+	}
+	w.last[door] = now
 }

@@ -42,3 +42,21 @@ func TestWitnessPushes(t *testing.T) {
 		t.Fatal("an older held checkpoint outlived a newer one pushed")
 	}
 }
+
+// TestWitnessSends: a door sent a checkpoint is not sent another in answer
+// to its heartbeats until the gap has passed; other doors are not held
+// back by it.
+func TestWitnessSends(t *testing.T) {
+	var w witnessSends
+	t0 := time.Unix(1_700_000_000, 0)
+	if w.recent("a", t0) {
+		t.Fatal("a door never sent one is recent")
+	}
+	w.sent("a", t0)
+	if !w.recent("a", t0.Add(time.Second)) || w.recent("b", t0.Add(time.Second)) {
+		t.Fatal("the gap is not per door")
+	}
+	if w.recent("a", t0.Add(WitnessPushGap)) {
+		t.Fatal("still held back after the gap")
+	}
+}
