@@ -173,7 +173,7 @@ var importRules = map[string]importRule{
 		Module: []string{".", "access", "app", "http", "keyring", "natsbus", "password", "policy", "postgres", "sqlite",
 			"sqlstore", "wire", "agent", "agent/relay", "auditlog", "web", "email", "webhook", "internal/bench"},
 		ThirdParty: []string{"github.com/prometheus/client_golang", "github.com/skip2/go-qrcode", "github.com/schollz/progressbar/v3",
-			"golang.org/x/term"},
+			"golang.org/x/term", "golang.org/x/net"},
 	},
 	// The device binary "links no control-plane code".
 	"cmd/doorman-agent": {
