@@ -140,6 +140,9 @@ func (s *Retention) enforce(ctx context.Context, buildingID string, now time.Tim
 		n, err := hooks[name](ctx, buildingID, before)
 		if err != nil {
 			hookErr = fmt.Errorf("retention of %s: %w", name, err)
+			if ctx.Err() != nil {
+				return counts, hookErr // stopped: Enforce says so once
+			}
 			s.logger.Error("retention hook", "building", buildingID, "kind", name, "err", err)
 			continue
 		}
