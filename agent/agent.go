@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent/relay"
@@ -79,6 +80,7 @@ type Agent struct {
 	verifier *wire.Verifier
 	replay   *ReplayStore
 	queue    *Queue
+	key      nkeys.KeyPair // the device's own, from id.NKeySeed
 	heldOpen time.Duration
 
 	mu           sync.Mutex
@@ -171,6 +173,11 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, id: id, log: cfg.Logger.With("door", id.DoorID), relay: cfg.Relay, clock: &clock{raw: cfg.Now},
 		beatWake: make(chan struct{}, 1)}
+	// The key pair is derived from the seed once: deriving it costs as
+	// much as a signature, and every ack and event is signed.
+	if a.key, err = id.key(); err != nil {
+		return nil, fmt.Errorf("agent: device key: %w", err)
+	}
 	a.heldOpen = DefaultHeldOpen
 	if id.Door.HeldOpenSeconds > 0 {
 		a.heldOpen = time.Duration(id.Door.HeldOpenSeconds) * time.Second

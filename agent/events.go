@@ -37,6 +37,9 @@ func (a *Agent) queueEvent(ev *wire.Event) error {
 	ev.DoorID = a.id.DoorID
 	ev.At = a.clock.Now().UTC()
 	ev.Detail = clip(ev.Detail, wire.MaxDetailLength)
+	if err := a.signEvent(ev); err != nil {
+		return err
+	}
 	err := a.queue.Add(ev)
 	a.noteStorage(err)
 	return err
@@ -83,10 +86,13 @@ func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online 
 			failed = true
 		}
 		for _, ev := range evs {
-			if err := a.signEvent(ev); err != nil {
-				a.log.Error("event not signed", "event", ev.ID, "err", err)
-				failed = true
-				break
+			// Signed when queued, unless queued before an upgrade.
+			if ev.Sig == "" {
+				if err := a.signEvent(ev); err != nil {
+					a.log.Error("event not signed", "event", ev.ID, "err", err)
+					failed = true
+					break
+				}
 			}
 			data, err := wire.Encode(ev, wire.MaxMessageSize)
 			if err != nil {

@@ -22,22 +22,15 @@ func (a *Agent) encodeAck(ack *wire.Ack, command []byte) ([]byte, error) {
 			ack.GrantID, ack.JTI = grant, jti
 		}
 	}
-	kp, err := a.id.key()
-	if err != nil {
-		return nil, err
-	}
-	if err := ack.Sign(a.id.DoorID, command, kp); err != nil {
+	if err := ack.Sign(a.id.DoorID, command, a.key); err != nil {
 		return nil, err
 	}
 	return wire.Encode(ack, wire.MaxMessageSize)
 }
 
-// signEvent signs a queued event with the device's key just before it is
-// published, so that events queued before an upgrade are signed too.
+// signEvent signs an event with the device's key. Events are signed as
+// they are queued, and once more before they are published if they carry
+// no signature (events queued before an upgrade).
 func (a *Agent) signEvent(ev *wire.Event) error {
-	kp, err := a.id.key()
-	if err != nil {
-		return err
-	}
-	return ev.Sign(a.id.DeviceID, kp)
+	return ev.Sign(a.id.DeviceID, a.key)
 }

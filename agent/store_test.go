@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,5 +239,89 @@ func TestReplayStore_MigratesOldFormat(t *testing.T) {
 	defer s.Close()
 	if fresh, _ := s.Use("cmd_spent", now.Add(time.Minute)); fresh {
 		t.Fatal("token accepted after the second open")
+	}
+}
+
+// readCounter counts the directory listings and file reads made through it.
+type readCounter struct {
+	agent.OSFS
+	dirs, files atomic.Int64
+}
+
+func (c *readCounter) ReadDir(name string) ([]os.DirEntry, error) {
+	c.dirs.Add(1)
+	return c.OSFS.ReadDir(name)
+}
+
+func (c *readCounter) ReadFile(name string) ([]byte, error) {
+	c.files.Add(1)
+	return c.OSFS.ReadFile(name)
+}
+
+// The queue reads its directory when it opens, not each time an event is
+// sent: while few events wait they come from memory, and a backlog longer
+// than it keeps in memory still comes back whole and in order, from disk.
+func TestQueue_SendsWithoutReadingTheDisk(t *testing.T) {
+	dir := t.TempDir()
+	fsys := &readCounter{}
+	q, err := agent.OpenQueueFS(fsys, dir, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	door := doorman.NewID(doorman.PrefixDoor)
+	var seq doorman.IDSequence
+	add := func() string {
+		ev := &wire.Event{ID: seq.Next(wire.PrefixEvent), Kind: wire.EventTamper, DoorID: door, At: time.Now()}
+		if err := q.Add(ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID
+	}
+	opened := fsys.dirs.Load()
+	for range 50 {
+		id := add()
+		evs, err := q.Next(64)
+		if err != nil || len(evs) != 1 || evs[0].ID != id {
+			t.Fatalf("Next = %v, %v; want %s", evs, err, id)
+		}
+		if err := q.Done(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, f := fsys.dirs.Load()-opened, fsys.files.Load(); d != 0 || f != 0 {
+		t.Fatalf("sending 50 events listed the directory %d times and read %d files", d, f)
+	}
+
+	var want []string
+	for range 600 { // beyond what the queue keeps in memory
+		want = append(want, add())
+	}
+	var got []string
+	for q.Len() > 0 {
+		evs, err := q.Next(64)
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("Next = %d events, %v with %d queued", len(evs), err, q.Len())
+		}
+		for _, ev := range evs {
+			got = append(got, ev.ID)
+			if err := q.Done(ev.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("a backlog of %d came back as %d events, or out of order", len(want), len(got))
+	}
+	if fsys.files.Load() == 0 {
+		t.Fatal("a backlog longer than the memory bound was never read from disk")
+	}
+	// And a queue reopened after a power cut finds what was left.
+	left := add()
+	q2, err := agent.OpenQueue(dir, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs, err := q2.Next(64); err != nil || len(evs) != 1 || evs[0].ID != left {
+		t.Fatalf("reopened: Next = %v, %v", evs, err)
 	}
 }

@@ -52,6 +52,7 @@ type Bus struct {
 
 	caCert     *x509.Certificate // embedded mode: the CA the bus created
 	advisories *nats.Conn        // embedded mode: the system user watching connects
+	connLists  atomic.Int64      // connection lists asked for (see accountConns)
 	stop       chan struct{}     // closed by Close
 
 	mu          sync.Mutex
@@ -100,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, err
 	}
 	if cfg.OnDuplicateConnection != nil {
-		wake := make(chan string, 4096) // keys that connected
+		wake := make(chan advisory, 16384) // connections opened and closed
 		if b.srv != nil {
 			nc, err := b.watchConnects(b.caCert, wake)
 			if err != nil {

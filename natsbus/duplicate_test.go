@@ -28,11 +28,20 @@ func TestAttack_SecondConnection(t *testing.T) {
 	}
 	defer b.Close()
 	victim := MustDevice(t, b)
-	MustDevice(t, b) // another door's device, connected once
+	other := MustDevice(t, b) // another door's device, connected once
+	// ... which reconnects, as a door does after a network blip.
+	other.NC.Close()
+	time.Sleep(100 * time.Millisecond)
+	MustDeviceFor(t, b, other)
 	select {
 	case d := <-dups:
 		t.Fatalf("flagged a device connected once: %v", d)
 	case <-time.After(500 * time.Millisecond):
+	}
+	// Devices connecting once cost the server no connection list: the
+	// advisories are counted, and a key is looked up when it has two.
+	if n := b.ConnLists(); n != 0 {
+		t.Fatalf("the bus listed connections %d times for devices connected once", n)
 	}
 
 	rival, err := victim.Connect(b, nats.MaxReconnects(0), nats.Name("innocent"))

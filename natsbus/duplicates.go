@@ -27,12 +27,13 @@ import (
 // it instead, with what every account can ask of the server in both modes:
 // the account's connection list ($SYS.REQ.ACCOUNT.PING.CONNZ, imported into
 // every account by the server). It asks for the whole list every
-// DuplicateCheckInterval and, on the embedded server, for the connections
-// of each key that connects (the system account's CONNECT advisory, which
-// the bus subscribes to with a system user of its own, names the key): the
-// whole list costs the server a JWT decoding and signature check per
-// connection, which at every connect of a fleet of 10,000 doors took a
-// core. A device key seen on two connections at once is
+// DuplicateCheckInterval and, on the embedded server, counts each key's
+// connections from the system account's CONNECT and DISCONNECT advisories
+// (which the bus subscribes to with a system user of its own), asking for
+// a key's connections when it has two: the whole list costs the server a
+// JWT decoding and signature check per connection, which at every connect
+// of a fleet of 10,000 doors took a core, and even a list filtered by key
+// walks every connection. A device key seen on two connections at once is
 // handed to Config.OnDuplicateConnection, once per new connection and at
 // most once per duplicateReportGap for one device.
 //
@@ -92,17 +93,31 @@ func (d DuplicateConnection) String() string {
 	return s
 }
 
+// advisory is a client connection opened or closed, from the embedded
+// server's CONNECT and DISCONNECT advisories.
+type advisory struct {
+	user string // the client's NATS user key
+	cid  uint64 // the server's connection ID
+	open bool
+}
+
 // watchDuplicates runs until the bus closes: it checks the account's whole
-// connection list every interval, and the connections of each key that
-// connect sends.
-func (b *Bus) watchDuplicates(connect <-chan string, done <-chan struct{}) {
+// connection list every interval and, on the embedded server, keeps count
+// of each key's connections from the advisories, asking the server for a
+// key's connections only when the count says it has two (so a fleet
+// connecting costs the server no connection list at all). The count is
+// only a trigger: the server's answer decides, an advisory lost leaves a
+// count stale until the next whole list resets it, and a duplicate whose
+// advisory was lost is found by that list.
+func (b *Bus) watchDuplicates(advisories <-chan advisory, done <-chan struct{}) {
 	t := time.NewTicker(b.cfg.DuplicateCheckInterval)
 	defer t.Stop()
 	type report struct {
 		newest uint64 // newest connection ID seen in a duplicate
 		at     time.Time
 	}
-	reported := map[string]report{} // by device key
+	reported := map[string]report{}          // by device key
+	open := map[string]map[uint64]struct{}{} // connections by key, as the advisories tell
 	var last time.Time
 	for {
 		user := "" // the whole list
@@ -110,10 +125,22 @@ func (b *Bus) watchDuplicates(connect <-chan string, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
-		case user = <-connect:
-			if user == "" {
+		case a := <-advisories:
+			if !a.open {
+				delete(open[a.user], a.cid)
+				if len(open[a.user]) == 0 {
+					delete(open, a.user)
+				}
 				continue
 			}
+			if open[a.user] == nil {
+				open[a.user] = map[uint64]struct{}{}
+			}
+			open[a.user][a.cid] = struct{}{}
+			if len(open[a.user]) < 2 {
+				continue
+			}
+			user = a.user
 		}
 		if user == "" {
 			if gap := minDuplicateCheckGap - time.Since(last); gap > 0 {
@@ -126,13 +153,24 @@ func (b *Bus) watchDuplicates(connect <-chan string, done <-chan struct{}) {
 			last = time.Now()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		dups, err := b.duplicates(ctx, user)
+		conns, err := b.accountConns(ctx, user)
 		cancel()
 		if err != nil {
 			b.log.Warn("natsbus: could not list the account's connections", "err", err)
 			continue
 		}
-		for _, d := range dups {
+		if user == "" {
+			clear(open)
+		} else {
+			delete(open, user)
+		}
+		for _, c := range conns {
+			if open[c.AuthorizedUser] == nil {
+				open[c.AuthorizedUser] = map[uint64]struct{}{}
+			}
+			open[c.AuthorizedUser][c.Cid] = struct{}{}
+		}
+		for _, d := range duplicatesIn(conns) {
 			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmp.Compare(a.ID, b.ID) }).ID
 			r := reported[d.PublicKey]
 			if r.newest >= newest {
@@ -166,6 +204,11 @@ func (b *Bus) duplicates(ctx context.Context, user string) ([]DuplicateConnectio
 	if err != nil {
 		return nil, err
 	}
+	return duplicatesIn(conns), nil
+}
+
+// duplicatesIn lists the device keys on more than one of conns.
+func duplicatesIn(conns []*server.ConnInfo) []DuplicateConnection {
 	byKey := map[string][]*server.ConnInfo{}
 	for _, c := range conns {
 		if c.JWT == "" || !nkeys.IsValidPublicUserKey(c.AuthorizedUser) {
@@ -196,7 +239,7 @@ func (b *Bus) duplicates(ctx context.Context, user string) ([]DuplicateConnectio
 		}
 	}
 	slices.SortFunc(out, func(a, b DuplicateConnection) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
-	return out, nil
+	return out
 }
 
 // accountConns asks every server for the bus account's open client
@@ -206,6 +249,7 @@ func (b *Bus) duplicates(ctx context.Context, user string) ([]DuplicateConnectio
 // list per page.) The first answer is awaited up to two seconds, each
 // further one (other servers of a cluster) 250 ms.
 func (b *Bus) accountConns(ctx context.Context, user string) ([]*server.ConnInfo, error) {
+	b.connLists.Add(1)
 	req, _ := json.Marshal(server.ConnzEventOptions{ConnzOptions: server.ConnzOptions{
 		Username: true, User: user, State: server.ConnOpen, Limit: 1 << 20,
 	}})
@@ -257,16 +301,19 @@ func (b *Bus) accountConns(ctx context.Context, user string) ([]*server.ConnInfo
 }
 
 // watchConnects subscribes, as a system user of the embedded server, to the
-// bus account's connect advisories and wakes the duplicate watcher at each.
-func (b *Bus) watchConnects(caCert *x509.Certificate, connect chan<- string) (*nats.Conn, error) {
+// bus account's connect and disconnect advisories and hands each to the
+// duplicate watcher.
+func (b *Bus) watchConnects(caCert *x509.Certificate, advisories chan<- advisory) (*nats.Conn, error) {
 	kp, err := nkeys.CreateUser()
 	if err != nil {
 		return nil, err
 	}
 	pub, _ := kp.PublicKey()
+	connects := fmt.Sprintf("$SYS.ACCOUNT.%s.CONNECT", b.accPub)
+	disconnects := fmt.Sprintf("$SYS.ACCOUNT.%s.DISCONNECT", b.accPub)
 	uc := jwt.NewUserClaims(pub)
 	uc.Name = serviceName + "-advisories"
-	uc.Sub.Allow.Add(fmt.Sprintf("$SYS.ACCOUNT.%s.CONNECT", b.accPub))
+	uc.Sub.Allow.Add(connects, disconnects)
 	uc.Pub.Deny.Add(">")
 	token, err := uc.Encode(b.keys.systemAccount)
 	if err != nil {
@@ -281,18 +328,33 @@ func (b *Bus) watchConnects(caCert *x509.Certificate, connect chan<- string) (*n
 	if err != nil {
 		return nil, err
 	}
-	if _, err := nc.Subscribe(fmt.Sprintf("$SYS.ACCOUNT.%s.CONNECT", b.accPub), func(m *nats.Msg) {
-		var ev server.ConnectEventMsg
-		if json.Unmarshal(m.Data, &ev) != nil || !nkeys.IsValidPublicUserKey(ev.Client.User) {
-			return
+	// Both subjects feed one channel, in the order the server sent them
+	// (a connection's disconnect before its device's reconnect).
+	msgs := make(chan *nats.Msg, cap(advisories))
+	for _, subject := range []string{connects, disconnects} {
+		if _, err := nc.ChanSubscribe(subject, msgs); err != nil {
+			nc.Close()
+			return nil, err
 		}
-		select {
-		case connect <- ev.Client.User:
-		default: // a storm of connects: the periodic check covers the rest
-		}
-	}); err != nil {
-		nc.Close()
-		return nil, err
 	}
+	go func() {
+		for {
+			var m *nats.Msg
+			select {
+			case <-b.stop:
+				return
+			case m = <-msgs:
+			}
+			// Both advisories carry the client as "client".
+			var ev server.ConnectEventMsg
+			if json.Unmarshal(m.Data, &ev) != nil || !nkeys.IsValidPublicUserKey(ev.Client.User) {
+				continue
+			}
+			select {
+			case advisories <- advisory{user: ev.Client.User, cid: ev.Client.ID, open: m.Subject == connects}:
+			default: // a storm of connects: the periodic check covers the rest
+			}
+		}
+	}()
 	return nc, nc.Flush()
 }

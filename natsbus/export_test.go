@@ -5,3 +5,6 @@ func (b *Bus) PendingReplies() int { return b.replies.pending() }
 
 // EventShard is eventShard, for tests.
 var EventShard = eventShard
+
+// ConnLists returns how many times the bus asked for connection lists.
+func (b *Bus) ConnLists() int64 { return b.connLists.Load() }
