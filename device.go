@@ -175,7 +175,13 @@ type DeviceStore interface {
 	// DeviceEventWindow, an event is kept and counted instead of chained,
 	// and the count is chained in one entry (AuditEntry.Count) after the
 	// window, by the next event of the building; either way it reports
-	// true. A time more than DeviceEventMaxSkew ahead of receipt or more
+	// true. An unlock_executed event of a command from the bus (not
+	// Offline) for a grant of its door is the grant's use: it is chained
+	// once, as ActionGrantUsed, by the door's acknowledgement
+	// (MarkGrantUsed) or by the event, whichever comes first, and the
+	// event is kept beside that entry; a second report of the grant, or
+	// one of a grant that could not be marked used (revoked before,
+	// expired), is chained as itself. A time more than DeviceEventMaxSkew ahead of receipt or more
 	// than DeviceEventMaxAge behind is replaced by the time of receipt,
 	// the claim kept in AuditEntry.ClaimedAt, and the revocation rule
 	// below judges that time. A heartbeat only

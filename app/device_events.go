@@ -19,9 +19,9 @@ func DevicePrincipal(doorID, deviceID string) *doorman.Principal {
 
 // RecordEvent records one event of the calling device, once (by event ID),
 // as that device's, into its building's audit chain, and moves its door's
-// last-seen time on. An unlock_executed event also marks its grant used,
-// when the grant is of the device's door and not marked yet (the access
-// service marks it when the ack arrives; the event covers a lost mark).
+// last-seen time on. An unlock_executed event of a grant of the device's
+// door is the grant's use: the store chains it once, as grant.used, with
+// the ack's mark (see access.Service) or, when the ack was lost, by itself.
 // Before anything is recorded, the event must be signed by the device the
 // caller names, with the key it registered at enrollment (wire.Event.Sign):
 // the bus authenticates connections, not messages, so a second connection
@@ -31,8 +31,7 @@ func DevicePrincipal(doorID, deviceID string) *doorman.Principal {
 // doorman.DeviceEventBurst events of a kind per doorman.DeviceEventWindow,
 // events are kept and counted, and the count is chained once) and
 // replaces a time it cannot believe by the time of receipt, keeping the
-// device's claim (see doorman.DeviceStore.RecordDeviceEvent); a counted
-// unlock_executed still marks its grant used.
+// device's claim (see doorman.DeviceStore.RecordDeviceEvent).
 // Returns EFORBIDDEN (not a device; not signed by it; a device revoked
 // before the event, or bound to another door), ENOTFOUND (door or device)
 // or EINVALID: the event is refused for good. Any other error is worth
@@ -97,9 +96,6 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 		}
 		return s.offlineUsed(ctx, p.DoorID, ev)
 	}
-	if ev.Kind == wire.EventUnlockExecuted && ev.GrantID != "" {
-		return s.markGrantUsed(ctx, p.DoorID, ev)
-	}
 	return nil
 }
 
@@ -136,28 +132,6 @@ func (s *Devices) PruneEvents(ctx context.Context) (int, error) {
 		}
 	}
 	return total, ctx.Err()
-}
-
-// markGrantUsed takes the device's word that it executed a grant of its own
-// door. A grant already marked (a redelivered event), unknown, or of another
-// door is left alone.
-func (s *Devices) markGrantUsed(ctx context.Context, doorID string, ev *wire.Event) error {
-	g, err := s.store.Grant(ctx, ev.GrantID)
-	if doorman.ErrorCode(err) == doorman.ENOTFOUND || (err == nil && g.DoorID != doorID) {
-		s.logger.Warn("app: device reported a grant that is not its door's", "door", doorID, "grant", ev.GrantID)
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if g.UsedAt != nil {
-		// Marked when the door's ack arrived, as nearly always: nothing
-		// for the single writer to do.
-		return nil
-	}
-	if err := s.store.MarkGrantUsed(ctx, g.ID, ev.At); doorman.ErrorCode(err) == doorman.EINTERNAL {
-		return err
-	}
-	return nil
 }
 
 // verifyEvent checks that ev is signed by the device deviceID with its

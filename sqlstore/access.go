@@ -239,13 +239,7 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	if err != nil {
 		return s.translate("mark grant used", notFoundIf(err, "Grant"))
 	}
-	if now := s.clock(); at.After(now) {
-		at = now
-	}
-	if from := fromMicros(issued); at.Before(from) {
-		at = from
-	}
-	at = exact(at)
+	at = clampUse(at, issued, s.clock())
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	// The write is keyed by the chain it appends to, like every append.
 	// A grant marked already (the door's ack and its event both mark it)
@@ -253,23 +247,53 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	// than failing, which would roll back and rerun the whole batch.
 	var marked bool
 	err = s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
-		marked = false // the batch may run this again
-		err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
-			WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
-			RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
-			Scan(&e.BuildingID, &e.DoorID, &e.CarrierID, &e.CourierID)
-		if err == nil {
-			e.Chain, e.GrantID = chainOf(e.BuildingID), id
-			e.Detail = "executed at " + at.UTC().Format(time.RFC3339Nano)
-			marked = true
-			return s.appendAudit(tx, e)
-		} else if err != sql.ErrNoRows {
-			return err
-		}
-		return nil
+		var err error
+		marked, err = s.markUsed(tx, id, at, e, true)
+		return err
 	})
 	if err != nil || marked {
 		return err
 	}
 	return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")
+}
+
+// clampUse holds at, a device's word of when it executed a grant issued at
+// issued (µs), within the grant's life so far: never before it was issued,
+// never after now.
+func clampUse(at time.Time, issued int64, now time.Time) time.Time {
+	if at.After(now) {
+		at = now
+	}
+	if from := fromMicros(issued); at.Before(from) {
+		at = from
+	}
+	return exact(at)
+}
+
+// markUsed marks grant id used at at inside tx, if it was neither used, nor
+// revoked before at, nor expired by then, and appends e (a grant.used
+// entry; its chain, IDs and detail are filled in here). With awaitEvent
+// it keeps e's ID in the grant's use_audit_id for the door's
+// unlock_executed event to find (see RecordDeviceEvent). Reports whether
+// it marked the grant.
+func (s *Store) markUsed(tx *wtx, id string, at time.Time, e *doorman.AuditEntry, awaitEvent bool) (bool, error) {
+	err := tx.QueryRow(`UPDATE grants SET used_at = $1, revoked_at = NULL
+		WHERE id = $2 AND used_at IS NULL AND (revoked_at IS NULL OR revoked_at > $1) AND expires_at > $1
+		RETURNING building_id, door_id, carrier_id, courier_id`, micros(at), id).
+		Scan(&e.BuildingID, &e.DoorID, &e.CarrierID, &e.CourierID)
+	if err == sql.ErrNoRows {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	e.Chain, e.GrantID = chainOf(e.BuildingID), id
+	e.Detail = "executed at " + at.UTC().Format(time.RFC3339Nano)
+	if err := s.appendAudit(tx, e); err != nil {
+		return false, err
+	}
+	if !awaitEvent {
+		return true, nil
+	}
+	_, err = tx.Exec(`UPDATE grants SET use_audit_id = $1 WHERE id = $2`, e.ID, id)
+	return err == nil, err
 }

@@ -78,7 +78,11 @@ func validateDeviceEvent(e *doorman.DeviceEvent) error {
 //     recorded before, and the call reports false having changed
 //     nothing). This comes first, so a redelivered event is never
 //     counted twice;
-//   - it is then chained or counted, by the device's event rate limit
+//   - an unlock_executed event of a command from the bus, for a grant of
+//     its door, stands for the grant's grant.used entry (see grantUse):
+//     the one the door's ack chained, or one it chains now, marking the
+//     grant used; it is kept beside it, neither chained nor counted;
+//   - any other event is then chained or counted, by the device's event rate limit
 //     (the window of the device and the event's kind, in
 //     device_event_windows, locked first): the first
 //     doorman.DeviceEventBurst events of a kind that a device reports
@@ -163,8 +167,20 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 			} else if n == 0 {
 				return nil // recorded before: change nothing
 			}
-			chain, err := s.takeEventWindow(tx, e, buildingID, now)
-			if err != nil {
+			use := ""
+			if e.Kind == doorman.EventUnlockExecuted && !e.Offline && e.GrantID != "" {
+				if use, err = s.grantUse(tx, e, now); err != nil {
+					return err
+				}
+			}
+			chain := false
+			if use != "" {
+				// The grant's use is chained once, as grant.used; the door's
+				// event is kept beside that entry.
+				if _, err := tx.Exec(`UPDATE device_events SET audit_id = $1 WHERE id = $2`, use, e.ID); err != nil {
+					return err
+				}
+			} else if chain, err = s.takeEventWindow(tx, e, buildingID, now); err != nil {
 				return err
 			}
 			if chain {
@@ -217,6 +233,40 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 		return false, err
 	}
 	return recorded, nil
+}
+
+// grantUse returns the grant.used entry that e, an unlock_executed event
+// of a command from the bus, stands for: the entry the door's ack chained
+// (the grant's use_audit_id, which it empties: a second report of the
+// grant is chained as itself, for the log to show), or one it appends now,
+// marking the grant used, when the ack was lost or is still on its way
+// (the ack's mark then finds the grant used). It returns "" when e is to
+// be chained as itself: a grant that is not its door's, or that could not
+// be marked (revoked before, expired), or one marked before use_audit_id
+// was kept.
+func (s *Store) grantUse(tx *wtx, e *doorman.DeviceEvent, now time.Time) (string, error) {
+	var doorID, useAuditID string
+	var issued int64
+	var used sql.NullInt64
+	err := tx.QueryRow(`SELECT door_id, issued_at, used_at, use_audit_id FROM grants WHERE id = $1`, e.GrantID).
+		Scan(&doorID, &issued, &used, &useAuditID)
+	switch {
+	case err == sql.ErrNoRows || (err == nil && doorID != e.DoorID):
+		return "", nil
+	case err != nil:
+		return "", err
+	case used.Valid && useAuditID == "":
+		return "", nil
+	case used.Valid:
+		_, err := tx.Exec(`UPDATE grants SET use_audit_id = '' WHERE id = $1`, e.GrantID)
+		return useAuditID, err
+	}
+	a := &doorman.AuditEntry{At: now, Action: doorman.ActionGrantUsed, Actor: deviceActor(e.DeviceID)}
+	marked, err := s.markUsed(tx, e.GrantID, clampUse(exact(e.At), issued, now), a, false)
+	if err != nil || !marked {
+		return "", err
+	}
+	return a.ID, nil
 }
 
 // eventTime returns the time to record for an event a device dates

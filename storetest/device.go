@@ -386,6 +386,7 @@ func testDevices(t *testing.T, open Opener) {
 	t.Run("EventFlood", func(t *testing.T) { testDeviceEventFlood(t, open) })
 	t.Run("EventTimes", func(t *testing.T) { testDeviceEventTimes(t, open) })
 	t.Run("PruneEvents", func(t *testing.T) { testPruneDeviceEvents(t, open) })
+	t.Run("GrantUseOnce", func(t *testing.T) { testGrantUseOnce(t, open) })
 }
 
 func testDeviceEvents(t *testing.T, open Opener) {

@@ -231,17 +231,33 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 		t.Fatalf("parcel for another building: %v", d)
 	}
 
-	// The device's unlock_executed event for the grant reaches the audit log.
-	found := false
-	for deadline := time.Now().Add(30 * time.Second); !found && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	// The grant's use reaches the audit log once, as grant.used: from the
+	// door's ack or its unlock_executed event, whichever came first; the
+	// other is not chained again.
+	uses := func() (used, executed int) {
 		entries := api(t, base, "GET", "/v1/audit?building_id="+bid+"&limit=100", operator, nil, 200)["items"].([]any)
 		for _, e := range entries {
 			e := e.(map[string]any)
-			found = found || (e["action"] == "device.unlock_executed" && e["grant_id"] == grant)
+			if e["grant_id"] != grant {
+				continue
+			}
+			switch e["action"] {
+			case "grant.used":
+				used++
+			case "device.unlock_executed":
+				executed++
+			}
+		}
+		return used, executed
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if used, _ := uses(); used > 0 {
+			break
 		}
 	}
-	if !found {
-		t.Fatal("no device.unlock_executed audit entry for the grant")
+	time.Sleep(2 * time.Second) // the later of ack and event arrives
+	if used, executed := uses(); used != 1 || executed != 0 {
+		t.Fatalf("the grant's use is in the log %d times as grant.used and %d as device.unlock_executed, want once as grant.used", used, executed)
 	}
 	d := api(t, base, "GET", "/v1/buildings/"+bid+"/doors/"+did, operator, nil, 200)
 	if d["online"] != true || d["last_seen_at"] == nil {
