@@ -254,6 +254,12 @@ type AccessStore interface {
 	// no longer revoked). Returns ENOTFOUND, or ECONFLICT if it was already
 	// used, revoked before that time, or expired.
 	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
+	// MarkGrantAcked is MarkGrantUsed for the door's acknowledgement of
+	// the command that carried the grant: the grant.used entry it chains
+	// also stands for the door's unlock_executed event of the grant, when
+	// that event comes (see DeviceStore.RecordDeviceEvent), which is then
+	// kept beside it instead of being chained again.
+	MarkGrantAcked(ctx context.Context, id string, at time.Time) error
 }
 
 // AuditStore reads and verifies the audit log. Entries are appended by the

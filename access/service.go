@@ -23,7 +23,7 @@ type Store interface {
 	ReturnsByTracking(ctx context.Context, tracking []string) ([]*doorman.Return, error)
 	RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*doorman.AuditEntry, error)
 	Grant(ctx context.Context, id string) (*doorman.Grant, error)
-	MarkGrantUsed(ctx context.Context, id string, at time.Time) error
+	MarkGrantAcked(ctx context.Context, id string, at time.Time) error
 	AppendAudit(ctx context.Context, e *doorman.AuditEntry) error
 }
 
@@ -322,7 +322,7 @@ func (s *Service) unlock(ctx context.Context, b *doorman.Building, door *doorman
 	}
 	g.UsedAt = &at
 	mark := func() {
-		err := s.store.MarkGrantUsed(context.WithoutCancel(ctx), g.ID, at)
+		err := s.store.MarkGrantAcked(context.WithoutCancel(ctx), g.ID, at)
 		if err != nil && doorman.ErrorCode(err) != doorman.ECONFLICT {
 			s.logger.Warn("access: marking an executed grant used", "grant", g.ID, "err", err)
 		}

@@ -101,7 +101,7 @@ func (q *Queue) Add(ev *wire.Event) error {
 		return fmt.Errorf("agent: %w: queue event: %w", errStorage, err)
 	}
 	q.mu.Lock()
-	if len(q.cached) < queueCacheLimit && slices.Contains(q.names, name) {
+	if _, queued := slices.BinarySearch(q.names, name); queued && len(q.cached) < queueCacheLimit {
 		q.cached[name] = ev
 	}
 	q.mu.Unlock()

@@ -25,7 +25,11 @@ type WitnessBus interface {
 // Failures are logged: the next heartbeat tries again.
 func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed int64) {
 	wb, ok := s.bus.(WitnessBus)
-	if !ok || s.doorSends.recent(doorID, time.Now()) {
+	if !ok {
+		return
+	}
+	s.doorSends.reported(doorID, witnessed, time.Now())
+	if s.doorSends.recent(doorID, time.Now()) {
 		return
 	}
 	door, err := s.store.Door(ctx, doorID)
@@ -55,22 +59,24 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 		s.logger.Warn("app: sending an audit checkpoint", "door", doorID, "err", err)
 		return
 	}
-	s.doorSends.sent(doorID, time.Now())
+	s.doorSends.sent(doorID, latest.Size, time.Now())
 }
 
 // PublishCheckpoint sends a checkpoint of chain, just signed, to the
-// devices of the building's doors whose last report (store
-// AuditWitnesses) is of a smaller checkpoint, each with a consistency
-// proof from the size it reported, so that the doors witness each
+// devices of the building's doors that keep a smaller checkpoint (as
+// their last report, store AuditWitnesses, or the last checkpoint sent to
+// them says: see witnessSends), each with a consistency proof from that
+// size, so that the doors witness each
 // checkpoint as it is signed rather than at their next heartbeat. The
 // auditlog.Checkpointer calls it (OnPublish). Failures are logged: the
 // next heartbeat brings the device the latest checkpoint anyway.
 //
 // A chain's checkpoints are pushed at most once per WitnessPushGap: a busy
 // building's chain grows, and is checkpointed, every second, and each push
-// has every door of the building check a signature and a proof, write the
-// checkpoint and report it in a heartbeat at once; pushed every second,
-// that was ten heartbeats a second per busy building of ten doors. A
+// has every door of the building check a signature and a proof and write
+// the checkpoint: pushed every second, that was ten such checks a second
+// per busy building of ten doors (and, while devices reported each kept
+// checkpoint at once, ten heartbeats). A
 // checkpoint signed within the gap is held back, and the latest one held
 // is pushed when the gap ends.
 func (s *Devices) PublishCheckpoint(ctx context.Context, chain string, size int64, note string) {
@@ -100,24 +106,26 @@ func (s *Devices) pushCheckpoint(ctx context.Context, wb WitnessBus, chain strin
 		return
 	}
 	for _, w := range ws {
-		if w.Size >= size {
+		from := s.doorSends.from(w.DoorID, w.Size, time.Now())
+		if from >= size {
 			continue
 		}
 		var p [][]byte
-		if w.Size > 0 {
-			p, err = s.trees.ConsistencyProof(ctx, chain, uint64(w.Size), uint64(size))
+		if from > 0 {
+			p, err = s.trees.ConsistencyProof(ctx, chain, uint64(from), uint64(size))
 		}
 		if err != nil {
 			s.logger.Warn("app: audit proof for a witness", "door", w.DoorID, "err", err)
 			continue
 		}
-		if err := wb.SendAuditCheckpoint(w.DoorID, &wire.AuditCheckpoint{Note: note, From: w.Size, Proof: p}); err != nil {
+		if err := wb.SendAuditCheckpoint(w.DoorID, &wire.AuditCheckpoint{Note: note, From: from, Proof: p}); err != nil {
 			s.logger.Warn("app: sending an audit checkpoint", "door", w.DoorID, "err", err)
 			continue
 		}
-		// The heartbeat in which the door reports this one is not
-		// answered with a newer one (see witnessSends).
-		s.doorSends.sent(w.DoorID, time.Now())
+		// The door's next heartbeat is not answered with a newer one
+		// within the gap, and the next push proves from this size (see
+		// witnessSends).
+		s.doorSends.sent(w.DoorID, size, time.Now())
 	}
 }
 
@@ -180,39 +188,87 @@ func (w *witnessPushes) take(chain string, now time.Time) (heldPush, bool) {
 	return p, ok
 }
 
-// witnessSends paces the checkpoints sent to each door in answer to its
-// heartbeats: a device reports a checkpoint it takes at once, in a
-// heartbeat, and a busy building's chain has grown again by then, so
-// answering every heartbeat was a loop of a checkpoint and a heartbeat a
-// second per door. One answer per door per WitnessPushGap; the door's next
-// heartbeat after it gets the latest.
+// witnessSends paces the checkpoints sent to each door and remembers the
+// size each door was last known to keep. A device reports the checkpoint
+// it keeps in its heartbeats (one a minute), not at once when it takes
+// one: reporting each at once, in a heartbeat of its own, cost as much as
+// the checkpoint (a signed event through JetStream and the store per door
+// per push: at 10,000 doors, more heartbeats than unlocks). So the next
+// push starts its proof from the size last sent to the door, which the
+// device then keeps, rather than from the size of its last heartbeat,
+// which it would ignore as crossed; a heartbeat corrects the size, and one
+// sent is trusted for witnessTrustSent only (the door may have refused
+// it, or another node may hear its heartbeats). Checkpoints answering
+// heartbeats are paced too: one answer per door per WitnessPushGap.
 type witnessSends struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu    sync.Mutex
+	doors map[string]witnessDoor
 }
+
+// witnessDoor is what witnessSends knows of one door.
+type witnessDoor struct {
+	sentAt time.Time // when a checkpoint was last sent to it
+	size   int64     // the size it keeps, as last sent or reported
+	sizeAt time.Time // when size was sent or reported
+}
+
+// witnessTrustSent is how long the size of a checkpoint sent to a door is
+// taken as the one it keeps, without a heartbeat saying so: two of the
+// device's heartbeats.
+const witnessTrustSent = 2 * time.Minute
 
 // recent reports whether door was sent a checkpoint less than
 // WitnessPushGap before now.
 func (w *witnessSends) recent(door string, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	at, ok := w.last[door]
-	return ok && now.Sub(at) < WitnessPushGap && !now.Before(at)
+	d, ok := w.doors[door]
+	return ok && !d.sentAt.IsZero() && now.Sub(d.sentAt) < WitnessPushGap && !now.Before(d.sentAt)
 }
 
-// sent notes that door was sent a checkpoint at now.
-func (w *witnessSends) sent(door string, now time.Time) {
+// from returns the size to prove a checkpoint for door from: the size it
+// was last sent or reported keeping, while that is recent and larger than
+// reported (the size the store holds from its heartbeats), else reported.
+func (w *witnessSends) from(door string, reported int64, now time.Time) int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.last == nil {
-		w.last = map[string]time.Time{}
+	d, ok := w.doors[door]
+	if ok && d.size > reported && now.Sub(d.sizeAt) < witnessTrustSent && !now.Before(d.sizeAt) {
+		return d.size
 	}
-	if len(w.last) >= 1<<17 {
-		for d, at := range w.last {
-			if now.Sub(at) >= WitnessPushGap {
-				delete(w.last, d)
+	return reported
+}
+
+// reported notes that door's heartbeat at now said it keeps size.
+func (w *witnessSends) reported(door string, size int64, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.door(door, now)
+	d.size, d.sizeAt = size, now
+	w.doors[door] = d
+}
+
+// sent notes that door was sent a checkpoint of size at now.
+func (w *witnessSends) sent(door string, size int64, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.door(door, now)
+	d.sentAt, d.size, d.sizeAt = now, size, now
+	w.doors[door] = d
+}
+
+// door returns what is known of door (w.mu held), first forgetting the
+// doors nothing was heard of for witnessTrustSent when the map is large.
+func (w *witnessSends) door(door string, now time.Time) witnessDoor {
+	if w.doors == nil {
+		w.doors = map[string]witnessDoor{}
+	}
+	if len(w.doors) >= 1<<17 {
+		for id, d := range w.doors {
+			if now.Sub(d.sizeAt) >= witnessTrustSent && now.Sub(d.sentAt) >= WitnessPushGap {
+				delete(w.doors, id)
 			}
 		}
 	}
-	w.last[door] = now
+	return w.doors[door]
 }

@@ -52,11 +52,43 @@ func TestWitnessSends(t *testing.T) {
 	if w.recent("a", t0) {
 		t.Fatal("a door never sent one is recent")
 	}
-	w.sent("a", t0)
+	w.sent("a", 10, t0)
 	if !w.recent("a", t0.Add(time.Second)) || w.recent("b", t0.Add(time.Second)) {
 		t.Fatal("the gap is not per door")
 	}
 	if w.recent("a", t0.Add(WitnessPushGap)) {
 		t.Fatal("still held back after the gap")
+	}
+}
+
+// TestWitnessSendsFrom: the next checkpoint for a door is proved from the
+// size last sent to it (the device keeps it, and reports it only in its
+// next heartbeat), unless a heartbeat said otherwise since, or the sent
+// size is too old to trust (the door may have refused it, or its
+// heartbeats go to another node).
+func TestWitnessSendsFrom(t *testing.T) {
+	var w witnessSends
+	t0 := time.Unix(1_700_000_000, 0)
+	if got := w.from("a", 5, t0); got != 5 {
+		t.Fatalf("a door never sent one: from %d, want its reported 5", got)
+	}
+	w.sent("a", 12, t0)
+	if got := w.from("a", 5, t0.Add(WitnessPushGap)); got != 12 {
+		t.Fatalf("after a push of 12: from %d, want 12", got)
+	}
+	if got := w.from("b", 5, t0.Add(WitnessPushGap)); got != 5 {
+		t.Fatalf("another door: from %d, want 5", got)
+	}
+	if got := w.from("a", 5, t0.Add(witnessTrustSent)); got != 5 {
+		t.Fatalf("a push never confirmed, past the trust: from %d, want the reported 5", got)
+	}
+	// The door's heartbeat says it kept 9 (it refused 12): believed.
+	w.reported("a", 9, t0.Add(time.Second))
+	if got := w.from("a", 5, t0.Add(2*time.Second)); got != 9 {
+		t.Fatalf("after a heartbeat reporting 9: from %d, want 9", got)
+	}
+	// A store that already holds a larger report wins.
+	if got := w.from("a", 20, t0.Add(2*time.Second)); got != 20 {
+		t.Fatalf("with 20 reported: from %d, want 20", got)
 	}
 }

@@ -25,9 +25,8 @@ import (
 //   - a database tree whose root at a checkpoint's size is not the
 //     signed one (entries edited, deleted, inserted or reordered, however
 //     consistently they were rehashed);
-//   - an entry after the last checkpoint without a valid seal (appended
-//     through the database alone; the entries up to a checkpoint are
-//     fixed by its root, and the checkpointer signs sealed entries only);
+//   - an entry after the first checkpoint without a valid seal (appended
+//     through the database alone, also after the last checkpoint);
 //   - a database tree that does not hold a checkpoint a door's device
 //     reported witnessing (store.AuditWitnesses), also when the
 //     checkpoint files and rows were rewritten or removed with the
@@ -161,12 +160,8 @@ func verifyChain(ctx context.Context, store doorman.AuditLogStore, dir, chain st
 	if len(all) == 0 {
 		return nil, nil
 	}
-	// Every entry after the first checkpoint was sealed by a node. Those
-	// up to the last checkpoint verified above are vouched for by it (the
-	// checkpointer signs only sealed entries, and the root fixes them):
-	// only the entries after it need their seals checked, which keeps a
-	// pass from verifying the whole history's signatures again.
-	for i := max(all[0].Size, good); i < tree.Size(); i++ {
+	// Every entry after the first checkpoint was sealed by a node.
+	for i := all[0].Size; i < tree.Size(); i++ {
 		if !Sealed(verifier, entries[i]) {
 			return broken(entries[i].Seq, "entry %s has no valid seal: it was not appended by a Doorman node", entries[i].ID)
 		}

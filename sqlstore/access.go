@@ -233,6 +233,19 @@ func (s *Store) Grant(ctx context.Context, id string) (*doorman.Grant, error) {
 // ENOTFOUND, or ECONFLICT if it was already used, revoked before at, or had
 // expired.
 func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) error {
+	return s.markGrantUsed(ctx, id, at, false)
+}
+
+// MarkGrantAcked is MarkGrantUsed for the door's ack of the command that
+// carried the grant: it keeps the grant.used entry's ID in the grant's
+// use_audit_id, for the door's unlock_executed event of the grant to be
+// kept beside it (see RecordDeviceEvent). An offline use (MarkGrantUsed)
+// does not, so an online event of the same grant is chained as itself.
+func (s *Store) MarkGrantAcked(ctx context.Context, id string, at time.Time) error {
+	return s.markGrantUsed(ctx, id, at, true)
+}
+
+func (s *Store) markGrantUsed(ctx context.Context, id string, at time.Time, acked bool) error {
 	var buildingID string
 	var issued int64
 	err := s.rdb.QueryRowContext(ctx, `SELECT building_id, issued_at FROM grants WHERE id = $1`, id).Scan(&buildingID, &issued)
@@ -248,7 +261,7 @@ func (s *Store) MarkGrantUsed(ctx context.Context, id string, at time.Time) erro
 	var marked bool
 	err = s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
 		var err error
-		marked, err = s.markUsed(tx, id, at, e, true)
+		marked, err = s.markUsed(tx, id, at, e, acked)
 		return err
 	})
 	if err != nil || marked {

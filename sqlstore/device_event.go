@@ -237,7 +237,7 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 
 // grantUse returns the grant.used entry that e, an unlock_executed event
 // of a command from the bus, stands for: the entry the door's ack chained
-// (the grant's use_audit_id, which it empties: a second report of the
+// (MarkGrantAcked; the grant's use_audit_id, which it empties: a second report of the
 // grant is chained as itself, for the log to show), or one it appends now,
 // marking the grant used, when the ack was lost or is still on its way
 // (the ack's mark then finds the grant used). It returns "" when e is to
@@ -258,8 +258,16 @@ func (s *Store) grantUse(tx *wtx, e *doorman.DeviceEvent, now time.Time) (string
 	case used.Valid && useAuditID == "":
 		return "", nil
 	case used.Valid:
-		_, err := tx.Exec(`UPDATE grants SET use_audit_id = '' WHERE id = $1`, e.GrantID)
-		return useAuditID, err
+		// Taken by one report only, also when two nodes record two
+		// reports of the grant at once (PostgreSQL).
+		res, err := tx.Exec(`UPDATE grants SET use_audit_id = '' WHERE id = $1 AND use_audit_id = $2`, e.GrantID, useAuditID)
+		if err != nil {
+			return "", err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return "", err
+		}
+		return useAuditID, nil
 	}
 	a := &doorman.AuditEntry{At: now, Action: doorman.ActionGrantUsed, Actor: deviceActor(e.DeviceID)}
 	marked, err := s.markUsed(tx, e.GrantID, clampUse(exact(e.At), issued, now), a, false)

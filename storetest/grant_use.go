@@ -8,10 +8,10 @@ import (
 )
 
 // testGrantUseOnce: a grant's use is chained once, as grant.used, whether
-// the door's ack or its unlock_executed event reaches the store first; the
-// event is kept beside that entry. A second report of the same grant, and
-// a report of a grant of another door, are chained as themselves, for the
-// log to show them.
+// the door's ack (MarkGrantAcked) or its unlock_executed event reaches the
+// store first; the event is kept beside that entry. A second report of the
+// same grant, a report of a grant used offline, and a report of a grant of
+// another door are chained as themselves, for the log to show them.
 func testGrantUseOnce(t *testing.T, open Opener) {
 	f := newFixture(t, open)
 	d, _ := f.enroll(t, f.door.ID, time.Now().Add(-time.Hour))
@@ -45,7 +45,7 @@ func testGrantUseOnce(t *testing.T, open Opener) {
 
 	t.Run("AckFirst", func(t *testing.T) {
 		g := grant("TRK-ACK-FIRST")
-		must(t, f.s.MarkGrantUsed(f.ctx, g.ID, time.Now()))
+		must(t, f.s.MarkGrantAcked(f.ctx, g.ID, time.Now()))
 		used := chain()[0]
 		if used.Action != doorman.ActionGrantUsed || used.GrantID != g.ID {
 			t.Fatalf("after the ack: %+v", used)
@@ -82,9 +82,24 @@ func testGrantUseOnce(t *testing.T, open Opener) {
 			t.Fatal("the door's event did not mark its grant used")
 		}
 		equal(t, "the event's audit entry", keptBeside(ev), used.ID)
-		wantCode(t, f.s.MarkGrantUsed(f.ctx, g.ID, time.Now()), doorman.ECONFLICT)
+		wantCode(t, f.s.MarkGrantAcked(f.ctx, g.ID, time.Now()), doorman.ECONFLICT)
 		if latest := chain()[0]; latest.ID != used.ID {
 			t.Fatalf("the ack after the event chained again: %+v", latest)
+		}
+	})
+
+	t.Run("OfflineUseThenOnlineReport", func(t *testing.T) {
+		// A grant used offline (its command timed out, the courier showed
+		// the offline grant) and then reported executed online as well:
+		// the online report is a second use, and is chained as itself.
+		g := grant("TRK-OFFLINE-THEN-ONLINE")
+		must(t, f.s.MarkGrantUsed(f.ctx, g.ID, time.Now()))
+		used := chain()[0]
+		ev := executed(g.ID)
+		record(ev)
+		latest := chain()[0]
+		if latest.ID == used.ID || latest.Action != doorman.DeviceEventAction(doorman.EventUnlockExecuted) {
+			t.Fatalf("an online report of a grant used offline was not chained: %+v", latest)
 		}
 	})
 
