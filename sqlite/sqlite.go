@@ -27,8 +27,13 @@ type Store struct {
 	*sqlstore.Store
 }
 
-// maxReaders is the size of the read-only connection pool.
-const maxReaders = 4
+// maxReaders is the size of the read-only connection pool. SQLite's
+// readers in WAL mode do not block each other, and the pure-Go driver
+// holds a connection for as long as a query runs on the CPU: under load,
+// with hundreds of goroutines sharing a few cores, a goroutine is often
+// descheduled holding one, and with 4 connections a hundred requests
+// queued for them (each connection costs its page cache, 2 MB at most).
+const maxReaders = 16
 
 // Open opens (creating if needed) the SQLite database at path and brings
 // its schema up to date. The path must name a file: an in-memory database
