@@ -244,3 +244,25 @@ func (s *recentSet) add(id string) {
 	s.ids[id] = struct{}{}
 	s.order = append(s.order, id)
 }
+
+// EventBacklog is the state of a device event consumer.
+type EventBacklog struct {
+	// Pending counts the events stored and not yet delivered to it.
+	Pending uint64
+	// AckPending counts the events delivered and not yet acknowledged.
+	AckPending int
+}
+
+// EventBacklog returns the state of the durable event consumer (see
+// ConsumeEvents). Returns EUNAVAILABLE when the server does not answer.
+func (b *Bus) EventBacklog(ctx context.Context, durable string) (EventBacklog, error) {
+	cons, err := b.js.Consumer(ctx, b.cfg.EventStream, durable)
+	if err != nil {
+		return EventBacklog{}, doorman.Errorf(doorman.EUNAVAILABLE, "The event consumer could not be read: %v", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return EventBacklog{}, doorman.Errorf(doorman.EUNAVAILABLE, "The event consumer could not be read: %v", err)
+	}
+	return EventBacklog{Pending: info.NumPending, AckPending: info.NumAckPending}, nil
+}

@@ -81,6 +81,13 @@ type benchReport struct {
 	ServerCommitsPerUnlock float64            `json:"server_commits_per_unlock,omitempty"`
 	ServerWritesPerUnlock  float64            `json:"server_writes_per_unlock,omitempty"`
 	DeviceEventsPerSecond  map[string]float64 `json:"device_events_per_second,omitempty"`
+	// DeviceEventsPending is how many device events were stored on the
+	// bus and not yet delivered to the server's consumer, at the window's
+	// start and end, and DeviceEventsAckPending how many were delivered
+	// and not yet recorded, at its end: a backlog that grows is a rate the
+	// node does not sustain.
+	DeviceEventsPending    [2]float64 `json:"device_events_pending,omitzero"`
+	DeviceEventsAckPending float64    `json:"device_events_ack_pending,omitempty"`
 	ServerPeakRSS          float64            `json:"server_peak_rss_mb,omitempty"`
 	RSSPerDoorKB           float64            `json:"rss_per_door_kb,omitempty"`
 	// ServerRSSConnected is the server's resident memory with every door
@@ -309,6 +316,8 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 			rep.ServerCommitsPerUnlock = delta("doorman_store_commits_total") / unlocks
 			rep.ServerWritesPerUnlock = delta("doorman_store_writes_total") / unlocks
 		}
+		rep.DeviceEventsPending = [2]float64{from.counters["doorman_device_events_pending"], to.counters["doorman_device_events_pending"]}
+		rep.DeviceEventsAckPending = to.counters["doorman_device_events_ack_pending"]
 		rep.DeviceEventsPerSecond = map[string]float64{}
 		for name := range to.counters {
 			if kind, ok := strings.CutPrefix(name, `doorman_device_events_total{kind="`); ok {
@@ -532,6 +541,10 @@ func benchPrint(w io.Writer, r *benchReport) {
 			parts = append(parts, fmt.Sprintf("%s %.1f", kind, r.DeviceEventsPerSecond[kind]))
 		}
 		fmt.Fprintf(w, "device events/s    %s\n", strings.Join(parts, ", "))
+	}
+	if r.DeviceEventsPending != [2]float64{} || r.DeviceEventsAckPending > 0 {
+		fmt.Fprintf(w, "device events      %.0f → %.0f waiting on the bus, %.0f being recorded at the end\n",
+			r.DeviceEventsPending[0], r.DeviceEventsPending[1], r.DeviceEventsAckPending)
 	}
 	if r.AgentCPUCores > 0 || r.LoadCPUCores > 0 {
 		fmt.Fprintf(w, "agents, load       %.2f cores (door agents), %.2f cores (the bench's HTTP clients)\n", r.AgentCPUCores, r.LoadCPUCores)
@@ -779,7 +792,8 @@ type benchMetrics struct {
 }
 
 // benchCounters are the counters benchReadMetrics keeps.
-var benchCounters = []string{"doorman_store_commits_total", "doorman_store_writes_total", "doorman_device_events_total"}
+var benchCounters = []string{"doorman_store_commits_total", "doorman_store_writes_total", "doorman_device_events_total",
+	"doorman_device_events_pending", "doorman_device_events_ack_pending"}
 
 // benchReadMetrics reads the server's metrics (empty when it cannot).
 func benchReadMetrics(metrics string) benchMetrics {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"time"
 
+	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -56,4 +58,37 @@ func storeMetrics(st storeStats) []prometheus.Collector {
 		counter("doorman_store_retries_total", "Batches the store ran again after a transient conflict.",
 			func(s sqlstore.Stats) uint64 { return s.Retries }),
 	}
+}
+
+// eventBacklog exports the device event consumer's backlog, read from the
+// bus at each scrape (within a second; an unanswered read exports
+// nothing): events stored and not yet delivered to the consumer, and
+// delivered and not yet acknowledged. A pending count that grows is a node
+// that does not keep up with its doors.
+type eventBacklog struct {
+	bus                 *natsbus.Bus
+	durable             string
+	pending, ackPending *prometheus.Desc
+}
+
+func newEventBacklog(bus *natsbus.Bus, durable string) *eventBacklog {
+	return &eventBacklog{bus: bus, durable: durable,
+		pending: prometheus.NewDesc("doorman_device_events_pending",
+			"Device events stored on the bus and not yet delivered to this deployment's event consumer.", nil, nil),
+		ackPending: prometheus.NewDesc("doorman_device_events_ack_pending",
+			"Device events delivered to the event consumer and not yet recorded and acknowledged.", nil, nil),
+	}
+}
+
+func (e *eventBacklog) Describe(ch chan<- *prometheus.Desc) { ch <- e.pending; ch <- e.ackPending }
+
+func (e *eventBacklog) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	b, err := e.bus.EventBacklog(ctx, e.durable)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(e.pending, prometheus.GaugeValue, float64(b.Pending))
+	ch <- prometheus.MustNewConstMetric(e.ackPending, prometheus.GaugeValue, float64(b.AckPending))
 }

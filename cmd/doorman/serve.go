@@ -110,7 +110,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Help: "Device events received from the bus, by kind (each once per delivery; redeliveries count again).",
 	}, []string{"kind"})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		unverifiedAcksMetric(m.Bus), m.deviceEvents)
+		unverifiedAcksMetric(m.Bus), m.deviceEvents, newEventBacklog(m.Bus, eventsConsumer))
 	if st, ok := m.Store.(storeStats); ok {
 		reg.MustRegister(storeMetrics(st)...)
 	}
