@@ -88,8 +88,8 @@ type benchReport struct {
 	// node does not sustain.
 	DeviceEventsPending    [2]float64 `json:"device_events_pending,omitzero"`
 	DeviceEventsAckPending float64    `json:"device_events_ack_pending,omitempty"`
-	ServerPeakRSS          float64            `json:"server_peak_rss_mb,omitempty"`
-	RSSPerDoorKB           float64            `json:"rss_per_door_kb,omitempty"`
+	ServerPeakRSS          float64    `json:"server_peak_rss_mb,omitempty"`
+	RSSPerDoorKB           float64    `json:"rss_per_door_kb,omitempty"`
 	// ServerRSSConnected is the server's resident memory with every door
 	// connected, before the load.
 	ServerRSSConnected float64 `json:"server_rss_connected_mb,omitempty"`
