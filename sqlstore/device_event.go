@@ -245,36 +245,43 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 // be marked (revoked before, expired), or one marked before use_audit_id
 // was kept.
 func (s *Store) grantUse(tx *wtx, e *doorman.DeviceEvent, now time.Time) (string, error) {
-	var doorID, useAuditID string
-	var issued int64
-	var used sql.NullInt64
-	err := tx.QueryRow(`SELECT door_id, issued_at, used_at, use_audit_id FROM grants WHERE id = $1`, e.GrantID).
-		Scan(&doorID, &issued, &used, &useAuditID)
-	switch {
-	case err == sql.ErrNoRows || (err == nil && doorID != e.DoorID):
-		return "", nil
-	case err != nil:
-		return "", err
-	case used.Valid && useAuditID == "":
-		return "", nil
-	case used.Valid:
-		// Taken by one report only, also when two nodes record two
-		// reports of the grant at once (PostgreSQL).
-		res, err := tx.Exec(`UPDATE grants SET use_audit_id = '' WHERE id = $1 AND use_audit_id = $2`, e.GrantID, useAuditID)
-		if err != nil {
+	// Twice at most: on PostgreSQL the ack's mark may commit on another
+	// node while this transaction waits to mark the grant, which it then
+	// finds marked, with the ack's entry to take.
+	for attempt := 0; ; attempt++ {
+		var doorID, useAuditID string
+		var issued int64
+		var used sql.NullInt64
+		err := tx.QueryRow(`SELECT door_id, issued_at, used_at, use_audit_id FROM grants WHERE id = $1`, e.GrantID).
+			Scan(&doorID, &issued, &used, &useAuditID)
+		switch {
+		case err == sql.ErrNoRows || (err == nil && doorID != e.DoorID):
+			return "", nil
+		case err != nil:
 			return "", err
+		case used.Valid && useAuditID == "":
+			return "", nil
+		case used.Valid:
+			// Taken by one report only, also when two nodes record two
+			// reports of the grant at once (PostgreSQL).
+			res, err := tx.Exec(`UPDATE grants SET use_audit_id = '' WHERE id = $1 AND use_audit_id = $2`, e.GrantID, useAuditID)
+			if err != nil {
+				return "", err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return "", err
+			}
+			return useAuditID, nil
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return "", err
+		a := &doorman.AuditEntry{At: now, Action: doorman.ActionGrantUsed, Actor: deviceActor(e.DeviceID)}
+		marked, err := s.markUsed(tx, e.GrantID, clampUse(exact(e.At), issued, now), a, false)
+		if err != nil || marked || attempt > 0 {
+			if !marked {
+				return "", err
+			}
+			return a.ID, err
 		}
-		return useAuditID, nil
 	}
-	a := &doorman.AuditEntry{At: now, Action: doorman.ActionGrantUsed, Actor: deviceActor(e.DeviceID)}
-	marked, err := s.markUsed(tx, e.GrantID, clampUse(exact(e.At), issued, now), a, false)
-	if err != nil || !marked {
-		return "", err
-	}
-	return a.ID, nil
 }
 
 // eventTime returns the time to record for an event a device dates

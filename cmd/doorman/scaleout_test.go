@@ -529,22 +529,38 @@ func checkScaleOutRecords(t *testing.T, db *sql.DB, told map[string]bool) {
 			t.Errorf("an unlock_executed event of grant %q: the grant has %d access.granted entries and %d events", g, granted[g], n)
 		}
 	}
-	// Every unlock_executed event is in the chain once: alone in its own
-	// entry, or counted in one entry for its device's window, or still
-	// counted in a window not closed yet.
-	type entry struct{ grant, count string }
+	// Every grant's use is chained once, as grant.used (by the door's ack
+	// or its event, whichever came first).
+	used := map[string]int{}
+	for _, g := range query(`SELECT grant_id FROM audit_entries WHERE action = $1`, doorman.ActionGrantUsed) {
+		used[g]++
+	}
+	for g := range executed {
+		if used[g] != 1 {
+			t.Errorf("grant %s opened its door and has %d grant.used entries", g, used[g])
+		}
+	}
+	// Every unlock_executed event is in the chain once: beside its grant's
+	// grant.used entry, alone in its own entry, or counted in one entry
+	// for its device's window, or still counted in a window not closed
+	// yet.
+	type entry struct {
+		grant, count string
+		use          bool // a grant.used entry, which at most one event names
+	}
 	entries := map[string]entry{}
-	rows, err := db.Query(`SELECT id, grant_id, event_count FROM audit_entries WHERE action = $1`, doorman.DeviceEventAction("unlock_executed"))
+	rows, err := db.Query(`SELECT id, grant_id, event_count, action FROM audit_entries WHERE action IN ($1, $2)`,
+		doorman.DeviceEventAction("unlock_executed"), doorman.ActionGrantUsed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var id, grant string
+		var id, grant, action string
 		var count int64
-		if err := rows.Scan(&id, &grant, &count); err != nil {
+		if err := rows.Scan(&id, &grant, &count, &action); err != nil {
 			t.Fatal(err)
 		}
-		entries[id] = entry{grant, fmt.Sprint(count)}
+		entries[id] = entry{grant, fmt.Sprint(count), action == doorman.ActionGrantUsed}
 	}
 	rows.Close()
 	byEntry := map[string][]string{}
@@ -568,6 +584,9 @@ func checkScaleOutRecords(t *testing.T, db *sql.DB, told map[string]bool) {
 	for id, e := range entries {
 		events := byEntry[id]
 		switch {
+		case e.use && (len(events) > 1 || len(events) == 1 && events[0] != e.grant):
+			t.Errorf("grant.used entry %s (grant %s) stands for the events of grants %v", id, e.grant, events)
+		case e.use:
 		case e.count == "0" && (len(events) != 1 || events[0] != e.grant):
 			t.Errorf("audit entry %s (grant %s) stands for the events of grants %v", id, e.grant, events)
 		case e.count != "0" && e.count != fmt.Sprint(len(events)):
@@ -576,7 +595,7 @@ func checkScaleOutRecords(t *testing.T, db *sql.DB, told map[string]bool) {
 		delete(byEntry, id)
 	}
 	for id, events := range byEntry {
-		t.Errorf("%d events name audit entry %s, which is not an unlock_executed entry", len(events), id)
+		t.Errorf("%d events name audit entry %s, which is neither an unlock_executed nor a grant.used entry", len(events), id)
 	}
 	var counting int
 	if err := db.QueryRow(`SELECT COALESCE(sum(counted), 0) FROM device_event_windows WHERE kind = 'unlock_executed'`).Scan(&counting); err != nil {
