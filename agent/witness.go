@@ -70,7 +70,8 @@ func (wt *witness) kept() (int64, []byte) {
 // returns the reason of a refusal (wire.AuditForged or wire.AuditFork)
 // with the error, or whether the kept checkpoint changed. A checkpoint
 // with a good signature whose proof starts from another size than the
-// one kept crossed a heartbeat: it is ignored, neither kept nor reported.
+// one kept (it crossed a heartbeat, or was proved from a size sent that
+// this device did not take) is ignored, neither kept nor reported.
 func (wt *witness) update(cp *wire.AuditCheckpoint) (changed bool, reason string, err error) {
 	wt.mu.Lock()
 	defer wt.mu.Unlock()

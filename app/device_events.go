@@ -84,8 +84,8 @@ func (s *Devices) RecordEvent(ctx context.Context, ev *wire.Event) error {
 	if err != nil {
 		return err
 	}
-	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness {
-		s.sendCheckpoint(ctx, p.DoorID, ev.AuditSize)
+	if ev.Kind == wire.EventHeartbeat && ev.AuditWitness && recorded {
+		s.sendCheckpoint(ctx, p.DoorID, ev.AuditSize, ev.At)
 	}
 	if ev.Kind == wire.EventHeartbeat {
 		s.commandKeys.CatchUp(p.DoorID, ev.KeySeq)

@@ -99,8 +99,9 @@ type Devices struct {
 	logger *slog.Logger
 	// deviceKeys caches each device's public key (see deviceKey).
 	deviceKeys deviceKeyCache
-	// pushes paces checkpoints pushed to witnesses (PublishCheckpoint),
-	// doorSends those sent in answer to heartbeats (sendCheckpoint).
+	// pushes paces checkpoints pushed to witnesses (PublishCheckpoint);
+	// doorSends remembers what each door was sent and last reported, and
+	// paces answers to heartbeats (sendCheckpoint).
 	pushes    witnessPushes
 	doorSends witnessSends
 }

@@ -23,13 +23,13 @@ type WitnessBus interface {
 // larger. The proof is computed from the database, which the device does
 // not trust: it checks the proof against the checkpoint it keeps.
 // Failures are logged: the next heartbeat tries again.
-func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed int64) {
+func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed int64, at time.Time) {
 	wb, ok := s.bus.(WitnessBus)
 	if !ok {
 		return
 	}
-	s.doorSends.reported(doorID, witnessed, time.Now())
-	if s.doorSends.recent(doorID, time.Now()) {
+	s.doorSends.reported(doorID, witnessed, at, time.Now())
+	if s.doorSends.holdAnswer(doorID, witnessed, time.Now()) {
 		return
 	}
 	door, err := s.store.Door(ctx, doorID)
@@ -63,10 +63,9 @@ func (s *Devices) sendCheckpoint(ctx context.Context, doorID string, witnessed i
 }
 
 // PublishCheckpoint sends a checkpoint of chain, just signed, to the
-// devices of the building's doors that keep a smaller checkpoint (as
-// their last report, store AuditWitnesses, or the last checkpoint sent to
-// them says: see witnessSends), each with a consistency proof from that
-// size, so that the doors witness each
+// devices of the building's doors that keep a smaller checkpoint (as their
+// last report, store AuditWitnesses, or what was sent to them since says:
+// see witnessSends), each with a consistency proof from that size, so that the doors witness each
 // checkpoint as it is signed rather than at their next heartbeat. The
 // auditlog.Checkpointer calls it (OnPublish). Failures are logged: the
 // next heartbeat brings the device the latest checkpoint anyway.
@@ -111,6 +110,7 @@ func (s *Devices) pushCheckpoint(ctx context.Context, wb WitnessBus, chain strin
 			continue
 		}
 		var p [][]byte
+		var err error
 		if from > 0 {
 			p, err = s.trees.ConsistencyProof(ctx, chain, uint64(from), uint64(size))
 		}
@@ -188,63 +188,80 @@ func (w *witnessPushes) take(chain string, now time.Time) (heldPush, bool) {
 	return p, ok
 }
 
-// witnessSends paces the checkpoints sent to each door and remembers the
-// size each door was last known to keep. A device reports the checkpoint
+// witnessSends paces the checkpoints sent to each door and remembers what
+// it sent and what the door last reported. A device reports the checkpoint
 // it keeps in its heartbeats (one a minute), not at once when it takes
 // one: reporting each at once, in a heartbeat of its own, cost as much as
 // the checkpoint (a signed event through JetStream and the store per door
-// per push: at 10,000 doors, more heartbeats than unlocks). So the next
-// push starts its proof from the size last sent to the door, which the
-// device then keeps, rather than from the size of its last heartbeat,
-// which it would ignore as crossed; a heartbeat corrects the size, and one
-// sent is trusted for witnessTrustSent only (the door may have refused
-// it, or another node may hear its heartbeats). Checkpoints answering
-// heartbeats are paced too: one answer per door per WitnessPushGap.
+// per push: at 10,000 doors, more heartbeats than unlocks). So a push
+// proves from the size last sent to the door, which the device then keeps,
+// rather than from the size of its last report, which it would ignore as
+// crossed. A heartbeat newer than the last send is the truth (a door that
+// refused a checkpoint, or a new device, reports less); and sizes sent
+// since the last heartbeat this node heard are trusted for
+// witnessTrustSent only (the door may have refused them, or its heartbeats
+// go to another node), after which the store's report is used. An answer
+// to a heartbeat is paced to one per door per WitnessPushGap, unless the
+// heartbeat says the door did not take what was sent.
 type witnessSends struct {
-	mu    sync.Mutex
-	doors map[string]witnessDoor
+	mu     sync.Mutex
+	doors  map[string]witnessDoor
+	pruned time.Time
 }
 
 // witnessDoor is what witnessSends knows of one door.
 type witnessDoor struct {
-	sentAt time.Time // when a checkpoint was last sent to it
-	size   int64     // the size it keeps, as last sent or reported
-	sizeAt time.Time // when size was sent or reported
+	sent      int64     // the size last sent to it
+	sentAt    time.Time // when
+	sentSince time.Time // the first send since the last report heard
+	rep       int64     // the size its last heartbeat reported
+	repAt     time.Time // that heartbeat's time (the device's synced clock)
 }
 
-// witnessTrustSent is how long the size of a checkpoint sent to a door is
-// taken as the one it keeps, without a heartbeat saying so: two of the
-// device's heartbeats.
+// witnessTrustSent is how long sizes sent to a door are taken as the one
+// it keeps without a heartbeat saying so: two of the device's heartbeats.
 const witnessTrustSent = 2 * time.Minute
 
-// recent reports whether door was sent a checkpoint less than
-// WitnessPushGap before now.
-func (w *witnessSends) recent(door string, now time.Time) bool {
+// holdAnswer reports whether a heartbeat of door reporting witnessed should
+// go unanswered at now: a checkpoint was sent less than WitnessPushGap ago
+// and the door reports keeping at least what was sent.
+func (w *witnessSends) holdAnswer(door string, witnessed int64, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d, ok := w.doors[door]
-	return ok && !d.sentAt.IsZero() && now.Sub(d.sentAt) < WitnessPushGap && !now.Before(d.sentAt)
+	return ok && !d.sentAt.IsZero() && now.Sub(d.sentAt) < WitnessPushGap && !now.Before(d.sentAt) && witnessed >= d.sent
 }
 
-// from returns the size to prove a checkpoint for door from: the size it
-// was last sent or reported keeping, while that is recent and larger than
-// reported (the size the store holds from its heartbeats), else reported.
-func (w *witnessSends) from(door string, reported int64, now time.Time) int64 {
+// from returns the size to prove a checkpoint for door from at now, given
+// the size the store last recorded from its heartbeats (stored): the
+// latest heartbeat's, when it came after the last send; else the size
+// last sent, while the sends since the last heartbeat are recent; else
+// stored.
+func (w *witnessSends) from(door string, stored int64, now time.Time) int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d, ok := w.doors[door]
-	if ok && d.size > reported && now.Sub(d.sizeAt) < witnessTrustSent && !now.Before(d.sizeAt) {
-		return d.size
+	switch {
+	case !ok:
+		return stored
+	case !d.repAt.IsZero() && !d.repAt.Before(d.sentAt):
+		return d.rep
+	case !d.sentAt.IsZero() && now.Sub(d.sentSince) < witnessTrustSent && !now.Before(d.sentSince):
+		return d.sent
 	}
-	return reported
+	return stored
 }
 
-// reported notes that door's heartbeat at now said it keeps size.
-func (w *witnessSends) reported(door string, size int64, now time.Time) {
+// reported notes that door's heartbeat of time at said it keeps size. A
+// heartbeat older than the last send (delivered late) changes nothing.
+func (w *witnessSends) reported(door string, size int64, at, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := w.door(door, now)
-	d.size, d.sizeAt = size, now
+	if at.Before(d.sentAt) || at.Before(d.repAt) {
+		return
+	}
+	d.rep, d.repAt, d.sentSince = size, at, time.Time{}
 	w.doors[door] = d
 }
 
@@ -253,19 +270,24 @@ func (w *witnessSends) sent(door string, size int64, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := w.door(door, now)
-	d.sentAt, d.size, d.sizeAt = now, size, now
+	if d.sentSince.IsZero() {
+		d.sentSince = now
+	}
+	d.sent, d.sentAt = size, now
 	w.doors[door] = d
 }
 
-// door returns what is known of door (w.mu held), first forgetting the
-// doors nothing was heard of for witnessTrustSent when the map is large.
+// door returns what is known of door (w.mu held). When the map is large it
+// first forgets, at most once per witnessTrustSent, the doors neither sent
+// to nor heard from for that long.
 func (w *witnessSends) door(door string, now time.Time) witnessDoor {
 	if w.doors == nil {
 		w.doors = map[string]witnessDoor{}
 	}
-	if len(w.doors) >= 1<<17 {
+	if len(w.doors) >= 1<<17 && now.Sub(w.pruned) >= witnessTrustSent {
+		w.pruned = now
 		for id, d := range w.doors {
-			if now.Sub(d.sizeAt) >= witnessTrustSent && now.Sub(d.sentAt) >= WitnessPushGap {
+			if now.Sub(d.sentAt) >= witnessTrustSent && now.Sub(d.repAt) >= witnessTrustSent {
 				delete(w.doors, id)
 			}
 		}

@@ -44,33 +44,36 @@ func TestWitnessPushes(t *testing.T) {
 }
 
 // TestWitnessSends: a door sent a checkpoint is not sent another in answer
-// to its heartbeats until the gap has passed; other doors are not held
-// back by it.
+// to its heartbeats until the gap has passed, unless its heartbeat says it
+// did not take the one sent; other doors are not held back by it.
 func TestWitnessSends(t *testing.T) {
 	var w witnessSends
 	t0 := time.Unix(1_700_000_000, 0)
-	if w.recent("a", t0) {
-		t.Fatal("a door never sent one is recent")
+	if w.holdAnswer("a", 0, t0) {
+		t.Fatal("a door never sent one is held back")
 	}
 	w.sent("a", 10, t0)
-	if !w.recent("a", t0.Add(time.Second)) || w.recent("b", t0.Add(time.Second)) {
+	if !w.holdAnswer("a", 10, t0.Add(time.Second)) || w.holdAnswer("b", 0, t0.Add(time.Second)) {
 		t.Fatal("the gap is not per door")
 	}
-	if w.recent("a", t0.Add(WitnessPushGap)) {
+	if w.holdAnswer("a", 7, t0.Add(time.Second)) {
+		t.Fatal("a door that reports less than it was sent is held back")
+	}
+	if w.holdAnswer("a", 10, t0.Add(WitnessPushGap)) {
 		t.Fatal("still held back after the gap")
 	}
 }
 
 // TestWitnessSendsFrom: the next checkpoint for a door is proved from the
 // size last sent to it (the device keeps it, and reports it only in its
-// next heartbeat), unless a heartbeat said otherwise since, or the sent
-// size is too old to trust (the door may have refused it, or its
-// heartbeats go to another node).
+// next heartbeat), unless a heartbeat after that send said otherwise, or
+// the sends since the last heartbeat heard are too old to trust (the door
+// may have refused them, or its heartbeats go to another node).
 func TestWitnessSendsFrom(t *testing.T) {
 	var w witnessSends
 	t0 := time.Unix(1_700_000_000, 0)
 	if got := w.from("a", 5, t0); got != 5 {
-		t.Fatalf("a door never sent one: from %d, want its reported 5", got)
+		t.Fatalf("a door never sent one: from %d, want its stored 5", got)
 	}
 	w.sent("a", 12, t0)
 	if got := w.from("a", 5, t0.Add(WitnessPushGap)); got != 12 {
@@ -79,16 +82,26 @@ func TestWitnessSendsFrom(t *testing.T) {
 	if got := w.from("b", 5, t0.Add(WitnessPushGap)); got != 5 {
 		t.Fatalf("another door: from %d, want 5", got)
 	}
-	if got := w.from("a", 5, t0.Add(witnessTrustSent)); got != 5 {
-		t.Fatalf("a push never confirmed, past the trust: from %d, want the reported 5", got)
+	// Pushed every 15 s, never confirmed (its heartbeats go to another
+	// node): trusted for two minutes from the first, not from the last.
+	for i := 1; i <= 8; i++ {
+		w.sent("a", 12+int64(i), t0.Add(time.Duration(i)*WitnessPushGap))
 	}
-	// The door's heartbeat says it kept 9 (it refused 12): believed.
-	w.reported("a", 9, t0.Add(time.Second))
-	if got := w.from("a", 5, t0.Add(2*time.Second)); got != 9 {
+	if got := w.from("a", 5, t0.Add(witnessTrustSent)); got != 5 {
+		t.Fatalf("pushes never confirmed, past the trust: from %d, want the stored 5", got)
+	}
+	// A heartbeat after the last send says it keeps 9 (a new device, or it
+	// refused the rest): believed, though smaller than what was sent.
+	last := t0.Add(8 * WitnessPushGap)
+	w.reported("a", 9, last.Add(time.Second), last.Add(time.Second))
+	if got := w.from("a", 20, last.Add(2*time.Second)); got != 9 {
 		t.Fatalf("after a heartbeat reporting 9: from %d, want 9", got)
 	}
-	// A store that already holds a larger report wins.
-	if got := w.from("a", 20, t0.Add(2*time.Second)); got != 20 {
-		t.Fatalf("with 20 reported: from %d, want 20", got)
+	// A heartbeat delivered late, dated before a later send, changes
+	// nothing.
+	w.sent("a", 30, last.Add(3*time.Second))
+	w.reported("a", 9, last.Add(2*time.Second), last.Add(4*time.Second))
+	if got := w.from("a", 5, last.Add(5*time.Second)); got != 30 {
+		t.Fatalf("after a late heartbeat: from %d, want the 30 sent", got)
 	}
 }

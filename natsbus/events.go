@@ -21,9 +21,11 @@ import (
 // Returning an error has the event delivered again later.
 //
 // JetStream stores each event once (by its ID) and the consumer acks only
-// after the handler returns nil, so a handler sees each event once unless
-// the process dies between the handler and the ack: handlers should record
-// events idempotently by ev.ID.
+// after the handler returns nil, without waiting for the server to confirm
+// the ack, so a handler may see an event again: when the process dies
+// between the handler and the ack, or the ack is lost (the consumer
+// remembers the last events it handled, but not on another node): handlers
+// must record events idempotently by ev.ID.
 type EventHandler func(ctx context.Context, doorID, deviceID string, ev *wire.Event) error
 
 // Consumer settings.
@@ -254,15 +256,13 @@ type EventBacklog struct {
 }
 
 // EventBacklog returns the state of the durable event consumer (see
-// ConsumeEvents). Returns EUNAVAILABLE when the server does not answer.
+// ConsumeEvents), which the nodes of a deployment share: each reports the
+// same backlog. Returns EUNAVAILABLE when the server does not answer.
 func (b *Bus) EventBacklog(ctx context.Context, durable string) (EventBacklog, error) {
 	cons, err := b.js.Consumer(ctx, b.cfg.EventStream, durable)
 	if err != nil {
 		return EventBacklog{}, doorman.Errorf(doorman.EUNAVAILABLE, "The event consumer could not be read: %v", err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return EventBacklog{}, doorman.Errorf(doorman.EUNAVAILABLE, "The event consumer could not be read: %v", err)
-	}
+	info := cons.CachedInfo() // read just now, by Consumer
 	return EventBacklog{Pending: info.NumPending, AckPending: info.NumAckPending}, nil
 }

@@ -39,8 +39,10 @@ func AuditSubject(doorID string) string { return InboxPrefix(doorID) + ".audit" 
 // C2SP signed note) and the consistency proof from the size From, the
 // size of the checkpoint the control plane last knew the device to keep,
 // to the checkpoint's size (RFC 6962, hashes in order). A device that
-// keeps another size ignores the message (it crossed a heartbeat; the
-// next heartbeat brings a proof from the right size).
+// keeps another size ignores the message (it crossed a heartbeat, or was
+// proved from a size sent to the device that it did not take; a later
+// heartbeat, or the control plane's trust in what it sent running out,
+// brings a proof from the right size).
 type AuditCheckpoint struct {
 	Note  string   `json:"note"`
 	From  int64    `json:"from"`
