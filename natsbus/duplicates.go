@@ -102,6 +102,26 @@ type advisory struct {
 	open bool
 }
 
+// connCounts holds the connection IDs of each user key.
+type connCounts map[string]map[uint64]struct{}
+
+// add notes connection cid of user and returns how many user has.
+func (c connCounts) add(user string, cid uint64) int {
+	if c[user] == nil {
+		c[user] = map[uint64]struct{}{}
+	}
+	c[user][cid] = struct{}{}
+	return len(c[user])
+}
+
+// remove forgets connection cid of user.
+func (c connCounts) remove(user string, cid uint64) {
+	delete(c[user], cid)
+	if len(c[user]) == 0 {
+		delete(c, user)
+	}
+}
+
 // watchDuplicates runs until the bus closes: it checks the account's whole
 // connection list every interval and, on the embedded server, keeps count
 // of each key's connections from the advisories, asking the server for a
@@ -117,8 +137,8 @@ func (b *Bus) watchDuplicates(advisories <-chan advisory, done <-chan struct{}) 
 		newest uint64 // newest connection ID seen in a duplicate
 		at     time.Time
 	}
-	reported := map[string]report{}          // by device key
-	open := map[string]map[uint64]struct{}{} // connections by key, as the advisories tell
+	reported := map[string]report{} // by device key
+	open := connCounts{}            // connections by key, as the advisories tell
 	var last time.Time
 	// The whole list once at start: connections the server took before
 	// the advisories were watched are counted too.
@@ -132,17 +152,10 @@ func (b *Bus) watchDuplicates(advisories <-chan advisory, done <-chan struct{}) 
 		case <-t.C:
 		case a := <-advisories:
 			if !a.open {
-				delete(open[a.user], a.cid)
-				if len(open[a.user]) == 0 {
-					delete(open, a.user)
-				}
+				open.remove(a.user, a.cid)
 				continue
 			}
-			if open[a.user] == nil {
-				open[a.user] = map[uint64]struct{}{}
-			}
-			open[a.user][a.cid] = struct{}{}
-			if len(open[a.user]) < 2 {
+			if open.add(a.user, a.cid) < 2 {
 				continue
 			}
 			user = a.user
@@ -170,10 +183,7 @@ func (b *Bus) watchDuplicates(advisories <-chan advisory, done <-chan struct{}) 
 			delete(open, user)
 		}
 		for _, c := range conns {
-			if open[c.AuthorizedUser] == nil {
-				open[c.AuthorizedUser] = map[uint64]struct{}{}
-			}
-			open[c.AuthorizedUser][c.Cid] = struct{}{}
+			open.add(c.AuthorizedUser, c.Cid)
 		}
 		for _, d := range duplicatesIn(conns) {
 			newest := slices.MaxFunc(d.Conns, func(a, b Conn) int { return cmp.Compare(a.ID, b.ID) }).ID
