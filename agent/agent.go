@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
@@ -313,10 +312,6 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("agent: subscribe: %w", err)
 		}
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
 	if nc.IsConnected() {
 		signal()
 	}
@@ -328,9 +323,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	timeWake := make(chan struct{}, 1)
 	beatWake := a.beatWake
 	wg.Add(3)
-	go func() { defer wg.Done(); a.publishLoop(ctx, js, publishWake) }()
+	go func() { defer wg.Done(); a.publishLoop(ctx, nc, publishWake) }()
 	go func() { defer wg.Done(); a.timeLoop(ctx, nc, timeWake, beatWake) }()
-	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, js, beatWake) }()
+	go func() { defer wg.Done(); a.heartbeatLoop(ctx, nc, beatWake) }()
 	if a.cfg.Sensor != nil {
 		wg.Add(1)
 		go func() {
@@ -389,8 +384,8 @@ func (a *Agent) Run(ctx context.Context) error {
 // A message without a reply subject is ignored (counted, logged at debug,
 // never judged or reported): the control plane always sends commands as
 // requests, and what arrives without a reply is what the server itself
-// publishes to a reply subject another device chose, such as JetStream's
-// acknowledgement of that device's event or a no-responders status. A
+// publishes to a reply subject another device chose, such as a
+// no-responders status to a request that device made. A
 // device may name any reply subject (NATS checks publish permissions on
 // the subject only), so reporting those would let one door fill another
 // door's rejection reports and hide real attacks behind the cap.
@@ -584,8 +579,8 @@ func (a *Agent) timeLoop(ctx context.Context, nc *nats.Conn, wake <-chan struct{
 // outage: they say "alive now", which a late one cannot.
 //
 // A heartbeat that cannot be queued (a full disk: exactly when it must
-// report the storage fault) is published straight to JetStream instead.
-func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, online <-chan struct{}) {
+// report the storage fault) is sent to the control plane straight instead.
+func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, online <-chan struct{}) {
 	t := time.NewTicker(a.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
@@ -610,7 +605,7 @@ func (a *Agent) heartbeatLoop(ctx context.Context, nc *nats.Conn, js jetstream.J
 			}
 		}
 		if err := a.queueEvent(hb); err != nil {
-			a.publishNow(ctx, js, hb)
+			a.publishNow(ctx, nc, hb)
 		}
 	}
 }

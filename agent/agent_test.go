@@ -181,11 +181,16 @@ type Events struct {
 	changed chan struct{}
 }
 
+// handle records an event once by ID, as the store does, and counts every
+// delivery.
 func (ev *Events) handle(_ context.Context, _, device string, e *wire.Event) error {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	ev.byKind[e.Kind] = append(ev.byKind[e.Kind], e)
 	ev.seen[e.ID]++
+	if ev.seen[e.ID] > 1 {
+		return nil
+	}
+	ev.byKind[e.Kind] = append(ev.byKind[e.Kind], e)
 	ev.from[e.ID] = device
 	close(ev.changed)
 	ev.changed = make(chan struct{})
@@ -218,7 +223,7 @@ func (ev *Events) From(eventID string) string {
 	return ev.from[eventID]
 }
 
-// Duplicates returns event IDs delivered more than once.
+// Duplicates returns event IDs delivered more than once (recorded once).
 func (ev *Events) Duplicates() []string {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()

@@ -188,12 +188,15 @@ func TestAttack_LateCommand(t *testing.T) {
 	}
 }
 
-// TestAttack_ReflectedAck: another door's device publishes an event naming
-// this door's command subject as its reply subject, so that JetStream
-// sends its acknowledgement there. The server allows it (publish
-// permissions cover the subject, not the reply), but the agent ignores
-// what arrives without a reply subject: no command_rejected report, and
-// the rejection reports stay free for real attacks.
+// TestAttack_ReflectedAck: another door's device publishes events naming
+// this door's command subject as their reply subject, so that the control
+// plane's receipts would go there. The server allows it (publish
+// permissions cover the subject, not the reply), but the control plane
+// answers only into the event's own door's inbox, so nothing reaches the
+// door. What the server itself may still send there without a reply
+// subject (a no-responders status while no control plane serves events)
+// the agent ignores: no command_rejected report, and the rejection reports
+// stay free for real attacks.
 func TestAttack_ReflectedAck(t *testing.T) {
 	e := MustEnv(t)
 	e.WaitSynced(t)
@@ -209,7 +212,8 @@ func TestAttack_ReflectedAck(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(e.Bus.CACertPEM())
 	nc, err := nats.Connect(e.Bus.DeviceURLs()[0], nats.UserJWTAndSeed(userJWT, string(seed)),
-		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0))
+		nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}), nats.TLSHandshakeFirst(), nats.MaxReconnects(0),
+		nats.CustomInboxPrefix(wire.InboxPrefix(other)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,11 +226,25 @@ func TestAttack_ReflectedAck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	nc.Flush()
+	// The attacker's own event, answered after the reflected ones (one
+	// door's events are handled in order).
+	ev, _ := wire.Encode(&wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: other, At: time.Now()}, wire.MaxMessageSize)
+	if _, err := nc.Request(wire.EventSubject(other, otherDevice, wire.EventHeartbeat), ev, testWait); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.Agent.IgnoredCommands(); n != 0 {
+		t.Fatalf("%d reflected receipts reached the door", n)
+	}
+	// What the server relays without a reply subject, as the door sees it.
+	for i := 0; i < reflections; i++ {
+		if err := e.Bus.Conn().Publish(wire.CommandSubject(e.DoorID), []byte(`{"stream":"x"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	deadline := time.Now().Add(testWait)
 	for e.Agent.IgnoredCommands() < reflections {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d reflected acknowledgements reached the door", e.Agent.IgnoredCommands(), reflections)
+			t.Fatalf("%d of %d messages without a reply subject reached the door", e.Agent.IgnoredCommands(), reflections)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

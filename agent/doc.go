@@ -4,7 +4,8 @@
 // unlock command (wire.Verifier) against pinned keys, a corrected clock and
 // a replay store that survives restart, pulses the strike relay, answers
 // with an acknowledgement, and reports events through a disk queue that
-// delivers each event to JetStream exactly once, also after an outage.
+// keeps each event until the control plane's receipt says it is recorded,
+// also through an outage.
 //
 // Whatever arrives on the bus (garbage, truncated, oversized, forged,
 // replayed, expired or foreign commands) the door stays shut, the agent

@@ -2,11 +2,14 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 
 	"github.com/doorman-dev/doorman/wire"
 )
@@ -45,10 +48,10 @@ func (a *Agent) queueEvent(ev *wire.Event) error {
 	return err
 }
 
-// publishNow sends ev to JetStream without the queue, for a heartbeat the
-// full disk would not take. It is sent once; a lost one is not missed,
-// the next heartbeat says the same.
-func (a *Agent) publishNow(ctx context.Context, js jetstream.JetStream, ev *wire.Event) {
+// publishNow sends ev to the control plane without the queue, for a
+// heartbeat the full disk would not take. It is sent once; a lost one is
+// not missed, the next heartbeat says the same.
+func (a *Agent) publishNow(ctx context.Context, nc *nats.Conn, ev *wire.Event) {
 	if err := a.signEvent(ev); err != nil {
 		a.log.Error("heartbeat not signed", "err", err)
 		return
@@ -57,11 +60,38 @@ func (a *Agent) publishNow(ctx context.Context, js jetstream.JetStream, ev *wire
 	if err != nil {
 		return
 	}
-	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-	defer cancel()
-	if _, err := js.Publish(pctx, wire.EventSubject(ev.DoorID, a.id.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+	if err := a.send(ctx, nc, ev, data); err != nil {
 		a.log.Warn("heartbeat not sent", "err", err)
 	}
+}
+
+// errRefused is a receipt that refuses an event for good.
+var errRefused = errors.New("refused by the control plane")
+
+// send sends one encoded event to the control plane and waits for its
+// receipt (wire.EventReceipt): nil once the event is recorded, an error
+// wrapping errRefused when it is refused for good, any other error when it
+// is to be sent again later.
+func (a *Agent) send(ctx context.Context, nc *nats.Conn, ev *wire.Event, data []byte) error {
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	reply, err := nc.RequestWithContext(pctx, wire.EventSubject(ev.DoorID, a.id.DeviceID, ev.Kind), data)
+	if err != nil {
+		return err
+	}
+	var r wire.EventReceipt
+	if err := json.Unmarshal(reply.Data, &r); err != nil {
+		return fmt.Errorf("unreadable receipt: %w", err)
+	}
+	switch {
+	case r.Error != nil && r.Error.Code == wire.ReceiptRefused:
+		return fmt.Errorf("%w: %s", errRefused, r.Error.Description)
+	case r.Error != nil:
+		return fmt.Errorf("not recorded (%d): %s", r.Error.Code, r.Error.Description)
+	case r.Stream == "":
+		return errors.New("receipt names no store")
+	}
+	return nil
 }
 
 // ReportTamper queues a tamper event with the given detail, for tamper
@@ -71,11 +101,12 @@ func (a *Agent) ReportTamper(detail string) {
 	a.report(&wire.Event{Kind: wire.EventTamper, Detail: detail})
 }
 
-// publishLoop sends queued events to JetStream, oldest first, each with its
-// event ID as Nats-Msg-Id, and removes each only after JetStream
-// acknowledged it. A publish whose ack was lost is sent again with the same
-// ID, and JetStream stores it once.
-func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online <-chan struct{}) {
+// publishLoop sends queued events to the control plane, oldest first and
+// one at a time (so the control plane records one door's events in order),
+// and removes each only after its receipt said it was recorded. An event
+// whose receipt was lost is sent again, and the control plane records it
+// once (by its ID). One refused for good is dropped.
+func (a *Agent) publishLoop(ctx context.Context, nc *nats.Conn, online <-chan struct{}) {
 	retry := time.NewTimer(0)
 	defer retry.Stop()
 	for {
@@ -99,10 +130,10 @@ func (a *Agent) publishLoop(ctx context.Context, js jetstream.JetStream, online 
 				_ = a.queue.Done(ev.ID)
 				continue
 			}
-			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-			_, err = js.Publish(pctx, wire.EventSubject(ev.DoorID, a.id.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID))
-			cancel()
-			if err != nil {
+			err = a.send(ctx, nc, ev, data)
+			if errors.Is(err, errRefused) {
+				a.log.Error("event refused; dropped", "event", ev.ID, "kind", ev.Kind, "err", err)
+			} else if err != nil {
 				if ctx.Err() == nil {
 					a.log.Debug("event not delivered yet", "event", ev.ID, "err", err)
 				}

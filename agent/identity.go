@@ -22,7 +22,7 @@ const (
 	CAFile       = "ca.pem"        // the bus CA pinned at enrollment
 	HardwareFile = "hardware.json" // hardware.Config (optional; sim when absent)
 	replayFile   = "replay.log"    // used command token IDs
-	queueDir     = "queue"         // events not yet acknowledged by JetStream
+	queueDir     = "queue"         // events not yet recorded by the control plane
 )
 
 // Identity is what enrollment gave the device, plus its private NATS key.

@@ -63,8 +63,8 @@ func (a *Agent) onKeyUpdate(m *nats.Msg) {
 		a.log.Warn("key update refused", "reason", rej.Reason, "detail", rej.Detail, "seq", held)
 		if rej.Reason == wire.RejectMalformed {
 			// Logged only: what is not even a key update is what any
-			// device can make the server deliver here (a JetStream ack
-			// to a reply subject it named, as on the command subject),
+			// device can make the server deliver here (a no-responders
+			// status to a reply subject it named, as on the command subject),
 			// and reporting it would let one door fill another's
 			// reports.
 			return

@@ -16,8 +16,8 @@ import (
 const DefaultQueueLimit = 10000
 
 // Queue is the device's durable outbox of events: one fsynced file per
-// event, named by its time-ordered event ID, removed only after JetStream
-// acknowledged it. It is no append log: each event file is written to a
+// event, named by its time-ordered event ID, removed only after the
+// control plane's receipt said it is recorded. It is no append log: each event file is written to a
 // temporary file, fsynced and renamed into place, so a full disk or a
 // crash leaves either the whole event or none (and a temporary file that
 // the next open removes).
@@ -151,7 +151,7 @@ func (q *Queue) Next(n int) ([]*wire.Event, error) {
 	return out, nil
 }
 
-// Done removes an event JetStream has acknowledged.
+// Done removes an event the control plane has recorded.
 func (q *Queue) Done(id string) error { return q.remove(id + ".json") }
 
 // Len returns how many events wait.

@@ -128,8 +128,8 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 		wire.EventSubject(victim.DoorID, a.DeviceID, wire.EventDoorClosed),
 		wire.EventSubject(a.DoorID, victim.DeviceID, wire.EventDoorClosed),
 		wire.TimeSubject(victim.DoorID),
-		"$JS.API.STREAM.DELETE." + natsbus.DefaultEventStream,
-		"$JS.API.STREAM.PURGE." + natsbus.DefaultEventStream,
+		"$JS.API.STREAM.DELETE." + natsbus.LegacyEventStream,
+		"$JS.API.STREAM.PURGE." + natsbus.LegacyEventStream,
 		"_INBOX.anything",
 	} {
 		if err := a.NC.Publish(subj, []byte(token)); err != nil {
@@ -151,6 +151,23 @@ func TestAttack_OtherDoorsSubjects(t *testing.T) {
 	}
 	// A's own time request, answered after the reflected one was handled.
 	if _, err := a.NC.Request(wire.TimeSubject(a.DoorID), req, testWait); err != nil {
+		t.Fatal(err)
+	}
+	// Nor the receipt of one of its events: receipts go into the inbox of
+	// the event's own door only.
+	if err := b.ConsumeEvents(ctx, "test", func(context.Context, string, string, *wire.Event) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: a.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(ev, wire.MaxMessageSize)
+	if err := a.NC.PublishRequest(wire.EventSubject(a.DoorID, a.DeviceID, ev.Kind), wire.CommandSubject(victim.DoorID), data); err != nil {
+		t.Fatal(err)
+	}
+	// A's own event, answered after the reflected one was handled (the
+	// same door's events go to the same worker, in order).
+	ev.ID = wire.NewEventID()
+	data, _ = wire.Encode(ev, wire.MaxMessageSize)
+	if _, err := a.NC.Request(wire.EventSubject(a.DoorID, a.DeviceID, ev.Kind), data, testWait); err != nil {
 		t.Fatal(err)
 	}
 

@@ -49,9 +49,10 @@ func accountClaims(k *authKeys, revocations map[string]int64, diskLimit int64) *
 	ac := jwt.NewAccountClaims(accPub)
 	ac.Name = accountName
 	ac.SigningKeys.Add(skPub)
-	// A backstop behind the event stream's own limits: whatever a device
-	// (or a bug) makes the account store, the server's disk is not filled,
-	// and a stream without a size limit cannot even be created.
+	// Nothing is stored in JetStream (but an earlier version's event
+	// stream, until it is drained): whatever a device (or a bug) makes the
+	// account store, the server's disk is not filled, and a stream without
+	// a size limit cannot even be created.
 	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{
 		MemoryStorage: 64 << 20, DiskStorage: diskLimit, Streams: -1, Consumer: -1,
 		MaxAckPending: -1, MemoryMaxStreamBytes: -1, DiskMaxStreamBytes: -1,
@@ -68,16 +69,17 @@ func accountClaims(k *authKeys, revocations map[string]int64, diskLimit int64) *
 
 // deviceClaims returns the user claims of the device deviceID of a door:
 // it may publish its own events (on subjects naming its door and itself,
-// of the known kinds only, so the stream's per-subject limit bounds what
-// it can store) and its door's time requests, subscribe to its door's
-// commands and inbox, and answer the requests it receives. Nothing else:
+// of the known kinds only) and its door's time requests, subscribe to its
+// door's commands and inbox, and answer the requests it receives. Nothing else:
 // in particular not the events of another device of the same door, so an
 // event's subject tells which device sent it.
 //
 // The server checks publish permissions against the subject, never the
 // reply subject, so a device can still name another door's command subject
-// as the reply of its event and have JetStream's acknowledgement sent
-// there; agents ignore messages without a reply subject for that reason.
+// as the reply of its request. The control plane answers only into the
+// requesting door's own inbox, but the server itself sends a no-responders
+// status there while nobody serves the subject; agents ignore messages
+// without a reply subject for that reason.
 func deviceClaims(accPub, doorID, deviceID, devicePub string) *jwt.UserClaims {
 	uc := jwt.NewUserClaims(devicePub)
 	uc.Name = deviceID
@@ -107,6 +109,5 @@ func serviceClaims(accPub, servicePub string) *jwt.UserClaims {
 func validUserKey(s string) bool { return nkeys.IsValidPublicUserKey(s) }
 
 // accountDiskLimit is the embedded account's JetStream file storage: the
-// whole store, which holds the event stream twice over (consumer state, a
-// stream resized while full; Config.validate checks it fits).
+// whole store, where an earlier version kept its event stream.
 func (b *Bus) accountDiskLimit() int64 { return b.cfg.StoreMax }

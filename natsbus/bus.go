@@ -58,7 +58,13 @@ type Bus struct {
 	mu          sync.Mutex
 	revocations map[string]int64
 	timeSub     *nats.Subscription
-	consumers   []jetstream.ConsumeContext
+	eventSubs   []*nats.Subscription // see ConsumeEvents
+	events      eventCounts
+	// jetStream is false for an embedded server without a JetStream
+	// store (see Config.StoreMax); retireStore is set once its store is
+	// empty, for Close to remove.
+	jetStream   bool
+	retireStore atomic.Bool
 	closed      bool
 }
 
@@ -91,15 +97,6 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.Close()
 		return nil, err
 	}
-	if err := b.ensureStream(ctx); err != nil {
-		if msg := b.serverError(); msg != "" {
-			// JetStream refusing the account, say, shows here only as
-			// "no responders"; its reason is in the server's log.
-			err = fmt.Errorf("%w (embedded NATS: %s)", err, msg)
-		}
-		b.Close()
-		return nil, err
-	}
 	if cfg.OnDuplicateConnection != nil {
 		wake := make(chan advisory, 16384) // connections opened and closed
 		if b.srv != nil {
@@ -125,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 }
 
 // startEmbedded starts the embedded NATS server in operator mode with TLS
-// and JetStream, and connects to it as the control plane's service user.
+// (and JetStream, for an earlier version's data dir), and connects to it as the control plane's service user.
 func (b *Bus) startEmbedded() error {
 	dir := b.cfg.DataDir
 	if dir == "" {
@@ -184,9 +181,15 @@ func (b *Bus) startEmbedded() error {
 	if port == 0 {
 		port = server.RANDOM_PORT // nats-server reads 0 as its default 4222
 	}
+	// JetStream only where an earlier version kept device events in it,
+	// for ConsumeEvents to record them (see drainEventStream).
 	storeDir := filepath.Join(dir, "jetstream")
-	if err := checkStoreSpace(storeDir, b.cfg.StoreMax); err != nil {
-		return err
+	_, err = os.Stat(storeDir)
+	b.jetStream = err == nil
+	if b.jetStream {
+		if err := checkStoreSpace(storeDir, b.cfg.StoreMax); err != nil {
+			return err
+		}
 	}
 	opts := &server.Options{
 		ServerName:       "doorman",
@@ -196,7 +199,7 @@ func (b *Bus) startEmbedded() error {
 		TrustedOperators: []*jwt.OperatorClaims{op},
 		AccountResolver:  resolver,
 		SystemAccount:    sysPub,
-		JetStream:        true,
+		JetStream:        b.jetStream,
 		StoreDir:         storeDir,
 		// Without it NATS takes 75% of the disk's free space at start,
 		// less than the account asks for on a nearly full disk.
@@ -270,6 +273,7 @@ func (b *Bus) startEmbedded() error {
 // connectExternal connects to an external NATS deployment with the
 // configured credentials.
 func (b *Bus) connectExternal() error {
+	b.jetStream = true // whether it runs JetStream is found out when asked
 	if b.cfg.CredsFile == "" {
 		return fmt.Errorf("natsbus: external mode needs a credentials file")
 	}
@@ -374,7 +378,7 @@ func (b *Bus) ClientURL() string {
 	return "tls://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(b.srv.Addr().(*net.TCPAddr).Port))
 }
 
-// Close stops the consumers and the time service, closes the connection
+// Close stops the event and time services, closes the connection
 // and shuts the embedded server down.
 func (b *Bus) Close() error {
 	b.mu.Lock()
@@ -383,12 +387,12 @@ func (b *Bus) Close() error {
 		return nil
 	}
 	b.closed = true
-	consumers := b.consumers
-	b.consumers = nil
+	subs := b.eventSubs
+	b.eventSubs = nil
 	b.mu.Unlock()
 	close(b.stop)
-	for _, c := range consumers {
-		c.Stop()
+	for _, sub := range subs {
+		_ = sub.Unsubscribe()
 	}
 	if b.advisories != nil {
 		b.advisories.Close()
@@ -399,6 +403,11 @@ func (b *Bus) Close() error {
 	if b.srv != nil {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
+		if b.retireStore.Load() {
+			if err := os.RemoveAll(filepath.Join(b.cfg.DataDir, "jetstream")); err != nil {
+				b.log.Warn("removing the emptied JetStream store", "err", err)
+			}
+		}
 	}
 	return nil
 }

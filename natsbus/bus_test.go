@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,11 +14,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
@@ -343,91 +344,106 @@ func TestTimeService(t *testing.T) {
 	}
 }
 
+// TestEvents_ExactlyOnce: each event is handed to the handler once, and
+// its receipt tells the device what to do with it: a repeated event (its
+// first receipt lost) is answered recorded without a second call; a
+// malformed or misaddressed one is refused for good; one the handler
+// failed on is answered unavailable, and recorded when sent again.
 func TestEvents_ExactlyOnce(t *testing.T) {
-	dir := t.TempDir()
-	b := MustOpenBus(t, dir, nil)
+	b := MustOpenBus(t, t.TempDir(), nil)
 	d := MustDevice(t, b)
-	js, err := jetstream.New(d.NC)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	publish := func(ev *wire.Event) {
+	send := func(subject string, data []byte) wire.EventReceipt {
+		t.Helper()
+		m, err := d.NC.Request(subject, data, testWait)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r wire.EventReceipt
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatalf("receipt %q: %v", m.Data, err)
+		}
+		return r
+	}
+	sendEvent := func(ev *wire.Event) wire.EventReceipt {
 		t.Helper()
 		data, err := wire.Encode(ev, wire.MaxMessageSize)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
-			t.Fatalf("publish: %v", err)
+		return send(wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data)
+	}
+	recorded := func(r wire.EventReceipt) bool { return r.Error == nil && r.Stream == wire.ReceiptStream }
+	code := func(r wire.EventReceipt) int {
+		if r.Error == nil {
+			return 0
 		}
+		return r.Error.Code
 	}
-	first := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
-	publish(first)
-	publish(first) // a device retrying after a lost ack
-	mismatched := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
-	data, _ := wire.Encode(mismatched, wire.MaxMessageSize)
-	// Kind in the body differs from the subject: dropped by the consumer.
-	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, wire.EventDoorForced), data); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper), []byte("garbage")); err != nil {
-		t.Fatal(err)
-	}
-	last := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
-	publish(last)
 
-	got := make(chan *wire.Event, 16)
+	calls := map[string]int{}
+	var mu sync.Mutex
 	failOnce := true
-	err = b.ConsumeEvents(ctx, "test", func(_ context.Context, door, device string, ev *wire.Event) error {
+	last := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
+	err := b.ConsumeEvents(ctx, "test", func(_ context.Context, door, device string, ev *wire.Event) error {
 		if door != d.DoorID || device != d.DeviceID {
 			t.Errorf("door %s device %s, want %s %s", door, device, d.DoorID, d.DeviceID)
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if ev.ID == last.ID && failOnce {
 			failOnce = false
 			return errors.New("store briefly down")
 		}
-		got <- ev
+		calls[ev.ID]++
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{first.ID, last.ID} {
-		select {
-		case ev := <-got:
-			if ev.ID != want {
-				t.Fatalf("event %s, want %s", ev.ID, want)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatalf("event %s not delivered", want)
-		}
+	first := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
+	if r := sendEvent(first); !recorded(r) {
+		t.Fatalf("first: %+v", r)
 	}
-	// After a restart the durable consumer resumes: nothing is delivered
-	// again, and a new event still arrives.
-	b.Close()
-	b2 := MustOpenBus(t, dir, nil)
-	got2 := make(chan *wire.Event, 16)
-	if err := b2.ConsumeEvents(ctx, "test", func(_ context.Context, _, _ string, ev *wire.Event) error {
-		got2 <- ev
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	if r := sendEvent(first); !recorded(r) { // a device retrying after a lost receipt
+		t.Fatalf("first again: %+v", r)
 	}
-	d2 := MustDeviceFor(t, b2, d)
-	js2, _ := jetstream.New(d2)
-	after := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
-	data, _ = wire.Encode(after, wire.MaxMessageSize)
-	if _, err := js2.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, after.Kind), data, jetstream.WithMsgID(after.ID)); err != nil {
-		t.Fatal(err)
+	// Kind in the body differs from the subject; garbage; another door.
+	mismatched := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(mismatched, wire.MaxMessageSize)
+	if r := send(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventDoorForced), data); code(r) != wire.ReceiptRefused {
+		t.Fatalf("mismatched kind: %+v", r)
 	}
-	select {
-	case ev := <-got2:
-		if ev.ID != after.ID {
-			t.Fatalf("after restart got %s, want only the new event %s", ev.ID, after.ID)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("new event not delivered after restart")
+	if r := send(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper), []byte("garbage")); code(r) != wire.ReceiptRefused {
+		t.Fatalf("garbage: %+v", r)
+	}
+	other := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: MustDevice(t, b).DoorID, At: time.Now().UTC()}
+	if r := sendEvent(other); code(r) != wire.ReceiptRefused {
+		t.Fatalf("another door's event: %+v", r)
+	}
+	if r := sendEvent(last); code(r) != wire.ReceiptUnavailable {
+		t.Fatalf("handler failed: %+v", r)
+	}
+	if r := sendEvent(last); !recorded(r) {
+		t.Fatalf("sent again: %+v", r)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || calls[first.ID] != 1 || calls[last.ID] != 1 {
+		t.Fatalf("handler calls %v, want %s and %s once each", calls, first.ID, last.ID)
+	}
+}
+
+// TestEvents_NoControlPlane: with no node serving events, a device's event
+// is answered "no responders" at once, so it stays queued on the device
+// rather than being taken by the bus.
+func TestEvents_NoControlPlane(t *testing.T) {
+	b := MustOpenBus(t, t.TempDir(), nil)
+	d := MustDevice(t, b)
+	ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(ev, wire.MaxMessageSize)
+	if _, err := d.NC.Request(wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, testWait); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("event with no control plane: %v, want no responders", err)
 	}
 }
 
@@ -460,37 +476,37 @@ func TestEvents_OrderPerDoorConcurrentAcrossDoors(t *testing.T) {
 			fast = d
 		}
 	}
+	// Sent without waiting for receipts (a device waits for each; this is
+	// the order the node received them in).
 	publish := func(d *Device, n int) []string {
-		js, err := jetstream.New(d.NC)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var ids []string
 		for range n {
 			ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
 			data, _ := wire.Encode(ev, wire.MaxMessageSize)
-			if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err != nil {
+			if err := d.NC.PublishRequest(wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), wire.InboxPrefix(d.DoorID)+".ignored", data); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, ev.ID)
 		}
+		if err := d.NC.Flush(); err != nil {
+			t.Fatal(err)
+		}
 		return ids
 	}
-	slowIDs := publish(slow, 50)
-	fastIDs := publish(fast, 50)
-
+	const n = 50
 	release := make(chan struct{})
 	var mu sync.Mutex
 	seen := map[string][]string{}
 	fastDone := make(chan struct{})
+	var slowStarted atomic.Bool
 	err := b.ConsumeEvents(ctx, "order", func(_ context.Context, door, _ string, ev *wire.Event) error {
-		if door == slow.DoorID && ev.ID == slowIDs[0] {
+		if door == slow.DoorID && slowStarted.CompareAndSwap(false, true) {
 			<-release // the slow door's first event waits for the other door
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		seen[door] = append(seen[door], ev.ID)
-		if door == fast.DoorID && len(seen[door]) == len(fastIDs) {
+		if door == fast.DoorID && len(seen[door]) == n {
 			close(fastDone)
 		}
 		return nil
@@ -498,6 +514,8 @@ func TestEvents_OrderPerDoorConcurrentAcrossDoors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	slowIDs := publish(slow, n)
+	fastIDs := publish(fast, n)
 	select {
 	case <-fastDone:
 	case <-time.After(testWait):

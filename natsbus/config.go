@@ -17,42 +17,16 @@ const (
 	// DefaultCommandTimeout is how long SendUnlock waits for a door's
 	// acknowledgement before reporting it offline.
 	DefaultCommandTimeout = 3 * time.Second
-	// DefaultEventStream is the JetStream stream of device events.
-	DefaultEventStream = "DOORMAN_EVENTS"
-	// DefaultEventMaxAge is how long the stream keeps events.
-	DefaultEventMaxAge = 30 * 24 * time.Hour
-	// DefaultDuplicateWindow is how long JetStream remembers event IDs, so
-	// an event a device publishes again after an outage of up to this long
-	// is stored once.
-	DefaultDuplicateWindow = 24 * time.Hour
-	// DefaultEventMaxBytes bounds the event stream on disk in external
-	// mode; past it the oldest events go (they were handed to the control
-	// plane long before, which keeps them in the audit chain). The
-	// embedded server's stream takes half of StoreMax instead.
-	DefaultEventMaxBytes = 1 << 30
-	// DefaultStoreMax is the embedded JetStream's file storage: enough for
-	// half a gigabyte of device events on a small box.
+	// DefaultStoreMax is the embedded JetStream's file storage, in a data
+	// dir an earlier version kept device events in (see StoreMax).
 	DefaultStoreMax = 1 << 30
-	// DefaultEventMaxPerSubject bounds the events the stream keeps of one
-	// kind from one device (an event subject names its door, its device
-	// and its kind); past it that device's oldest events of that kind go.
-	// A device flooding its own subjects (devices may publish on their
-	// eight event subjects only) therefore pushes out its own history,
-	// not other devices' or doors', and takes at most 8 x this x
-	// wire.MaxMessageSize.
-	DefaultEventMaxPerSubject = 10000
-	// DefaultClusterReplicas is how many servers of an external NATS
-	// cluster keep the event stream unless told otherwise: a stream on
-	// one server is lost, with the events it held, when that server is,
-	// and refuses new ones while it is down.
-	DefaultClusterReplicas = 3
 )
 
 // Config configures a Bus. Leave URL empty for the embedded server (the
 // default); set it to connect to an external NATS deployment instead.
 type Config struct {
-	// DataDir holds the embedded server's keys, revocations, TLS material
-	// and JetStream store. Required in embedded mode.
+	// DataDir holds the embedded server's keys, revocations and TLS
+	// material. Required in embedded mode.
 	DataDir string
 	// Listen is the embedded server's host:port for devices; port 0 (or
 	// -1) picks a free one (tests). Default DefaultListen.
@@ -66,9 +40,12 @@ type Config struct {
 	AdvertiseURLs []string
 
 	// StoreMax is the embedded JetStream's file storage limit (NATS's
-	// max_file_store) and the Doorman account's disk limit. Open refuses to
-	// start when the disk holding DataDir has less free than StoreMax minus
-	// what the store already holds. Default DefaultStoreMax.
+	// max_file_store) and the Doorman account's disk limit. The embedded
+	// server runs JetStream only for a data dir where an earlier version
+	// kept device events in it (a jetstream directory), so that
+	// ConsumeEvents can record and delete them; Open then refuses to start
+	// when the disk holding DataDir has less free than StoreMax minus what
+	// the store already holds. Default DefaultStoreMax.
 	StoreMax int64
 
 	// TLSFirstFallback is how long the embedded server waits for a client
@@ -123,26 +100,6 @@ type Config struct {
 	// up on it (held in a buffer or by a broker) is refused by the device
 	// as expired. 1s to wire.MaxCommandTTL; default DefaultCommandTimeout.
 	CommandTimeout time.Duration
-	// EventStream, EventMaxAge, DuplicateWindow, EventMaxBytes and
-	// EventMaxPerSubject configure the device event stream; defaults above.
-	// In embedded mode EventMaxBytes defaults to half of StoreMax and may
-	// be at most that, leaving the other half for consumer state and a
-	// stream resized while full.
-	EventStream        string
-	EventMaxAge        time.Duration
-	DuplicateWindow    time.Duration
-	EventMaxBytes      int64
-	EventMaxPerSubject int64
-	// EventReplicas is how many servers of a NATS cluster keep the event
-	// stream (and so the consumer of it): 3 survives the loss of any one
-	// server. 0, the default, chooses: 1 for the embedded server and for
-	// an external server that is not clustered, DefaultClusterReplicas
-	// for an external cluster. The stream is updated to it at every start,
-	// so a stream created with one replica is scaled up once its servers
-	// form a cluster. A cluster of fewer servers than this refuses the
-	// stream, and Open fails naming it.
-	EventReplicas int
-
 	// OnDuplicateConnection is told about every device key found on more
 	// than one connection at once (see DuplicateConnection), once per new
 	// connection and at most once in 10 minutes per device (a thief
@@ -180,15 +137,6 @@ func (c *Config) validate() error {
 	if c.CommandTimeout < time.Second || c.CommandTimeout > wire.MaxCommandTTL {
 		return fmt.Errorf("natsbus: command timeout %s must be between 1s and %s: it is also the commands' lifetime", c.CommandTimeout, wire.MaxCommandTTL)
 	}
-	if c.EventReplicas < 0 || c.EventReplicas > 5 {
-		return fmt.Errorf("natsbus: event stream replicas %d: NATS keeps a stream on 1 to 5 servers", c.EventReplicas)
-	}
-	if c.URL == "" && c.EventReplicas > 1 {
-		return fmt.Errorf("natsbus: the embedded server is one server: the event stream has one replica")
-	}
-	if c.URL == "" && c.EventMaxBytes > c.StoreMax/2 {
-		return fmt.Errorf("natsbus: the event stream (%d bytes) must fit twice into the embedded JetStream store (%d bytes)", c.EventMaxBytes, c.StoreMax)
-	}
 	return nil
 }
 
@@ -199,29 +147,8 @@ func (c *Config) setDefaults() {
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = DefaultCommandTimeout
 	}
-	if c.EventStream == "" {
-		c.EventStream = DefaultEventStream
-	}
-	if c.EventMaxAge <= 0 {
-		c.EventMaxAge = DefaultEventMaxAge
-	}
-	if c.DuplicateWindow <= 0 {
-		c.DuplicateWindow = DefaultDuplicateWindow
-	}
-	if c.DuplicateWindow > c.EventMaxAge {
-		c.DuplicateWindow = c.EventMaxAge
-	}
 	if c.StoreMax <= 0 {
 		c.StoreMax = DefaultStoreMax
-	}
-	if c.EventMaxBytes <= 0 {
-		c.EventMaxBytes = DefaultEventMaxBytes
-		if c.URL == "" {
-			c.EventMaxBytes = c.StoreMax / 2
-		}
-	}
-	if c.EventMaxPerSubject <= 0 {
-		c.EventMaxPerSubject = DefaultEventMaxPerSubject
 	}
 	if c.DuplicateCheckInterval <= 0 && c.URL == "" {
 		c.DuplicateCheckInterval = DefaultEmbeddedDuplicateCheckInterval

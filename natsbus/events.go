@@ -2,221 +2,310 @@ package natsbus
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/wire"
 )
 
+// drainEventStream hands every device event that an earlier version kept
+// in the JetStream stream LegacyEventStream to fn, then deletes the
+// stream; it does nothing when there is none. The stream first stops
+// capturing the event subjects (JetStream would otherwise answer the
+// devices' events in the control plane's stead), so nothing arrives
+// after the last event is read. An event fn fails on ends the drain with
+// its error, the stream kept: the next call starts again from its first
+// event, which fn records once by ID.
+//
+// On the embedded server the emptied JetStream store is removed when the
+// bus closes. Every node of a deployment drains the stream when it starts
+// serving events: the first one's copy is recorded, the others' change nothing.
+// During a rolling upgrade a node of the earlier version would make the
+// stream again: upgrade the control-plane nodes together.
+func (b *Bus) drainEventStream(ctx context.Context, fn EventHandler) error {
+	if !b.jetStream {
+		return nil
+	}
+	stream, err := b.js.Stream(ctx, LegacyEventStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrNoResponders) {
+		return nil // none kept, or a NATS deployment without JetStream
+	}
+	if err != nil {
+		return fmt.Errorf("look up: %w", err)
+	}
+	cfg := stream.CachedInfo().Config
+	if len(cfg.Subjects) != 1 || cfg.Subjects[0] != legacyRetiredSubject {
+		cfg.Subjects = []string{legacyRetiredSubject}
+		if stream, err = b.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("stop capturing events: %w", err)
+		}
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if info.State.Msgs > 0 {
+		b.log.Info("recording the device events an earlier version stored on the bus", "events", info.State.Msgs)
+		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			return fmt.Errorf("consume: %w", err)
+		}
+		for seq := uint64(0); seq < info.State.LastSeq; {
+			batch, err := cons.Fetch(256, jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				return fmt.Errorf("fetch: %w", err)
+			}
+			n := 0
+			for m := range batch.Messages() {
+				n++
+				meta, err := m.Metadata()
+				if err != nil {
+					return fmt.Errorf("fetch: %w", err)
+				}
+				seq = meta.Sequence.Stream
+				if err := b.drainOne(ctx, m.Subject(), m.Data(), fn); err != nil {
+					return err
+				}
+			}
+			if err := batch.Error(); err != nil {
+				return fmt.Errorf("fetch: %w", err)
+			}
+			if n == 0 {
+				break // fewer stored than the last sequence says: all read
+			}
+		}
+	}
+	if err := b.js.DeleteStream(ctx, LegacyEventStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete: %w", err)
+	}
+	b.log.Info("deleted the earlier version's device event stream", "events", info.State.Msgs)
+	if b.srv != nil {
+		// The embedded store holds nothing more: it goes when the bus
+		// closes, and the next start runs without JetStream.
+		if acc, err := b.js.AccountInfo(ctx); err == nil && acc.Streams == 0 {
+			b.retireStore.Store(true)
+		}
+	}
+	return nil
+}
+
+// drainOne hands one stored event to fn as handleEvent would, dropping a
+// malformed or misaddressed one.
+func (b *Bus) drainOne(ctx context.Context, subject string, data []byte, fn EventHandler) error {
+	doorID, deviceID, kind, ok := wire.ParseEventSubject(subject)
+	var ev wire.Event
+	if !ok || wire.Decode(data, wire.MaxMessageSize, &ev) != nil || ev.DoorID != doorID || ev.Kind != kind {
+		b.log.Warn("dropping malformed or misaddressed stored device event", "subject", subject)
+		return nil
+	}
+	return fn(ctx, doorID, deviceID, &ev)
+}
+
+// LegacyEventStream is the JetStream stream earlier versions kept device
+// events in; ConsumeEvents drains and deletes it.
+const LegacyEventStream = "DOORMAN_EVENTS"
+
+// legacyRetiredSubject is the subject the drained stream is moved to, one
+// no device may publish on.
+const legacyRetiredSubject = "doorman.retired.events"
+
 // EventHandler receives one device event. doorID and deviceID come from the
 // subject the event arrived on, which only that device (issued credentials
 // for that door) may publish on; the event's own DoorID has been checked to
 // match. The device need not be the door's current one: events a replaced
 // device queued before it was replaced arrive late, under its own ID.
-// Returning an error has the event delivered again later.
+// Returning an error has the device send the event again later.
 //
-// JetStream stores each event once (by its ID) and the consumer acks only
-// after the handler returns nil, without waiting for the server to confirm
-// the ack, so a handler may see an event again: when the process dies
-// between the handler and the ack, or the ack is lost (the consumer
-// remembers the last events it handled, but not on another node): handlers
-// must record events idempotently by ev.ID.
+// The device keeps each event queued until a receipt says it was recorded,
+// and a receipt can be lost (the node dies after the handler, the reply
+// does not arrive in time), so a handler may see an event again, also on
+// another node: handlers must record events idempotently by ev.ID.
 type EventHandler func(ctx context.Context, doorID, deviceID string, ev *wire.Event) error
 
-// Consumer settings.
+// Event service settings.
 const (
-	eventAckWait     = 30 * time.Second
-	eventRetryDelay  = 2 * time.Second
+	// eventWorkers is how many workers handle one node's events: each
+	// waits for its event's write to commit, and under load a write waits
+	// behind the access requests in the single writer's queue, so many
+	// are needed for the writes to share commits.
+	eventWorkers = 256
+	// eventWorkerQueue is how many events may wait for one worker; past
+	// it, the event is answered busy and the device sends it again later.
+	eventWorkerQueue = 64
 	recentlyHandled  = 4096
-	maxEventsPending = 1024
 )
 
-// ensureStream creates or updates the device event stream. Its limits bound
-// what devices can store: MaxMsgsPerSubject per device and kind (each
-// subject names one door, one device and one kind), MaxBytes in all (see
-// Config).
-func (b *Bus) ensureStream(ctx context.Context) error {
-	replicas := b.eventReplicas()
-	_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        b.cfg.EventStream,
-		Description: "Doorman device events",
-		Subjects:    []string{wire.EventSubjects},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		// Past a limit the oldest events go, never the new one: a device
-		// must not be able to make another door's fresh events bounce.
-		Discard:           jetstream.DiscardOld,
-		MaxAge:            b.cfg.EventMaxAge,
-		MaxBytes:          b.cfg.EventMaxBytes,
-		MaxMsgsPerSubject: b.cfg.EventMaxPerSubject,
-		Duplicates:        b.cfg.DuplicateWindow,
-		MaxMsgSize:        wire.MaxMessageSize,
-		Replicas:          replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("natsbus: event stream (%d replicas): %w", replicas, err)
-	}
-	return nil
-}
-
-// eventReplicas is the event stream's replica count: the configured one,
-// else one on a single server and DefaultClusterReplicas on a cluster.
-func (b *Bus) eventReplicas() int {
-	switch {
-	case b.cfg.EventReplicas > 0:
-		return b.cfg.EventReplicas
-	case b.srv == nil && b.nc.ConnectedClusterName() != "":
-		return DefaultClusterReplicas
-	}
-	return 1
-}
-
-// ConsumeEvents hands every device event to fn, through the durable
-// consumer named durable (control-plane nodes that use the same name share
-// the work; each event goes to one of them). It returns once consuming has
-// started; consuming stops when ctx ends or the bus closes. Events that are
-// malformed, claim another door than their subject, or arrive on a
-// subject of another shape (such as the door-only event subjects of
-// earlier versions, which named no device) are logged and dropped: a
+// ConsumeEvents records every device event through fn: it subscribes to
+// the devices' event subjects in the queue group named group (control-plane
+// nodes that use the same name share the work; each event goes to one of
+// them), and answers each event with a wire.EventReceipt once fn returned.
+// It returns once the subscription is made; it ends when ctx ends or the
+// bus closes.
+//
+// An event is acknowledged only after fn returned nil, that is after its
+// write committed: the device, which queued it durably, is the buffer, so
+// no copy of it is kept on the bus. Events are handled by door: one door's
+// events in the order the door sent them (a device sends one at a time),
+// different doors' side by side, their writes grouped in the store's
+// commits. When the workers fall behind, events are answered busy and the
+// devices send them again a little later.
+//
+// Events that are malformed, claim another door than their subject, or
+// arrive on a subject of another shape are answered refused and dropped: a
 // device cannot write into another door's history, nor pass for another
 // device.
-func (b *Bus) ConsumeEvents(ctx context.Context, durable string, fn EventHandler) error {
-	if durable == "" || fn == nil {
-		return doorman.Errorf(doorman.EINVALID, "A consumer name and a handler are required.")
+//
+// A device event stream that an earlier version kept in JetStream is
+// drained first, through fn, and then deleted (see drainEventStream).
+func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) error {
+	if group == "" || fn == nil {
+		return doorman.Errorf(doorman.EINVALID, "A queue group name and a handler are required.")
 	}
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, b.cfg.EventStream, jetstream.ConsumerConfig{
-		Durable:       durable,
-		Description:   "Doorman device event handler",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       eventAckWait,
-		MaxDeliver:    -1,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		FilterSubject: wire.EventSubjects,
-		MaxAckPending: maxEventsPending,
-	})
-	if err != nil {
-		b.log.Error("event consumer", "err", err)
-		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
+	if err := b.drainEventStream(ctx, fn); err != nil {
+		b.log.Error("earlier device event stream", "err", err)
+		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not read the device events an earlier version stored on the bus.")
 	}
 	seen := newRecentSet(recentlyHandled)
-	// The consumer's callback runs one message at a time; each event's
-	// handler waits for its write to commit. Handled one after another,
-	// events never shared a commit, and a node handled at most one per
-	// commit time (~1,000 a second). So events go to eventWorkers workers,
-	// by door: one door's events are still handled in the order the door
-	// sent them, different doors' side by side, their writes grouped in
-	// the store's commits. There are many workers because under load each
-	// event's write waits behind the access requests' in the single
-	// writer's queue: with 32, a node at 200 unlocks a second recorded 26
-	// events a second, fewer than its doors' heartbeats.
-	shards := make([]chan jetstream.Msg, eventWorkers)
-	done := make(chan struct{}) // closed once consuming stopped
+	shards := make([]chan *nats.Msg, eventWorkers)
+	done := make(chan struct{}) // closed once serving stopped
 	for i := range shards {
-		// Room for every event the server may have outstanding
-		// (MaxAckPending): the dispatch never waits for a busy door.
-		shards[i] = make(chan jetstream.Msg, maxEventsPending)
-		go func(in <-chan jetstream.Msg) {
+		shards[i] = make(chan *nats.Msg, eventWorkerQueue)
+		go func(in <-chan *nats.Msg) {
 			for {
 				select {
 				case <-done:
-					return // what is left is redelivered after the ack wait
+					return // unanswered: the devices send them again
 				case m := <-in:
+					b.events.waiting.Add(-1)
 					b.handleEvent(ctx, m, fn, seen)
 				}
 			}
 		}(shards[i])
 	}
-	var stopOnce sync.Once
-	stopWorkers := func() { stopOnce.Do(func() { close(done) }) }
-	cc, err := cons.Consume(func(m jetstream.Msg) {
+	sub, err := b.nc.QueueSubscribe(wire.EventSubjects, group, func(m *nats.Msg) {
 		select {
-		case shards[eventShard(m.Subject())] <- m:
-		case <-done:
+		case shards[eventShard(m.Subject)] <- m:
+			b.events.waiting.Add(1)
+		default:
+			b.events.busy.Add(1)
+			b.receipt(m, wire.ReceiptUnavailable, "busy: send the event again later")
 		}
 	})
+	if err == nil {
+		err = b.nc.Flush() // the server knows of the subscription on return
+	}
 	if err != nil {
-		stopWorkers()
-		b.log.Error("event consumer", "err", err)
-		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not start the device event consumer.")
+		if sub != nil {
+			_ = sub.Unsubscribe()
+		}
+		close(done)
+		b.log.Error("event subscription", "err", err)
+		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not subscribe to device events.")
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		cc.Stop()
-		stopWorkers()
+		_ = sub.Unsubscribe()
+		close(done)
 		return doorman.Errorf(doorman.EUNAVAILABLE, "The bus is closed.")
 	}
-	b.consumers = append(b.consumers, cc)
+	b.eventSubs = append(b.eventSubs, sub)
 	b.mu.Unlock()
 	go func() {
 		select {
 		case <-ctx.Done():
-			cc.Stop()
-		case <-cc.Closed():
+			_ = sub.Unsubscribe()
+		case <-b.stop:
 		}
-		stopWorkers()
+		close(done)
 	}()
 	return nil
 }
-
-// eventWorkers is how many workers handle one consumer's events.
-const eventWorkers = 256
 
 // eventShard returns the worker for an event subject: the same for every
 // event of one door.
 func eventShard(subject string) int {
 	doorID, _, _, ok := wire.ParseEventSubject(subject)
 	if !ok {
-		doorID = subject // dropped by the worker as malformed
+		doorID = subject // refused by the worker as malformed
 	}
 	h := fnv.New32a()
 	h.Write([]byte(doorID))
 	return int(h.Sum32() % eventWorkers)
 }
 
-// handleEvent validates one stored event, hands it to fn and acks it.
-func (b *Bus) handleEvent(ctx context.Context, m jetstream.Msg, fn EventHandler, seen *recentSet) {
-	doorID, deviceID, kind, ok := wire.ParseEventSubject(m.Subject())
+// handleEvent validates one event, hands it to fn and answers the device.
+func (b *Bus) handleEvent(ctx context.Context, m *nats.Msg, fn EventHandler, seen *recentSet) {
+	b.events.handling.Add(1)
+	defer b.events.handling.Add(-1)
+	doorID, deviceID, kind, ok := wire.ParseEventSubject(m.Subject)
 	var ev wire.Event
 	var err error
 	if ok {
-		err = wire.Decode(m.Data(), wire.MaxMessageSize, &ev)
+		err = wire.Decode(m.Data, wire.MaxMessageSize, &ev)
 	}
 	if !ok || err != nil || ev.DoorID != doorID || ev.Kind != kind {
-		b.log.Warn("dropping malformed or misaddressed device event", "subject", m.Subject(), "err", err)
-		_ = m.Term()
+		b.log.Warn("refusing malformed or misaddressed device event", "subject", m.Subject, "err", err)
+		b.receipt(m, wire.ReceiptRefused, "malformed, or not the subject's event")
 		return
 	}
 	if seen.has(ev.ID) {
-		// Handled, but the ack was lost: ack again without a second call.
-		_ = m.Ack()
+		// Recorded, but the receipt was lost: answer again without a
+		// second call.
+		b.receipt(m, 0, "")
 		return
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the event is redelivered after the ack wait
+		return // shutting down: the device sends it again
 	}
 	if err := fn(ctx, doorID, deviceID, &ev); err != nil {
 		if ctx.Err() != nil {
 			return
 		}
-		b.log.Warn("device event handler failed; will retry", "event", ev.ID, "err", err)
-		_ = m.NakWithDelay(eventRetryDelay)
+		b.log.Warn("device event handler failed; the device will send it again", "event", ev.ID, "err", err)
+		b.receipt(m, wire.ReceiptUnavailable, "not recorded: send the event again later")
 		return
 	}
 	seen.add(ev.ID)
-	// A plain ack, not waited for: an ack lost on the way only brings the
-	// event again, which is recorded once (by its ID, here and in the
-	// store). Waiting for the server to confirm each ack held a worker for
-	// a round trip through JetStream, which under load was most of an
-	// event's time.
-	if err := m.Ack(); err != nil && ctx.Err() == nil {
-		b.log.Warn("device event ack", "event", ev.ID, "err", err)
+	b.receipt(m, 0, "")
+}
+
+// receipt answers an event with a wire.EventReceipt: recorded (code 0) or
+// an error. It answers only into the inbox of the door the subject names:
+// a device must not aim the control plane's answers at another door.
+func (b *Bus) receipt(m *nats.Msg, code int, description string) {
+	doorID, _, _, ok := wire.ParseEventSubject(m.Subject)
+	if !ok || !strings.HasPrefix(m.Reply, wire.InboxPrefix(doorID)+".") {
+		return
 	}
+	r := wire.EventReceipt{Stream: wire.ReceiptStream}
+	if code != 0 {
+		r = wire.EventReceipt{Error: &wire.ReceiptError{Code: code, Description: description}}
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return
+	}
+	if err := m.Respond(data); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		b.log.Warn("device event receipt", "subject", m.Subject, "err", err)
+	}
+}
+
+// eventCounts are one node's event service figures.
+type eventCounts struct {
+	waiting, handling atomic.Int64
+	busy              atomic.Uint64
 }
 
 // recentSet remembers the last n event IDs handled by this process.
@@ -247,22 +336,18 @@ func (s *recentSet) add(id string) {
 	s.order = append(s.order, id)
 }
 
-// EventBacklog is the state of a device event consumer.
+// EventBacklog is the state of this node's device event service.
 type EventBacklog struct {
-	// Pending counts the events stored and not yet delivered to it.
-	Pending uint64
-	// AckPending counts the events delivered and not yet acknowledged.
-	AckPending int
+	// Pending counts the events received and not yet recorded: waiting
+	// for a worker or being recorded.
+	Pending int64
+	// Busy counts the events answered busy (to be sent again) since the
+	// bus opened: a node that does not keep up with its doors.
+	Busy uint64
 }
 
-// EventBacklog returns the state of the durable event consumer (see
-// ConsumeEvents), which the nodes of a deployment share: each reports the
-// same backlog. Returns EUNAVAILABLE when the server does not answer.
-func (b *Bus) EventBacklog(ctx context.Context, durable string) (EventBacklog, error) {
-	cons, err := b.js.Consumer(ctx, b.cfg.EventStream, durable)
-	if err != nil {
-		return EventBacklog{}, doorman.Errorf(doorman.EUNAVAILABLE, "The event consumer could not be read: %v", err)
-	}
-	info := cons.CachedInfo() // read just now, by Consumer
-	return EventBacklog{Pending: info.NumPending, AckPending: info.NumAckPending}, nil
+// EventBacklog returns the state of this node's device event service (see
+// ConsumeEvents).
+func (b *Bus) EventBacklog() EventBacklog {
+	return EventBacklog{Pending: b.events.waiting.Load() + b.events.handling.Load(), Busy: b.events.busy.Load()}
 }

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/doorman-dev/doorman"
@@ -91,41 +89,5 @@ func TestExternalMode(t *testing.T) {
 	defer b2.Close()
 	if _, err := b2.IssueDeviceCredentials(d.DoorID, d.DeviceID, d.Pub); doorman.ErrorCode(err) != doorman.EUNAVAILABLE {
 		t.Fatalf("no signing key: err = %v, want EUNAVAILABLE", err)
-	}
-}
-
-// TestEventStreamReplicas: the event stream has one replica on the
-// embedded server and on an external server that is not clustered (a
-// cluster's three are TestScaleOut's, in cmd/doorman); asking for more
-// than one server can keep is refused, naming the count.
-func TestEventStreamReplicas(t *testing.T) {
-	dir := t.TempDir()
-	signer := MustSigner(t)
-	if _, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EventReplicas: 3}); err == nil {
-		t.Fatal("the embedded server took an event stream of 3 replicas")
-	}
-	embedded := MustOpenBus(t, dir, signer)
-	credsFile, seedFile := ExternalCreds(t, dir)
-	external := natsbus.Config{URL: embedded.ClientURL(), CredsFile: credsFile, CAFile: filepath.Join(dir, "ca.pem"),
-		ExternalTLSFirst: true, AccountSigningSeedFile: seedFile}
-	b, err := natsbus.Open(context.Background(), external)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	js, err := jetstream.New(b.Conn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(context.Background(), natsbus.DefaultEventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := s.CachedInfo().Config.Replicas; r != 1 {
-		t.Fatalf("on one server the event stream has %d replicas", r)
-	}
-	external.EventReplicas = 3
-	if _, err := natsbus.Open(context.Background(), external); err == nil || !strings.Contains(err.Error(), "3 replicas") {
-		t.Fatalf("3 replicas on one server: err = %v, want a refusal naming them", err)
 	}
 }

@@ -2,98 +2,217 @@ package natsbus_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/doorman-dev/doorman/natsbus"
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// TestAttack_EventFlood: a device that floods the event stream can only
-// push out its own history. It may publish on its eight event subjects
-// only, the stream keeps a bounded number of events per device and kind and
-// a bounded number of bytes in all, and the account cannot store more on
-// disk than twice that.
-func TestAttack_EventFlood(t *testing.T) {
-	const perSubject = 5
-	b, err := natsbus.Open(context.Background(), natsbus.Config{
-		DataDir: t.TempDir(), Listen: "127.0.0.1:0", EventMaxPerSubject: perSubject, EventMaxBytes: 8 << 20,
-		StoreMax: 16 << 20,
-	})
+// sendEvent sends one event of d's door as its device does and returns the
+// receipt.
+func sendEvent(tb testing.TB, d *Device, kind string) (*wire.Event, wire.EventReceipt) {
+	tb.Helper()
+	ev := &wire.Event{ID: wire.NewEventID(), Kind: kind, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(ev, wire.MaxMessageSize)
+	m, err := d.NC.Request(wire.EventSubject(d.DoorID, d.DeviceID, kind), data, testWait)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatalf("event %s: %v", ev.ID, err)
 	}
-	defer b.Close()
-	ctx := context.Background()
-	flooder, victim := MustDevice(t, b), MustDevice(t, b)
-	publish := func(d *Device, kind string) {
-		t.Helper()
-		js, _ := jetstream.New(d.NC)
-		data, _ := wire.Encode(&wire.Event{ID: wire.NewEventID(), Kind: kind, DoorID: d.DoorID, At: time.Now()}, wire.MaxMessageSize)
-		if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, kind), data); err != nil {
-			t.Fatal(err)
+	var r wire.EventReceipt
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		tb.Fatalf("receipt %q: %v", m.Data, err)
+	}
+	return ev, r
+}
+
+// twoShards returns two devices whose events go to different workers.
+func twoShards(tb testing.TB, b *natsbus.Bus) (*Device, *Device) {
+	first := MustDevice(tb, b)
+	for {
+		d := MustDevice(tb, b)
+		if natsbus.EventShard(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper)) !=
+			natsbus.EventShard(wire.EventSubject(first.DoorID, first.DeviceID, wire.EventTamper)) {
+			return first, d
 		}
-	}
-	publish(victim, wire.EventDoorForced)
-	publish(victim, wire.EventTamper)
-	for i := 0; i < 4*perSubject; i++ {
-		publish(flooder, wire.EventHeartbeat)
-	}
-
-	// A subject of no known kind is not the device's to publish on: it
-	// would escape the per-subject limit.
-	flooder.NC.Publish(wire.SubjectRoot+"."+flooder.DoorID+".dev."+flooder.DeviceID+".evt.flood1", []byte("x"))
-	flooder.NC.Flush()
-	flooder.WantViolation(t, ".evt.flood1")
-
-	js, _ := jetstream.New(b.Conn())
-	stream, err := js.Stream(ctx, natsbus.DefaultEventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(wire.SubjectRoot+".>"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := info.State.Subjects
-	if got := counts[wire.EventSubject(flooder.DoorID, flooder.DeviceID, wire.EventHeartbeat)]; got != perSubject {
-		t.Errorf("flooder's heartbeats kept: %d, want the last %d", got, perSubject)
-	}
-	for _, kind := range []string{wire.EventDoorForced, wire.EventTamper} {
-		if got := counts[wire.EventSubject(victim.DoorID, victim.DeviceID, kind)]; got != 1 {
-			t.Errorf("victim's %s events: %d, want 1", kind, got)
-		}
-	}
-	if info.Config.MaxBytes != 8<<20 || info.Config.Discard != jetstream.DiscardOld {
-		t.Errorf("stream max bytes %d, discard %v", info.Config.MaxBytes, info.Config.Discard)
-	}
-
-	// The account: disk bounded, and no stream without a size limit.
-	acc, err := js.AccountInfo(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if acc.Limits.MaxStore != 16<<20 || acc.Limits.MaxMemory <= 0 {
-		t.Errorf("account limits %+v, want bounded storage", acc.Limits)
-	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "UNBOUNDED", Subjects: []string{"unbounded.>"}}); err == nil {
-		t.Error("the account accepted a stream without a size limit")
 	}
 }
 
-// TestOpen_DefaultEventLimits: the defaults apply when nothing is set; the
-// embedded server's stream takes half of its store.
-func TestOpen_DefaultEventLimits(t *testing.T) {
+// TestAttack_EventFlood: a device that floods the control plane with
+// events, faster than they are recorded, is answered busy once its door's
+// worker has a full queue: what a node holds for it is bounded, and
+// another door's event is still recorded at once. A subject of no known
+// kind is not the device's to publish on.
+func TestAttack_EventFlood(t *testing.T) {
 	b := MustOpenBus(t, t.TempDir(), nil)
-	js, _ := jetstream.New(b.Conn())
-	stream, err := js.Stream(context.Background(), natsbus.DefaultEventStream)
+	ctx := context.Background()
+	flooder, victim := twoShards(t, b)
+	release := make(chan struct{})
+	recorded := make(chan string, 16)
+	if err := b.ConsumeEvents(ctx, "test", func(_ context.Context, door, _ string, ev *wire.Event) error {
+		if door == flooder.DoorID {
+			<-release // the store is slow for the flooder's door
+			return nil
+		}
+		recorded <- ev.ID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+
+	// The flood: a thousand events without waiting for receipts.
+	replies := make(chan *nats.Msg, 2048)
+	sub, err := flooder.NC.ChanSubscribe(wire.InboxPrefix(flooder.DoorID)+".flood.*", replies)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := stream.CachedInfo().Config
-	if cfg.MaxBytes != natsbus.DefaultStoreMax/2 || cfg.MaxMsgsPerSubject != natsbus.DefaultEventMaxPerSubject {
-		t.Fatalf("stream limits %d bytes, %d per subject", cfg.MaxBytes, cfg.MaxMsgsPerSubject)
+	defer sub.Unsubscribe()
+	const flood = 1000
+	for i := range flood {
+		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: flooder.DoorID, At: time.Now().UTC()}
+		data, _ := wire.Encode(ev, wire.MaxMessageSize)
+		reply := wire.InboxPrefix(flooder.DoorID) + ".flood." + string(rune('a'+i%26))
+		if err := flooder.NC.PublishRequest(wire.EventSubject(flooder.DoorID, flooder.DeviceID, ev.Kind), reply, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := flooder.NC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	busy := 0
+	deadline := time.After(testWait)
+	for busy < flood-natsbus.EventWorkerQueue-1 {
+		select {
+		case m := <-replies:
+			var r wire.EventReceipt
+			if err := json.Unmarshal(m.Data, &r); err != nil || r.Error == nil || r.Error.Code != wire.ReceiptUnavailable {
+				t.Fatalf("receipt %q during the flood: want busy", m.Data)
+			}
+			busy++
+		case <-deadline:
+			t.Fatalf("%d busy receipts of %d events; the rest should wait in a bounded queue", busy, flood)
+		}
+	}
+	if got := b.EventBacklog(); got.Pending > natsbus.EventWorkerQueue+1 || got.Busy < uint64(busy) {
+		t.Errorf("backlog %+v after %d busy receipts", got, busy)
+	}
+
+	// The victim's event is recorded, its receipt says so.
+	ev, r := sendEvent(t, victim, wire.EventDoorForced)
+	if r.Error != nil || r.Stream != wire.ReceiptStream {
+		t.Fatalf("victim's receipt %+v", r)
+	}
+	if got := <-recorded; got != ev.ID {
+		t.Fatalf("recorded %s, want the victim's %s", got, ev.ID)
+	}
+
+	flooder.NC.Publish(wire.SubjectRoot+"."+flooder.DoorID+".dev."+flooder.DeviceID+".evt.flood1", []byte("x"))
+	flooder.NC.Flush()
+	flooder.WantViolation(t, ".evt.flood1")
+}
+
+// TestEvents_EarlierStreamDrained: the device events an earlier version
+// kept in its JetStream stream are recorded when the control plane starts
+// serving events, the stream deleted, and later events are answered by
+// the control plane, not stored by JetStream.
+func TestEvents_EarlierStreamDrained(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "jetstream"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := MustOpenBus(t, dir, nil)
+	ctx := context.Background()
+	// The earlier version's stream, and events its devices stored in it,
+	// one of them claiming another door.
+	js, _ := jetstream.New(b.Conn())
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: natsbus.LegacyEventStream, Subjects: []string{wire.EventSubjects},
+		Storage: jetstream.FileStorage, MaxBytes: 8 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	d, other := MustDevice(t, b), MustDevice(t, b)
+	djs, _ := jetstream.New(d.NC)
+	var stored []string
+	for i := range 300 {
+		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
+		if i == 7 {
+			ev.DoorID = other.DoorID // not the subject's door: dropped
+		} else {
+			stored = append(stored, ev.ID)
+		}
+		data, _ := wire.Encode(ev, wire.MaxMessageSize)
+		if _, err := djs.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	got := make(chan string, 1024)
+	if err := b.ConsumeEvents(ctx, "test", func(_ context.Context, _, _ string, ev *wire.Event) error {
+		got <- ev.ID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Drained before ConsumeEvents returned, in the stream's order.
+	for i, want := range stored {
+		select {
+		case id := <-got:
+			if id != want {
+				t.Fatalf("event %d: %s, want %s", i, id, want)
+			}
+		default:
+			t.Fatalf("%d of %d stored events recorded before serving began", i, len(stored))
+		}
+	}
+	if _, err := js.Stream(ctx, natsbus.LegacyEventStream); err != jetstream.ErrStreamNotFound {
+		t.Fatalf("the earlier stream after the drain: %v", err)
+	}
+	ev, r := sendEvent(t, d, wire.EventTamper)
+	if r.Stream != wire.ReceiptStream || r.Error != nil {
+		t.Fatalf("receipt %+v, want the control plane's", r)
+	}
+	if id := <-got; id != ev.ID {
+		t.Fatalf("recorded %s, want %s", id, ev.ID)
+	}
+	// The emptied store goes with the bus; the next start needs none.
+	b.Close()
+	if _, err := os.Stat(filepath.Join(dir, "jetstream")); !os.IsNotExist(err) {
+		t.Fatalf("the emptied JetStream store after close: %v", err)
+	}
+}
+
+// TestEvents_EarlierAgentsReadTheReceipt: an agent of an earlier version
+// publishes its events through JetStream's API and reads the answer as a
+// JetStream publish acknowledgement: the receipt is one, so it drops the
+// event once recorded and keeps it when the receipt is an error.
+func TestEvents_EarlierAgentsReadTheReceipt(t *testing.T) {
+	b := MustOpenBus(t, t.TempDir(), nil)
+	d := MustDevice(t, b)
+	ctx := context.Background()
+	fail := true
+	if err := b.ConsumeEvents(ctx, "test", func(context.Context, string, string, *wire.Event) error {
+		if fail {
+			fail = false
+			return context.DeadlineExceeded // the store did not answer in time
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(d.NC)
+	ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventTamper, DoorID: d.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(ev, wire.MaxMessageSize)
+	if _, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID)); err == nil {
+		t.Fatal("a failed event read as stored")
+	}
+	ack, err := js.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data, jetstream.WithMsgID(ev.ID))
+	if err != nil || ack.Stream != wire.ReceiptStream {
+		t.Fatalf("publish ack %+v, %v; want the receipt read as stored", ack, err)
 	}
 }

@@ -12,15 +12,10 @@ const (
 	// ReasonBusDisconnected: the control plane's connection to the bus is
 	// down (reconnecting) or closed; no command can be sent.
 	ReasonBusDisconnected = "bus_disconnected"
-	// ReasonJetStreamUnavailable: the connection is up but JetStream does
-	// not answer for the event stream (disabled after a disk error, say),
-	// so device events are not stored.
-	ReasonJetStreamUnavailable = "jetstream_unavailable"
 )
 
-// Ready reports whether a command can be sent and device events stored:
-// the control plane's connection is up and JetStream answers for the event
-// stream. It returns EUNAVAILABLE with one of the reasons above, wrapping
+// Ready reports whether a command can be sent and device events received:
+// the control plane's connection to the bus is up. It returns EUNAVAILABLE with one of the reasons above, wrapping
 // the detail for the log.
 func (b *Bus) Ready(ctx context.Context) error {
 	b.mu.Lock()
@@ -32,12 +27,6 @@ func (b *Bus) Ready(ctx context.Context) error {
 	if !b.nc.IsConnected() {
 		return notReady(ReasonBusDisconnected, "Not ready: the control plane is not connected to the bus.",
 			fmt.Errorf("connection %s", b.nc.Status()))
-	}
-	if _, err := b.js.Stream(ctx, b.cfg.EventStream); err != nil {
-		if msg := b.serverError(); msg != "" {
-			err = fmt.Errorf("%w (embedded NATS: %s)", err, msg)
-		}
-		return notReady(ReasonJetStreamUnavailable, "Not ready: JetStream does not answer for the device event stream.", err)
 	}
 	return nil
 }

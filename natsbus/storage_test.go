@@ -2,14 +2,13 @@ package natsbus_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/internal/netproxy"
@@ -26,12 +25,16 @@ func freeBytes(tb testing.TB, dir string) int64 {
 	return int64(st.Bavail) * int64(st.Bsize)
 }
 
-// TestEmbedded_StoreLargerThanFreeSpace: an embedded JetStream store
+// TestEmbedded_StoreLargerThanFreeSpace: in a data dir where an earlier
+// version kept device events in JetStream, an embedded JetStream store
 // larger than the free space of its disk refuses to start, and the error
-// says so with the numbers, instead of the "no responders" the event
-// stream's creation answers once JetStream has refused the account.
+// says so with the numbers, instead of the "no responders" JetStream
+// answers once it has refused the account.
 func TestEmbedded_StoreLargerThanFreeSpace(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "jetstream"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	free := freeBytes(t, dir)
 	want := free + 1<<30
 	b, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: dir, Listen: "127.0.0.1:0", StoreMax: want})
@@ -50,34 +53,8 @@ func TestEmbedded_StoreLargerThanFreeSpace(t *testing.T) {
 	}
 }
 
-// TestEmbedded_StoreSizesTheEventStream: the event stream's MaxBytes is
-// half the store by default, and a stream that does not fit twice into
-// the store is refused before anything starts.
-func TestEmbedded_StoreSizesTheEventStream(t *testing.T) {
-	b, err := natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", StoreMax: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	js, _ := jetstream.New(b.Conn())
-	stream, err := js.Stream(context.Background(), natsbus.DefaultEventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := stream.CachedInfo().Config.MaxBytes; got != 32<<20 {
-		t.Fatalf("event stream MaxBytes %d, want half of a 64 MiB store", got)
-	}
-
-	_, err = natsbus.Open(context.Background(), natsbus.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0",
-		StoreMax: 64 << 20, EventMaxBytes: 48 << 20})
-	if err == nil || !strings.Contains(err.Error(), "event stream") {
-		t.Fatalf("a 48 MiB event stream in a 64 MiB store: %v", err)
-	}
-}
-
-// TestReady: the bus is ready while its connection is up and JetStream
-// answers for the event stream; a cut connection, a JetStream without the
-// stream and a closed bus are not, and say why.
+// TestReady: the bus is ready while its connection is up; a cut
+// connection and a closed bus are not, and say why.
 func TestReady(t *testing.T) {
 	dir := t.TempDir()
 	embedded := MustOpenBus(t, dir, MustSigner(t))
@@ -110,17 +87,6 @@ func TestReady(t *testing.T) {
 	}
 	if err := b.Ready(ctx); err != nil {
 		t.Fatalf("Ready after the reconnect: %v", err)
-	}
-
-	// JetStream no longer answers for the event stream (here it is gone;
-	// after a disk error the server disables JetStream altogether).
-	js, _ := jetstream.New(embedded.Conn())
-	if err := js.DeleteStream(ctx, natsbus.DefaultEventStream); err != nil {
-		t.Fatal(err)
-	}
-	err = embedded.Ready(ctx)
-	if doorman.ErrorCode(err) != doorman.EUNAVAILABLE || doorman.ErrorReason(err) != natsbus.ReasonJetStreamUnavailable {
-		t.Fatalf("Ready without the event stream: %v (reason %q)", err, doorman.ErrorReason(err))
 	}
 
 	embedded.Close()

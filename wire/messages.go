@@ -73,9 +73,9 @@ func ValidEventKind(kind string) bool { return doorman.ValidDeviceEventKind(kind
 // PrefixEvent prefixes event IDs.
 const PrefixEvent = "evt"
 
-// NewEventID returns a new unguessable, time-ordered event ID. It is also
-// the JetStream Nats-Msg-Id, so a device that publishes an event twice
-// (say, after losing the first acknowledgement) stores it once.
+// NewEventID returns a new unguessable, time-ordered event ID. The control
+// plane records an event once by its ID, so a device that sends an event
+// twice (say, after losing the first receipt) is recorded once.
 func NewEventID() string { return doorman.NewID(PrefixEvent) }
 
 // Event is something a device reports. The door is named by the subject the
@@ -171,6 +171,39 @@ func (e *Event) Validate() error {
 	}
 	return nil
 }
+
+// EventReceipt is the control plane's answer to a device event, sent to
+// the device's inbox once the event is recorded (or refused for good): the
+// device keeps the event queued until it has one without an error, so an
+// event is never lost between the door and the store, whichever
+// control-plane node takes it. The shape is JetStream's publish
+// acknowledgement (a stream name, or an error with a code and a
+// description), so that agents which published events through JetStream
+// read it as such.
+type EventReceipt struct {
+	// Stream is ReceiptStream in a receipt without an error.
+	Stream string `json:"stream,omitempty"`
+	// Error says why the event was not recorded.
+	Error *ReceiptError `json:"error,omitempty"`
+}
+
+// ReceiptStream names the store in an EventReceipt.
+const ReceiptStream = "doorman"
+
+// ReceiptError is why the control plane did not record an event. Code
+// ReceiptRefused: the event is refused for good (malformed, or not the
+// subject's), and the device drops it; any other code: the device sends it
+// again later.
+type ReceiptError struct {
+	Code        int    `json:"code"`
+	Description string `json:"description,omitempty"`
+}
+
+// Receipt error codes.
+const (
+	ReceiptRefused     = 400 // refused for good: drop the event
+	ReceiptUnavailable = 503 // not recorded now: send it again later
+)
 
 // TimeRequest asks the control plane for its signed time.
 type TimeRequest struct {

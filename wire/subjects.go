@@ -10,7 +10,7 @@ import (
 // so one device's NATS permissions can name exactly its own subjects:
 //
 //	doorman.door.<doorID>.cmd                         unlock commands (request/reply, core NATS)
-//	doorman.door.<doorID>.dev.<deviceID>.evt.<kind>   device events (captured by a JetStream stream)
+//	doorman.door.<doorID>.dev.<deviceID>.evt.<kind>   device events (request/reply, answered with an EventReceipt)
 //	doorman.door.<doorID>.time                        signed time requests (request/reply)
 //	doorman.door.<doorID>.inbox.>                     the device's own reply inbox
 //	doorman.door.<doorID>.inbox.audit                 audit checkpoints for the device to witness (see AuditSubject)
@@ -23,8 +23,8 @@ import (
 const (
 	// SubjectRoot is the first token of every Doorman subject.
 	SubjectRoot = "doorman.door"
-	// EventSubjects matches every device event subject; the event stream
-	// captures it.
+	// EventSubjects matches every device event subject; the control
+	// plane serves it.
 	EventSubjects = SubjectRoot + ".*.dev.*.evt.*"
 	// TimeSubjects matches every device's time request subject; the control
 	// plane serves it.

@@ -81,15 +81,15 @@ type benchReport struct {
 	ServerCommitsPerUnlock float64            `json:"server_commits_per_unlock,omitempty"`
 	ServerWritesPerUnlock  float64            `json:"server_writes_per_unlock,omitempty"`
 	DeviceEventsPerSecond  map[string]float64 `json:"device_events_per_second,omitempty"`
-	// DeviceEventsPending is how many device events were stored on the
-	// bus and not yet delivered to the server's consumer, at the window's
-	// start and end, and DeviceEventsAckPending how many were delivered
-	// and not yet recorded, at its end: a backlog that grows is a rate the
-	// node does not sustain.
-	DeviceEventsPending    [2]float64 `json:"device_events_pending,omitzero"`
-	DeviceEventsAckPending float64    `json:"device_events_ack_pending,omitempty"`
-	ServerPeakRSS          float64    `json:"server_peak_rss_mb,omitempty"`
-	RSSPerDoorKB           float64    `json:"rss_per_door_kb,omitempty"`
+	// DeviceEventsPending is how many device events the server had
+	// received and not yet recorded, at the window's start and end, and
+	// DeviceEventsBusy how many it answered busy (for the device to send
+	// again later) in the window: busy answers are a rate of events the
+	// node does not sustain, which waits on the doors meanwhile.
+	DeviceEventsPending [2]float64 `json:"device_events_pending,omitzero"`
+	DeviceEventsBusy    float64    `json:"device_events_busy,omitempty"`
+	ServerPeakRSS       float64    `json:"server_peak_rss_mb,omitempty"`
+	RSSPerDoorKB        float64    `json:"rss_per_door_kb,omitempty"`
 	// ServerRSSConnected is the server's resident memory with every door
 	// connected, before the load.
 	ServerRSSConnected float64 `json:"server_rss_connected_mb,omitempty"`
@@ -324,7 +324,7 @@ func benchRun(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 			rep.ServerWritesPerUnlock = delta("doorman_store_writes_total") / unlocks
 		}
 		rep.DeviceEventsPending = [2]float64{from.counters["doorman_device_events_pending"], to.counters["doorman_device_events_pending"]}
-		rep.DeviceEventsAckPending = to.counters["doorman_device_events_ack_pending"]
+		rep.DeviceEventsBusy = delta("doorman_device_events_busy_total")
 		rep.DeviceEventsPerSecond = map[string]float64{}
 		for name := range to.counters {
 			if kind, ok := strings.CutPrefix(name, `doorman_device_events_total{kind="`); ok {
@@ -549,9 +549,9 @@ func benchPrint(w io.Writer, r *benchReport) {
 		}
 		fmt.Fprintf(w, "device events/s    %s\n", strings.Join(parts, ", "))
 	}
-	if r.DeviceEventsPending != [2]float64{} || r.DeviceEventsAckPending > 0 {
-		fmt.Fprintf(w, "device events      %.0f → %.0f waiting on the bus, %.0f being recorded at the end\n",
-			r.DeviceEventsPending[0], r.DeviceEventsPending[1], r.DeviceEventsAckPending)
+	if r.DeviceEventsPending != [2]float64{} || r.DeviceEventsBusy > 0 {
+		fmt.Fprintf(w, "device events      %.0f → %.0f received and not yet recorded, %.0f answered busy\n",
+			r.DeviceEventsPending[0], r.DeviceEventsPending[1], r.DeviceEventsBusy)
 	}
 	if r.AgentCPUCores > 0 || r.LoadCPUCores > 0 {
 		fmt.Fprintf(w, "agents, load       %.2f cores (door agents), %.2f cores (the bench's HTTP clients)\n", r.AgentCPUCores, r.LoadCPUCores)
@@ -802,28 +802,38 @@ type benchMetrics struct {
 // of the doors' connecting to be recorded before it starts the load.
 const benchDrainWait = 3 * time.Minute
 
-// benchDrainEvents waits, up to benchDrainWait, until at most 100 device
-// events wait on the bus for the server's consumer or are being recorded.
-// A server that does not export the backlog (an older deployment) is not
-// waited for.
+// benchDrainEvents waits, up to benchDrainWait, until the server has at
+// most 100 device events received and not yet recorded and answered none
+// busy for two seconds: the events the doors queued are then in. A server
+// that does not export the figures (an older deployment, or an
+// unanswered scrape five times in a row) is not waited for.
 func benchDrainEvents(ctx context.Context, metrics string, stderr io.Writer) {
 	const enough = 100
 	deadline := time.Now().Add(benchDrainWait)
 	said, missing := false, 0
+	lastBusy, quiet := -1.0, 0
 	for ctx.Err() == nil && time.Now().Before(deadline) {
 		c := benchReadMetrics(metrics).counters
 		pending, ok := c["doorman_device_events_pending"]
+		busy := c["doorman_device_events_busy_total"]
 		if !ok {
-			// The backlog is read from the bus at each scrape, and a
-			// busy bus may not answer in time: a few misses in a row.
 			if missing++; missing >= 5 {
 				return
 			}
-		} else if missing = 0; pending+c["doorman_device_events_ack_pending"] <= enough {
-			return
+		} else {
+			missing = 0
+			if busy == lastBusy && pending <= enough {
+				quiet++
+			} else {
+				quiet = 0
+			}
+			lastBusy = busy
+			if quiet >= 2 {
+				return
+			}
 		}
-		if ok && !said {
-			fmt.Fprintf(stderr, "bench: waiting for the %.0f device events on the bus to be recorded (up to %s)\n", pending, benchDrainWait)
+		if ok && !said && quiet == 0 {
+			fmt.Fprintf(stderr, "bench: waiting for the doors' queued device events to be recorded (up to %s)\n", benchDrainWait)
 			said = true
 		}
 		select {
@@ -838,7 +848,7 @@ var benchMetricsClient = &http.Client{Timeout: 10 * time.Second}
 
 // benchCounters are the counters benchReadMetrics keeps.
 var benchCounters = []string{"doorman_store_commits_total", "doorman_store_writes_total", "doorman_device_events_total",
-	"doorman_device_events_pending", "doorman_device_events_ack_pending"}
+	"doorman_device_events_pending", "doorman_device_events_busy_total"}
 
 // benchReadMetrics reads the server's metrics (empty when it cannot).
 func benchReadMetrics(metrics string) benchMetrics {

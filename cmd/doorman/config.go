@@ -61,11 +61,10 @@ type Config struct {
 	NATSCA          string   // external: CA of the servers' TLS certificates
 	NATSAccountSeed string   // external: account signing seed file for device credentials
 	NATSTLSFirst    bool     // external: the servers expect TLS before INFO
-	NATSReplicas    int      // external: servers keeping the event stream; 0 chooses (3 on a cluster)
 	// NATSTLSFirstFallback: how long the embedded server waits before
 	// sending INFO in clear to a client that has not started TLS (0: never).
 	NATSTLSFirstFallback time.Duration
-	NATSStoreMax         int64 // embedded: JetStream file storage in bytes; half goes to device events
+	NATSStoreMax         int64 // embedded: JetStream file storage in bytes, for an earlier version's device events
 	CommandTimeout       time.Duration
 
 	// WebhookAllowLoopback lets webhook endpoints be loopback URLs (tests, development).
@@ -107,8 +106,7 @@ func (c *Config) busFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSAccountSeed, "nats-account-seed", c.NATSAccountSeed, "external NATS: account signing seed file, to issue device credentials")
 	fs.DurationVar(&c.NATSTLSFirstFallback, "nats-tls-first-fallback", c.NATSTLSFirstFallback, "embedded NATS: send INFO (which names the NATS and Go versions) in clear to clients that have not started TLS after this long, for devices enrolled before devices were told to start TLS first; 0 never does")
 	fs.BoolVar(&c.NATSTLSFirst, "nats-tls-first", c.NATSTLSFirst, "external NATS: the servers expect the TLS handshake first (handshake_first), so the control plane and devices start TLS at once")
-	fs.IntVar(&c.NATSReplicas, "nats-replicas", c.NATSReplicas, "external NATS: how many servers keep the device event stream (1-5); 0 chooses 3 on a cluster, 1 on a single server")
-	fs.Var((*byteSize)(&c.NATSStoreMax), "nats-store-max", "embedded NATS: JetStream disk storage (e.g. 1GiB, 512MiB, or bytes); the data disk must have it free; device events take up to half")
+	fs.Var((*byteSize)(&c.NATSStoreMax), "nats-store-max", "embedded NATS: JetStream disk storage (e.g. 1GiB, 512MiB, or bytes), used only for a data dir where an earlier version stored device events on the bus, until they are recorded; the data disk must have it free")
 	fs.StringVar(&c.CommandKeyFile, "command-key", c.CommandKeyFile, "command signing key file (every node must have the same); empty uses "+CommandKeyName+" in --data-dir")
 	fs.DurationVar(&c.CommandTimeout, "command-timeout", c.CommandTimeout, "how long to wait for a door to acknowledge an unlock before answering door_offline")
 }
@@ -144,7 +142,6 @@ func (c *Config) OpenBus(ctx context.Context, logger *slog.Logger, keys natsbus.
 		CAFile:                 c.NATSCA,
 		AccountSigningSeedFile: c.NATSAccountSeed,
 		ExternalTLSFirst:       c.NATSTLSFirst,
-		EventReplicas:          c.NATSReplicas,
 		TLSFirstFallback:       c.NATSTLSFirstFallback,
 		Keys:                   keys,
 		StoreMax:               c.NATSStoreMax,

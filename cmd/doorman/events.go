@@ -9,20 +9,20 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// eventsConsumer is the durable JetStream consumer the control plane reads
-// device events with; all nodes share it, so each event is handled once.
-const eventsConsumer = "doorman-control-plane"
+// eventsGroup is the queue group the control plane receives device events
+// in; all nodes share it, so each event goes to one of them.
+const eventsGroup = "doorman-control-plane"
 
 // consumeEvents starts recording device events in the store, retrying
-// until the consumer starts or ctx ends; the consumer then runs until ctx
+// until the event service starts or ctx ends; it then runs until ctx
 // ends.
 func (m *Main) consumeEvents(ctx context.Context) {
 	for {
-		err := m.Bus.ConsumeEvents(ctx, eventsConsumer, m.recordEvent)
+		err := m.Bus.ConsumeEvents(ctx, eventsGroup, m.recordEvent)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
-		m.Logger.Warn("device event consumer did not start; retrying", "err", err)
+		m.Logger.Warn("device event service did not start; retrying", "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -32,7 +32,7 @@ func (m *Main) consumeEvents(ctx context.Context) {
 }
 
 // recordEvent hands one device event to the devices service, as the
-// device whose subject it arrived on. An error makes the bus deliver the
+// device whose subject it arrived on. An error has the device send the
 // event again; events the service refuses for good (EFORBIDDEN, ENOTFOUND,
 // EINVALID) are logged and acknowledged.
 func (m *Main) recordEvent(ctx context.Context, doorID, deviceID string, ev *wire.Event) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -60,35 +59,28 @@ func storeMetrics(st storeStats) []prometheus.Collector {
 	}
 }
 
-// eventBacklog exports the device event consumer's backlog, read from the
-// bus at each scrape (within a second; an unanswered read exports
-// nothing): events stored and not yet delivered to the consumer, and
-// delivered and not yet acknowledged. A pending count that grows is a node
-// that does not keep up with its doors.
+// eventBacklog exports this node's device event service: events received
+// and not yet recorded, and events answered busy (the device sends them
+// again later). A count of busy answers that grows is a node that does not
+// keep up with its doors; the events wait on the devices meanwhile.
 type eventBacklog struct {
-	bus                 *natsbus.Bus
-	durable             string
-	pending, ackPending *prometheus.Desc
+	bus           *natsbus.Bus
+	pending, busy *prometheus.Desc
 }
 
-func newEventBacklog(bus *natsbus.Bus, durable string) *eventBacklog {
-	return &eventBacklog{bus: bus, durable: durable,
+func newEventBacklog(bus *natsbus.Bus) *eventBacklog {
+	return &eventBacklog{bus: bus,
 		pending: prometheus.NewDesc("doorman_device_events_pending",
-			"Device events stored on the bus and not yet delivered to this deployment's event consumer.", nil, nil),
-		ackPending: prometheus.NewDesc("doorman_device_events_ack_pending",
-			"Device events delivered to the event consumer and not yet recorded and acknowledged.", nil, nil),
+			"Device events this node received and has not yet recorded.", nil, nil),
+		busy: prometheus.NewDesc("doorman_device_events_busy_total",
+			"Device events this node answered busy, for the device to send again later.", nil, nil),
 	}
 }
 
-func (e *eventBacklog) Describe(ch chan<- *prometheus.Desc) { ch <- e.pending; ch <- e.ackPending }
+func (e *eventBacklog) Describe(ch chan<- *prometheus.Desc) { ch <- e.pending; ch <- e.busy }
 
 func (e *eventBacklog) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	b, err := e.bus.EventBacklog(ctx, e.durable)
-	if err != nil {
-		return
-	}
+	b := e.bus.EventBacklog()
 	ch <- prometheus.MustNewConstMetric(e.pending, prometheus.GaugeValue, float64(b.Pending))
-	ch <- prometheus.MustNewConstMetric(e.ackPending, prometheus.GaugeValue, float64(b.AckPending))
+	ch <- prometheus.MustNewConstMetric(e.busy, prometheus.CounterValue, float64(b.Busy))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,11 +55,15 @@ func TestReadyz(t *testing.T) {
 	})
 }
 
-// TestServe_StoreMaxOverFreeSpace: `doorman serve` with an embedded
-// JetStream store larger than the data disk's free space does not start,
-// and its error says why and what to do, instead of "no responders".
+// TestServe_StoreMaxOverFreeSpace: `doorman serve` on a data dir where an
+// earlier version kept device events in JetStream, with a JetStream store
+// larger than the data disk's free space, does not start, and its error
+// says why and what to do, instead of "no responders".
 func TestServe_StoreMaxOverFreeSpace(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "nats", "jetstream"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		t.Skipf("statfs: %v", err)

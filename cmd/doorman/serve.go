@@ -110,7 +110,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Help: "Device events received from the bus, by kind (each once per delivery; redeliveries count again).",
 	}, []string{"kind"})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		unverifiedAcksMetric(m.Bus), m.deviceEvents, newEventBacklog(m.Bus, eventsConsumer))
+		unverifiedAcksMetric(m.Bus), m.deviceEvents, newEventBacklog(m.Bus))
 	if st, ok := m.Store.(storeStats); ok {
 		reg.MustRegister(storeMetrics(st)...)
 	}
@@ -289,8 +289,7 @@ func (m *Main) Close(ctx context.Context) error {
 
 // ready reports whether a grant can be committed and its command sent:
 // the store commits a write (doorman.ProbeStore; a store that still reads
-// on a full disk is not ready) and the bus is connected with JetStream
-// answering. Its errors are EUNAVAILABLE with a reason /readyz shows.
+// on a full disk is not ready) and the bus is connected. Its errors are EUNAVAILABLE with a reason /readyz shows.
 //
 // /readyz is public and each probe is a durable write, so probes are
 // shared: callers within readyFor of the last probe get its answer, and

@@ -117,9 +117,9 @@ func TestMetricsListener(t *testing.T) {
 		`doorman_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`,
 		`go_goroutines`,
 		`doorman_bus_unverified_acks_total 0`,
-		// The device event consumer's backlog, read from JetStream.
+		// The device event service's backlog.
 		`doorman_device_events_pending 0`,
-		`doorman_device_events_ack_pending 0`,
+		`doorman_device_events_busy_total 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
