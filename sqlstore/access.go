@@ -104,6 +104,9 @@ func (s *Store) RecordAccess(ctx context.Context, rec *doorman.AccessRecord) (*d
 	if err != nil {
 		return nil, err
 	}
+	if e.Action == doorman.ActionAccessGranted {
+		s.grants.put(g.ID, grantFact{buildingID: g.BuildingID, issued: micros(g.IssuedAt)})
+	}
 	return e, nil
 }
 
@@ -246,12 +249,14 @@ func (s *Store) MarkGrantAcked(ctx context.Context, id string, at time.Time) err
 }
 
 func (s *Store) markGrantUsed(ctx context.Context, id string, at time.Time, acked bool) error {
-	var buildingID string
-	var issued int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT building_id, issued_at FROM grants WHERE id = $1`, id).Scan(&buildingID, &issued)
-	if err != nil {
-		return s.translate("mark grant used", notFoundIf(err, "Grant"))
+	fact, ok := s.grants.get(id)
+	if !ok {
+		err := s.rdb.QueryRowContext(ctx, `SELECT building_id, issued_at FROM grants WHERE id = $1`, id).Scan(&fact.buildingID, &fact.issued)
+		if err != nil {
+			return s.translate("mark grant used", notFoundIf(err, "Grant"))
+		}
 	}
+	buildingID, issued := fact.buildingID, fact.issued
 	at = clampUse(at, issued, s.clock())
 	e := s.entry(ctx, doorman.ActionGrantUsed, "")
 	// The write is keyed by the chain it appends to, like every append.
@@ -259,12 +264,15 @@ func (s *Store) markGrantUsed(ctx context.Context, id string, at time.Time, acke
 	// changes nothing, so that write succeeds and says so in marked rather
 	// than failing, which would roll back and rerun the whole batch.
 	var marked bool
-	err = s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
+	err := s.write(ctx, "mark grant used", chainOf(buildingID), func(tx *wtx) error {
 		var err error
 		marked, err = s.markUsed(tx, id, at, e, acked)
 		return err
 	})
 	if err != nil || marked {
+		if marked {
+			s.grants.forget(id)
+		}
 		return err
 	}
 	return doorman.Errorf(doorman.ECONFLICT, "The grant was already used, revoked or has expired.")

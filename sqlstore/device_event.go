@@ -127,13 +127,16 @@ func (s *Store) RecordDeviceEvent(ctx context.Context, e *doorman.DeviceEvent) (
 	}
 	// A read finds the building, whose chain keys the batch; the write
 	// checks door and device again.
-	var buildingID string
-	err := s.rdb.QueryRowContext(ctx, `SELECT building_id FROM devices WHERE id = $1`, e.DeviceID).Scan(&buildingID)
-	if err != nil {
-		return false, s.translate("record device event", notFoundIf(err, "Device"))
+	buildingID, ok := s.deviceBuildings.get(e.DeviceID)
+	if !ok {
+		err := s.rdb.QueryRowContext(ctx, `SELECT building_id FROM devices WHERE id = $1`, e.DeviceID).Scan(&buildingID)
+		if err != nil {
+			return false, s.translate("record device event", notFoundIf(err, "Device"))
+		}
+		s.deviceBuildings.put(e.DeviceID, buildingID)
 	}
 	var recorded bool
-	err = s.write(ctx, "record device event", chainOf(buildingID), func(tx *wtx) error {
+	err := s.write(ctx, "record device event", chainOf(buildingID), func(tx *wtx) error {
 		recorded = false // the batch may run this again
 		now := s.clock()
 		at, claimed := eventTime(exact(e.At), now)

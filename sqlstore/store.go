@@ -46,6 +46,12 @@ type Store struct {
 	// sealer seals each audit entry it appends (SetAuditSealer).
 	sealer atomic.Pointer[func(hash string) (string, error)]
 
+	// deviceBuildings (device ID → building ID) and grants (grant ID →
+	// grantFact) spare the reads of facts that never change on the
+	// paths every unlock takes (RecordDeviceEvent, markGrantUsed).
+	deviceBuildings factCache[string]
+	grants          factCache[grantFact]
+
 	// rateSwept is the rate count bucket of the last sweep that left no
 	// old counts behind (sweepRates).
 	rateSwept atomic.Int64
