@@ -49,6 +49,8 @@ func (b *Building) Validate() error {
 		return Errorf(EINVALID, "Building name required.")
 	} else if b.Address == "" {
 		return Errorf(EINVALID, "Building address required.")
+	} else if !PlainText(b.Name) || !PlainText(b.Address) {
+		return Errorf(EINVALID, "Building name and address must be plain text, without control characters.")
 	} else if _, err := LoadLocation(b.Timezone); err != nil {
 		return err
 	} else if b.MaxDistanceMeters < 0 {
@@ -103,6 +105,8 @@ func (u *Unit) Validate() error {
 		return Errorf(EINVALID, "Unit label required.")
 	} else if len(u.Label) > 32 {
 		return Errorf(EINVALID, "Unit label must be at most 32 characters.")
+	} else if !PlainText(u.Label) || !PlainText(u.Floor) {
+		return Errorf(EINVALID, "Unit label and floor must be plain text, without control characters.")
 	}
 	return nil
 }
@@ -123,6 +127,8 @@ func (r *Resident) Validate() error {
 		return Errorf(EINVALID, "Resident unit required.")
 	} else if r.Name == "" {
 		return Errorf(EINVALID, "Resident name required.")
+	} else if !PlainText(r.Name) {
+		return Errorf(EINVALID, "Resident name must be plain text, without control characters.")
 	} else if !ValidEmail(r.Email) {
 		return Errorf(EINVALID, "A valid resident email is required.")
 	}

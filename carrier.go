@@ -17,6 +17,8 @@ func (c *Carrier) Validate() error {
 		return Errorf(EINVALID, "Carrier name required.")
 	} else if len(c.Name) > 200 {
 		return Errorf(EINVALID, "Carrier name must be at most 200 characters.")
+	} else if !PlainText(c.Name) {
+		return Errorf(EINVALID, "Carrier name must be plain text, without control characters.")
 	}
 	return nil
 }
@@ -54,6 +56,8 @@ func (c *Courier) Validate() error {
 		return Errorf(EINVALID, "Courier external_id required, at most 128 characters.")
 	} else if c.Name == "" {
 		return Errorf(EINVALID, "Courier name required.")
+	} else if !PlainText(c.Name) || !PlainText(c.ExternalID) {
+		return Errorf(EINVALID, "Courier name and external_id must be plain text, without control characters.")
 	}
 	switch c.Status {
 	case CourierActive, CourierSuspended, CourierInactive:

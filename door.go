@@ -62,6 +62,8 @@ func (d *Door) Validate() error {
 		return Errorf(EINVALID, "Door building required.")
 	} else if d.Name == "" {
 		return Errorf(EINVALID, "Door name required.")
+	} else if !PlainText(d.Name) {
+		return Errorf(EINVALID, "Door name must be plain text, without control characters.")
 	} else if d.PulseMillis < MinPulseMillis || d.PulseMillis > MaxPulseMillis {
 		return Errorf(EINVALID, "pulse_millis must be between %d and %d.", MinPulseMillis, MaxPulseMillis)
 	} else if (d.Latitude == nil) != (d.Longitude == nil) {

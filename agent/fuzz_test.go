@@ -29,6 +29,13 @@ func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, 
 	tb.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, _ := wire.NewSigner(priv)
+	a, sim := newOfflineAgentFor(tb, signer, doorman.NewID(doorman.PrefixDoor), opts...)
+	return a, sim, signer
+}
+
+// newOfflineAgentFor is newOfflineAgent for a given command key and door.
+func newOfflineAgentFor(tb testing.TB, signer *wire.Signer, doorID string, opts ...func(*Config)) (*Agent, *relay.Sim) {
+	tb.Helper()
 	acc, _ := nkeys.CreateAccount()
 	user, _ := nkeys.CreateUser()
 	pub, _ := user.PublicKey()
@@ -46,7 +53,7 @@ func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, 
 	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
 	dir := tb.TempDir()
 	id := &Identity{
-		DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: doorman.NewID(doorman.PrefixDoor),
+		DeviceID: doorman.NewID(doorman.PrefixDevice), DoorID: doorID,
 		NATSURLs: []string{"tls://127.0.0.1:1"}, UserJWT: userJWT, NKeySeed: string(seed),
 		CommandKeys: []wire.VerifyKey{signer.VerifyKey()}, Door: wire.DoorConfig{PulseMillis: 1000},
 		CACertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
@@ -67,7 +74,7 @@ func newOfflineAgent(tb testing.TB, opts ...func(*Config)) (*Agent, *relay.Sim, 
 	// As if a signed time sync had succeeded: the agent refuses every
 	// command before one.
 	a.clock.set(time.Now(), time.Now())
-	return a, sim, signer
+	return a, sim
 }
 
 // FuzzHandleCommand feeds arbitrary bytes to the agent's command handling.

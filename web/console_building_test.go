@@ -493,3 +493,26 @@ func TestConsoleOfflineDays(t *testing.T) {
 		t.Fatalf("after refusals: %d days", b.OfflineDeliveryDays)
 	}
 }
+
+// TestConsoleDoorPositionOfAnOfflineDevice: a door whose device is offline
+// is not shown closed on the strength of its last report (a jammed or cut
+// sensor must not pass for a shut door); the page says the position is
+// unknown and what the device last reported, and when.
+func TestConsoleDoorPositionOfAnOfflineDevice(t *testing.T) {
+	c := newConsole(t)
+	sys := doorman.NewContextWithPrincipal(context.Background(), doorman.System())
+	at := time.Now().Add(-time.Hour).UTC()
+	must(t, c.store.AppendAudit(sys, &doorman.AuditEntry{BuildingID: c.b1.ID, DoorID: c.door1.ID, At: at,
+		Action: doorman.DeviceEventAction(doorman.EventDoorClosed), Actor: "device:" + c.device1}))
+	w := c.do("GET", "/console/buildings/"+c.b1.ID+"/doors", c.m1, nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("doors page: %d", w.Code)
+	}
+	body := w.Body.String()
+	if strings.Contains(body, `badge ok">Closed`) {
+		t.Fatal("an offline door is shown closed")
+	}
+	if !strings.Contains(body, "the device is offline; it last reported closed") {
+		t.Fatalf("the page does not say what the offline device last reported:\n%s", body)
+	}
+}
