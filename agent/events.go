@@ -79,17 +79,24 @@ func (a *Agent) send(ctx context.Context, nc *nats.Conn, ev *wire.Event, data []
 	if err != nil {
 		return err
 	}
+	return readReceipt(reply.Data)
+}
+
+// readReceipt reads a wire.EventReceipt: nil for recorded, an error
+// wrapping errRefused for refused for good, any other error for "send it
+// again later".
+func readReceipt(data []byte) error {
 	var r wire.EventReceipt
-	if err := json.Unmarshal(reply.Data, &r); err != nil {
+	if err := json.Unmarshal(data, &r); err != nil {
 		return fmt.Errorf("unreadable receipt: %w", err)
 	}
 	switch {
-	case r.Error != nil && r.Error.Code == wire.ReceiptRefused:
+	case r.Error != nil && r.Error.Code == wire.ReceiptRefused && r.Error.ErrCode == 0:
 		return fmt.Errorf("%w: %s", errRefused, r.Error.Description)
 	case r.Error != nil:
 		return fmt.Errorf("not recorded (%d): %s", r.Error.Code, r.Error.Description)
-	case r.Stream == "":
-		return errors.New("receipt names no store")
+	case r.Stream != wire.ReceiptStream && r.Stream != wire.LegacyReceiptStream:
+		return fmt.Errorf("receipt names store %q, which nothing records from", r.Stream)
 	}
 	return nil
 }

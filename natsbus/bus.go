@@ -61,8 +61,9 @@ type Bus struct {
 	eventSubs   []*nats.Subscription // see ConsumeEvents
 	events      eventCounts
 	// jetStream is false for an embedded server without a JetStream
-	// store (see Config.StoreMax); retireStore is set once its store is
-	// empty, for Close to remove.
+	// store (see Config.StoreMax); retireStore is set once the earlier
+	// version's events are drained, for Close to remove the store if it
+	// holds no stream.
 	jetStream   bool
 	retireStore atomic.Bool
 	closed      bool
@@ -390,6 +391,15 @@ func (b *Bus) Close() error {
 	subs := b.eventSubs
 	b.eventSubs = nil
 	b.mu.Unlock()
+	// The JetStream store of an earlier version, drained: removed below
+	// if it holds no stream (a library user's own, say).
+	retire := false
+	if b.retireStore.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		acc, err := b.js.AccountInfo(ctx)
+		cancel()
+		retire = err == nil && acc.Streams == 0
+	}
 	close(b.stop)
 	for _, sub := range subs {
 		_ = sub.Unsubscribe()
@@ -403,7 +413,7 @@ func (b *Bus) Close() error {
 	if b.srv != nil {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
-		if b.retireStore.Load() {
+		if retire {
 			if err := os.RemoveAll(filepath.Join(b.cfg.DataDir, "jetstream")); err != nil {
 				b.log.Warn("removing the emptied JetStream store", "err", err)
 			}

@@ -18,51 +18,82 @@ import (
 	"github.com/doorman-dev/doorman/wire"
 )
 
-// drainEventStream hands every device event that an earlier version kept
-// in the JetStream stream LegacyEventStream to fn, then deletes the
-// stream; it does nothing when there is none. The stream first stops
-// capturing the event subjects (JetStream would otherwise answer the
-// devices' events in the control plane's stead), so nothing arrives
-// after the last event is read. An event fn fails on ends the drain with
-// its error, the stream kept: the next call starts again from its first
-// event, which fn records once by ID.
-//
-// On the embedded server the emptied JetStream store is removed when the
-// bus closes. Every node of a deployment drains the stream when it starts
-// serving events: the first one's copy is recorded, the others' change nothing.
-// During a rolling upgrade a node of the earlier version would make the
-// stream again: upgrade the control-plane nodes together.
-func (b *Bus) drainEventStream(ctx context.Context, fn EventHandler) error {
+// retireEventStream stops the JetStream stream LegacyEventStream, in which
+// an earlier version kept device events, from capturing the event
+// subjects (JetStream would otherwise answer the devices' events in the
+// control plane's stead), by moving it to a subject no device may publish
+// on. It returns the stream, or nil when there is none (or no JetStream).
+func (b *Bus) retireEventStream(ctx context.Context) (jetstream.Stream, error) {
 	if !b.jetStream {
-		return nil
+		return nil, nil
 	}
 	stream, err := b.js.Stream(ctx, LegacyEventStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrNoResponders) {
-		return nil // none kept, or a NATS deployment without JetStream
+		b.retireEmptyStore(ctx)
+		return nil, nil // none kept, or a NATS deployment without JetStream
 	}
 	if err != nil {
-		return fmt.Errorf("look up: %w", err)
+		return nil, fmt.Errorf("look up: %w", err)
 	}
 	cfg := stream.CachedInfo().Config
 	if len(cfg.Subjects) != 1 || cfg.Subjects[0] != legacyRetiredSubject {
 		cfg.Subjects = []string{legacyRetiredSubject}
 		if stream, err = b.js.UpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("stop capturing events: %w", err)
+			return nil, fmt.Errorf("stop capturing events: %w", err)
 		}
+	}
+	return stream, nil
+}
+
+// retireEmptyStore marks the embedded server's JetStream store for
+// removal when the bus closes, if it then holds no stream (see Close): the
+// next start runs without JetStream.
+func (b *Bus) retireEmptyStore(context.Context) {
+	if b.srv != nil && b.jetStream {
+		b.retireStore.Store(true)
+	}
+}
+
+// drainEventStream records, through fn, the device events an earlier
+// version kept in LegacyEventStream and its durable consumer (named group,
+// as the queue group is) had not yet acknowledged, then deletes the
+// stream; it does nothing when there is none. Heartbeats are skipped: they
+// said "alive" at a time long past. An event fn fails on ends the drain
+// with its error, the stream kept: the next call starts again from the
+// consumer's acknowledged floor, and fn records an event once by ID.
+//
+// ConsumeEvents runs it in the background, after subscribing, until it
+// succeeds: the doors' new events are served meanwhile. Every node of a
+// deployment drains the stream when it starts serving events: the first
+// one's copy is recorded, the others' change nothing. During a rolling
+// upgrade a node of the earlier version would make the stream again:
+// upgrade the control-plane nodes together. On the embedded server the
+// emptied JetStream store is removed when the bus closes.
+func (b *Bus) drainEventStream(ctx context.Context, group string, fn EventHandler) error {
+	stream, err := b.retireEventStream(ctx)
+	if err != nil || stream == nil {
+		return err
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
-	if info.State.Msgs > 0 {
-		b.log.Info("recording the device events an earlier version stored on the bus", "events", info.State.Msgs)
-		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	start := info.State.FirstSeq
+	if c, err := stream.Consumer(ctx, group); err == nil && c.CachedInfo().AckFloor.Stream+1 > start {
+		start = c.CachedInfo().AckFloor.Stream + 1
+	}
+	if info.State.Msgs > 0 && start <= info.State.LastSeq {
+		b.log.Info("recording the device events an earlier version stored on the bus", "from", start, "to", info.State.LastSeq)
+		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start})
 		if err != nil {
 			return fmt.Errorf("consume: %w", err)
 		}
-		for seq := uint64(0); seq < info.State.LastSeq; {
-			batch, err := cons.Fetch(256, jetstream.FetchMaxWait(5*time.Second))
+		for seq := start - 1; seq < info.State.LastSeq; {
+			// Fetch waits for a full batch: ask for no more than is left
+			// (fewer arrive only where the stream dropped messages).
+			batch, err := cons.Fetch(int(min(1024, info.State.LastSeq-seq)), jetstream.FetchMaxWait(5*time.Second))
 			if err != nil {
 				return fmt.Errorf("fetch: %w", err)
 			}
@@ -90,31 +121,70 @@ func (b *Bus) drainEventStream(ctx context.Context, fn EventHandler) error {
 		return fmt.Errorf("delete: %w", err)
 	}
 	b.log.Info("deleted the earlier version's device event stream", "events", info.State.Msgs)
-	if b.srv != nil {
-		// The embedded store holds nothing more: it goes when the bus
-		// closes, and the next start runs without JetStream.
-		if acc, err := b.js.AccountInfo(ctx); err == nil && acc.Streams == 0 {
-			b.retireStore.Store(true)
-		}
-	}
+	b.retireEmptyStore(ctx)
 	return nil
 }
 
+// drainLoop runs drainEventStream until it succeeds, ctx ends or the bus
+// closes, every drainRetry.
+func (b *Bus) drainLoop(ctx context.Context, group string, fn EventHandler) {
+	for {
+		err := b.drainEventStream(ctx, group, fn)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		b.log.Warn("the device events an earlier version stored on the bus are not recorded yet; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.stop:
+			return
+		case <-time.After(drainRetry):
+		}
+	}
+}
+
+// drainRetry is how long drainLoop waits before trying again.
+const drainRetry = 5 * time.Second
+
 // drainOne hands one stored event to fn as handleEvent would, dropping a
-// malformed or misaddressed one.
+// malformed or misaddressed one, and heartbeats.
 func (b *Bus) drainOne(ctx context.Context, subject string, data []byte, fn EventHandler) error {
-	doorID, deviceID, kind, ok := wire.ParseEventSubject(subject)
-	var ev wire.Event
-	if !ok || wire.Decode(data, wire.MaxMessageSize, &ev) != nil || ev.DoorID != doorID || ev.Kind != kind {
-		b.log.Warn("dropping malformed or misaddressed stored device event", "subject", subject)
+	doorID, deviceID, ev, err := parseEvent(subject, data)
+	if err != nil {
+		b.log.Warn("dropping malformed or misaddressed stored device event", "subject", subject, "err", err)
 		return nil
 	}
-	return fn(ctx, doorID, deviceID, &ev)
+	if ev.Kind == wire.EventHeartbeat {
+		return nil // "alive" at a time long past: nothing to record
+	}
+	return fn(ctx, doorID, deviceID, ev)
+}
+
+// errUnreadable marks an event parseEvent cannot decode.
+var errUnreadable = errors.New("unreadable event")
+
+// parseEvent reads an event that arrived on subject: the subject must be
+// an event subject and the event well-formed (else an error wrapping
+// errUnreadable), for the subject's door and of its kind.
+func parseEvent(subject string, data []byte) (doorID, deviceID string, ev *wire.Event, err error) {
+	doorID, deviceID, kind, ok := wire.ParseEventSubject(subject)
+	if !ok {
+		return "", "", nil, errors.New("not an event subject")
+	}
+	ev = &wire.Event{}
+	if err := wire.Decode(data, wire.MaxMessageSize, ev); err != nil {
+		return "", "", nil, fmt.Errorf("%w: %w", errUnreadable, err)
+	}
+	if ev.DoorID != doorID || ev.Kind != kind {
+		return "", "", nil, errors.New("the event's door or kind is not its subject's")
+	}
+	return doorID, deviceID, ev, nil
 }
 
 // LegacyEventStream is the JetStream stream earlier versions kept device
 // events in; ConsumeEvents drains and deletes it.
-const LegacyEventStream = "DOORMAN_EVENTS"
+const LegacyEventStream = wire.LegacyReceiptStream
 
 // legacyRetiredSubject is the subject the drained stream is moved to, one
 // no device may publish on.
@@ -158,25 +228,31 @@ const (
 // no copy of it is kept on the bus. Events are handled by door: one door's
 // events in the order the door sent them (a device sends one at a time),
 // different doors' side by side, their writes grouped in the store's
-// commits. When the workers fall behind, events are answered busy and the
+// commits. When the workers fall behind, or one door has perDoorQueue
+// events waiting already (a device flooding its subjects must not crowd
+// out the other doors of its worker), events are answered busy and the
 // devices send them again a little later.
 //
-// Events that are malformed, claim another door than their subject, or
-// arrive on a subject of another shape are answered refused and dropped: a
-// device cannot write into another door's history, nor pass for another
-// device.
+// Events that claim another door or kind than their subject are answered
+// refused and dropped: a device cannot write into another door's history,
+// nor pass for another device. Events this version cannot read are
+// answered unavailable: the device keeps them (a newer device's, say).
 //
-// A device event stream that an earlier version kept in JetStream is
-// drained first, through fn, and then deleted (see drainEventStream).
+// A device event stream that an earlier version kept in JetStream stops
+// taking events before the subscription starts, and what it holds is
+// recorded through fn in the background (see drainEventStream).
 func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) error {
 	if group == "" || fn == nil {
 		return doorman.Errorf(doorman.EINVALID, "A queue group name and a handler are required.")
 	}
-	if err := b.drainEventStream(ctx, fn); err != nil {
-		b.log.Error("earlier device event stream", "err", err)
-		return doorman.Errorf(doorman.EUNAVAILABLE, "Could not read the device events an earlier version stored on the bus.")
+	// An earlier version's stream must stop taking the events before the
+	// subscription starts answering them; what it holds is recorded in
+	// the background (drainLoop tries this again when it fails here).
+	if _, err := b.retireEventStream(ctx); err != nil {
+		b.log.Warn("the device event stream of an earlier version still takes events", "err", err)
 	}
 	seen := newRecentSet(recentlyHandled)
+	doors := &doorQueue{n: map[string]int{}}
 	shards := make([]chan *nats.Msg, eventWorkers)
 	done := make(chan struct{}) // closed once serving stopped
 	for i := range shards {
@@ -189,17 +265,28 @@ func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) 
 				case m := <-in:
 					b.events.waiting.Add(-1)
 					b.handleEvent(ctx, m, fn, seen)
+					doors.release(eventDoor(m.Subject))
 				}
 			}
 		}(shards[i])
 	}
+	busy := func(m *nats.Msg) {
+		b.events.busy.Add(1)
+		b.receipt(m, wire.ReceiptUnavailable, "busy: send the event again later")
+	}
 	sub, err := b.nc.QueueSubscribe(wire.EventSubjects, group, func(m *nats.Msg) {
+		door := eventDoor(m.Subject)
+		if !doors.take(door) {
+			busy(m) // this door has its share waiting already
+			return
+		}
+		b.events.waiting.Add(1)
 		select {
 		case shards[eventShard(m.Subject)] <- m:
-			b.events.waiting.Add(1)
 		default:
-			b.events.busy.Add(1)
-			b.receipt(m, wire.ReceiptUnavailable, "busy: send the event again later")
+			b.events.waiting.Add(-1)
+			doors.release(door)
+			busy(m)
 		}
 	})
 	if err == nil {
@@ -230,18 +317,56 @@ func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) 
 		}
 		close(done)
 	}()
+	go b.drainLoop(ctx, group, fn)
 	return nil
+}
+
+// perDoorQueue is how many events of one door may wait for or be in a
+// worker at once; past it the door's events are answered busy. A device
+// sends one event at a time, so a door over it is one flooding the node,
+// which must not crowd out the other doors of its worker.
+const perDoorQueue = 4
+
+// doorQueue counts each door's events waiting for or in a worker.
+type doorQueue struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more event of door, unless it has perDoorQueue already.
+func (q *doorQueue) take(door string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n[door] >= perDoorQueue {
+		return false
+	}
+	q.n[door]++
+	return true
+}
+
+// release counts one event of door less.
+func (q *doorQueue) release(door string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n[door]--; q.n[door] <= 0 {
+		delete(q.n, door)
+	}
+}
+
+// eventDoor returns the door an event subject names (the subject itself
+// when it is not an event subject, so that such messages share a count).
+func eventDoor(subject string) string {
+	if doorID, _, _, ok := wire.ParseEventSubject(subject); ok {
+		return doorID
+	}
+	return subject
 }
 
 // eventShard returns the worker for an event subject: the same for every
 // event of one door.
 func eventShard(subject string) int {
-	doorID, _, _, ok := wire.ParseEventSubject(subject)
-	if !ok {
-		doorID = subject // refused by the worker as malformed
-	}
 	h := fnv.New32a()
-	h.Write([]byte(doorID))
+	h.Write([]byte(eventDoor(subject)))
 	return int(h.Sum32() % eventWorkers)
 }
 
@@ -249,15 +374,17 @@ func eventShard(subject string) int {
 func (b *Bus) handleEvent(ctx context.Context, m *nats.Msg, fn EventHandler, seen *recentSet) {
 	b.events.handling.Add(1)
 	defer b.events.handling.Add(-1)
-	doorID, deviceID, kind, ok := wire.ParseEventSubject(m.Subject)
-	var ev wire.Event
-	var err error
-	if ok {
-		err = wire.Decode(m.Data, wire.MaxMessageSize, &ev)
+	doorID, deviceID, ev, err := parseEvent(m.Subject, m.Data)
+	if errors.Is(err, errUnreadable) {
+		// Perhaps a newer device's event this version cannot read: the
+		// device keeps it, to be recorded once the control plane can.
+		b.log.Warn("device event not readable; the device keeps it", "subject", m.Subject, "err", err)
+		b.receipt(m, wire.ReceiptUnavailable, "not readable by this control plane: keep it")
+		return
 	}
-	if !ok || err != nil || ev.DoorID != doorID || ev.Kind != kind {
-		b.log.Warn("refusing malformed or misaddressed device event", "subject", m.Subject, "err", err)
-		b.receipt(m, wire.ReceiptRefused, "malformed, or not the subject's event")
+	if err != nil {
+		b.log.Warn("refusing misaddressed device event", "subject", m.Subject, "err", err)
+		b.receipt(m, wire.ReceiptRefused, "not the subject's event")
 		return
 	}
 	if seen.has(ev.ID) {
@@ -269,7 +396,7 @@ func (b *Bus) handleEvent(ctx context.Context, m *nats.Msg, fn EventHandler, see
 	if ctx.Err() != nil {
 		return // shutting down: the device sends it again
 	}
-	if err := fn(ctx, doorID, deviceID, &ev); err != nil {
+	if err := fn(ctx, doorID, deviceID, ev); err != nil {
 		if ctx.Err() != nil {
 			return
 		}

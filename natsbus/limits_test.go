@@ -3,8 +3,10 @@ package natsbus_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,32 +34,30 @@ func sendEvent(tb testing.TB, d *Device, kind string) (*wire.Event, wire.EventRe
 	return ev, r
 }
 
-// twoShards returns two devices whose events go to different workers.
-func twoShards(tb testing.TB, b *natsbus.Bus) (*Device, *Device) {
-	first := MustDevice(tb, b)
-	for {
-		d := MustDevice(tb, b)
-		if natsbus.EventShard(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper)) !=
-			natsbus.EventShard(wire.EventSubject(first.DoorID, first.DeviceID, wire.EventTamper)) {
-			return first, d
-		}
-	}
-}
-
 // TestAttack_EventFlood: a device that floods the control plane with
-// events, faster than they are recorded, is answered busy once its door's
-// worker has a full queue: what a node holds for it is bounded, and
-// another door's event is still recorded at once. A subject of no known
-// kind is not the device's to publish on.
+// events, faster than they are recorded, is answered busy once its door
+// has a few events waiting: what a node holds for it is bounded, and
+// another door of the same worker still gets its event in, recorded as
+// soon as the worker is free. A subject of no known kind is not the
+// device's to publish on.
 func TestAttack_EventFlood(t *testing.T) {
 	b := MustOpenBus(t, t.TempDir(), nil)
 	ctx := context.Background()
-	flooder, victim := twoShards(t, b)
+	flooder := MustDevice(t, b)
+	var victim *Device
+	for victim == nil {
+		d := MustDevice(t, b)
+		if natsbus.EventShard(wire.EventSubject(d.DoorID, d.DeviceID, wire.EventTamper)) ==
+			natsbus.EventShard(wire.EventSubject(flooder.DoorID, flooder.DeviceID, wire.EventTamper)) {
+			victim = d
+		}
+	}
 	release := make(chan struct{})
+	var once sync.Once
 	recorded := make(chan string, 16)
 	if err := b.ConsumeEvents(ctx, "test", func(_ context.Context, door, _ string, ev *wire.Event) error {
 		if door == flooder.DoorID {
-			<-release // the store is slow for the flooder's door
+			<-release // the store is slow while the flood lasts
 			return nil
 		}
 		recorded <- ev.ID
@@ -65,21 +65,20 @@ func TestAttack_EventFlood(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer close(release)
+	defer once.Do(func() { close(release) })
 
 	// The flood: a thousand events without waiting for receipts.
 	replies := make(chan *nats.Msg, 2048)
-	sub, err := flooder.NC.ChanSubscribe(wire.InboxPrefix(flooder.DoorID)+".flood.*", replies)
+	sub, err := flooder.NC.ChanSubscribe(wire.InboxPrefix(flooder.DoorID)+".flood", replies)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
 	const flood = 1000
-	for i := range flood {
+	for range flood {
 		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventHeartbeat, DoorID: flooder.DoorID, At: time.Now().UTC()}
 		data, _ := wire.Encode(ev, wire.MaxMessageSize)
-		reply := wire.InboxPrefix(flooder.DoorID) + ".flood." + string(rune('a'+i%26))
-		if err := flooder.NC.PublishRequest(wire.EventSubject(flooder.DoorID, flooder.DeviceID, ev.Kind), reply, data); err != nil {
+		if err := flooder.NC.PublishRequest(wire.EventSubject(flooder.DoorID, flooder.DeviceID, ev.Kind), wire.InboxPrefix(flooder.DoorID)+".flood", data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +87,7 @@ func TestAttack_EventFlood(t *testing.T) {
 	}
 	busy := 0
 	deadline := time.After(testWait)
-	for busy < flood-natsbus.EventWorkerQueue-1 {
+	for busy < flood-natsbus.PerDoorQueue {
 		select {
 		case m := <-replies:
 			var r wire.EventReceipt
@@ -97,17 +96,31 @@ func TestAttack_EventFlood(t *testing.T) {
 			}
 			busy++
 		case <-deadline:
-			t.Fatalf("%d busy receipts of %d events; the rest should wait in a bounded queue", busy, flood)
+			t.Fatalf("%d busy receipts of %d events; at most %d should wait", busy, flood, natsbus.PerDoorQueue)
 		}
 	}
-	if got := b.EventBacklog(); got.Pending > natsbus.EventWorkerQueue+1 || got.Busy < uint64(busy) {
+	if got := b.EventBacklog(); got.Pending > natsbus.PerDoorQueue || got.Busy < uint64(busy) {
 		t.Errorf("backlog %+v after %d busy receipts", got, busy)
 	}
 
-	// The victim's event is recorded, its receipt says so.
-	ev, r := sendEvent(t, victim, wire.EventDoorForced)
-	if r.Error != nil || r.Stream != wire.ReceiptStream {
-		t.Fatalf("victim's receipt %+v", r)
+	// The victim, on the flooder's worker, is not answered busy: its
+	// event waits and is recorded once the worker is free.
+	ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorForced, DoorID: victim.DoorID, At: time.Now().UTC()}
+	data, _ := wire.Encode(ev, wire.MaxMessageSize)
+	answer := make(chan *nats.Msg, 1)
+	go func() {
+		m, err := victim.NC.Request(wire.EventSubject(victim.DoorID, victim.DeviceID, ev.Kind), data, testWait)
+		if err != nil {
+			t.Error(err)
+		}
+		answer <- m
+	}()
+	time.Sleep(100 * time.Millisecond) // queued behind the flooder's
+	once.Do(func() { close(release) })
+	m := <-answer
+	var r wire.EventReceipt
+	if m == nil || json.Unmarshal(m.Data, &r) != nil || r.Error != nil || r.Stream != wire.ReceiptStream {
+		t.Fatalf("victim's receipt %v", m)
 	}
 	if got := <-recorded; got != ev.ID {
 		t.Fatalf("recorded %s, want the victim's %s", got, ev.ID)
@@ -119,9 +132,12 @@ func TestAttack_EventFlood(t *testing.T) {
 }
 
 // TestEvents_EarlierStreamDrained: the device events an earlier version
-// kept in its JetStream stream are recorded when the control plane starts
-// serving events, the stream deleted, and later events are answered by
-// the control plane, not stored by JetStream.
+// kept in its JetStream stream and had not yet recorded (past its durable
+// consumer's acknowledged floor) are recorded in the background once the
+// control plane serves events, in the stream's order, heartbeats and
+// misaddressed events left out; the stream is deleted, later events are
+// answered by the control plane, not stored by JetStream, and the emptied
+// store is removed when the bus closes.
 func TestEvents_EarlierStreamDrained(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "jetstream"), 0o700); err != nil {
@@ -129,25 +145,42 @@ func TestEvents_EarlierStreamDrained(t *testing.T) {
 	}
 	b := MustOpenBus(t, dir, nil)
 	ctx := context.Background()
-	// The earlier version's stream, and events its devices stored in it,
-	// one of them claiming another door.
 	js, _ := jetstream.New(b.Conn())
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: natsbus.LegacyEventStream, Subjects: []string{wire.EventSubjects},
-		Storage: jetstream.FileStorage, MaxBytes: 8 << 20}); err != nil {
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: natsbus.LegacyEventStream, Subjects: []string{wire.EventSubjects},
+		Storage: jetstream.FileStorage, MaxBytes: 8 << 20})
+	if err != nil {
 		t.Fatal(err)
 	}
 	d, other := MustDevice(t, b), MustDevice(t, b)
 	djs, _ := jetstream.New(d.NC)
-	var stored []string
+	var want []string
 	for i := range 300 {
 		ev := &wire.Event{ID: wire.NewEventID(), Kind: wire.EventDoorClosed, DoorID: d.DoorID, At: time.Now().UTC()}
-		if i == 7 {
+		switch {
+		case i%50 == 3:
+			ev.Kind = wire.EventHeartbeat // long past: skipped
+		case i == 207:
 			ev.DoorID = other.DoorID // not the subject's door: dropped
-		} else {
-			stored = append(stored, ev.ID)
+		case i >= 100:
+			want = append(want, ev.ID)
 		}
 		data, _ := wire.Encode(ev, wire.MaxMessageSize)
 		if _, err := djs.Publish(ctx, wire.EventSubject(d.DoorID, d.DeviceID, ev.Kind), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The earlier version's consumer (named as the queue group) had
+	// recorded the first hundred.
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "test", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		if err := m.DoubleAck(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,19 +192,24 @@ func TestEvents_EarlierStreamDrained(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// Drained before ConsumeEvents returned, in the stream's order.
-	for i, want := range stored {
+	waitFor(t, "the earlier stream to be deleted", func() bool {
+		_, err := js.Stream(ctx, natsbus.LegacyEventStream)
+		return errors.Is(err, jetstream.ErrStreamNotFound)
+	})
+	for i, w := range want {
 		select {
 		case id := <-got:
-			if id != want {
-				t.Fatalf("event %d: %s, want %s", i, id, want)
+			if id != w {
+				t.Fatalf("event %d: %s, want %s", i, id, w)
 			}
 		default:
-			t.Fatalf("%d of %d stored events recorded before serving began", i, len(stored))
+			t.Fatalf("%d of %d unrecorded stored events recorded", i, len(want))
 		}
 	}
-	if _, err := js.Stream(ctx, natsbus.LegacyEventStream); err != jetstream.ErrStreamNotFound {
-		t.Fatalf("the earlier stream after the drain: %v", err)
+	select {
+	case id := <-got:
+		t.Fatalf("recorded %s besides the unrecorded events", id)
+	default:
 	}
 	ev, r := sendEvent(t, d, wire.EventTamper)
 	if r.Stream != wire.ReceiptStream || r.Error != nil {

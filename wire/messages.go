@@ -187,15 +187,25 @@ type EventReceipt struct {
 	Error *ReceiptError `json:"error,omitempty"`
 }
 
-// ReceiptStream names the store in an EventReceipt.
-const ReceiptStream = "doorman"
+// ReceiptStream names the store in an EventReceipt. A device also takes a
+// JetStream acknowledgement naming LegacyReceiptStream, the stream an
+// earlier control plane kept events in (and consumed), as recorded; any
+// other stream's is not: nothing may consume it.
+const (
+	ReceiptStream       = "doorman"
+	LegacyReceiptStream = "DOORMAN_EVENTS"
+)
 
 // ReceiptError is why the control plane did not record an event. Code
 // ReceiptRefused: the event is refused for good (malformed, or not the
 // subject's), and the device drops it; any other code: the device sends it
 // again later.
 type ReceiptError struct {
-	Code        int    `json:"code"`
+	Code int `json:"code"`
+	// ErrCode is set in JetStream's own errors (an earlier control plane's
+	// stream answering), never in the control plane's: a device drops an
+	// event only on a refusal without one.
+	ErrCode     int    `json:"err_code,omitempty"`
 	Description string `json:"description,omitempty"`
 }
 
