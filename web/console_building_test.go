@@ -516,3 +516,23 @@ func TestConsoleDoorPositionOfAnOfflineDevice(t *testing.T) {
 		t.Fatalf("the page does not say what the offline device last reported:\n%s", body)
 	}
 }
+
+// TestConsoleRefusesNamesThatAreNotText: a form field posted as %D0 (not
+// UTF-8) or with a line break is refused with the form kept, never stored
+// (PostgreSQL would answer invalid UTF-8 with an internal error) and
+// never a server error.
+func TestConsoleRefusesNamesThatAreNotText(t *testing.T) {
+	c := newConsole(t)
+	b := "/console/buildings/" + c.b1.ID
+	for path, form := range map[string]url.Values{
+		b + "/doors": {"name": {"\xd0"}},
+		b + "/units": {"label": {"9Z\r\nBcc: x@example.com"}},
+		b:            {"name": {"Maple\x00"}, "address": {"1 Road"}, "timezone": {"UTC"}},
+	} {
+		w := c.do("POST", path, c.m1, form)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "plain text") {
+			t.Errorf("POST %s %q: %d, want 422 saying plain text", path, form, w.Code)
+		}
+	}
+	c.unchanged()
+}
