@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"io"
@@ -103,6 +104,13 @@ func TestOffline_GrantOpensOnce(t *testing.T) {
 	ex := o.Events.Wait(t, wire.EventUnlockExecuted, 1)[0]
 	if !ex.Offline || ex.GrantID != g.GrantID || ex.JTI != g.JTI || ex.CourierID != g.CourierID || ex.Parcels != g.ParcelsDigest {
 		t.Fatalf("unlock_executed %+v, grant %+v", ex, g)
+	}
+	// The event is on disk before the relay moves, and may reach the
+	// control plane before the pulse is done.
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	if err := o.Sim.WaitPulses(ctx, 1); err != nil {
+		t.Fatalf("the door did not open: %v", err)
 	}
 	if n := o.Sim.Pulses(); n != 1 {
 		t.Fatalf("%d pulses, want 1", n)
