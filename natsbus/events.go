@@ -30,7 +30,7 @@ func (b *Bus) retireEventStream(ctx context.Context) (jetstream.Stream, error) {
 	stream, err := b.js.Stream(ctx, LegacyEventStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrNoResponders) {
-		b.retireEmptyStore(ctx)
+		b.retireEmptyStore()
 		return nil, nil // none kept, or a NATS deployment without JetStream
 	}
 	if err != nil {
@@ -49,7 +49,7 @@ func (b *Bus) retireEventStream(ctx context.Context) (jetstream.Stream, error) {
 // retireEmptyStore marks the embedded server's JetStream store for
 // removal when the bus closes, if it then holds no stream (see Close): the
 // next start runs without JetStream.
-func (b *Bus) retireEmptyStore(context.Context) {
+func (b *Bus) retireEmptyStore() {
 	if b.srv != nil && b.jetStream {
 		b.retireStore.Store(true)
 	}
@@ -121,7 +121,7 @@ func (b *Bus) drainEventStream(ctx context.Context, group string, fn EventHandle
 		return fmt.Errorf("delete: %w", err)
 	}
 	b.log.Info("deleted the earlier version's device event stream", "events", info.State.Msgs)
-	b.retireEmptyStore(ctx)
+	b.retireEmptyStore()
 	return nil
 }
 
