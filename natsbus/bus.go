@@ -54,6 +54,7 @@ type Bus struct {
 	advisories *nats.Conn        // embedded mode: the system user watching connects
 	connLists  atomic.Int64      // connection lists asked for (see accountConns)
 	stop       chan struct{}     // closed by Close
+	drains     sync.WaitGroup    // drainLoops running; Close waits for them
 
 	mu          sync.Mutex
 	revocations map[string]int64
@@ -61,12 +62,10 @@ type Bus struct {
 	eventSubs   []*nats.Subscription // see ConsumeEvents
 	events      eventCounts
 	// jetStream is false for an embedded server without a JetStream
-	// store (see Config.StoreMax); retireStore is set once the earlier
-	// version's events are drained, for Close to remove the store if it
+	// store (see Config.StoreMax); Close removes the store if it then
 	// holds no stream.
-	jetStream   bool
-	retireStore atomic.Bool
-	closed      bool
+	jetStream bool
+	closed    bool
 }
 
 var _ doorman.DoorLink = (*Bus)(nil)
@@ -391,16 +390,18 @@ func (b *Bus) Close() error {
 	subs := b.eventSubs
 	b.eventSubs = nil
 	b.mu.Unlock()
-	// The JetStream store of an earlier version, drained: removed below
-	// if it holds no stream (a library user's own, say).
+	close(b.stop)
+	b.drains.Wait() // a drain ending now decides whether the store goes
+	// The embedded server's JetStream store (kept only for an earlier
+	// version's events, drained by now or not) is removed below if it
+	// holds no stream: the next start runs without JetStream.
 	retire := false
-	if b.retireStore.Load() {
+	if b.srv != nil && b.jetStream {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		acc, err := b.js.AccountInfo(ctx)
 		cancel()
 		retire = err == nil && acc.Streams == 0
 	}
-	close(b.stop)
 	for _, sub := range subs {
 		_ = sub.Unsubscribe()
 	}

@@ -30,7 +30,6 @@ func (b *Bus) retireEventStream(ctx context.Context) (jetstream.Stream, error) {
 	stream, err := b.js.Stream(ctx, LegacyEventStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) || errors.Is(err, nats.ErrNoResponders) {
-		b.retireEmptyStore()
 		return nil, nil // none kept, or a NATS deployment without JetStream
 	}
 	if err != nil {
@@ -44,15 +43,6 @@ func (b *Bus) retireEventStream(ctx context.Context) (jetstream.Stream, error) {
 		}
 	}
 	return stream, nil
-}
-
-// retireEmptyStore marks the embedded server's JetStream store for
-// removal when the bus closes, if it then holds no stream (see Close): the
-// next start runs without JetStream.
-func (b *Bus) retireEmptyStore() {
-	if b.srv != nil && b.jetStream {
-		b.retireStore.Store(true)
-	}
 }
 
 // drainEventStream records, through fn, the device events an earlier
@@ -121,7 +111,6 @@ func (b *Bus) drainEventStream(ctx context.Context, group string, fn EventHandle
 		return fmt.Errorf("delete: %w", err)
 	}
 	b.log.Info("deleted the earlier version's device event stream", "events", info.State.Msgs)
-	b.retireEmptyStore()
 	return nil
 }
 
@@ -308,6 +297,7 @@ func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) 
 		return doorman.Errorf(doorman.EUNAVAILABLE, "The bus is closed.")
 	}
 	b.eventSubs = append(b.eventSubs, sub)
+	b.drains.Add(1)
 	b.mu.Unlock()
 	go func() {
 		select {
@@ -317,7 +307,20 @@ func (b *Bus) ConsumeEvents(ctx context.Context, group string, fn EventHandler) 
 		}
 		close(done)
 	}()
-	go b.drainLoop(ctx, group, fn)
+	go func() {
+		defer b.drains.Done()
+		// The drain ends with ctx or when the bus closes (Close waits).
+		dctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-b.stop:
+				cancel()
+			case <-dctx.Done():
+			}
+		}()
+		b.drainLoop(dctx, group, fn)
+	}()
 	return nil
 }
 

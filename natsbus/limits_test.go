@@ -254,3 +254,28 @@ func TestEvents_EarlierAgentsReadTheReceipt(t *testing.T) {
 		t.Fatalf("publish ack %+v, %v; want the receipt read as stored", ack, err)
 	}
 }
+
+// TestEmbedded_StoreWithStreamsKept: the embedded server's JetStream store
+// is removed on close only when it holds no stream: one holding a stream
+// of its own (a library user's), or the earlier version's events not yet
+// drained, stays for the next start.
+func TestEmbedded_StoreWithStreamsKept(t *testing.T) {
+	for _, name := range []string{"OWN", natsbus.LegacyEventStream} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "jetstream"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			b := MustOpenBus(t, dir, nil)
+			js, _ := jetstream.New(b.Conn())
+			if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: name,
+				Subjects: []string{"own.>"}, Storage: jetstream.FileStorage, MaxBytes: 1 << 20}); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
+				t.Fatalf("the store holding stream %s after close: %v", name, err)
+			}
+		})
+	}
+}
