@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/agent/relay"
+	"github.com/doorman-dev/doorman/internal/pgtest"
+)
+
+// EnvFaultRounds sets how many times TestFaults_KillRounds kills the
+// control plane on each engine: faultRoundsCI when unset, as CI runs it;
+// docs/reliability.md has the long local run.
+const EnvFaultRounds = "DOORMAN_FAULT_ROUNDS"
+
+const faultRoundsCI = 12
+
+// TestFaults_KillRounds SIGKILLs `doorman serve` (its store and embedded
+// NATS server with it) at random moments while couriers keep asking for
+// doors, and starts it again on the same data dir and addresses, round
+// after round, on SQLite and on PostgreSQL. Real agents on the embedded
+// bus stay up throughout and find it again each time. Afterwards nothing
+// is lost or doubled: every grant a courier was told of was committed,
+// audited and opened its door once; every relay pulse had its committed,
+// audited grant and its event is recorded once; and every building's log
+// verifies against the checkpoints the killed processes left.
+func TestFaults_KillRounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs doorman, killing it again and again")
+	}
+	rounds := faultRoundsCI
+	if s := os.Getenv(EnvFaultRounds); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a number of rounds", EnvFaultRounds, s)
+		}
+		rounds = n
+	}
+	t.Run("sqlite", func(t *testing.T) { killRounds(t, "", rounds) })
+	t.Run("postgres", func(t *testing.T) {
+		if !pgtest.Configured() && os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must run the fault rounds on PostgreSQL", pgtest.EnvDSN)
+		}
+		killRounds(t, pgtest.Schema(t), rounds)
+	})
+}
+
+// faultDoors and faultWorkers are the doors (with their agents) and the
+// couriers asking at once in each round.
+const (
+	faultDoors   = 4
+	faultWorkers = 4
+)
+
+// killRounds runs the kill rounds on the database dsn ("" for SQLite in
+// the data dir).
+func killRounds(t *testing.T, dsn string, rounds int) {
+	began := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	httpAddr, natsAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	args := []string{"serve", "--data-dir", dir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-format", "json",
+		"--courier-rate-limit", "100000", "--door-rate-limit", "100000", "--command-timeout", "10s"}
+	if dsn != "" {
+		args = append(args, "--db", dsn)
+	}
+	listening := regexp.MustCompile(`"msg":"doorman (listening)"`)
+	serve := func() *process {
+		p := start(t, "doorman", args...)
+		return p
+	}
+	node := serve()
+	operator := node.waitFor(t, regexp.MustCompile(`^(dmo_\S+)$`))
+	node.waitFor(t, listening)
+	base := "http://" + httpAddr
+	client := &http.Client{Timeout: 20 * time.Second}
+	world, err := (&benchAPI{base: base, client: client}).setUp(ctx, operator, faultDoors, 3*faultDoors, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The doors' agents, up through every kill.
+	relays := map[string]*relay.Sim{}
+	var agents []*agent.Agent
+	var running sync.WaitGroup
+	agentCtx, stopAgents := context.WithCancel(context.Background())
+	t.Cleanup(func() { stopAgents(); running.Wait() })
+	for _, d := range world.Doors {
+		dataDir := filepath.Join(dir, "agent", d.DoorID)
+		if _, err := agent.Enroll(ctx, agent.EnrollOptions{Server: base, Code: d.Code, DataDir: dataDir, HTTPClient: client}); err != nil {
+			t.Fatalf("enroll %s: %v", d.DoorID, err)
+		}
+		sim := relay.NewSim()
+		a, err := agent.New(agent.Config{DataDir: dataDir, Relay: sim, HeartbeatInterval: 2 * time.Second,
+			Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		relays[d.DoorID], agents = sim, append(agents, a)
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			if err := a.Run(agentCtx); err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("agent %s: %v", d.DoorID, err)
+			}
+		}()
+		pollUntil(t, 30*time.Second, "agent "+d.DoorID+" syncs its clock", func() bool { ok, _ := a.ClockSynced(); return ok })
+	}
+
+	// The couriers ask without pause, through every kill; a request the
+	// killed node does not answer is simply lost to its courier.
+	var (
+		mu      sync.Mutex
+		told    = map[string]bool{}
+		doubled []string
+		sent    atomic.Int64
+		opened  atomic.Int64
+	)
+	stop := make(chan struct{})
+	var workers sync.WaitGroup
+	lb := &retryingBalancer{client: client, nodes: []string{base}}
+	for w := range faultWorkers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for k := w; ; k += faultWorkers {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c := world.Couriers[k%len(world.Couriers)]
+				sent.Add(1)
+				body, _ := json.Marshal(map[string]any{"door_id": c.DoorID, "tracking_numbers": []string{c.Parcel}})
+				res, err := lb.send(ctx, base, c.Token, body)
+				if err != nil {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				if res.Decision.Allowed && res.Grant != nil {
+					opened.Add(1)
+					mu.Lock()
+					if told[res.Grant.ID] {
+						doubled = append(doubled, res.Grant.ID)
+					}
+					told[res.Grant.ID] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+
+	// The rounds: up, a random while under load (up to 2 s), SIGKILL.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	for round := range rounds {
+		if round > 0 {
+			node = serve()
+			node.waitFor(t, listening)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(2 * time.Second))))
+		if err := node.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		node.cmd.Wait()
+	}
+	t.Logf("%d kills in %s: %d requests sent, %d opened", rounds, time.Since(began).Round(time.Millisecond), sent.Load(), opened.Load())
+
+	// Up once more, for good: the doors hand over what they kept.
+	node = serve()
+	node.waitFor(t, listening)
+	time.Sleep(time.Second)
+	close(stop)
+	workers.Wait()
+	if len(doubled) > 0 {
+		t.Fatalf("grants told twice: %v", doubled)
+	}
+	if opened.Load() == 0 {
+		t.Fatal("no door opened in the whole run")
+	}
+
+	db := openFaultDB(t, dir, dsn)
+	pollUntil(t, 90*time.Second, "every pulse's event is recorded", func() bool {
+		for door, sim := range relays {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM device_events WHERE door_id = $1 AND kind = 'unlock_executed'`, door).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != sim.Pulses() {
+				return false
+			}
+		}
+		for _, a := range agents {
+			if a.QueueLen() != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	pulses := 0
+	for _, sim := range relays {
+		pulses += sim.Pulses()
+	}
+	checkScaleOutRecords(t, db, told)
+	t.Logf("%d grants told, %d pulses, every one recorded once", len(told), pulses)
+
+	// Every building's chain verifies against the checkpoints the killed
+	// processes wrote (the last one maybe torn) and those of the last.
+	var v struct {
+		Intact bool `json:"intact"`
+	}
+	if err := (&benchAPI{base: base, client: client}).call(ctx, "GET", "/v1/audit/verification", operator, nil, &v, 200); err != nil {
+		t.Fatal(err)
+	}
+	if !v.Intact {
+		t.Fatal("GET /v1/audit/verification: not intact")
+	}
+	verify := []string{"audit", "verify", "--data-dir", dir}
+	if dsn != "" {
+		verify = append(verify, "--db", dsn)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, verify, &out, &out); err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out.String())
+	}
+	t.Logf("audit intact; wall time %s", time.Since(began).Round(time.Millisecond))
+}
+
+// openFaultDB opens the run's database for reading beside the node.
+func openFaultDB(t *testing.T, dir, dsn string) *sql.DB {
+	t.Helper()
+	driver, source := "pgx", dsn
+	if dsn == "" {
+		driver, source = "sqlite", "file:"+filepath.Join(dir, "doorman.db")+"?mode=ro&_pragma=busy_timeout(5000)"
+	}
+	db, err := sql.Open(driver, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
