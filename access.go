@@ -37,6 +37,10 @@ const (
 	// (access.WithMaxInFlight): nothing was decided or recorded, and the
 	// courier may ask again at once elsewhere or after the wait here.
 	ReasonBusy = "busy"
+	// ReasonStorageFull is given, with EUNAVAILABLE and a Retry-After, to
+	// a request whose write the store's disk had no room for: nothing was
+	// recorded and nothing acted on (no grant, so no door opened).
+	ReasonStorageFull = "storage_full"
 )
 
 // Reasons lists every denial reason the access decision can give.

@@ -69,7 +69,8 @@ func apiConfig() huma.Config {
 	cfg.Info.Description = "Doorman lets couriers of any carrier into apartment buildings, only while they hold a parcel addressed to the building. " +
 		"Errors are RFC 9457 problem documents (application/problem+json) with a Doorman `code` and, where there is one, a stable `reason`. " +
 		"Lists are paginated by cursor: pass `next_cursor` back as `cursor` until it is empty. " +
-		"Authenticated POSTs honour an `Idempotency-Key` header."
+		"Authenticated POSTs honour an `Idempotency-Key` header. " +
+		"Any request that writes may answer 503 with reason `storage_full` and `Retry-After` when the server's disk is full: nothing was recorded, ask again later."
 	cfg.Info.License = &huma.License{Name: "Apache 2.0", Identifier: "Apache-2.0"}
 	cfg.Servers = []*huma.Server{{URL: "http://127.0.0.1:8080",
 		Description: "The default address of a local `doorman serve`. The document a server serves names the address it was fetched from instead."}}
@@ -149,6 +150,9 @@ func register[I, O any](s *Server, r route, handler func(context.Context, *I) (*
 	}
 	if slices.Contains([]string{http.MethodPost, http.MethodPut, http.MethodPatch}, r.Method) {
 		op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	if r.Method != http.MethodGet {
+		op.Errors = append(op.Errors, http.StatusServiceUnavailable) // storage_full
 	}
 	if r.Method == http.MethodPost && r.Roles != nil {
 		op.Middlewares = huma.Middlewares{s.idempotent}

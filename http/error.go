@@ -133,6 +133,9 @@ func (s *Server) problem(ctx context.Context, op string, err error) error {
 		}
 		return newProblem(status, code, "Internal error.")
 	}
+	if doorman.ErrorReason(err) == doorman.ReasonStorageFull {
+		s.logger.Error("http: the store's disk is full", "op", op, "err", err)
+	}
 	p := newProblem(status, code, doorman.ErrorMessage(err)).withReason(doorman.ErrorReason(err))
 	for _, it := range doorman.ErrorItems(err) {
 		p.Errors = append(p.Errors, &ProblemItem{Location: it.Location, Message: it.Message, Code: it.Code,

@@ -37,6 +37,8 @@ func classify(err error) sqlstore.ErrorKind {
 		return sqlstore.ErrInvalidValue
 	case e.Code == "40001", e.Code == "40P01":
 		return sqlstore.ErrRetry
+	case e.Code == "53100": // disk_full
+		return sqlstore.ErrStorageFull
 	}
 	return sqlstore.ErrOther
 }

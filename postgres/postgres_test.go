@@ -156,3 +156,28 @@ func TestDeadlockRetried(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestDiskFullIsStorageFull: a write PostgreSQL refuses for want of disk
+// space (SQLSTATE 53100, raised here by a trigger as the server raises it
+// when a file cannot grow) reaches callers as EUNAVAILABLE with the
+// reason storage_full, and nothing of it is kept.
+func TestDiskFullIsStorageFull(t *testing.T) {
+	s := mustOpen(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+		`CREATE TRIGGER disk_full BEFORE INSERT ON buildings FOR EACH ROW EXECUTE FUNCTION disk_full()`,
+	} {
+		if _, err := s.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.CreateBuilding(ctx, &doorman.Building{Name: "Elm Court", Address: "1 Elm St", Timezone: "UTC"})
+	if doorman.ErrorCode(err) != doorman.EUNAVAILABLE || doorman.ErrorReason(err) != doorman.ReasonStorageFull {
+		t.Fatalf("CreateBuilding on a full disk: %v (code %s, reason %q)", err, doorman.ErrorCode(err), doorman.ErrorReason(err))
+	}
+	if list, _, err := s.ListBuildings(ctx, nil, doorman.Page{}); err != nil || len(list) != 0 {
+		t.Fatalf("buildings after the refused write: %v, %v", list, err)
+	}
+}

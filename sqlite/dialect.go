@@ -36,6 +36,8 @@ func classify(err error) sqlstore.ErrorKind {
 	switch e.Code() & 0xff {
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return sqlstore.ErrRetry
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.ErrStorageFull
 	}
 	return sqlstore.ErrOther
 }

@@ -16,6 +16,8 @@ const (
 	// ErrRetry is a transient conflict (serialization failure, deadlock,
 	// busy database) after which the whole transaction may be retried.
 	ErrRetry
+	// ErrStorageFull is a disk (or quota) too full for the write.
+	ErrStorageFull
 )
 
 // Dialect carries what differs between SQL engines. Everything else, the

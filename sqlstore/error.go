@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/doorman-dev/doorman"
 )
@@ -43,8 +44,28 @@ func (s *Store) translate(op string, err error) error {
 		return doorman.Errorf(doorman.ENOTFOUND, "A referenced object does not exist, or is still referred to.")
 	case ErrInvalidValue:
 		return doorman.Errorf(doorman.EINVALID, "A value is out of range or malformed.")
+	case ErrStorageFull:
+		return &storageFullError{op: op, err: err}
 	}
 	return &internalError{op: op, err: err}
+}
+
+// storageFullError is a write the database refused for want of disk
+// space: callers see EUNAVAILABLE with the reason storage_full (nothing
+// was recorded, and nothing acted on: try again later), while the text,
+// meant for the operator's logs, keeps the driver's detail.
+type storageFullError struct {
+	op  string
+	err error
+}
+
+func (e *storageFullError) Error() string {
+	return "sqlstore: " + e.op + ": storage full: " + e.err.Error()
+}
+
+func (e *storageFullError) Unwrap() error {
+	return &doorman.Error{Code: doorman.EUNAVAILABLE, Reason: doorman.ReasonStorageFull, RetryAfter: 30 * time.Second,
+		Message: "The server's storage is full: nothing was recorded. Try again later."}
 }
 
 // internal wraps an unexpected error for the logs.

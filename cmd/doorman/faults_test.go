@@ -10,11 +10,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,32 +98,7 @@ func killRounds(t *testing.T, dsn string, rounds int) {
 	}
 
 	// The doors' agents, up through every kill.
-	relays := map[string]*relay.Sim{}
-	var agents []*agent.Agent
-	var running sync.WaitGroup
-	agentCtx, stopAgents := context.WithCancel(context.Background())
-	t.Cleanup(func() { stopAgents(); running.Wait() })
-	for _, d := range world.Doors {
-		dataDir := filepath.Join(dir, "agent", d.DoorID)
-		if _, err := agent.Enroll(ctx, agent.EnrollOptions{Server: base, Code: d.Code, DataDir: dataDir, HTTPClient: client}); err != nil {
-			t.Fatalf("enroll %s: %v", d.DoorID, err)
-		}
-		sim := relay.NewSim()
-		a, err := agent.New(agent.Config{DataDir: dataDir, Relay: sim, HeartbeatInterval: 2 * time.Second,
-			Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		relays[d.DoorID], agents = sim, append(agents, a)
-		running.Add(1)
-		go func() {
-			defer running.Done()
-			if err := a.Run(agentCtx); err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("agent %s: %v", d.DoorID, err)
-			}
-		}()
-		pollUntil(t, 30*time.Second, "agent "+d.DoorID+" syncs its clock", func() bool { ok, _ := a.ClockSynced(); return ok })
-	}
+	doors := runFaultAgents(t, ctx, base, client, filepath.Join(dir, "agent"), world)
 
 	// The couriers ask without pause, through every kill; a request the
 	// killed node does not answer is simply lost to its courier.
@@ -195,26 +172,10 @@ func killRounds(t *testing.T, dsn string, rounds int) {
 	}
 
 	db := openFaultDB(t, dir, dsn)
-	pollUntil(t, 90*time.Second, "every pulse's event is recorded", func() bool {
-		for door, sim := range relays {
-			var n int
-			if err := db.QueryRow(`SELECT count(*) FROM device_events WHERE door_id = $1 AND kind = 'unlock_executed'`, door).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n != sim.Pulses() {
-				return false
-			}
-		}
-		for _, a := range agents {
-			if a.QueueLen() != 0 {
-				return false
-			}
-		}
-		return true
-	})
+	pollUntil(t, 90*time.Second, "every pulse's event is recorded", func() bool { return pulsesRecorded(t, db, doors) })
 	pulses := 0
-	for _, sim := range relays {
-		pulses += sim.Pulses()
+	for _, d := range doors {
+		pulses += d.relay.Pulses()
 	}
 	checkScaleOutRecords(t, db, told)
 	t.Logf("%d grants told, %d pulses, every one recorded once", len(told), pulses)
@@ -254,4 +215,187 @@ func openFaultDB(t *testing.T, dir, dsn string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestFaults_ServerDiskFull fills the disk under `doorman serve`'s data
+// dir (a small tmpfs: its SQLite database and checkpoints) while couriers
+// keep asking for doors: the requests the store cannot commit get a clear
+// error and open nothing, nothing already committed is damaged, and once
+// space returns doors open again; then every pulse has its committed,
+// audited grant, and the logs verify.
+func TestFaults_ServerDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs doorman on a tmpfs")
+	}
+	mnt := mountTmpfs(t, "48m")
+	began := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := filepath.Join(mnt, "data")
+	agents := t.TempDir() // the doors' own disks are not the server's
+	httpAddr, natsAddr := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	node := start(t, "doorman", "serve", "--data-dir", dir, "--http-addr", httpAddr, "--nats-listen", natsAddr, "--log-format", "json",
+		"--courier-rate-limit", "100000", "--door-rate-limit", "100000")
+	operator := node.waitFor(t, regexp.MustCompile(`^(dmo_\S+)$`))
+	node.waitFor(t, regexp.MustCompile(`"msg":"doorman (listening)"`))
+	base := "http://" + httpAddr
+	client := &http.Client{Timeout: 20 * time.Second}
+	world, err := (&benchAPI{base: base, client: client}).setUp(ctx, operator, 2, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relays := runFaultAgents(t, ctx, base, client, agents, world)
+
+	lb := &retryingBalancer{client: client, nodes: []string{base}}
+	told := map[string]bool{}
+	ask := func(c benchCourier) (*accessAnswer, error) {
+		body, _ := json.Marshal(map[string]any{"door_id": c.DoorID, "tracking_numbers": []string{c.Parcel}})
+		res, err := lb.send(ctx, base, c.Token, body)
+		if err == nil && res.Decision.Allowed && res.Grant != nil {
+			told[res.Grant.ID] = true
+		}
+		return res, err
+	}
+	for i := range 20 {
+		if res, err := ask(world.Couriers[i%len(world.Couriers)]); err != nil || !res.Decision.Allowed {
+			t.Fatalf("before the disk filled: %+v %v", res, err)
+		}
+	}
+
+	// The disk fills.
+	filler := filepath.Join(mnt, "filler")
+	fillDisk(t, filler)
+	refused := 0
+	var lastErr error
+	for i := 0; i < 400 && refused < 20; i++ {
+		res, err := ask(world.Couriers[i%len(world.Couriers)])
+		if err != nil {
+			refused++
+			lastErr = err
+		} else if !res.Decision.Allowed {
+			t.Logf("refused with the disk full: %s (%s)", res.Decision.Reason, res.Decision.Detail)
+		}
+	}
+	t.Logf("with the disk full: %d refused, the last: %v", refused, lastErr)
+	if refused == 0 {
+		t.Fatal("every request succeeded with the disk full")
+	}
+
+	// Space returns: doors open again, without a restart.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, 30*time.Second, "a door opens again once space returns", func() bool {
+		res, err := ask(world.Couriers[0])
+		return err == nil && res.Decision.Allowed
+	})
+	db := openFaultDB(t, dir, "")
+	pollUntil(t, 60*time.Second, "every pulse's event is recorded", func() bool {
+		return pulsesRecorded(t, db, relays)
+	})
+	checkScaleOutRecords(t, db, told)
+	var v struct {
+		Intact bool `json:"intact"`
+	}
+	if err := (&benchAPI{base: base, client: client}).call(ctx, "GET", "/v1/audit/verification", operator, nil, &v, 200); err != nil || !v.Intact {
+		t.Fatalf("GET /v1/audit/verification: intact %v, %v", v.Intact, err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"audit", "verify", "--data-dir", dir}, &out, &out); err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out.String())
+	}
+	t.Logf("%d grants told, all recorded; audit intact; wall time %s", len(told), time.Since(began).Round(time.Millisecond))
+}
+
+// mountTmpfs mounts a tmpfs of size (as mount's size= option takes it)
+// for the test, or skips the test where it cannot (not root) outside CI.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount a tmpfs (CI runs as root): %v: %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes name until the disk it is on is full.
+func fillDisk(t *testing.T, name string) {
+	t.Helper()
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+}
+
+// runFaultAgents enrolls and runs a real agent (data under dir, a
+// simulated relay) for each door of world until the test ends, each with
+// its clock synced before it returns.
+func runFaultAgents(t *testing.T, ctx context.Context, base string, client *http.Client, dir string, world *benchWorld) map[string]faultDoor {
+	t.Helper()
+	doors := map[string]faultDoor{}
+	var running sync.WaitGroup
+	agentCtx, stopAgents := context.WithCancel(context.Background())
+	t.Cleanup(func() { stopAgents(); running.Wait() })
+	for _, d := range world.Doors {
+		dataDir := filepath.Join(dir, d.DoorID)
+		if _, err := agent.Enroll(ctx, agent.EnrollOptions{Server: base, Code: d.Code, DataDir: dataDir, HTTPClient: client}); err != nil {
+			t.Fatalf("enroll %s: %v", d.DoorID, err)
+		}
+		sim := relay.NewSim()
+		a, err := agent.New(agent.Config{DataDir: dataDir, Relay: sim, HeartbeatInterval: 2 * time.Second,
+			Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doors[d.DoorID] = faultDoor{sim, a}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			if err := a.Run(agentCtx); err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("agent %s: %v", d.DoorID, err)
+			}
+		}()
+		pollUntil(t, 30*time.Second, "agent "+d.DoorID+" syncs its clock", func() bool { ok, _ := a.ClockSynced(); return ok })
+	}
+	return doors
+}
+
+// faultDoor is a door's simulated relay and its agent.
+type faultDoor struct {
+	relay *relay.Sim
+	agent *agent.Agent
+}
+
+// pulsesRecorded tells whether every door's pulses have their
+// unlock_executed events recorded in db and no agent keeps an event.
+func pulsesRecorded(t *testing.T, db *sql.DB, doors map[string]faultDoor) bool {
+	t.Helper()
+	for id, d := range doors {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM device_events WHERE door_id = $1 AND kind = 'unlock_executed'`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != d.relay.Pulses() || d.agent.QueueLen() != 0 {
+			return false
+		}
+	}
+	return true
 }
