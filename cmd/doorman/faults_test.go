@@ -14,12 +14,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/agent"
 	"github.com/doorman-dev/doorman/agent/relay"
 	"github.com/doorman-dev/doorman/internal/pgtest"
@@ -398,4 +400,119 @@ func pulsesRecorded(t *testing.T, db *sql.DB, doors map[string]faultDoor) bool {
 		}
 	}
 	return true
+}
+
+// TestFaults_RestoreOldBackup starts the control plane against its data
+// dir restored from an earlier backup (the database, taken online with
+// VACUUM INTO, and the checkpoint files of that moment), after doors
+// opened and the door's device witnessed checkpoints the backup does not
+// hold. The restored control plane opens no door for a grant it does not
+// hold (every pulse since the restore is one of its grants), and the
+// device's witnessed checkpoint, reported on its first heartbeat, reveals
+// the rollback: `doorman audit verify` and the API's verification name
+// the building's chain broken, entries removed.
+func TestFaults_RestoreOldBackup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	d, dir, closeDemo := witnessDemo(t, ctx)
+	serverDir := filepath.Join(dir, "server")
+	courier, door, parcel := d.Tokens["pp-alice"], d.State.DoorID, d.State.AllowedParcel
+	open := func(d *Demo) string {
+		t.Helper()
+		res := api(t, d.Main.URL(), "POST", "/v1/courier/access-requests", courier,
+			map[string]any{"door_id": door, "tracking_numbers": []string{parcel}}, 200)
+		grant, _ := res["grant"].(map[string]any)
+		if allowed, _ := res["decision"].(map[string]any)["allowed"].(bool); !allowed || grant == nil {
+			t.Fatalf("the courier was refused: %v", res)
+		}
+		return grant["id"].(string)
+	}
+	open(d)
+
+	// The backup: the database online, and the checkpoint files.
+	backup := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(serverDir, "doorman.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, filepath.Join(backup, "doorman.db")); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.CopyFS(filepath.Join(backup, CheckpointDirName), os.DirFS(filepath.Join(serverDir, CheckpointDirName))); err != nil {
+		t.Fatal(err)
+	}
+
+	// Life goes on: doors open, and the device witnesses the log grown.
+	lost := map[string]bool{open(d): true, open(d): true}
+	heads, err := d.Main.Store.AuditHeads(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, h := range heads {
+		if h.Chain == d.State.BuildingID {
+			size = h.Seq
+		}
+	}
+	waitUntil(t, ctx, func() bool { got, _, _ := d.Agent.AuditWitnessed(); return got >= size })
+	witnessed, _, _ := d.Agent.AuditWitnessed()
+	pulses := d.Relay.Pulses()
+	if err := closeDemo(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restore, as an operator would do it: the backup's files in place.
+	for _, name := range []string{"doorman.db", "doorman.db-wal", "doorman.db-shm"} {
+		if err := os.Remove(filepath.Join(serverDir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(serverDir, CheckpointDirName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(serverDir, os.DirFS(backup)); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := d.Main.Config
+	cfg.DataDir = ""
+	restored, err := StartDemo(ctx, cfg, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	for g := range lost {
+		if _, err := restored.Main.Store.Grant(ctx, g); doorman.ErrorCode(err) != doorman.ENOTFOUND {
+			t.Fatalf("grant %s, issued after the backup, in the restored database: %v", g, err)
+		}
+	}
+	// The door opens for the restored database's own grants only.
+	again := open(restored)
+	if _, err := restored.Main.Store.Grant(ctx, again); err != nil {
+		t.Fatalf("the grant the restored control plane opened for: %v", err)
+	}
+	if got := restored.Relay.Pulses(); got != 1 {
+		t.Fatalf("%d pulses since the restore, for 1 grant", got)
+	}
+	// The device reported its witnessed checkpoint on connecting.
+	waitUntil(t, ctx, func() bool {
+		ws, err := restored.Main.Store.AuditWitnesses(ctx, d.State.BuildingID)
+		return err == nil && len(ws) == 1 && ws[0].Size == witnessed
+	})
+	var out bytes.Buffer
+	err = run(ctx, []string{"audit", "verify", "--data-dir", serverDir}, &out, &out)
+	if err == nil {
+		t.Fatalf("the rolled-back log verified:\n%s", out.String())
+	}
+	for _, want := range []string{"chain " + d.State.BuildingID + " broken", "door " + door + "'s device witnessed a checkpoint of " + strconv.FormatInt(witnessed, 10) + " entries", "entries removed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("audit verify said %q, lacking %q", out.String(), want)
+		}
+	}
+	res := api(t, restored.Main.URL(), "GET", "/v1/audit/verification", restored.Operator, nil, 200)
+	if res["intact"] != false {
+		t.Fatalf("GET /v1/audit/verification after the rollback: %v", res)
+	}
+	t.Logf("%d pulses before the restore; the device witnessed %d entries, the backup held fewer; rollback named", pulses, witnessed)
 }
