@@ -118,6 +118,8 @@ var importRules = map[string]importRule{
 	"internal/mailpit": {},
 	// "It imports only the standard library, and only tests import it."
 	"internal/netproxy": {},
+	// "It imports only the standard library, and only tests import it."
+	"internal/tmpfs": {},
 	// "It knows nothing of Doorman: it imports the standard library and,
 	// for the floor's round trip, nats-server and nats.go only."
 	"internal/bench": {

@@ -1,10 +1,14 @@
 package agent_test
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/doorman-dev/doorman/agent"
+	"github.com/doorman-dev/doorman/internal/tmpfs"
 	"github.com/doorman-dev/doorman/wire"
 )
 
@@ -96,5 +100,71 @@ func TestAttack_FullDiskNoEvidence(t *testing.T) {
 		if hb := e.Events.Wait(t, wire.EventHeartbeat, n); !hb[n-1].StorageFault && hb[n-2].StorageFault {
 			break
 		}
+	}
+}
+
+// TestAttack_FullTmpfs runs the agent on a real, small tmpfs and fills it:
+// a command is refused (its evidence cannot be written) and the relay does
+// not move; the agent keeps running, and once space returns the door
+// opens again for a new command, its event delivered, and after a
+// restart the logs the full disk left still refuse a replay.
+func TestAttack_FullTmpfs(t *testing.T) {
+	e := MustEnv(t)
+	e.StopAgent()
+	mnt := tmpfs.Mount(t, "2m")
+	if err := os.CopyFS(filepath.Join(mnt, "agent"), os.DirFS(e.DataDir)); err != nil {
+		t.Fatal(err)
+	}
+	e.DataDir = filepath.Join(mnt, "agent")
+	err := filepath.WalkDir(e.DataDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			err = os.Chmod(path, 0o600) // CopyFS leaves them readable by all
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.StartAgent(t)
+	e.WaitSynced(t)
+	if ack := rawCommandWhenListening(t, e, signLong(t, e, "gnt_before")); !ack.Executed() {
+		t.Fatalf("command before the disk filled: %+v", ack)
+	}
+	e.Events.Wait(t, wire.EventUnlockExecuted, 1)
+
+	filler := filepath.Join(mnt, "filler")
+	tmpfs.Fill(t, filler)
+	refused := signLong(t, e, "gnt_disk_full")
+	if ack := rawCommand(t, e, refused); ack.Executed() || ack.Rejected != wire.RejectStorageFault {
+		t.Fatalf("a command on a full disk: %+v, want refused with %s", ack, wire.RejectStorageFault)
+	}
+	if n := e.Sim.Pulses(); n != 1 {
+		t.Fatalf("relay pulsed %d times, want 1 (before the disk filled)", n)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	// The refused command stays refused (its ID may have been spent, the
+	// record written before the event found no room); a new one opens.
+	if ack := rawCommand(t, e, refused); ack.Executed() {
+		t.Fatalf("the command refused on a full disk opened the door later: %+v", ack)
+	}
+	after := signLong(t, e, "gnt_space_back")
+	if ack := rawCommand(t, e, after); !ack.Executed() {
+		t.Fatalf("a command once space returned: %+v", ack)
+	}
+	if got := e.Events.Wait(t, wire.EventUnlockExecuted, 2); got[1].GrantID != "gnt_space_back" {
+		t.Fatalf("unlock_executed %+v", got[1])
+	}
+	// A restart reads the logs the full disk left.
+	e.StopAgent()
+	e.StartAgent(t)
+	e.WaitSynced(t)
+	if ack := rawCommandWhenListening(t, e, after); ack.Executed() || ack.Rejected != wire.RejectReplayed {
+		t.Fatalf("the used command after a restart: %+v, want %s", ack, wire.RejectReplayed)
+	}
+	if n := e.Sim.Pulses(); n != 2 {
+		t.Fatalf("relay pulsed %d times, want 2", n)
 	}
 }

@@ -10,14 +10,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/doorman-dev/doorman/agent"
 	"github.com/doorman-dev/doorman/agent/relay"
 	"github.com/doorman-dev/doorman/internal/pgtest"
+	"github.com/doorman-dev/doorman/internal/tmpfs"
 )
 
 // EnvFaultRounds sets how many times TestFaults_KillRounds kills the
@@ -229,7 +228,7 @@ func TestFaults_ServerDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs doorman on a tmpfs")
 	}
-	mnt := mountTmpfs(t, "48m")
+	mnt := tmpfs.Mount(t, "48m")
 	began := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -266,7 +265,7 @@ func TestFaults_ServerDiskFull(t *testing.T) {
 
 	// The disk fills.
 	filler := filepath.Join(mnt, "filler")
-	fillDisk(t, filler)
+	tmpfs.Fill(t, filler)
 	refused := 0
 	var lastErr error
 	for i := 0; i < 400 && refused < 20; i++ {
@@ -307,44 +306,6 @@ func TestFaults_ServerDiskFull(t *testing.T) {
 		t.Fatalf("audit verify: %v\n%s", err, out.String())
 	}
 	t.Logf("%d grants told, all recorded; audit intact; wall time %s", len(told), time.Since(began).Round(time.Millisecond))
-}
-
-// mountTmpfs mounts a tmpfs of size (as mount's size= option takes it)
-// for the test, or skips the test where it cannot (not root) outside CI.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mount a tmpfs (CI runs as root): %v: %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes name until the disk it is on is full.
-func fillDisk(t *testing.T, name string) {
-	t.Helper()
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
 }
 
 // runFaultAgents enrolls and runs a real agent (data under dir, a
