@@ -120,7 +120,10 @@ var (
 	courierOnly    = []string{doorman.RoleCourier}
 	buildingReader = []string{doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier}
 	everyone       = []string{doorman.RoleOperator, doorman.RoleManager, doorman.RoleCarrier, doorman.RoleCourier}
-	sessionHolders = []string{doorman.RoleManager, doorman.RoleCourier}
+	sessionHolders = []string{doorman.RoleManager, doorman.RoleCourier, doorman.RoleResident}
+	// logReaders may check a building's log: its residents too, as on
+	// their pages.
+	logReaders = []string{doorman.RoleOperator, doorman.RoleManager, doorman.RoleResident}
 )
 
 // register adds an operation whose handler errors all pass through

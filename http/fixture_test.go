@@ -19,18 +19,24 @@ const (
 	pCarrierX = "carrierX"
 	pCarrierY = "carrierY"
 	pCourierX = "courierX"
-	pNone     = "none"
-	pGarbage  = "garbage"
+	pCourierY = "courierY"
+	// pResidentA is a resident of building A with a session from a magic
+	// link, as the resident pages use: no operation of the API is theirs.
+	pResidentA = "residentA"
+	pResidentB = "residentB"
+	pNone      = "none"
+	pGarbage   = "garbage"
 )
 
-var principals = []string{pOperator, pManagerA, pManagerB, pCarrierX, pCarrierY, pCourierX, pNone, pGarbage}
+var principals = []string{pOperator, pManagerA, pManagerB, pCarrierX, pCarrierY, pCourierX, pCourierY, pResidentA, pResidentB, pNone, pGarbage}
 
 // principalRole is the role behind each principal ("" without a valid one).
 var principalRole = map[string]string{
 	pOperator: doorman.RoleOperator,
 	pManagerA: doorman.RoleManager, pManagerB: doorman.RoleManager,
 	pCarrierX: doorman.RoleCarrier, pCarrierY: doorman.RoleCarrier,
-	pCourierX: doorman.RoleCourier,
+	pCourierX: doorman.RoleCourier, pCourierY: doorman.RoleCourier,
+	pResidentA: doorman.RoleResident, pResidentB: doorman.RoleResident,
 }
 
 const testPassword = "correct horse battery staple"
@@ -112,6 +118,10 @@ func newFixture(t testing.TB, opts ...envOption) *fixture {
 		Path:  "/v1/carriers/" + f.carrierX.ID + "/couriers/cx-1/sessions",
 		Token: f.tokens[pCarrierX], Body: map[string]any{}}))
 	f.tokens[pCourierX] = sess.Token
+	sess = decode[NewCredential](t, f.must(201, request{Method: "POST",
+		Path:  "/v1/carriers/" + f.carrierY.ID + "/couriers/cy-1/sessions",
+		Token: f.tokens[pCarrierY], Body: map[string]any{}}))
+	f.tokens[pCourierY] = sess.Token
 
 	f.parcelX = f.parcel(f.carrierX.ID, f.buildingA.ID, "4B", "cx-1", "TRK-X-1")
 	return f
@@ -277,4 +287,19 @@ func (f *fixture) registerReturn(carrierID, tracking string) *doorman.Return {
 		f.t.Fatal(err)
 	}
 	return r
+}
+
+// addResidents gives buildings A and B a resident each, with a session
+// (pResidentA, pResidentB); the other tests' fixture has none.
+func (f *fixture) addResidents() {
+	f.t.Helper()
+	for p, r := range map[string]*doorman.Resident{
+		pResidentA: {BuildingID: f.buildingA.ID, UnitID: f.unitA.ID, Name: "Ana", Email: "ana@example.org"},
+		pResidentB: {BuildingID: f.buildingB.ID, UnitID: f.unitB.ID, Name: "Olga", Email: "olga@example.org"},
+	} {
+		if err := f.store.CreateResident(context.Background(), r); err != nil {
+			f.t.Fatal(err)
+		}
+		f.tokens[p] = f.credential(doorman.RoleResident, r.ID, "")
+	}
 }

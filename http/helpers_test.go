@@ -268,13 +268,14 @@ func (e *env) credential(role, subjectID, carrierID string) string {
 		doorman.RoleManager:  doorman.TokenManager,
 		doorman.RoleCarrier:  doorman.TokenCarrier,
 		doorman.RoleCourier:  doorman.TokenCourier,
+		doorman.RoleResident: doorman.TokenResident,
 	}[role]
 	token, hash := doorman.NewToken(prefix)
 	c := &doorman.Credential{
 		ID: doorman.NewID(doorman.PrefixCredential), Role: role, SubjectID: subjectID, CarrierID: carrierID,
 		Prefix: token[:12], TokenHash: hash, CreatedAt: e.clock.Now(),
 	}
-	if role == doorman.RoleManager || role == doorman.RoleCourier {
+	if role == doorman.RoleManager || role == doorman.RoleCourier || role == doorman.RoleResident {
 		exp := e.clock.Now().Add(time.Hour)
 		c.ExpiresAt = &exp
 	}

@@ -196,14 +196,14 @@ func (s *Server) routes() {
 	register(s, route{ID: "verifyAudit", Method: get, Path: "/v1/audit/verification", Tag: tagAudit,
 		Roles: operatorOnly, Summary: "Verify the audit chains", Doc: "Checks every hash chain and, against this node's signed checkpoints, every chain's history, and lists the first break of each broken chain."}, s.verifyAudit)
 	register(s, route{ID: "getAuditCheckpoint", Method: get, Path: "/v1/audit/chains/{chain}/checkpoint", Tag: tagAudit,
-		Roles: managers, Errors: []int{http.StatusNotFound}, Summary: "Get a chain's latest signed checkpoint",
-		Doc: "A C2SP tlog-checkpoint signed note: origin `doorman.audit/<chain>`, tree size and RFC 6962 root hash, signed with the deployment's audit checkpoint key (`doorman-audit`), which is not in the database. Keep it: a later checkpoint must prove consistent with it. Operators any chain, managers their buildings' chains; 404 before the first checkpoint."}, s.getAuditCheckpoint)
+		Roles: logReaders, Errors: []int{http.StatusNotFound}, Summary: "Get a chain's latest signed checkpoint",
+		Doc: "A C2SP tlog-checkpoint signed note: origin `doorman.audit/<chain>`, tree size and RFC 6962 root hash, signed with the deployment's audit checkpoint key (`doorman-audit`), which is not in the database. Keep it: a later checkpoint must prove consistent with it. Operators any chain, managers their buildings' chains, residents their building's; 404 before the first checkpoint."}, s.getAuditCheckpoint)
 	register(s, route{ID: "getAuditConsistency", Method: get, Path: "/v1/audit/chains/{chain}/consistency", Tag: tagAudit,
-		Roles: managers, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity}, Summary: "Prove a chain's tree of one size a prefix of a larger one",
+		Roles: logReaders, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity}, Summary: "Prove a chain's tree of one size a prefix of a larger one",
 		Doc: "An RFC 6962 consistency proof from size `from` to size `to`, to be checked against two signed checkpoints."}, s.getAuditConsistency)
 	register(s, route{ID: "getAuditInclusion", Method: get, Path: "/v1/audit/entries/{entry_id}/inclusion", Tag: tagAudit,
-		Roles: managers, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity}, Summary: "Prove an entry is in its chain",
-		Doc: "An RFC 6962 inclusion proof of the entry (leaf: the RFC 6962 leaf hash of its canonical encoding) in its chain's tree of `size` entries, to be checked against a signed checkpoint of that size. Operators and the managers of the entry's building: a proof tells the entry's position and the chain's size, which carriers and couriers are not shown."}, s.getAuditInclusion)
+		Roles: logReaders, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity}, Summary: "Prove an entry is in its chain",
+		Doc: "An RFC 6962 inclusion proof of the entry (leaf: the RFC 6962 leaf hash of its canonical encoding) in its chain's tree of `size` entries, to be checked against a signed checkpoint of that size. Operators and the managers and residents of the entry's building: a proof tells the entry's position and the chain's size, which carriers and couriers are not shown."}, s.getAuditInclusion)
 
 	// huma describes raw bodies as binary; the CSV import takes text.
 	csv := s.api.OpenAPI().Paths["/v1/buildings/{building_id}/units/import"].Post.RequestBody.Content["text/csv"]

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,9 +14,11 @@ import (
 	"github.com/doorman-dev/doorman"
 	"github.com/doorman-dev/doorman/access"
 	"github.com/doorman-dev/doorman/app"
+	"github.com/doorman-dev/doorman/auditlog"
 	"github.com/doorman-dev/doorman/password"
 	"github.com/doorman-dev/doorman/sqlite"
 	"github.com/doorman-dev/doorman/web"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // courierSite is a web server over a real SQLite store with a building
@@ -34,6 +37,9 @@ type courierSite struct {
 	stranger *doorman.Carrier
 	// Tokens of the couriers' sessions, by carrier name.
 	courier map[string]string
+	// checkpoint signs a checkpoint of every chain, as the control
+	// plane's checkpointer does each second.
+	checkpoint func()
 }
 
 func newCourierSite(t *testing.T, opts ...access.Option) *courierSite {
@@ -44,9 +50,23 @@ func newCourierSite(t *testing.T, opts ...access.Option) *courierSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	skey, vkey, err := note.GenerateKey(rand.Reader, "doorman-test-audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	store.SetAuditSealer(auditlog.Sealer(signer))
+	dir := t.TempDir()
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	services := app.New(store, app.Config{Access: access.NewService(store, opts...), PasswordParams: cheap})
-	s := &courierSite{t: t, app: services, store: store, courier: map[string]string{}}
+	services := app.New(store, app.Config{Access: access.NewService(store, opts...), PasswordParams: cheap,
+		AuditCheckpoints: &app.AuditCheckpoints{Dir: dir, Verifier: verifier, VKey: vkey}})
+	cp := &auditlog.Checkpointer{Store: store, Signer: signer, Verifier: verifier, Dir: dir}
+	s := &courierSite{t: t, app: services, store: store, courier: map[string]string{}, checkpoint: func() {
+		if err := cp.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}}
 	s.h = web.NewServer(web.Config{App: services}).Handler()
 	sys := doorman.NewContextWithPrincipal(ctx, doorman.System())
 	s.elm = &doorman.Building{Name: "Elm", Address: "1 Elm Road", Timezone: "UTC"}
@@ -97,13 +117,19 @@ type request struct {
 
 func (s *courierSite) do(r request) *httptest.ResponseRecorder {
 	s.t.Helper()
+	return s.doContext(context.Background(), r)
+}
+
+// doContext is do with the request's context.
+func (s *courierSite) doContext(ctx context.Context, r request) *httptest.ResponseRecorder {
+	s.t.Helper()
 	var body *strings.Reader
 	if r.form != nil {
 		body = strings.NewReader(r.form.Encode())
 	} else {
 		body = strings.NewReader("")
 	}
-	req := httptest.NewRequest(r.method, "http://doorman.test"+r.path, body)
+	req := httptest.NewRequestWithContext(ctx, r.method, "http://doorman.test"+r.path, body)
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
