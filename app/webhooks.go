@@ -139,8 +139,8 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, e *doorman.WebhookEndpoin
 	if err := w.owner(ctx, doorman.WebhookFilter{CarrierID: e.CarrierID, BuildingID: e.BuildingID}); err != nil {
 		return "", err
 	}
-	if len(e.Description) > 500 {
-		return "", doorman.Errorf(doorman.EINVALID, "An endpoint's description is at most 500 characters.")
+	if err := validDescription(e.Description); err != nil {
+		return "", err
 	}
 	if e.EventTypes, err = validEventTypes(e.EventTypes, e.CarrierID != ""); err != nil {
 		return "", err
@@ -153,6 +153,18 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, e *doorman.WebhookEndpoin
 		return "", err
 	}
 	return e.Secret, nil
+}
+
+// validDescription checks an endpoint's description: plain text (no line
+// breaks or other control characters), at most 500 bytes.
+func validDescription(d string) error {
+	if len(d) > 500 {
+		return doorman.Errorf(doorman.EINVALID, "An endpoint's description is at most 500 characters.")
+	}
+	if !doorman.PlainText(d) {
+		return doorman.Errorf(doorman.EINVALID, "An endpoint's description must be plain text, without line breaks or control characters.")
+	}
+	return nil
 }
 
 // Endpoint returns ENOTFOUND.
@@ -181,8 +193,10 @@ func (w *Webhooks) UpdateEndpoint(ctx context.Context, id string, upd doorman.We
 		return nil, err
 	}
 	upd.DisabledReason = nil // Doorman's own word, not the caller's
-	if upd.Description != nil && len(*upd.Description) > 500 {
-		return nil, doorman.Errorf(doorman.EINVALID, "An endpoint's description is at most 500 characters.")
+	if upd.Description != nil {
+		if err := validDescription(*upd.Description); err != nil {
+			return nil, err
+		}
 	}
 	if upd.EventTypes != nil {
 		types, err := validEventTypes(*upd.EventTypes, e.CarrierID != "")
