@@ -46,6 +46,10 @@ type Config struct {
 	// clients wait in the kernel's queue to connect. 0 chooses a quarter
 	// of the process's file limit, at most 4,096 (defaultMaxConnections).
 	MaxConnections int
+	// slowClient is how long a client may take to send its request's
+	// headers, and twice that its whole request; 0 means 10 s (30 s for
+	// the whole). Tests shorten it.
+	slowClient time.Duration
 
 	// CommandKeyFile holds the command signing key; empty means
 	// CommandKeyName in DataDir. Every node of a deployment must use the

@@ -184,10 +184,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		TrustedProxies: m.Config.TrustedProxies,
 		PublicURL:      m.Config.PublicURL,
 	})
+	headerTimeout, readTimeout := 10*time.Second, 30*time.Second
+	if m.Config.slowClient > 0 {
+		headerTimeout, readTimeout = m.Config.slowClient, 2*m.Config.slowClient
+	}
 	m.server = &http.Server{
 		Handler:           routeAPIAndPages(api.Handler(), pages.Handler()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
