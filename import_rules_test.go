@@ -1,7 +1,11 @@
 package doorman_test
 
 import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -246,5 +250,48 @@ func TestImportRules(t *testing.T) {
 	}
 	for _, row := range absentRows(pkgs, importRules) {
 		t.Logf("importRules has a row for %s, which does not exist in this tree", row)
+	}
+}
+
+// commandRunners are the only packages of the module that may import
+// os/exec, each for a reason: the bench starts the server and the door
+// agents as processes of their own (cmd/doorman/bench.go); the test
+// helpers start mailpit and mount tmpfs. No package that serves requests
+// — API, pages, services, stores, bus, the agent — runs a command, so no
+// input can be made into one (the console command injections of access
+// panels).
+var commandRunners = []string{"cmd/doorman", "internal/mailpit", "internal/tmpfs"}
+
+// TestNoServingPackageRunsCommands fails for any other package that
+// imports os/exec.
+func TestNoServingPackageRunsCommands(t *testing.T) {
+	pkgs := goListPackages(t)
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found %d packages: this test would judge nothing", len(pkgs))
+	}
+	for _, p := range pkgs {
+		r, _ := rel(p.ImportPath)
+		if slices.Contains(p.Imports, "os/exec") && !slices.Contains(commandRunners, r) {
+			t.Errorf("%s imports os/exec", r)
+		}
+	}
+	// In the control plane's command, only the bench does.
+	files, err := filepath.Glob("cmd/doorman/*.go")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("cmd/doorman: %d files, %v", len(files), err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"os/exec"` && filepath.Base(name) != "bench.go" {
+				t.Errorf("%s imports os/exec: only the bench may run commands", name)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -207,7 +208,7 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 	if out, err := again.CombinedOutput(); err == nil {
 		t.Fatalf("a used code enrolled a second device:\n%s", out)
 	}
-	start(t, "doorman-agent", "run", "--data-dir", agentDir, "--log-level", "debug")
+	agentProc := start(t, "doorman-agent", "run", "--data-dir", agentDir, "--log-level", "debug")
 
 	// The courier scans at the door until the device is online (connected,
 	// and its clock synced: until then it refuses every command with
@@ -225,6 +226,11 @@ func endToEnd(t *testing.T, serveArgs ...string) {
 		t.Fatalf("the courier was refused: %v", decision)
 	}
 	grant := res["grant"].(map[string]any)["id"].(string)
+	// The device, connected and serving, listens on nothing: it only
+	// dials out.
+	if l := listeningSockets(t, agentProc.cmd.Process.Pid); len(l) > 0 {
+		t.Fatalf("doorman-agent listens: %v", l)
+	}
 
 	res = api(t, base, "POST", "/v1/courier/access-requests", courier, map[string]any{"door_id": did, "tracking_numbers": []string{"E2E-2"}}, 200)
 	if d := res["decision"].(map[string]any); d["allowed"] != false || d["reason"] != "parcel_not_for_building" {
@@ -289,4 +295,61 @@ func TestDemoSmoke(t *testing.T) {
 			t.Errorf("smoke output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// listeningSockets lists the sockets of process pid that listen or are
+// bound for datagrams (TCP in LISTEN, any UDP or raw socket), from
+// /proc: "tcp 127.0.0.1:port" and so on. It fails the test where /proc
+// does not tell (not Linux).
+func listeningSockets(t *testing.T, pid int) []string {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatalf("the process's sockets: %v", err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	if len(inodes) == 0 {
+		t.Fatal("the process has no socket at all: not connected, so this shows nothing")
+	}
+	var found []string
+	for _, table := range []string{"tcp", "tcp6", "udp", "udp6", "raw", "raw6"} {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			if strings.HasPrefix(table, "tcp") && f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			found = append(found, table+" "+f[1])
+		}
+	}
+	return found
+}
+
+// TestListeningSocketsSeesAListener: listeningSockets finds a listener
+// (so that its finding none in the agent means something).
+func TestListeningSocketsSeesAListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := fmt.Sprintf(":%04X", ln.Addr().(*net.TCPAddr).Port)
+	for _, s := range listeningSockets(t, os.Getpid()) {
+		if strings.HasPrefix(s, "tcp ") && strings.HasSuffix(s, port) {
+			return
+		}
+	}
+	t.Fatalf("the test's own listener on %s was not found", ln.Addr())
 }
